@@ -1,0 +1,25 @@
+//! `$connect`: registers the authorized device's connection. A refusal's
+//! status code is what the client's WebSocket handshake receives.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::lambda::HandlerError;
+use shared::protocol::ServerFrame;
+use shared::websocket::{connection_id, identity, log_failure, response};
+use shared::{AppContext, messaging};
+
+pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    let result = async {
+        let who = identity(&event)?;
+        messaging::connect(&ctx, &who, connection_id(&event)?).await
+    }
+    .await;
+    Ok(match result {
+        Ok(()) => response(200, String::new()),
+        Err(err) => {
+            log_failure(&event, &err);
+            response(err.http_status(), ServerFrame::error(&err, None).to_json())
+        }
+    })
+}

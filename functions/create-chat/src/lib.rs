@@ -1,0 +1,13 @@
+//! `createChat` route: creates a 1-1 or group chat.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::lambda::HandlerError;
+use shared::protocol::CreateChatRequest;
+use shared::websocket::route;
+use shared::{AppContext, messaging};
+
+pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    Ok(route::<CreateChatRequest, _, _>(&event, |who, request| async move { messaging::create_chat(&ctx, &who, request.body).await }).await)
+}

@@ -1,0 +1,24 @@
+//! `$default` route: frames whose `action` names no route, or that are not
+//! JSON at all (API Gateway cannot select a route for those either).
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use serde_json::Value;
+use shared::lambda::HandlerError;
+use shared::protocol::{ServerFrame, request_id_of};
+use shared::websocket::{log_failure, response};
+use shared::{AppContext, AppError};
+
+pub async fn handle(_ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    let body = event.body.as_deref();
+    let err = match body.map(serde_json::from_str::<Value>) {
+        None | Some(Err(_)) => AppError::MalformedJson,
+        Some(Ok(value)) => match value.get("action") {
+            Some(Value::String(action)) => AppError::UnknownAction(action.clone()),
+            _ => AppError::invalid("a frame needs an \"action\""),
+        },
+    };
+    log_failure(&event, &err);
+    Ok(response(200, ServerFrame::error(&err, request_id_of(body)).to_json()))
+}

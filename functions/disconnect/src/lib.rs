@@ -1,0 +1,21 @@
+//! `$disconnect`: forgets the connection. API Gateway calls it best-effort, so
+//! stale connections are also cleared on 410 Gone and by TTL.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::lambda::HandlerError;
+use shared::websocket::{connection_id, identity, log_failure, response};
+use shared::{AppContext, messaging};
+
+pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    let result = async {
+        let who = identity(&event)?;
+        messaging::disconnect(&ctx, &who, connection_id(&event)?).await
+    }
+    .await;
+    if let Err(err) = result {
+        log_failure(&event, &err);
+    }
+    Ok(response(200, String::new()))
+}

@@ -1,0 +1,138 @@
+//! Configuration, read once per process from environment variables.
+//!
+//! Every variable name appears here and nowhere else; the SAM template and the
+//! local runtime set the same names.
+
+use std::time::Duration;
+
+use crate::error::ConfigError;
+
+pub const JWT_SECRET: &str = "JWT_SECRET";
+pub const USERS_TABLE: &str = "USERS_TABLE";
+pub const CONNECTIONS_TABLE: &str = "CONNECTIONS_TABLE";
+pub const CHATS_TABLE: &str = "CHATS_TABLE";
+pub const MESSAGES_TABLE: &str = "MESSAGES_TABLE";
+pub const INBOX_TABLE: &str = "INBOX_TABLE";
+pub const CLIENT_MESSAGE_IDS_TABLE: &str = "CLIENT_MESSAGE_IDS_TABLE";
+/// Base URL of the API Gateway Management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
+pub const CONNECTIONS_API_URL: &str = "CONNECTIONS_API_URL";
+pub const MAX_GROUP_MEMBERS: &str = "MAX_GROUP_MEMBERS";
+pub const MAX_DEVICES_PER_USER: &str = "MAX_DEVICES_PER_USER";
+pub const MAX_MESSAGE_BYTES: &str = "MAX_MESSAGE_BYTES";
+pub const INBOX_RETENTION_DAYS: &str = "INBOX_RETENTION_DAYS";
+pub const FANOUT_CONCURRENCY: &str = "FANOUT_CONCURRENCY";
+
+/// Names of the DynamoDB tables, as CloudFormation (or the local runtime) named them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    pub users: String,
+    pub connections: String,
+    pub chats: String,
+    pub messages: String,
+    pub inbox: String,
+    pub client_message_ids: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub jwt_secret: String,
+    pub tables: Tables,
+    pub connections_api_url: String,
+    pub max_group_members: usize,
+    pub max_devices_per_user: usize,
+    pub max_message_bytes: usize,
+    pub inbox_retention: Duration,
+    pub fanout_concurrency: usize,
+}
+
+/// API Gateway closes every WebSocket after 2 hours; a connection record outlives
+/// that by a margin so a late `$disconnect` still finds it, then TTL removes it.
+pub const CONNECTION_RECORD_TTL: Duration = Duration::from_secs(3 * 60 * 60);
+/// API Gateway's hard limit on a WebSocket connection's lifetime.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(2 * 60 * 60);
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any source of variables (the process
+    /// environment in Lambda, the template's resolved variables locally).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let number = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
+            match lookup(name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| ConfigError::Invalid { name, value: v }),
+            }
+        };
+        let jwt_secret = required(JWT_SECRET)?;
+        if jwt_secret.len() < 16 {
+            return Err(ConfigError::Invalid { name: JWT_SECRET, value: "<shorter than 16 bytes>".into() });
+        }
+        Ok(Self {
+            jwt_secret,
+            tables: Tables {
+                users: required(USERS_TABLE)?,
+                connections: required(CONNECTIONS_TABLE)?,
+                chats: required(CHATS_TABLE)?,
+                messages: required(MESSAGES_TABLE)?,
+                inbox: required(INBOX_TABLE)?,
+                client_message_ids: required(CLIENT_MESSAGE_IDS_TABLE)?,
+            },
+            connections_api_url: required(CONNECTIONS_API_URL)?,
+            max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
+            max_devices_per_user: number(MAX_DEVICES_PER_USER, 3)?,
+            max_message_bytes: number(MAX_MESSAGE_BYTES, 16 * 1024)?,
+            inbox_retention: Duration::from_secs(number(INBOX_RETENTION_DAYS, 30)? as u64 * 24 * 60 * 60),
+            fanout_concurrency: number(FANOUT_CONCURRENCY, 32)?.max(1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, String> {
+        [
+            (JWT_SECRET, "0123456789abcdef0123"),
+            (USERS_TABLE, "u"),
+            (CONNECTIONS_TABLE, "c"),
+            (CHATS_TABLE, "ch"),
+            (MESSAGES_TABLE, "m"),
+            (INBOX_TABLE, "i"),
+            (CLIENT_MESSAGE_IDS_TABLE, "d"),
+            (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn defaults_apply_and_missing_names_are_reported() {
+        let vars = base();
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        assert_eq!(config.max_group_members, 100);
+        assert_eq!(config.max_devices_per_user, 3);
+        assert_eq!(config.inbox_retention, Duration::from_secs(30 * 86400));
+
+        let mut vars = base();
+        vars.remove(INBOX_TABLE);
+        let err = Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing(INBOX_TABLE)));
+
+        let mut vars = base();
+        vars.insert(MAX_GROUP_MEMBERS, "lots".into());
+        assert!(matches!(Config::from_lookup(|k| vars.get(k).cloned()), Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let mut vars = base();
+        vars.insert(JWT_SECRET, "short".into());
+        assert!(Config::from_lookup(|k| vars.get(k).cloned()).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! Errors of the domain library, mapped once to the protocol's error codes.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} has an invalid value {value:?}")]
+    Invalid { name: &'static str, value: String },
+}
+
+/// Failures of a DynamoDB or Management API call, or of (de)serialising an item.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("DynamoDB: {0}")]
+    Dynamo(String),
+    #[error("item does not match its schema: {0}")]
+    Item(#[from] serde_dynamo::Error),
+    #[error("gave up after {0} attempts with unprocessed items")]
+    Unprocessed(usize),
+}
+
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    }
+}
+
+/// Everything a request can fail with. `code()` is the stable string clients see.
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("missing, invalid or expired token")]
+    Unauthorized,
+    #[error("request body is not valid JSON")]
+    MalformedJson,
+    #[error("unknown action {0:?}")]
+    UnknownAction(String),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("you are not a member of this chat")]
+    NotMember,
+    #[error("a chat has at most {max} members including its creator")]
+    TooManyMembers { max: usize },
+    #[error("message text is longer than {max} bytes")]
+    MessageTooLong { max: usize },
+    #[error("this user already has {max} devices; unregister one first")]
+    TooManyDevices { max: usize },
+    #[error("the chat is too busy right now, retry with the same clientMessageId")]
+    Contention,
+    #[error("internal error")]
+    Internal(#[from] StoreError),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::MalformedJson => "malformed_json",
+            AppError::UnknownAction(_) => "unknown_action",
+            AppError::InvalidRequest(_) => "invalid_request",
+            AppError::NotMember => "not_member",
+            AppError::TooManyMembers { .. } => "too_many_members",
+            AppError::MessageTooLong { .. } => "message_too_long",
+            AppError::TooManyDevices { .. } => "too_many_devices",
+            AppError::Contention => "contention",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// HTTP status for the places that answer with one ($connect, the HTTP API).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Unauthorized => 401,
+            AppError::NotMember => 403,
+            AppError::TooManyDevices { .. } => 403,
+            AppError::MessageTooLong { .. } => 413,
+            AppError::Contention => 503,
+            AppError::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        AppError::InvalidRequest(reason.into())
+    }
+}

@@ -1,0 +1,74 @@
+//! Posting frames to connections through the API Gateway Management API, with
+//! bounded concurrency. A post answered 410 Gone means API Gateway closed the
+//! connection without our `$disconnect` noticing: the stale record is removed.
+
+use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use futures::StreamExt;
+use futures::stream;
+use tracing::warn;
+
+use crate::context::AppContext;
+
+/// A device's live connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub user_id: String,
+    pub device_id: String,
+    pub connection_id: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum PostOutcome {
+    Delivered,
+    Gone,
+    Failed,
+}
+
+pub async fn post(ctx: &AppContext, connection_id: &str, payload: &str) -> PostOutcome {
+    let result = ctx
+        .connections
+        .post_to_connection()
+        .connection_id(connection_id)
+        .data(Blob::new(payload.as_bytes()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => PostOutcome::Delivered,
+        Err(e) if e.as_service_error().is_some_and(PostToConnectionError::is_gone_exception) => PostOutcome::Gone,
+        Err(e) => {
+            warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "post to connection failed");
+            PostOutcome::Failed
+        }
+    }
+}
+
+/// Posts the same payload to every target; returns how many were delivered.
+/// Undelivered devices still have the message in their inbox.
+pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) -> usize {
+    let outcomes: Vec<(PostOutcome, &Target)> = stream::iter(targets)
+        .map(|target| async move { (post(ctx, &target.connection_id, payload).await, target) })
+        .buffer_unordered(ctx.config.fanout_concurrency)
+        .collect()
+        .await;
+    let mut delivered = 0;
+    for (outcome, target) in outcomes {
+        match outcome {
+            PostOutcome::Delivered => delivered += 1,
+            PostOutcome::Gone => forget_connection(ctx, target).await,
+            PostOutcome::Failed => {}
+        }
+    }
+    delivered
+}
+
+/// Removes a connection API Gateway no longer has. Best effort: TTL and the
+/// 2-hour age check cover what this misses.
+pub async fn forget_connection(ctx: &AppContext, target: &Target) {
+    if let Err(e) = ctx.store.clear_device_connection(&target.user_id, &target.device_id, &target.connection_id).await {
+        warn!(connection_id = %target.connection_id, error = %e, "could not clear stale device connection");
+    }
+    if let Err(e) = ctx.store.delete_connection(&target.connection_id).await {
+        warn!(connection_id = %target.connection_id, error = %e, "could not delete stale connection record");
+    }
+}

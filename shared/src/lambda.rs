@@ -1,0 +1,46 @@
+//! What every function's `main.rs` shares: JSON logs, the context built once,
+//! and a log line per invocation with the AWS calls it made.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::info;
+
+use crate::calls::{self, AwsCalls};
+use crate::context::AppContext;
+
+pub type HandlerError = lambda_runtime::Error;
+
+pub fn init_json_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+}
+
+pub fn log_invocation(function: &str, calls: &AwsCalls) {
+    info!(function, aws_calls = calls.total(), by_operation = %calls, "invocation finished");
+}
+
+/// Runs a handler under `lambda_runtime`, counting its AWS calls per invocation.
+pub async fn serve<E, R, F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_runtime::Error>
+where
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    F: Fn(Arc<AppContext>, E) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<R, HandlerError>> + Send,
+{
+    init_json_logs();
+    let ctx = AppContext::from_env().await?;
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| {
+        let ctx = ctx.clone();
+        async move {
+            let (output, calls) = calls::track(handler(ctx, event.payload)).await;
+            log_invocation(function, &calls);
+            output
+        }
+    }))
+    .await
+}

@@ -1,0 +1,18 @@
+//! The domain library every Lambda uses.
+
+pub mod auth;
+pub mod calls;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod fanout;
+pub mod ids;
+pub mod lambda;
+pub mod messaging;
+pub mod protocol;
+pub mod store;
+pub mod time;
+pub mod websocket;
+
+pub use context::AppContext;
+pub use error::AppError;

@@ -1,0 +1,222 @@
+//! Every frame of the WebSocket protocol, both directions. `docs/protocol.md`
+//! describes the same frames for client authors.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::AppError;
+
+// ---- client → server (one type per route; API Gateway picks the route by `action`)
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateChatRequest {
+    /// Other members (the caller is always a member). One other and no name: a 1-1 chat.
+    pub participants: Vec<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendMessageRequest {
+    pub chat_id: String,
+    /// Chosen by the client, unique per message; a retry reuses it.
+    pub client_message_id: String,
+    pub message: String,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AckRequest {
+    #[serde(default)]
+    pub message_id: Option<String>,
+    #[serde(default)]
+    pub message_ids: Vec<String>,
+}
+
+impl AckRequest {
+    pub fn into_ids(self) -> Vec<String> {
+        let mut ids = self.message_ids;
+        ids.extend(self.message_id);
+        ids
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncRequest {
+    /// `cursor` from the previous `synced` reply, to continue a large inbox.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// A request body split into the route's own fields and the envelope
+/// (`action`, `requestId`) every frame may carry.
+pub struct Envelope<T> {
+    pub request_id: Option<String>,
+    pub body: T,
+}
+
+/// Parses a frame for one route. Failures keep the `requestId` when the frame
+/// was JSON, so the error frame can echo it.
+pub fn parse_request<T: DeserializeOwned>(body: Option<&str>) -> Result<Envelope<T>, (AppError, Option<String>)> {
+    let mut value: Value = serde_json::from_str(body.unwrap_or("")).map_err(|_| (AppError::MalformedJson, None))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err((AppError::invalid("a frame is a JSON object"), None));
+    };
+    let request_id = match object.remove("requestId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if id.len() <= 128 => Some(id),
+        Some(_) => return Err((AppError::invalid("requestId must be a string of at most 128 characters"), None)),
+    };
+    object.remove("action");
+    let body = T::deserialize(value).map_err(|e| (AppError::invalid(e.to_string()), request_id.clone()))?;
+    Ok(Envelope { request_id, body })
+}
+
+/// The `requestId` of a frame, if it is JSON and has one (for error replies).
+pub fn request_id_of(body: Option<&str>) -> Option<String> {
+    let value: Value = serde_json::from_str(body?).ok()?;
+    value.get("requestId")?.as_str().map(str::to_owned)
+}
+
+// ---- server → client
+
+/// A stored message as every device sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub chat_id: String,
+    pub message_id: String,
+    pub seq: u64,
+    pub sender_id: String,
+    pub sender_device: String,
+    pub client_message_id: String,
+    pub message: String,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    /// Milliseconds since the epoch, when the server accepted the message.
+    pub sent_at: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ServerFrame {
+    ChatCreated {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        chat_id: String,
+        kind: ChatKind,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        participants: Vec<String>,
+        /// False when a 1-1 chat between the two users already existed.
+        created: bool,
+    },
+    /// Reply to `sendMessage`: the message is stored and in every recipient's inbox.
+    SendResult {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        status: &'static str,
+        chat_id: String,
+        client_message_id: String,
+        message_id: String,
+        seq: u64,
+        /// True when this `clientMessageId` had already been accepted.
+        duplicate: bool,
+    },
+    NewMessage(MessageView),
+    /// Part of the inbox, posted while a `sync` runs, ordered by chat then seq.
+    SyncBatch { messages: Vec<MessageView> },
+    Synced {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        delivered: usize,
+        /// Present when more entries remain: send `sync` again with it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cursor: Option<String>,
+    },
+    Acked {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        count: usize,
+    },
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        code: &'static str,
+        message: String,
+    },
+}
+
+impl ServerFrame {
+    pub fn error(err: &AppError, request_id: Option<String>) -> Self {
+        ServerFrame::Error { request_id, code: err.code(), message: err.to_string() }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("server frames always serialise")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatKind {
+    Direct,
+    Group,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn request_id_survives_a_bad_field() {
+        let err = parse_request::<SendMessageRequest>(Some(r#"{"action":"sendMessage","requestId":"r1","chatId":5}"#))
+            .err()
+            .unwrap();
+        assert_eq!(err.0.code(), "invalid_request");
+        assert_eq!(err.1.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn malformed_json_and_non_objects_are_typed_errors() {
+        assert_eq!(parse_request::<SyncRequest>(Some("{nope")).err().unwrap().0.code(), "malformed_json");
+        assert_eq!(parse_request::<SyncRequest>(Some("[1]")).err().unwrap().0.code(), "invalid_request");
+        assert_eq!(parse_request::<SyncRequest>(None).err().unwrap().0.code(), "malformed_json");
+    }
+
+    #[test]
+    fn ack_accepts_one_id_or_a_batch() {
+        let one = parse_request::<AckRequest>(Some(r#"{"action":"ack","messageId":"a"}"#)).ok().unwrap();
+        assert_eq!(one.body.into_ids(), vec!["a"]);
+        let many = parse_request::<AckRequest>(Some(r#"{"action":"ack","messageIds":["a","b"]}"#)).ok().unwrap();
+        assert_eq!(many.body.into_ids(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn frames_serialise_with_type_tags_in_camel_case() {
+        let frame = ServerFrame::SendResult {
+            request_id: Some("r".into()),
+            status: "SUCCESS",
+            chat_id: "c".into(),
+            client_message_id: "m".into(),
+            message_id: "id".into(),
+            seq: 3,
+            duplicate: false,
+        };
+        let value: Value = serde_json::from_str(&frame.to_json()).unwrap();
+        assert_eq!(value["type"], "sendResult");
+        assert_eq!(value["clientMessageId"], "m");
+        assert_eq!(value["seq"], 3);
+        let err = ServerFrame::error(&AppError::NotMember, None);
+        assert_eq!(serde_json::to_value(&err).unwrap(), json!({"type":"error","code":"not_member","message":"you are not a member of this chat"}));
+    }
+}

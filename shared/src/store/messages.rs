@@ -1,0 +1,134 @@
+//! Messages table (partition: chat, sort: seq; kept for ever) and the
+//! client-message-id table that makes `sendMessage` idempotent.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+
+use super::{InboxEntry, Store, n, s};
+use crate::error::StoreError;
+use crate::protocol::MessageView;
+use crate::store::Chat;
+
+/// Records which message a sender's `clientMessageId` became.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub chat_id: String,
+    /// `sender#clientMessageId`: scoped to the sender, so no one can claim another's ids.
+    pub client_key: String,
+    pub message_id: String,
+    pub seq: u64,
+    pub expires_at: u64,
+}
+
+pub fn client_key(sender_id: &str, client_message_id: &str) -> String {
+    format!("{sender_id}#{client_message_id}")
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum AppendOutcome {
+    Appended,
+    /// The chat changed (another message took the seq, or membership changed)
+    /// since it was read: read again and retry.
+    ChatChanged,
+    /// This sender's `clientMessageId` was already accepted in this chat.
+    Duplicate,
+}
+
+impl Store {
+    /// Stores a message as the chat's next seq, in one transaction with the
+    /// idempotency record and the given inbox entries. The chat update is
+    /// conditioned on the seq and membership version that were read, so seq
+    /// numbers have no gaps and a send never races a membership change.
+    pub async fn append_message(
+        &self,
+        chat: &Chat,
+        message: &MessageView,
+        accepted_expires_at: u64,
+        inbox: &[InboxEntry],
+    ) -> Result<AppendOutcome, StoreError> {
+        let tables = &self.tables;
+        let chat_update = Update::builder()
+            .table_name(&tables.chats)
+            .key("chatId", s(&chat.chat_id))
+            .update_expression("SET seq = :next, lastActiveAt = :now")
+            .condition_expression("seq = :seq AND version = :version AND contains(members, :sender)")
+            .expression_attribute_values(":next", n(message.seq))
+            .expression_attribute_values(":now", n(message.sent_at))
+            .expression_attribute_values(":seq", n(chat.seq))
+            .expression_attribute_values(":version", n(chat.version))
+            .expression_attribute_values(":sender", s(&message.sender_id))
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let accepted = Accepted {
+            chat_id: chat.chat_id.clone(),
+            client_key: client_key(&message.sender_id, &message.client_message_id),
+            message_id: message.message_id.clone(),
+            seq: message.seq,
+            expires_at: accepted_expires_at,
+        };
+        let mut actions = vec![
+            TransactWriteItem::builder().update(chat_update).build(),
+            put(&tables.messages, serde_dynamo::to_item(message)?, Some("attribute_not_exists(chatId)"))?,
+            put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
+        ];
+        for entry in inbox {
+            actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
+            Ok(_) => Ok(AppendOutcome::Appended),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
+                    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+                    if codes.get(2) == Some(&"ConditionalCheckFailed") {
+                        return Ok(AppendOutcome::Duplicate);
+                    }
+                    if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
+                        return Ok(AppendOutcome::ChatChanged);
+                    }
+                }
+                if err.as_service_error().is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception) {
+                    return Ok(AppendOutcome::ChatChanged);
+                }
+                Err(err.into())
+            }
+        }
+    }
+
+    pub async fn find_accepted(&self, chat_id: &str, sender_id: &str, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.client_message_ids)
+            .key("chatId", s(chat_id))
+            .key("clientKey", s(client_key(sender_id, client_message_id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    pub async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.messages)
+            .key("chatId", s(chat_id))
+            .key("seq", n(seq))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+}
+
+fn put(table: &str, item: super::Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_owned))
+        .build()
+        .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}

@@ -1,0 +1,116 @@
+//! DynamoDB access, one module per table. Every access is by key or by Query on
+//! one partition: nothing here scans.
+
+mod chats;
+mod connections;
+mod inbox;
+mod messages;
+mod users;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
+
+use crate::config::Tables;
+use crate::error::StoreError;
+
+pub use chats::Chat;
+pub use connections::ConnectionRecord;
+pub use inbox::{InboxEntry, InboxPage};
+pub use messages::{AppendOutcome, Accepted};
+pub use users::{Device, UserDevices};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's own limits on one request.
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+pub const MAX_BATCH_WRITE: usize = 25;
+pub const MAX_BATCH_GET: usize = 100;
+const MAX_UNPROCESSED_ROUNDS: usize = 8;
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    tables: Tables,
+}
+
+impl Store {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// BatchWriteItem in chunks of 25, re-sending what DynamoDB left unprocessed.
+    async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(MAX_BATCH_WRITE) {
+            let mut pending = HashMap::from([(table.to_owned(), chunk.to_vec())]);
+            let mut round = 0;
+            while !pending.is_empty() {
+                if round == MAX_UNPROCESSED_ROUNDS {
+                    return Err(StoreError::Unprocessed(round));
+                }
+                if round > 0 {
+                    backoff(round).await;
+                }
+                let out = self.client.batch_write_item().set_request_items(Some(pending)).send().await?;
+                pending = out.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, v| !v.is_empty());
+                round += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// BatchGetItem in chunks of 100 keys (strongly consistent), re-asking for
+    /// unprocessed keys.
+    async fn batch_get(&self, table: &str, keys: Vec<Item>, projection: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .set_projection_expression(projection.map(str::to_owned))
+                .build()
+                .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+            let mut pending = HashMap::from([(table.to_owned(), request)]);
+            let mut round = 0;
+            while !pending.is_empty() {
+                if round == MAX_UNPROCESSED_ROUNDS {
+                    return Err(StoreError::Unprocessed(round));
+                }
+                if round > 0 {
+                    backoff(round).await;
+                }
+                let out = self.client.batch_get_item().set_request_items(Some(pending)).send().await?;
+                items.extend(out.responses.unwrap_or_default().into_values().flatten());
+                pending = out.unprocessed_keys.unwrap_or_default();
+                round += 1;
+            }
+        }
+        Ok(items)
+    }
+}
+
+/// Exponential backoff with full jitter, for unprocessed items and optimistic retries.
+pub async fn backoff(attempt: usize) {
+    let cap_ms = (5u64 << attempt.min(6)).min(250);
+    let ms = rand::random_range(1..=cap_ms);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}

@@ -1,0 +1,179 @@
+//! Users table: one item per user holding a small map of that user's devices
+//! (at most a few), so the devices of a whole chat are one BatchGetItem.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use serde::{Deserialize, Serialize};
+
+use super::{Item, Store, n, s};
+use crate::config::MAX_CONNECTION_AGE;
+use crate::error::{AppError, StoreError};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<u64>,
+    pub registered_at: u64,
+}
+
+impl Device {
+    /// The device's live connection, ignoring one API Gateway must have closed already.
+    pub fn live_connection(&self, now_ms: u64) -> Option<&str> {
+        let connected_at = self.connected_at?;
+        let fresh = now_ms.saturating_sub(connected_at) < MAX_CONNECTION_AGE.as_millis() as u64;
+        self.connection_id.as_deref().filter(|_| fresh)
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDevices {
+    pub user_id: String,
+    #[serde(default)]
+    pub devices: BTreeMap<String, Device>,
+}
+
+fn user_key(user_id: &str) -> Item {
+    HashMap::from([("userId".to_owned(), s(user_id))])
+}
+
+fn is_condition_failure(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, impl std::fmt::Debug>) -> bool {
+    err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception())
+}
+
+impl Store {
+    /// Records `connection_id` as the device's live connection, registering the
+    /// device if it is new. A new device is refused when the user already has
+    /// `max_devices`; the check and the write are one conditional update.
+    pub async fn register_device_connection(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        connection_id: &str,
+        now_ms: u64,
+        max_devices: usize,
+    ) -> Result<(), AppError> {
+        let table = &self.tables.users;
+        for _ in 0..4 {
+            // Known device: refresh its connection.
+            let known = self
+                .client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(user_key(user_id)))
+                .update_expression("SET devices.#d.connectionId = :c, devices.#d.connectedAt = :t")
+                .condition_expression("attribute_exists(devices.#d)")
+                .expression_attribute_names("#d", device_id)
+                .expression_attribute_values(":c", s(connection_id))
+                .expression_attribute_values(":t", n(now_ms))
+                .send()
+                .await;
+            match known {
+                Ok(_) => return Ok(()),
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(StoreError::from(e).into()),
+            }
+            let device = Device { connection_id: Some(connection_id.into()), connected_at: Some(now_ms), registered_at: now_ms };
+            let device: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(&device).map_err(StoreError::from)?;
+            // New device for a user who has devices: only while under the limit.
+            let added = self
+                .client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(user_key(user_id)))
+                .update_expression("SET devices.#d = :device")
+                .condition_expression("attribute_exists(devices) AND size(devices) < :max AND attribute_not_exists(devices.#d)")
+                .expression_attribute_names("#d", device_id)
+                .expression_attribute_values(":device", device.clone())
+                .expression_attribute_values(":max", n(max_devices))
+                .send()
+                .await;
+            match added {
+                Ok(_) => return Ok(()),
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(StoreError::from(e).into()),
+            }
+            // First device of a user.
+            let first = self
+                .client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(user_key(user_id)))
+                .update_expression("SET devices = :devices")
+                .condition_expression("attribute_not_exists(devices)")
+                .expression_attribute_values(
+                    ":devices",
+                    aws_sdk_dynamodb::types::AttributeValue::M(HashMap::from([(device_id.to_owned(), device)])),
+                )
+                .send()
+                .await;
+            match first {
+                Ok(_) => return Ok(()),
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(StoreError::from(e).into()),
+            }
+            // All three conditions failed: either the user is at the limit, or a
+            // concurrent connect changed the item between our attempts.
+            let current = self.devices_of(&[user_id.to_owned()]).await?;
+            let devices = current.get(user_id).map(|u| &u.devices);
+            if devices.is_some_and(|d| d.len() >= max_devices && !d.contains_key(device_id)) {
+                return Err(AppError::TooManyDevices { max: max_devices });
+            }
+        }
+        Err(AppError::Contention)
+    }
+
+    /// Forgets the device's connection, unless a newer connection replaced it.
+    pub async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt")
+            .condition_expression("devices.#d.connectionId = :c")
+            .expression_attribute_names("#d", device_id)
+            .expression_attribute_values(":c", s(connection_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Devices (and live connections) of many users: one strongly consistent
+    /// BatchGetItem per 100 users.
+    pub async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
+        let keys = user_ids.iter().map(|u| user_key(u)).collect();
+        let items = self.batch_get(&self.tables.users, keys, Some("userId, devices")).await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let user: UserDevices = serde_dynamo::from_item(item)?;
+                Ok((user.user_id.clone(), user))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_older_than_api_gateway_allows_are_not_live() {
+        let now = 10 * 60 * 60 * 1000;
+        let device = Device { connection_id: Some("c".into()), connected_at: Some(now - 1000), registered_at: 0 };
+        assert_eq!(device.live_connection(now), Some("c"));
+        let stale = Device { connected_at: Some(now - MAX_CONNECTION_AGE.as_millis() as u64 - 1), ..device.clone() };
+        assert_eq!(stale.live_connection(now), None);
+        let offline = Device { connection_id: None, ..device };
+        assert_eq!(offline.live_connection(now), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! Translating API Gateway WebSocket events to domain calls and results to frames.
+
+use std::future::Future;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::encodings::Body;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::{error, info};
+
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::protocol::{Envelope, ServerFrame, parse_request};
+
+/// Keys of the `$connect` authorizer's context, which API Gateway copies into
+/// `requestContext.authorizer` of every later event on the connection.
+pub const AUTH_USER_ID: &str = "userId";
+pub const AUTH_DEVICE_ID: &str = "deviceId";
+
+pub fn identity(event: &ApiGatewayWebsocketProxyRequest) -> Result<Identity, AppError> {
+    let context = &event.request_context.authorizer.other;
+    let field = |name: &str| context.get(name).and_then(Value::as_str).map(str::to_owned);
+    match (field(AUTH_USER_ID), field(AUTH_DEVICE_ID)) {
+        (Some(user_id), Some(device_id)) => Ok(Identity { user_id, device_id }),
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
+pub fn connection_id(event: &ApiGatewayWebsocketProxyRequest) -> Result<&str, AppError> {
+    event.request_context.connection_id.as_deref().ok_or_else(|| AppError::invalid("event has no connectionId"))
+}
+
+pub fn response(status: u16, body: String) -> ApiGatewayProxyResponse {
+    let mut response = ApiGatewayProxyResponse::default();
+    response.status_code = i64::from(status);
+    response.body = Some(Body::Text(body));
+    response
+}
+
+/// Runs one route: identity and body parsing first, then the operation. Every
+/// failure becomes an error frame that echoes the `requestId`; the route's
+/// response (sent to the client by API Gateway) is always a frame.
+pub async fn route<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, operation: F) -> ApiGatewayProxyResponse
+where
+    T: DeserializeOwned,
+    F: FnOnce(Identity, Envelope<T>) -> Fut,
+    Fut: Future<Output = Result<ServerFrame, AppError>>,
+{
+    let outcome = match (identity(event), parse_request::<T>(event.body.as_deref())) {
+        (Err(e), parsed) => Err((e, parsed.ok().and_then(|p| p.request_id))),
+        (Ok(_), Err(e)) => Err(e),
+        (Ok(who), Ok(envelope)) => {
+            let request_id = envelope.request_id.clone();
+            operation(who, envelope).await.map(|frame| with_request_id(frame, request_id.clone())).map_err(|e| (e, request_id))
+        }
+    };
+    match outcome {
+        Ok(frame) => response(200, frame.to_json()),
+        Err((err, request_id)) => {
+            log_failure(event, &err);
+            response(200, ServerFrame::error(&err, request_id).to_json())
+        }
+    }
+}
+
+pub fn log_failure(event: &ApiGatewayWebsocketProxyRequest, err: &AppError) {
+    let route = event.request_context.route_key.as_deref().unwrap_or("?");
+    match err {
+        AppError::Internal(cause) => error!(route, code = err.code(), error = %cause, "request failed"),
+        _ => info!(route, code = err.code(), error = %err, "request refused"),
+    }
+}
+
+fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
+    match &mut frame {
+        ServerFrame::ChatCreated { request_id, .. }
+        | ServerFrame::SendResult { request_id, .. }
+        | ServerFrame::Synced { request_id, .. }
+        | ServerFrame::Acked { request_id, .. }
+        | ServerFrame::Error { request_id, .. } => *request_id = id,
+        ServerFrame::NewMessage(_) | ServerFrame::SyncBatch { .. } => {}
+    }
+    frame
+}

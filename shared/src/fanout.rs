@@ -46,7 +46,9 @@ pub async fn post(ctx: &AppContext, connection_id: &str, payload: &str) -> PostO
 /// Posts the same payload to every target; returns how many were delivered.
 /// Undelivered devices still have the message in their inbox.
 pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) -> usize {
-    let outcomes: Vec<(PostOutcome, &Target)> = stream::iter(targets)
+    // Owned targets: borrowing them into the stream trips the compiler's
+    // higher-ranked lifetime check when the future must be Send.
+    let outcomes: Vec<(PostOutcome, Target)> = stream::iter(targets.to_vec())
         .map(|target| async move { (post(ctx, &target.connection_id, payload).await, target) })
         .buffer_unordered(ctx.config.fanout_concurrency)
         .collect()
@@ -55,7 +57,7 @@ pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) ->
     for (outcome, target) in outcomes {
         match outcome {
             PostOutcome::Delivered => delivered += 1,
-            PostOutcome::Gone => forget_connection(ctx, target).await,
+            PostOutcome::Gone => forget_connection(ctx, &target).await,
             PostOutcome::Failed => {}
         }
     }

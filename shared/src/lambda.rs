@@ -28,8 +28,8 @@ pub async fn serve<E, R, F, Fut>(function: &'static str, handler: F) -> Result<(
 where
     E: DeserializeOwned + Send + 'static,
     R: Serialize + Send + 'static,
-    F: Fn(Arc<AppContext>, E) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<R, HandlerError>> + Send,
+    F: Fn(Arc<AppContext>, E) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
 {
     init_json_logs();
     let ctx = AppContext::from_env().await?;
@@ -37,7 +37,11 @@ where
     lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| {
         let ctx = ctx.clone();
         async move {
-            let (output, calls) = calls::track(handler(ctx, event.payload)).await;
+            // Boxed: handler futures are deep enough to overflow the compiler's
+            // layout recursion limit when nested inside the runtime's own.
+            let invocation: std::pin::Pin<Box<dyn Future<Output = Result<R, HandlerError>> + Send>> =
+                Box::pin(handler(ctx, event.payload));
+            let (output, calls) = calls::track(invocation).await;
             log_invocation(function, &calls);
             output
         }

@@ -1,1 +1,175 @@
+//! The local runtime: runs the SAM template on one machine against a local AWS
+//! server (moto). It reads routes, functions, environment and tables from
+//! `template.yaml`, creates the tables, and serves the WebSocket API and its
+//! `@connections` Management API with the handlers running in process.
 
+pub mod gateway;
+pub mod handlers;
+pub mod tables;
+pub mod template;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use shared::AppContext;
+use shared::config::{CONNECTIONS_API_URL, Config, JWT_SECRET};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use gateway::{Gateway, Invocation, InvocationLog, Quotas};
+use template::{Template, resolve};
+
+/// Development-only signing key; never used by a deployed stack (which takes
+/// `JwtSecret` as a parameter).
+pub const DEV_JWT_SECRET: &str = "local-development-secret-not-for-production";
+pub const LOCAL_STAGE: &str = "local";
+
+#[derive(Debug, Error)]
+pub enum LocalError {
+    #[error("template: {0}")]
+    Template(String),
+    #[error("AWS: {0}")]
+    Aws(String),
+    #[error("configuration: {0}")]
+    Config(#[from] shared::error::ConfigError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("AWS_ENDPOINT_URL is not set: the local runtime only talks to a local AWS server (start one with scripts/dev)")]
+    NoLocalEndpoint,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub template: PathBuf,
+    pub bind: SocketAddr,
+    /// Local tables are named `<prefix>-<LogicalId>`.
+    pub table_prefix: String,
+    pub jwt_secret: String,
+    pub quotas: Quotas,
+    /// Template parameters to override (name → value).
+    pub parameters: HashMap<String, String>,
+}
+
+impl Options {
+    pub fn new(template: impl Into<PathBuf>) -> Self {
+        Self {
+            template: template.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            table_prefix: "local".into(),
+            jwt_secret: DEV_JWT_SECRET.into(),
+            quotas: Quotas::default(),
+            parameters: HashMap::new(),
+        }
+    }
+}
+
+/// The template that ships with this repository.
+pub fn repository_template() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")
+}
+
+pub struct LocalRuntime {
+    pub address: SocketAddr,
+    pub gateway: Arc<Gateway>,
+    pub jwt_secret: String,
+    server: JoinHandle<()>,
+}
+
+impl LocalRuntime {
+    pub fn websocket_url(&self) -> String {
+        format!("ws://{}/{LOCAL_STAGE}", self.address)
+    }
+
+    pub fn connections_api_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn invocations(&self) -> Vec<Invocation> {
+        self.gateway.invocations.lock().map(|log| log.clone()).unwrap_or_default()
+    }
+
+    pub fn issue_token(&self, user_id: &str, device_id: &str) -> String {
+        shared::auth::issue_token(&self.jwt_secret, user_id, device_id, 24 * 3600)
+    }
+
+    pub async fn start(options: Options) -> Result<Self, LocalError> {
+        if std::env::var("AWS_ENDPOINT_URL").is_err() {
+            return Err(LocalError::NoLocalEndpoint);
+        }
+        let template = Template::load(&options.template)?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let table_defs = template.tables()?;
+        tables::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
+
+        let listener = TcpListener::bind(options.bind).await?;
+        let address = listener.local_addr()?;
+        let connections_api_url = format!("http://{address}");
+
+        // What each `!Ref`/`${...}` in the template stands for locally.
+        let lookup = |name: &str| -> Option<String> {
+            let name = name.split('.').next().unwrap_or(name);
+            if let Some(value) = options.parameters.get(name) {
+                return Some(value.clone());
+            }
+            if name == "JwtSecret" {
+                return Some(options.jwt_secret.clone());
+            }
+            if template.is_parameter(name) {
+                return template.parameter_default(name);
+            }
+            match name {
+                "AWS::Region" => Some(sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())),
+                "AWS::AccountId" => Some("000000000000".into()),
+                "AWS::StackName" => Some(options.table_prefix.clone()),
+                _ => match template.resource_type(name) {
+                    Some("AWS::DynamoDB::Table") => Some(tables::local_table_name(&options.table_prefix, name)),
+                    Some(_) => Some(format!("local-{name}")),
+                    None => None,
+                },
+            }
+        };
+
+        let mut functions = HashMap::new();
+        for function in template.functions()? {
+            let handler = handlers::handler_for(&function.binary)
+                .ok_or_else(|| LocalError::Template(format!("no local handler for binary {}", function.binary)))?;
+            let mut env = HashMap::new();
+            for (name, value) in &function.environment {
+                env.insert(name.clone(), resolve(value, &lookup)?);
+            }
+            // The one deliberate difference: handlers post to this gateway, not AWS.
+            env.insert(CONNECTIONS_API_URL.to_owned(), connections_api_url.clone());
+            env.insert(JWT_SECRET.to_owned(), options.jwt_secret.clone());
+            let config = Config::from_lookup(|name| env.get(name).cloned())?;
+            let ctx = Arc::new(AppContext::new(config, &sdk));
+            functions.insert(function.logical_id.clone(), gateway::LocalFunction { logical_id: function.logical_id, handler, ctx });
+        }
+
+        let api = template.websocket_api()?;
+        for route in &api.routes {
+            for function in std::iter::once(&route.function).chain(route.authorizer.as_ref()) {
+                if !functions.contains_key(function) {
+                    return Err(LocalError::Template(format!("route {} uses {function}, which is not a function", route.route_key)));
+                }
+            }
+        }
+        let gateway = Arc::new(Gateway::new(api, functions, options.quotas.clone(), LOCAL_STAGE.into(), address.to_string()));
+        let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "local gateway stopped");
+            }
+        });
+        Ok(Self { address, gateway, jwt_secret: options.jwt_secret, server })
+    }
+}
+
+impl Drop for LocalRuntime {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -1,1 +1,239 @@
+//! Test harness: starts the local runtime (in process, on a free port) against
+//! the moto server that `scripts/test` started, and speaks WebSocket to it like
+//! a client. Every test makes its own users and chats, so tests share tables.
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures::stream::SplitSink;
+use futures::{SinkExt, StreamExt};
+use local_runtime::{LocalRuntime, Options, Quotas, repository_template};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+pub const TABLE_PREFIX: &str = "e2e";
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A unique id for this test run: `alice_01jd...`.
+pub fn unique(name: &str) -> String {
+    format!("{name}_{}", ulid::Ulid::generate().to_string().to_lowercase())
+}
+
+pub struct System {
+    pub runtime: LocalRuntime,
+}
+
+impl System {
+    pub async fn start() -> Self {
+        Self::start_with(Quotas::default()).await
+    }
+
+    pub async fn start_with(quotas: Quotas) -> Self {
+        let mut options = Options::new(repository_template());
+        options.table_prefix = TABLE_PREFIX.into();
+        options.quotas = quotas;
+        let runtime = LocalRuntime::start(options).await.expect("local runtime starts (is moto running? use scripts/test)");
+        Self { runtime }
+    }
+
+    pub fn url_with_token(&self, token: &str) -> String {
+        format!("{}?token={token}", self.runtime.websocket_url())
+    }
+
+    pub async fn connect(&self, user: &str, device: &str) -> Client {
+        let token = self.runtime.issue_token(user, device);
+        match Client::open(&self.url_with_token(&token)).await {
+            Ok(client) => client,
+            Err(status) => panic!("{user}/{device} could not connect: HTTP {status}"),
+        }
+    }
+
+    /// A DynamoDB client on the same local server, to check what was stored.
+    pub async fn dynamo(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+    }
+
+    pub fn table(&self, logical_id: &str) -> String {
+        local_runtime::tables::local_table_name(TABLE_PREFIX, logical_id)
+    }
+}
+
+enum Incoming {
+    Frame(Value),
+    Closed(Option<u16>),
+}
+
+type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
+
+pub struct Client {
+    sink: Sink,
+    incoming: mpsc::UnboundedReceiver<Incoming>,
+    pending: VecDeque<Value>,
+    closed: Option<Option<u16>>,
+    next_request: u64,
+}
+
+impl Client {
+    /// Connects, or returns the HTTP status the handshake was refused with.
+    pub async fn open(url: &str) -> Result<Self, u16> {
+        let (socket, _) = connect_async(url).await.map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(response) => response.status().as_u16(),
+            other => panic!("connect failed: {other}"),
+        })?;
+        let (sink, mut stream) = socket.split();
+        let (tx, incoming) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(message) = stream.next().await {
+                match message {
+                    Ok(Message::Text(text)) => {
+                        let frame = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "unparsed": text.to_string() }));
+                        let _ = tx.send(Incoming::Frame(frame));
+                    }
+                    Ok(Message::Close(frame)) => {
+                        let _ = tx.send(Incoming::Closed(frame.map(|f| u16::from(f.code))));
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(Incoming::Closed(None));
+        });
+        Ok(Self { sink, incoming, pending: VecDeque::new(), closed: None, next_request: 0 })
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.sink.send(Message::Text(text.into())).await.expect("frame sent");
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(frame.to_string()).await;
+    }
+
+    /// Sends a frame with a fresh `requestId` and waits for the frame that echoes it.
+    pub async fn request(&mut self, mut frame: Value) -> Value {
+        self.next_request += 1;
+        let id = format!("req-{}", self.next_request);
+        frame["requestId"] = json!(id);
+        self.send(frame).await;
+        self.wait_for(|f| f["requestId"] == id.as_str()).await
+    }
+
+    async fn receive(&mut self, timeout: Duration) -> Option<Value> {
+        if self.closed.is_some() {
+            return None;
+        }
+        match tokio::time::timeout(timeout, self.incoming.recv()).await {
+            Ok(Some(Incoming::Frame(frame))) => Some(frame),
+            Ok(Some(Incoming::Closed(code))) => {
+                self.closed = Some(code);
+                None
+            }
+            Ok(None) => {
+                self.closed = Some(None);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// The first frame (already received or arriving within `WAIT`) that matches.
+    pub async fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.pending.iter().position(&matches) {
+            return self.pending.remove(i).expect("index is valid");
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.receive(left).await {
+                Some(frame) if matches(&frame) => return frame,
+                Some(frame) => self.pending.push_back(frame),
+                None => panic!("no matching frame within {WAIT:?}; closed: {:?}; received: {:?}", self.closed, self.pending),
+            }
+        }
+    }
+
+    /// The next `count` messages delivered live or by sync, in arrival order.
+    pub async fn messages(&mut self, count: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        while out.len() < count {
+            let frame = self.wait_for(|f| f["type"] == "newMessage" || f["type"] == "syncBatch").await;
+            if frame["type"] == "syncBatch" {
+                out.extend(frame["messages"].as_array().cloned().unwrap_or_default());
+            } else {
+                out.push(frame);
+            }
+        }
+        out
+    }
+
+    /// Every frame that arrives within `window` (plus any not yet consumed).
+    pub async fn drain(&mut self, window: Duration) -> Vec<Value> {
+        let mut out: Vec<Value> = self.pending.drain(..).collect();
+        let deadline = tokio::time::Instant::now() + window;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return out;
+            }
+            match self.receive(left).await {
+                Some(frame) => out.push(frame),
+                None if self.closed.is_some() => return out,
+                None => {}
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection; returns its close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.closed.is_none() {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            assert!(!left.is_zero(), "connection was not closed within {WAIT:?}");
+            if let Some(frame) = self.receive(left).await {
+                self.pending.push_back(frame);
+            }
+        }
+        self.closed.flatten()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.sink.send(Message::Close(None)).await;
+        let _ = self.closed().await;
+    }
+
+    // ---- protocol helpers
+
+    pub async fn create_chat(&mut self, participants: &[&str], name: Option<&str>) -> Value {
+        let mut frame = json!({ "action": "createChat", "participants": participants });
+        if let Some(name) = name {
+            frame["name"] = json!(name);
+        }
+        self.request(frame).await
+    }
+
+    pub async fn send_message(&mut self, chat_id: &str, client_message_id: &str, text: &str) -> Value {
+        self.request(json!({ "action": "sendMessage", "chatId": chat_id, "clientMessageId": client_message_id, "message": text }))
+            .await
+    }
+
+    pub async fn ack(&mut self, message_ids: &[&str]) -> Value {
+        self.request(json!({ "action": "ack", "messageIds": message_ids })).await
+    }
+
+    pub async fn sync(&mut self) -> Value {
+        self.request(json!({ "action": "sync" })).await
+    }
+}
+
+/// Field of a frame as text (panics with the frame when missing).
+pub fn text<'a>(frame: &'a Value, field: &str) -> &'a str {
+    frame[field].as_str().unwrap_or_else(|| panic!("frame has no string {field}: {frame}"))
+}
+
+pub fn number(frame: &Value, field: &str) -> u64 {
+    frame[field].as_u64().unwrap_or_else(|| panic!("frame has no number {field}: {frame}"))
+}

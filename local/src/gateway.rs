@@ -1,0 +1,464 @@
+//! The local API Gateway WebSocket API: accepts WebSocket clients, runs the
+//! `$connect` authorizer and routes, selects a route per frame by the template's
+//! route selection expression, invokes the handlers with the events API Gateway
+//! would send, and serves the `@connections` Management API the handlers post to.
+//! It enforces API Gateway's quotas: frame size (close 1009), idle timeout and
+//! maximum connection age.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use shared::AppContext;
+use shared::calls::{self, AwsCalls};
+use shared::lambda::log_invocation;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::handlers::Handler;
+use crate::template::WsApi;
+
+/// API Gateway's WebSocket quotas, configurable so tests need not wait hours.
+#[derive(Clone, Debug)]
+pub struct Quotas {
+    pub max_frame_bytes: usize,
+    pub max_post_bytes: usize,
+    pub idle_timeout: Duration,
+    pub max_connection_age: Duration,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 32 * 1024,
+            max_post_bytes: 128 * 1024,
+            idle_timeout: Duration::from_secs(10 * 60),
+            max_connection_age: Duration::from_secs(2 * 60 * 60),
+        }
+    }
+}
+
+pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_NORMAL: u16 = 1000;
+
+/// A function from the template, ready to invoke.
+pub struct LocalFunction {
+    pub logical_id: String,
+    pub handler: Handler,
+    pub ctx: Arc<AppContext>,
+}
+
+/// One handler invocation, with the AWS calls it made.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub function: String,
+    pub route_key: String,
+    pub connection_id: String,
+    pub calls: AwsCalls,
+    pub duration: Duration,
+}
+
+pub type InvocationLog = Arc<Mutex<Vec<Invocation>>>;
+
+enum Outbound {
+    Text(String),
+    Binary(Vec<u8>),
+    Close(u16, &'static str),
+}
+
+struct Connection {
+    outbound: mpsc::UnboundedSender<Outbound>,
+    connected_at_ms: u64,
+    last_active_ms: AtomicU64,
+    source_ip: String,
+    user_agent: String,
+    /// What API Gateway puts in `requestContext.authorizer` for this connection.
+    authorizer: Value,
+}
+
+pub struct Gateway {
+    pub api: WsApi,
+    pub functions: HashMap<String, LocalFunction>,
+    pub quotas: Quotas,
+    pub invocations: InvocationLog,
+    pub stage: String,
+    pub domain_name: String,
+    connections: Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+fn now_ms() -> u64 {
+    shared::time::now_millis()
+}
+
+fn new_connection_id() -> String {
+    // Same shape as API Gateway's ids (e.g. "L0SM9cOFvHcCIhw="): URL-safe here.
+    let id: String = (0..15).map(|_| rand::random_range(0..62u8)).map(|n| (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[n as usize]) as char).collect();
+    format!("{id}=")
+}
+
+fn new_request_id() -> String {
+    ulid::Ulid::generate().to_string()
+}
+
+fn rfc3339(ms: u64) -> String {
+    aws_smithy_types::DateTime::from_millis(ms as i64).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+}
+
+/// API Gateway's `requestTime` format: `22/Nov/2026:17:00:00 +0000`.
+fn request_time(ms: u64) -> String {
+    let iso = rfc3339(ms); // 2026-11-22T17:00:00Z
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = iso.get(5..7).and_then(|m| m.parse::<usize>().ok()).and_then(|m| months.get(m - 1)).unwrap_or(&"Jan");
+    format!("{}/{}/{}:{} +0000", iso.get(8..10).unwrap_or("01"), month, iso.get(0..4).unwrap_or("1970"), iso.get(11..19).unwrap_or("00:00:00"))
+}
+
+impl Gateway {
+    pub fn new(api: WsApi, functions: HashMap<String, LocalFunction>, quotas: Quotas, stage: String, domain_name: String) -> Self {
+        Self {
+            api,
+            functions,
+            quotas,
+            invocations: Arc::default(),
+            stage,
+            domain_name,
+            connections: Mutex::default(),
+        }
+    }
+
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/", get(websocket_entry))
+            .route("/{stage}", get(websocket_entry))
+            .route("/@connections/{connection_id}", any(management_api))
+            .route("/{stage}/@connections/{connection_id}", any(management_api_with_stage))
+            .with_state(self)
+    }
+
+    fn route(&self, route_key: &str) -> Option<&crate::template::WsRoute> {
+        self.api.routes.iter().find(|r| r.route_key == route_key)
+    }
+
+    /// Route selection for `$request.body.<field>`: the field's value when the
+    /// body is a JSON object naming an existing route, otherwise `$default`.
+    fn select_route(&self, body: &str) -> String {
+        let field = self.api.route_selection_expression.strip_prefix("$request.body.").unwrap_or("action");
+        let selected = serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| v.get(field).and_then(Value::as_str).map(str::to_owned))
+            .filter(|key| !key.starts_with('$') && self.route(key).is_some());
+        selected.unwrap_or_else(|| "$default".to_owned())
+    }
+
+    async fn invoke(&self, function: &str, route_key: &str, connection_id: &str, event: Value) -> Result<Value, String> {
+        let function = self.functions.get(function).ok_or_else(|| format!("no local handler for {function}"))?;
+        let started = Instant::now();
+        let (result, calls) = calls::track((function.handler)(function.ctx.clone(), event)).await;
+        log_invocation(&function.logical_id, &calls);
+        if let Ok(mut log) = self.invocations.lock() {
+            log.push(Invocation {
+                function: function.logical_id.clone(),
+                route_key: route_key.to_owned(),
+                connection_id: connection_id.to_owned(),
+                calls,
+                duration: started.elapsed(),
+            });
+        }
+        result
+    }
+
+    fn request_context(&self, connection_id: &str, route_key: &str, event_type: &str, connection: &Connection) -> Value {
+        let now = now_ms();
+        json!({
+            "routeKey": route_key,
+            "eventType": event_type,
+            "messageDirection": "IN",
+            "messageId": new_request_id(),
+            "extendedRequestId": new_request_id(),
+            "requestId": new_request_id(),
+            "requestTime": request_time(now),
+            "requestTimeEpoch": now,
+            "connectedAt": connection.connected_at_ms,
+            "connectionId": connection_id,
+            "domainName": self.domain_name,
+            "stage": self.stage,
+            "apiId": "local",
+            "identity": { "sourceIp": connection.source_ip, "userAgent": connection.user_agent },
+            "authorizer": connection.authorizer,
+        })
+    }
+
+    fn connection(&self, connection_id: &str) -> Option<Arc<Connection>> {
+        self.connections.lock().ok()?.get(connection_id).cloned()
+    }
+
+    fn remove_connection(&self, connection_id: &str) -> Option<Arc<Connection>> {
+        self.connections.lock().ok()?.remove(connection_id)
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.connections.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+fn status_of(response: &Value) -> u16 {
+    response.get("statusCode").and_then(Value::as_u64).map(|s| s as u16).unwrap_or(200)
+}
+
+fn body_of(response: &Value) -> Option<String> {
+    response.get("body").and_then(Value::as_str).filter(|b| !b.is_empty()).map(str::to_owned)
+}
+
+/// `GET /` with an Upgrade: the `$connect` phase. The handshake answers with the
+/// authorizer's or the `$connect` handler's refusal, or upgrades.
+async fn websocket_entry(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let connection_id = new_connection_id();
+    let header_map: serde_json::Map<String, Value> =
+        headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), Value::String(v.to_str().ok()?.to_owned())))).collect();
+    let user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut connection = Connection {
+        outbound: mpsc::unbounded_channel().0,
+        connected_at_ms: now_ms(),
+        last_active_ms: AtomicU64::new(now_ms()),
+        source_ip: peer.ip().to_string(),
+        user_agent,
+        authorizer: json!({}),
+    };
+    let Some(connect_route) = gateway.route("$connect").cloned() else {
+        return (StatusCode::FORBIDDEN, "no $connect route").into_response();
+    };
+    if let Some(authorizer) = &connect_route.authorizer {
+        let event = json!({
+            "type": "REQUEST",
+            "methodArn": format!("arn:aws:execute-api:local:000000000000:local/{}/$connect", gateway.stage),
+            "headers": header_map,
+            "queryStringParameters": query,
+            "requestContext": gateway.request_context(&connection_id, "$connect", "CONNECT", &connection),
+        });
+        let policy = match gateway.invoke(authorizer, "$connect", &connection_id, event).await {
+            Ok(policy) => policy,
+            // API Gateway maps the authorizer's "Unauthorized" error to 401, any other failure to 500.
+            Err(e) if e == "Unauthorized" => return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
+            Err(e) => {
+                warn!(error = %e, "authorizer failed");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response();
+            }
+        };
+        let allowed = policy["policyDocument"]["Statement"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty() && s.iter().all(|st| st["Effect"] == "Allow"));
+        if !allowed {
+            return (StatusCode::FORBIDDEN, "Forbidden").into_response();
+        }
+        let mut context = policy.get("context").and_then(Value::as_object).cloned().unwrap_or_default();
+        context.insert("principalId".into(), policy.get("principalId").cloned().unwrap_or(Value::Null));
+        context.insert("integrationLatency".into(), json!(0));
+        connection.authorizer = Value::Object(context);
+    }
+    let mut event = json!({
+        "headers": header_map,
+        "multiValueHeaders": header_map.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>(),
+        "requestContext": gateway.request_context(&connection_id, "$connect", "CONNECT", &connection),
+        "isBase64Encoded": false,
+    });
+    if !query.is_empty() {
+        event["queryStringParameters"] = json!(query);
+        event["multiValueQueryStringParameters"] = json!(query.iter().map(|(k, v)| (k.clone(), vec![v.clone()])).collect::<HashMap<_, _>>());
+    }
+    match gateway.invoke(&connect_route.function, "$connect", &connection_id, event).await {
+        Ok(response) if (200..300).contains(&status_of(&response)) => {}
+        Ok(response) => {
+            let status = StatusCode::from_u16(status_of(&response)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, body_of(&response).unwrap_or_default()).into_response();
+        }
+        Err(e) => {
+            warn!(error = %e, "$connect handler failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response();
+        }
+    }
+    // Registered before the upgrade completes: posts made meanwhile are queued.
+    let (outbound, receiver) = mpsc::unbounded_channel();
+    connection.outbound = outbound;
+    let connection = Arc::new(connection);
+    if let Ok(mut all) = gateway.connections.lock() {
+        all.insert(connection_id.clone(), connection.clone());
+    }
+    info!(connection_id, "connected");
+    // tungstenite's own limits sit above the quota so oversized frames reach us and get 1009.
+    let limit = gateway.quotas.max_frame_bytes.max(gateway.quotas.max_post_bytes) * 8;
+    upgrade
+        .max_frame_size(limit)
+        .max_message_size(limit)
+        .on_upgrade(move |socket| run_connection(gateway, connection_id, connection, socket, receiver))
+}
+
+async fn run_connection(
+    gateway: Arc<Gateway>,
+    connection_id: String,
+    connection: Arc<Connection>,
+    socket: WebSocket,
+    mut receiver: mpsc::UnboundedReceiver<Outbound>,
+) {
+    let (mut sink, mut stream) = socket.split();
+    let writer = tokio::spawn(async move {
+        while let Some(out) = receiver.recv().await {
+            let result = match out {
+                Outbound::Text(text) => sink.send(Message::Text(text.into())).await,
+                Outbound::Binary(bytes) => sink.send(Message::Binary(bytes.into())).await,
+                Outbound::Close(code, reason) => {
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
+                    break;
+                }
+            };
+            if result.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let quotas = gateway.quotas.clone();
+    let deadline = tokio::time::Instant::now() + quotas.max_connection_age;
+    let close = |code, reason| {
+        let _ = connection.outbound.send(Outbound::Close(code, reason));
+    };
+    let (status, reason) = loop {
+        let next = tokio::select! {
+            next = tokio::time::timeout(quotas.idle_timeout, stream.next()) => next,
+            _ = tokio::time::sleep_until(deadline) => {
+                close(CLOSE_GOING_AWAY, "Going away");
+                break (CLOSE_GOING_AWAY, "maximum connection duration");
+            }
+        };
+        let frame = match next {
+            Err(_) => {
+                close(CLOSE_GOING_AWAY, "Going away");
+                break (CLOSE_GOING_AWAY, "idle timeout");
+            }
+            Ok(None) | Ok(Some(Err(_))) => break (1006, "connection lost"),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        connection.last_active_ms.store(now_ms(), Ordering::Relaxed);
+        let body = match frame {
+            Message::Text(text) => text.to_string(),
+            Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Message::Close(_) => break (CLOSE_NORMAL, "client closed"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        if body.len() > quotas.max_frame_bytes {
+            close(CLOSE_MESSAGE_TOO_BIG, "Message too big");
+            break (CLOSE_MESSAGE_TOO_BIG, "frame too large");
+        }
+        // Each frame is its own invocation, running concurrently like Lambda.
+        tokio::spawn(dispatch(gateway.clone(), connection_id.clone(), connection.clone(), body));
+    };
+    gateway.remove_connection(&connection_id);
+    // Ends the writer whichever side closed (a second close frame is ignored).
+    let _ = connection.outbound.send(Outbound::Close(CLOSE_NORMAL, "Bye"));
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    info!(connection_id, status, reason, "disconnected");
+    // `$disconnect` comes after the socket is gone, as in API Gateway (best effort).
+    if let Some(route) = gateway.route("$disconnect").cloned() {
+        let mut context = gateway.request_context(&connection_id, "$disconnect", "DISCONNECT", &connection);
+        context["disconnectStatusCode"] = json!(status);
+        context["disconnectReason"] = json!(reason);
+        let event = json!({ "requestContext": context, "isBase64Encoded": false });
+        if let Err(e) = gateway.invoke(&route.function, "$disconnect", &connection_id, event).await {
+            warn!(error = %e, "$disconnect handler failed");
+        }
+    }
+}
+
+async fn dispatch(gateway: Arc<Gateway>, connection_id: String, connection: Arc<Connection>, body: String) {
+    let route_key = gateway.select_route(&body);
+    let Some(route) = gateway.route(&route_key).cloned() else {
+        // No route and no $default: API Gateway answers with this frame.
+        let _ = connection.outbound.send(Outbound::Text(json!({"message": "Forbidden", "connectionId": connection_id}).to_string()));
+        return;
+    };
+    let mut context = gateway.request_context(&connection_id, &route_key, "MESSAGE", &connection);
+    let request_id = context["requestId"].clone();
+    context["messageDirection"] = json!("IN");
+    let event = json!({ "requestContext": context, "body": body, "isBase64Encoded": false });
+    let reply = match gateway.invoke(&route.function, &route_key, &connection_id, event).await {
+        Ok(response) => body_of(&response),
+        Err(e) => {
+            warn!(route = %route_key, error = %e, "handler failed");
+            Some(json!({"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}).to_string())
+        }
+    };
+    if let (true, Some(reply)) = (route.has_route_response, reply) {
+        let _ = connection.outbound.send(Outbound::Text(reply));
+    }
+}
+
+fn aws_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (status, [("x-amzn-errortype", kind), ("content-type", "application/json")], json!({ "message": message }).to_string()).into_response()
+}
+
+async fn management_api_with_stage(
+    State(gateway): State<Arc<Gateway>>,
+    Path((_stage, connection_id)): Path<(String, String)>,
+    method: axum::http::Method,
+    body: Bytes,
+) -> Response {
+    management_api(State(gateway), Path(connection_id), method, body).await
+}
+
+/// `@connections/{id}`: POST sends data, GET describes, DELETE closes; an
+/// unknown connection answers 410 GoneException like API Gateway.
+async fn management_api(
+    State(gateway): State<Arc<Gateway>>,
+    Path(connection_id): Path<String>,
+    method: axum::http::Method,
+    body: Bytes,
+) -> Response {
+    let Some(connection) = gateway.connection(&connection_id) else {
+        return aws_error(StatusCode::GONE, "GoneException", "connection is gone");
+    };
+    match method.as_str() {
+        "POST" => {
+            if body.len() > gateway.quotas.max_post_bytes {
+                return aws_error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException", "payload too large");
+            }
+            let out = match String::from_utf8(body.to_vec()) {
+                Ok(text) => Outbound::Text(text),
+                Err(e) => Outbound::Binary(e.into_bytes()),
+            };
+            if connection.outbound.send(out).is_err() {
+                return aws_error(StatusCode::GONE, "GoneException", "connection is gone");
+            }
+            StatusCode::OK.into_response()
+        }
+        "GET" => {
+            let description = json!({
+                "connectedAt": rfc3339(connection.connected_at_ms),
+                "lastActiveAt": rfc3339(connection.last_active_ms.load(Ordering::Relaxed)),
+                "identity": { "sourceIp": connection.source_ip, "userAgent": connection.user_agent },
+            });
+            ([("content-type", "application/json")], description.to_string()).into_response()
+        }
+        "DELETE" => {
+            gateway.remove_connection(&connection_id);
+            let _ = connection.outbound.send(Outbound::Close(CLOSE_NORMAL, "Connection deleted"));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}

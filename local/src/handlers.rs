@@ -1,0 +1,46 @@
+//! The in-process stand-in for Lambda: each binary named in the template maps
+//! to its crate's handler. Events go in and responses come out as JSON, exactly
+//! as `lambda_runtime` would (de)serialise them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use shared::AppContext;
+use shared::lambda::HandlerError;
+
+pub type BoxedInvocation = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+pub type Handler = fn(Arc<AppContext>, Value) -> BoxedInvocation;
+
+/// Deserialises the event, runs the handler, serialises the response; a
+/// handler error becomes the Lambda error message.
+fn invoke<E, R, Fut>(ctx: Arc<AppContext>, event: Value, handler: fn(Arc<AppContext>, E) -> Fut) -> BoxedInvocation
+where
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize,
+    Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
+{
+    Box::pin(async move {
+        let event: E = serde_json::from_value(event).map_err(|e| format!("event does not deserialise: {e}"))?;
+        let response = handler(ctx, event).await.map_err(|e| e.to_string())?;
+        serde_json::to_value(response).map_err(|e| e.to_string())
+    })
+}
+
+/// Handler for a template function's `Metadata.BuildProperties.Binary`.
+pub fn handler_for(binary: &str) -> Option<Handler> {
+    Some(match binary {
+        "authorizer" => |ctx, event| invoke(ctx, event, authorizer::handle),
+        "connect" => |ctx, event| invoke(ctx, event, connect::handle),
+        "disconnect" => |ctx, event| invoke(ctx, event, disconnect::handle),
+        "default-route" => |ctx, event| invoke(ctx, event, default_route::handle),
+        "create-chat" => |ctx, event| invoke(ctx, event, create_chat::handle),
+        "send-message" => |ctx, event| invoke(ctx, event, send_message::handle),
+        "ack" => |ctx, event| invoke(ctx, event, ack::handle),
+        "sync" => |ctx, event| invoke(ctx, event, sync::handle),
+        _ => return None,
+    })
+}

@@ -1,0 +1,65 @@
+//! Creates the template's DynamoDB tables in the local AWS server (moto).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+use tracing::info;
+
+use crate::LocalError;
+use crate::template::TableDef;
+
+pub fn local_table_name(prefix: &str, logical_id: &str) -> String {
+    format!("{prefix}-{logical_id}")
+}
+
+fn aws_err(e: impl std::fmt::Display) -> LocalError {
+    LocalError::Aws(e.to_string())
+}
+
+/// Creates each table unless it exists (several test processes share them).
+pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -> Result<(), LocalError> {
+    for table in tables {
+        let name = local_table_name(prefix, &table.logical_id);
+        if client.describe_table().table_name(&name).send().await.is_ok() {
+            continue;
+        }
+        let mut create = client.create_table().table_name(&name).billing_mode(BillingMode::PayPerRequest);
+        for (attribute, kind) in &table.attributes {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attribute)
+                    .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                    .build()
+                    .map_err(aws_err)?,
+            );
+        }
+        for (attribute, kind) in &table.key_schema {
+            create = create.key_schema(
+                KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::from(kind.as_str())).build().map_err(aws_err)?,
+            );
+        }
+        if let Some(view) = &table.stream_view_type {
+            create = create.stream_specification(
+                StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(view.as_str())).build().map_err(aws_err)?,
+            );
+        }
+        match create.send().await {
+            Ok(_) => info!(table = %name, "created table"),
+            // Another process created it between our describe and create.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => continue,
+            Err(e) => return Err(aws_err(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+        if let Some(attribute) = &table.ttl_attribute {
+            client
+                .update_time_to_live()
+                .table_name(&name)
+                .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build().map_err(aws_err)?)
+                .send()
+                .await
+                .map_err(|e| aws_err(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! Reads `template.yaml`: the WebSocket API's routes, the functions behind them,
+//! their environment, and the DynamoDB tables. The local runtime takes all of it
+//! from here, so a route or table added to the template exists locally too.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::LocalError;
+
+#[derive(Clone, Debug)]
+pub struct Template {
+    resources: Mapping,
+    parameters: Mapping,
+    globals_env: Mapping,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsRoute {
+    pub route_key: String,
+    /// Logical id of the function behind the route's integration.
+    pub function: String,
+    /// Logical id of the authorizer function (only `$connect` has one).
+    pub authorizer: Option<String>,
+    /// API Gateway sends the handler's return body to the client only when the
+    /// route has a route response.
+    pub has_route_response: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct WsApi {
+    pub route_selection_expression: String,
+    pub routes: Vec<WsRoute>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FunctionDef {
+    pub logical_id: String,
+    /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
+    pub binary: String,
+    /// Globals' variables overlaid with the function's own, unresolved.
+    pub environment: BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableDef {
+    pub logical_id: String,
+    pub attributes: Vec<(String, String)>,
+    pub key_schema: Vec<(String, String)>,
+    pub ttl_attribute: Option<String>,
+    pub stream_view_type: Option<String>,
+}
+
+fn err(msg: impl Into<String>) -> LocalError {
+    LocalError::Template(msg.into())
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key)?.as_str()
+}
+
+/// `!Tag value` → (tag without `!`, value).
+fn tagged(value: &Value) -> Option<(String, &Value)> {
+    match value {
+        Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_owned(), &t.value)),
+        _ => None,
+    }
+}
+
+/// Names referenced as `${Name}` or `${Name.Attr}` in a `!Sub` string.
+pub fn sub_references(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        out.push(after[..end].to_owned());
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// The logical id a `!Ref X`, `!GetAtt X.Arn` or `!Sub "...${X}..."` points at
+/// (the first reference that is not a pseudo parameter).
+fn referenced_resource(value: &Value) -> Option<String> {
+    let (tag, inner) = tagged(value)?;
+    match tag.as_str() {
+        "Ref" => inner.as_str().map(str::to_owned),
+        "GetAtt" => inner.as_str().and_then(|s| s.split('.').next()).map(str::to_owned),
+        "Sub" => sub_references(inner.as_str()?)
+            .into_iter()
+            .find(|r| !r.starts_with("AWS::"))
+            .map(|r| r.split('.').next().unwrap_or(&r).to_owned()),
+        _ => None,
+    }
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, LocalError> {
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, LocalError> {
+        let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| err(e.to_string()))?;
+        let mapping = |v: Option<&Value>| v.and_then(Value::as_mapping).cloned().unwrap_or_default();
+        let resources = mapping(doc.get("Resources"));
+        if resources.is_empty() {
+            return Err(err("template has no Resources"));
+        }
+        let globals_env = mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
+        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env })
+    }
+
+    fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+        self.resources.iter().filter_map(move |(id, res)| {
+            (str_of(res, "Type") == Some(kind)).then(|| (id.as_str().unwrap_or_default(), res))
+        })
+    }
+
+    fn resource(&self, logical_id: &str) -> Option<&Value> {
+        self.resources.get(logical_id)
+    }
+
+    /// Default value of a template parameter.
+    pub fn parameter_default(&self, name: &str) -> Option<String> {
+        scalar(self.parameters.get(name)?.get("Default")?)
+    }
+
+    pub fn is_parameter(&self, name: &str) -> bool {
+        self.parameters.contains_key(name)
+    }
+
+    pub fn resource_type(&self, logical_id: &str) -> Option<&str> {
+        str_of(self.resource(logical_id)?, "Type")
+    }
+
+    /// Every `AWS::Serverless::Function`.
+    pub fn functions(&self) -> Result<Vec<FunctionDef>, LocalError> {
+        let mut out = Vec::new();
+        for (id, res) in self.resources_of_type("AWS::Serverless::Function") {
+            let binary = res
+                .get("Metadata")
+                .and_then(|m| m.get("BuildProperties"))
+                .and_then(|b| str_of(b, "Binary"))
+                .ok_or_else(|| err(format!("{id} has no Metadata.BuildProperties.Binary")))?;
+            let mut environment: BTreeMap<String, Value> = self
+                .globals_env
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
+                .collect();
+            let own = res.get("Properties").and_then(|p| p.get("Environment")).and_then(|e| e.get("Variables"));
+            if let Some(Value::Mapping(own)) = own {
+                environment.extend(own.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))));
+            }
+            out.push(FunctionDef { logical_id: id.to_owned(), binary: binary.to_owned(), environment });
+        }
+        Ok(out)
+    }
+
+    /// The WebSocket API and its routes, each resolved to the function behind it.
+    pub fn websocket_api(&self) -> Result<WsApi, LocalError> {
+        let (api_id, api) = self
+            .resources_of_type("AWS::ApiGatewayV2::Api")
+            .find(|(_, res)| res.get("Properties").and_then(|p| str_of(p, "ProtocolType")) == Some("WEBSOCKET"))
+            .ok_or_else(|| err("template has no WebSocket API"))?;
+        let selection = api
+            .get("Properties")
+            .and_then(|p| str_of(p, "RouteSelectionExpression"))
+            .ok_or_else(|| err("WebSocket API has no RouteSelectionExpression"))?;
+        let mut routes = Vec::new();
+        for (id, route) in self.resources_of_type("AWS::ApiGatewayV2::Route") {
+            let props = route.get("Properties").ok_or_else(|| err(format!("{id} has no Properties")))?;
+            if props.get("ApiId").and_then(referenced_resource).as_deref() != Some(api_id) {
+                continue;
+            }
+            let route_key = str_of(props, "RouteKey").ok_or_else(|| err(format!("{id} has no RouteKey")))?;
+            let integration = props.get("Target").and_then(referenced_resource).ok_or_else(|| err(format!("{id} has no Target")))?;
+            let function = self.function_behind(&integration, "IntegrationUri")?;
+            let authorizer = match props.get("AuthorizerId").and_then(referenced_resource) {
+                Some(authorizer) => Some(self.function_behind(&authorizer, "AuthorizerUri")?),
+                None => None,
+            };
+            let has_response_resource = self.resources_of_type("AWS::ApiGatewayV2::RouteResponse").any(|(_, rr)| {
+                rr.get("Properties").and_then(|p| p.get("RouteId")).and_then(referenced_resource).as_deref() == Some(id)
+            });
+            let has_route_response = props.get("RouteResponseSelectionExpression").is_some() && has_response_resource;
+            routes.push(WsRoute { route_key: route_key.to_owned(), function, authorizer, has_route_response });
+        }
+        Ok(WsApi { route_selection_expression: selection.to_owned(), routes })
+    }
+
+    /// The function an integration or authorizer invokes (its `...${Fn.Arn}...` URI).
+    fn function_behind(&self, logical_id: &str, uri_property: &str) -> Result<String, LocalError> {
+        let res = self.resource(logical_id).ok_or_else(|| err(format!("{logical_id} is referenced but not defined")))?;
+        let uri = res.get("Properties").and_then(|p| p.get(uri_property)).ok_or_else(|| err(format!("{logical_id} has no {uri_property}")))?;
+        let function = referenced_resource(uri).ok_or_else(|| err(format!("{logical_id}.{uri_property} names no function")))?;
+        match self.resource_type(&function) {
+            Some("AWS::Serverless::Function") => Ok(function),
+            _ => Err(err(format!("{logical_id} points at {function}, which is not a function"))),
+        }
+    }
+
+    pub fn tables(&self) -> Result<Vec<TableDef>, LocalError> {
+        let pairs = |props: &Value, list: &str, a: &str, b: &str| -> Vec<(String, String)> {
+            props
+                .get(list)
+                .and_then(Value::as_sequence)
+                .map(|seq| seq.iter().filter_map(|e| Some((str_of(e, a)?.to_owned(), str_of(e, b)?.to_owned()))).collect())
+                .unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        for (id, res) in self.resources_of_type("AWS::DynamoDB::Table") {
+            let props = res.get("Properties").ok_or_else(|| err(format!("{id} has no Properties")))?;
+            let ttl = props.get("TimeToLiveSpecification").filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true));
+            out.push(TableDef {
+                logical_id: id.to_owned(),
+                attributes: pairs(props, "AttributeDefinitions", "AttributeName", "AttributeType"),
+                key_schema: pairs(props, "KeySchema", "AttributeName", "KeyType"),
+                ttl_attribute: ttl.and_then(|t| str_of(t, "AttributeName")).map(str::to_owned),
+                stream_view_type: props.get("StreamSpecification").and_then(|s| str_of(s, "StreamViewType")).map(str::to_owned),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A plain scalar as a string (numbers and booleans included).
+pub fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Resolves an environment value the way CloudFormation would, given what each
+/// `!Ref` stands for locally.
+pub fn resolve(value: &Value, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, LocalError> {
+    if let Some(s) = scalar(value) {
+        return Ok(s);
+    }
+    let (tag, inner) = tagged(value).ok_or_else(|| err(format!("cannot resolve {value:?}")))?;
+    match tag.as_str() {
+        "Ref" => {
+            let name = inner.as_str().ok_or_else(|| err("!Ref needs a name"))?;
+            lookup(name).ok_or_else(|| err(format!("nothing local stands for !Ref {name}")))
+        }
+        "Sub" => {
+            let mut text = inner.as_str().ok_or_else(|| err("only the string form of !Sub is supported"))?.to_owned();
+            for reference in sub_references(&text.clone()) {
+                let value = lookup(&reference).ok_or_else(|| err(format!("nothing local stands for ${{{reference}}}")))?;
+                text = text.replace(&format!("${{{reference}}}"), &value);
+            }
+            Ok(text)
+        }
+        other => Err(err(format!("!{other} is not supported in environment variables"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  Secret: { Type: String, Default: abc }
+Globals:
+  Function:
+    Environment:
+      Variables:
+        TABLE: !Ref T
+        URL: !Sub "https://${Api}.example/${Secret}"
+Resources:
+  Api: { Type: AWS::ApiGatewayV2::Api, Properties: { ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action } }
+  R1: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref Api, RouteKey: go, Target: !Sub "integrations/${I1}", RouteResponseSelectionExpression: $default } }
+  R1Response: { Type: AWS::ApiGatewayV2::RouteResponse, Properties: { ApiId: !Ref Api, RouteId: !Ref R1, RouteResponseKey: $default } }
+  I1: { Type: AWS::ApiGatewayV2::Integration, Properties: { ApiId: !Ref Api, IntegrationUri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${GoFunction.Arn}/invocations" } }
+  GoFunction: { Type: AWS::Serverless::Function, Metadata: { BuildProperties: { Binary: go } }, Properties: { Environment: { Variables: { OWN: 5 } } } }
+  T: { Type: AWS::DynamoDB::Table, Properties: { AttributeDefinitions: [{AttributeName: k, AttributeType: S}], KeySchema: [{AttributeName: k, KeyType: HASH}], TimeToLiveSpecification: { AttributeName: exp, Enabled: true } } }
+"#;
+
+    #[test]
+    fn routes_resolve_to_functions_through_integrations() {
+        let t = Template::parse(TEMPLATE).unwrap();
+        let api = t.websocket_api().unwrap();
+        assert_eq!(api.route_selection_expression, "$request.body.action");
+        assert_eq!(
+            api.routes,
+            vec![WsRoute { route_key: "go".into(), function: "GoFunction".into(), authorizer: None, has_route_response: true }]
+        );
+    }
+
+    #[test]
+    fn environment_merges_globals_and_resolves_references() {
+        let t = Template::parse(TEMPLATE).unwrap();
+        let f = &t.functions().unwrap()[0];
+        assert_eq!(f.binary, "go");
+        let lookup = |name: &str| match name {
+            "T" => Some("local-T".to_owned()),
+            "Api" => Some("local".to_owned()),
+            "Secret" => t.parameter_default("Secret"),
+            _ => None,
+        };
+        assert_eq!(resolve(&f.environment["TABLE"], &lookup).unwrap(), "local-T");
+        assert_eq!(resolve(&f.environment["URL"], &lookup).unwrap(), "https://local.example/abc");
+        assert_eq!(resolve(&f.environment["OWN"], &lookup).unwrap(), "5");
+    }
+
+    #[test]
+    fn tables_keep_keys_and_ttl() {
+        let t = Template::parse(TEMPLATE).unwrap();
+        let tables = t.tables().unwrap();
+        assert_eq!(tables[0].key_schema, vec![("k".to_owned(), "HASH".to_owned())]);
+        assert_eq!(tables[0].ttl_attribute.as_deref(), Some("exp"));
+    }
+}

@@ -1,0 +1,294 @@
+//! Core messaging over real WebSockets: 1-1 and group chats, ordering,
+//! offline inbox and sync, idempotent retries, membership checks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use e2e_tests::{Client, System, number, text, unique};
+use futures::future::join_all;
+use serde_json::json;
+
+#[tokio::test]
+async fn two_users_chat_one_to_one_both_ways() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+
+    let created = a.create_chat(&[&bob], None).await;
+    assert_eq!(created["type"], "chatCreated", "{created}");
+    assert_eq!(created["kind"], "direct");
+    assert_eq!(created["created"], true);
+    let chat = text(&created, "chatId").to_owned();
+
+    // Bob "creating" the same 1-1 chat finds Alice's.
+    let again = b.create_chat(&[&alice], None).await;
+    assert_eq!(text(&again, "chatId"), chat);
+    assert_eq!(again["created"], false);
+
+    let sent = a.send_message(&chat, "c1", "hi bob").await;
+    assert_eq!(sent["type"], "sendResult", "{sent}");
+    assert_eq!(sent["status"], "SUCCESS");
+    assert_eq!(number(&sent, "seq"), 1);
+
+    let got = b.messages(1).await.remove(0);
+    assert_eq!(got["message"], "hi bob");
+    assert_eq!(got["senderId"], alice.as_str());
+    assert_eq!(got["chatId"], chat.as_str());
+    assert_eq!(got["messageId"], sent["messageId"]);
+    assert!(number(&got, "sentAt") > 0);
+    assert_eq!(b.ack(&[text(&got, "messageId")]).await["count"], 1);
+
+    let reply = b.send_message(&chat, "c1", "hello alice").await;
+    assert_eq!(number(&reply, "seq"), 2);
+    let got = a.messages(1).await.remove(0);
+    assert_eq!(got["message"], "hello alice");
+    assert_eq!(got["senderId"], bob.as_str());
+    assert_eq!(number(&got, "seq"), 2);
+}
+
+#[tokio::test]
+async fn a_hundred_member_group_with_concurrent_senders_delivers_everything_in_order() {
+    let system = System::start().await;
+    let members: Vec<String> = (0..100).map(|i| unique(&format!("m{i}"))).collect();
+    let mut clients: Vec<Client> = join_all(members.iter().map(|m| system.connect(m, "phone"))).await;
+
+    let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let created = clients[0].create_chat(&others, Some("the hundred")).await;
+    assert_eq!(created["kind"], "group", "{created}");
+    assert_eq!(created["participants"].as_array().unwrap().len(), 100);
+    let chat = text(&created, "chatId").to_owned();
+
+    // Five members each send four messages, one after the other (waiting for
+    // SUCCESS, as a client does), all five at the same time.
+    const SENDERS: usize = 5;
+    const PER_SENDER: usize = 4;
+    let mut senders: Vec<Client> = clients.drain(0..SENDERS).collect();
+    let sent: Vec<Vec<u64>> = join_all(senders.iter_mut().enumerate().map(|(s, client)| {
+        let chat = chat.clone();
+        async move {
+            let mut seqs = Vec::new();
+            for i in 0..PER_SENDER {
+                let reply = client.send_message(&chat, &format!("s{s}-{i}"), &format!("sender {s} message {i}")).await;
+                assert_eq!(reply["status"], "SUCCESS", "{reply}");
+                seqs.push(number(&reply, "seq"));
+            }
+            seqs
+        }
+    }))
+    .await;
+    let total = SENDERS * PER_SENDER;
+    let mut all_seqs: Vec<u64> = sent.iter().flatten().copied().collect();
+    all_seqs.sort();
+    assert_eq!(all_seqs, (1..=total as u64).collect::<Vec<_>>(), "seq numbers are gapless and unique");
+    for seqs in &sent {
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "a sender's messages are ordered as sent: {seqs:?}");
+    }
+
+    // Every other member receives all of them; every sender receives the others'.
+    let receivers = senders.iter_mut().enumerate().map(|(s, c)| (Some(s), c)).chain(clients.iter_mut().map(|c| (None, c)));
+    let received: Vec<(Option<usize>, Vec<serde_json::Value>)> = join_all(receivers.map(|(sender, client)| async move {
+        let expected = if sender.is_some() { total - PER_SENDER } else { total };
+        (sender, client.messages(expected).await)
+    }))
+    .await;
+    for (sender, messages) in received {
+        let mut by_sender: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for m in &messages {
+            by_sender.entry(text(m, "senderId").to_owned()).or_default().push(number(m, "seq"));
+        }
+        for (from, seqs) in &by_sender {
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{from}'s messages arrive in the order sent: {seqs:?}");
+        }
+        let mut seqs: Vec<u64> = messages.iter().map(|m| number(m, "seq")).collect();
+        seqs.sort();
+        let mut expected: Vec<u64> = (1..=total as u64).collect();
+        if let Some(s) = sender {
+            expected.retain(|seq| !sent[s].contains(seq));
+        }
+        assert_eq!(seqs, expected, "every message exactly once");
+    }
+}
+
+#[tokio::test]
+async fn a_chat_of_101_members_is_refused() {
+    let system = System::start().await;
+    let creator = unique("creator");
+    let mut c = system.connect(&creator, "phone").await;
+    let others: Vec<String> = (0..100).map(|i| unique(&format!("p{i}"))).collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    let refused = c.create_chat(&others, Some("too big")).await;
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["code"], "too_many_members");
+    let fits = c.create_chat(&others[..99], Some("just right")).await;
+    assert_eq!(fits["type"], "chatCreated", "{fits}");
+}
+
+#[tokio::test]
+async fn an_offline_user_gets_missed_messages_on_sync_and_not_again_after_ack() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    // Bob's phone registers once, then goes offline.
+    system.connect(&bob, "phone").await.close().await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    for i in 1..=3 {
+        assert_eq!(a.send_message(&chat, &format!("m{i}"), &format!("missed {i}")).await["status"], "SUCCESS");
+    }
+
+    let mut b = system.connect(&bob, "phone").await;
+    let synced = b.sync().await;
+    assert_eq!(synced["type"], "synced", "{synced}");
+    assert_eq!(synced["delivered"], 3);
+    let missed = b.messages(3).await;
+    let texts: Vec<&str> = missed.iter().map(|m| text(m, "message")).collect();
+    assert_eq!(texts, ["missed 1", "missed 2", "missed 3"]);
+    let ids: Vec<&str> = missed.iter().map(|m| text(m, "messageId")).collect();
+    assert_eq!(b.ack(&ids).await["count"], 3);
+    b.close().await;
+
+    let mut b = system.connect(&bob, "phone").await;
+    let synced = b.sync().await;
+    assert_eq!(synced["delivered"], 0, "acknowledged messages are not delivered again");
+    let late: Vec<_> = b.drain(Duration::from_millis(300)).await.into_iter().filter(|f| f["type"] != "synced").collect();
+    assert!(late.is_empty(), "nothing else arrives: {late:?}");
+}
+
+#[tokio::test]
+async fn a_device_that_reconnects_during_a_burst_loses_nothing() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    system.connect(&bob, "phone").await.close().await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    const BURST: usize = 30;
+    let sender = async {
+        for i in 0..BURST {
+            a.send_message(&chat, &format!("b{i}"), &format!("burst {i}")).await;
+        }
+    };
+    let receiver = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut b = system.connect(&bob, "phone").await;
+        b.sync().await;
+        b
+    };
+    let ((), mut b) = tokio::join!(sender, receiver);
+    // Whatever was not drained by sync arrived live (duplicates are allowed).
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.len() < BURST && tokio::time::Instant::now() < deadline {
+        for frame in b.drain(Duration::from_millis(200)).await {
+            let batch = match frame["type"].as_str() {
+                Some("newMessage") => vec![frame],
+                Some("syncBatch") => frame["messages"].as_array().cloned().unwrap_or_default(),
+                _ => vec![],
+            };
+            for m in batch {
+                *seen.entry(number(&m, "seq")).or_default() += 1;
+            }
+        }
+    }
+    let mut seqs: Vec<u64> = seen.keys().copied().collect();
+    seqs.sort();
+    assert_eq!(seqs, (1..=BURST as u64).collect::<Vec<_>>(), "no gap across the switch from sync to live");
+}
+
+#[tokio::test]
+async fn retrying_a_send_with_the_same_client_message_id_stores_one_message() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    let first = a.send_message(&chat, "same-id", "once").await;
+    let retry = a.send_message(&chat, "same-id", "once").await;
+    assert_eq!(retry["status"], "SUCCESS");
+    assert_eq!(retry["duplicate"], true);
+    assert_eq!(retry["messageId"], first["messageId"]);
+    assert_eq!(retry["seq"], first["seq"]);
+    let next = a.send_message(&chat, "other-id", "twice").await;
+    assert_eq!(number(&next, "seq"), number(&first, "seq") + 1, "the retry did not take a seq");
+
+    // Bob may see the retried message twice (same messageId), never as two messages.
+    let mut ids = std::collections::BTreeSet::new();
+    loop {
+        let m = b.messages(1).await.remove(0);
+        ids.insert(text(&m, "messageId").to_owned());
+        if m["message"] == "twice" {
+            break;
+        }
+    }
+    assert_eq!(ids.len(), 2, "two distinct messages: {ids:?}");
+}
+
+#[tokio::test]
+async fn a_non_member_cannot_send_to_a_chat() {
+    let system = System::start().await;
+    let (alice, bob, mallory) = (unique("alice"), unique("bob"), unique("mallory"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut m = system.connect(&mallory, "phone").await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    let refused = m.send_message(&chat, "x1", "let me in").await;
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["code"], "not_member");
+    let unknown = m.send_message("g-doesnotexist", "x2", "hello?").await;
+    assert_eq!(unknown["code"], "not_member", "a missing chat looks like one you are not in");
+
+    assert!(b.drain(Duration::from_millis(300)).await.is_empty(), "members received nothing");
+    assert_eq!(number(&a.send_message(&chat, "a1", "first").await, "seq"), 1, "nothing was stored");
+}
+
+#[tokio::test]
+async fn bad_input_gets_typed_errors_and_changes_nothing() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    a.send_text("{not json".into()).await;
+    let malformed = a.wait_for(|f| f["type"] == "error").await;
+    assert_eq!(malformed["code"], "malformed_json");
+
+    let unknown = a.request(json!({ "action": "fly" })).await;
+    assert_eq!(unknown["code"], "unknown_action");
+
+    let missing_field = a.request(json!({ "action": "sendMessage", "chatId": chat })).await;
+    assert_eq!(missing_field["code"], "invalid_request");
+
+    let too_long = a.send_message(&chat, "long", &"x".repeat(20 * 1024)).await;
+    assert_eq!(too_long["code"], "message_too_long");
+
+    let empty = a.send_message(&chat, "empty", "   ").await;
+    assert_eq!(empty["code"], "invalid_request");
+
+    let attachment = a
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "att", "message": "see", "attachments": ["nope"] }))
+        .await;
+    assert_eq!(attachment["code"], "invalid_request");
+
+    assert!(b.drain(Duration::from_millis(300)).await.is_empty());
+    assert_eq!(number(&a.send_message(&chat, "ok", "still fine").await, "seq"), 1, "no bad frame stored anything");
+}
+
+#[tokio::test]
+async fn a_frame_over_32_kb_closes_the_connection_with_1009() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    let big = json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "big", "message": "x".repeat(33 * 1024) });
+    a.send(big).await;
+    assert_eq!(a.closed().await, Some(1009));
+    assert!(b.drain(Duration::from_millis(300)).await.is_empty(), "the oversized frame was not delivered");
+
+    let mut a = system.connect(&alice, "phone").await;
+    assert_eq!(number(&a.send_message(&chat, "small", "fits").await, "seq"), 1, "the oversized frame stored nothing");
+}

@@ -18,7 +18,7 @@ pub const AUTH_USER_ID: &str = "userId";
 pub const AUTH_DEVICE_ID: &str = "deviceId";
 
 pub fn identity(event: &ApiGatewayWebsocketProxyRequest) -> Result<Identity, AppError> {
-    let context = &event.request_context.authorizer.other;
+    let context = &event.request_context.authorizer.fields;
     let field = |name: &str| context.get(name).and_then(Value::as_str).map(str::to_owned);
     match (field(AUTH_USER_ID), field(AUTH_DEVICE_ID)) {
         (Some(user_id), Some(device_id)) => Ok(Identity { user_id, device_id }),

@@ -1,0 +1,46 @@
+//! Every function crate under `functions/` is a function in `template.yaml`,
+//! every function in the template has a local handler, and every route reaches
+//! a function: adding one without the other fails here.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use local_runtime::handlers::handler_for;
+use local_runtime::repository_template;
+use local_runtime::template::Template;
+
+#[test]
+fn functions_in_the_template_and_in_the_workspace_match() {
+    let template = Template::load(&repository_template()).unwrap();
+    let in_template: BTreeSet<String> = template.functions().unwrap().into_iter().map(|f| f.binary).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let in_workspace: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(in_template, in_workspace, "template functions (left) vs functions/ crates (right)");
+    for binary in &in_template {
+        assert!(handler_for(binary).is_some(), "{binary} has no local handler");
+        let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{binary}/Cargo.toml"))).unwrap();
+        assert!(manifest.contains(&format!("name = \"{binary}\"")), "functions/{binary} builds a binary named {binary}");
+    }
+}
+
+#[test]
+fn every_route_reaches_a_function_and_replies_where_the_protocol_expects_it() {
+    let template = Template::load(&repository_template()).unwrap();
+    let api = template.websocket_api().unwrap();
+    assert_eq!(api.route_selection_expression, "$request.body.action");
+    let functions: BTreeSet<String> = template.functions().unwrap().into_iter().map(|f| f.logical_id).collect();
+    let keys: BTreeSet<&str> = api.routes.iter().map(|r| r.route_key.as_str()).collect();
+    for expected in ["$connect", "$disconnect", "$default", "createChat", "sendMessage", "ack", "sync"] {
+        assert!(keys.contains(expected), "route {expected} is missing");
+    }
+    for route in &api.routes {
+        assert!(functions.contains(&route.function), "{} → {}", route.route_key, route.function);
+        let replies = !route.route_key.starts_with("$connect") && route.route_key != "$disconnect";
+        assert_eq!(route.has_route_response, replies, "{} route response", route.route_key);
+    }
+    let connect = api.routes.iter().find(|r| r.route_key == "$connect").unwrap();
+    assert!(connect.authorizer.is_some(), "$connect is authorized");
+}

@@ -1,0 +1,60 @@
+//! Holds one message's AWS calls to the budget: an online 1-1 recipient costs at
+//! most 6 calls including the ack; a 100-member group costs one post and one
+//! ack per recipient device plus at most 12 other calls. The counts come from
+//! the SDK interceptor every handler's clients carry.
+
+use e2e_tests::{Client, System, text, unique};
+use futures::future::join_all;
+use local_runtime::Invocation;
+
+fn invocations_of(system: &System, route: &str) -> Vec<Invocation> {
+    system.runtime.invocations().into_iter().filter(|i| i.route_key == route).collect()
+}
+
+#[tokio::test]
+async fn a_one_to_one_message_costs_at_most_six_aws_calls_including_the_ack() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    assert_eq!(a.send_message(&chat, "budget-1", "count me").await["status"], "SUCCESS");
+    let got = b.messages(1).await.remove(0);
+    assert_eq!(b.ack(&[text(&got, "messageId")]).await["count"], 1);
+
+    let sends = invocations_of(&system, "sendMessage");
+    let acks = invocations_of(&system, "ack");
+    assert_eq!((sends.len(), acks.len()), (1, 1));
+    let (send, ack) = (&sends[0].calls, &acks[0].calls);
+    println!("1-1 send: {} calls ({send}); ack: {} calls ({ack})", send.total(), ack.total());
+    assert_eq!(send.count("PostToConnection"), 1, "one post to the one recipient device");
+    assert!(send.total() + ack.total() <= 6, "budget is 6, used {} + {}", send.total(), ack.total());
+}
+
+#[tokio::test]
+async fn a_hundred_member_group_message_costs_a_post_and_an_ack_per_device_plus_at_most_twelve() {
+    let system = System::start().await;
+    let members: Vec<String> = (0..100).map(|i| unique(&format!("b{i}"))).collect();
+    let mut clients: Vec<Client> = join_all(members.iter().map(|m| system.connect(m, "phone"))).await;
+    let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let chat = text(&clients[0].create_chat(&others, Some("budget")).await, "chatId").to_owned();
+
+    assert_eq!(clients[0].send_message(&chat, "budget-100", "to all").await["status"], "SUCCESS");
+    join_all(clients[1..].iter_mut().map(|c| async move {
+        let got = c.messages(1).await.remove(0);
+        assert_eq!(c.ack(&[text(&got, "messageId")]).await["count"], 1);
+    }))
+    .await;
+
+    let sends = invocations_of(&system, "sendMessage");
+    assert_eq!(sends.len(), 1);
+    let send = &sends[0].calls;
+    let posts = send.count("PostToConnection");
+    println!("100-member send: {} calls ({send}); {} of them posts", send.total(), posts);
+    assert_eq!(posts, 99, "one post per recipient device");
+    assert!(send.total() - posts <= 12, "at most 12 other calls, used {}", send.total() - posts);
+    let acks = invocations_of(&system, "ack");
+    assert_eq!(acks.len(), 99);
+    assert!(acks.iter().all(|a| a.calls.total() == 1), "each ack is one call");
+}

@@ -47,7 +47,7 @@ async fn main() {
             println!("WebSocket API:   {}", runtime.websocket_url());
             println!("@connections:    {}/@connections/{{id}}", runtime.connections_api_url());
             println!("dev token:       cargo run -q -p local-runtime -- token <user> <device>");
-            println!("chat from a terminal: cargo run -q -p local-runtime --bin chat-client -- <user> <device>");
+            println!("chat from a terminal: cargo run -q -p local-runtime --bin chat-client -- {} <user> <device>", runtime.websocket_url());
             let _ = tokio::signal::ctrl_c().await;
         }
         _ => usage(),

@@ -20,7 +20,7 @@ pub fn init_json_logs() {
 }
 
 pub fn log_invocation(function: &str, calls: &AwsCalls) {
-    info!(function, aws_calls = calls.total(), by_operation = %calls, "invocation finished");
+    info!(function, aws_calls = calls.total(), by_operation = %calls, aws_wait_ms = calls.waiting.as_millis() as u64, "invocation finished");
 }
 
 /// Runs a handler under `lambda_runtime`, counting its AWS calls per invocation.

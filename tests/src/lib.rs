@@ -16,6 +16,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 pub const TABLE_PREFIX: &str = "e2e";
 pub const WAIT: Duration = Duration::from_secs(15);
+/// Added to every received frame: when it arrived, in microseconds since the
+/// epoch (so latency does not depend on when a test gets round to reading it).
+pub const ARRIVED_AT: &str = "_arrivedAtMicros";
 
 /// A unique id for this test run: `alice_01jd...`.
 pub fn unique(name: &str) -> String {
@@ -89,7 +92,10 @@ impl Client {
             while let Some(message) = stream.next().await {
                 match message {
                     Ok(Message::Text(text)) => {
-                        let frame = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "unparsed": text.to_string() }));
+                        let mut frame = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "unparsed": text.to_string() }));
+                        if let Some(object) = frame.as_object_mut() {
+                            object.insert(ARRIVED_AT.into(), json!(shared::time::now_micros()));
+                        }
                         let _ = tx.send(Incoming::Frame(frame));
                     }
                     Ok(Message::Close(frame)) => {

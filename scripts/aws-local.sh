@@ -20,7 +20,7 @@ free_port() {
 # and exports the standard AWS SDK variables that point every client at it.
 start_moto() {
   local port="$1" log="$2"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   for _ in $(seq 1 100); do
     if curl -fs -o /dev/null "http://127.0.0.1:$port/moto-api/"; then

@@ -161,7 +161,7 @@ impl Gateway {
         selected.unwrap_or_else(|| "$default".to_owned())
     }
 
-    async fn invoke(&self, function: &str, route_key: &str, connection_id: &str, event: Value) -> Result<Value, String> {
+    pub async fn invoke(&self, function: &str, route_key: &str, connection_id: &str, event: Value) -> Result<Value, String> {
         let function = self.functions.get(function).ok_or_else(|| format!("no local handler for {function}"))?;
         let started = Instant::now();
         let (result, calls) = calls::track((function.handler)(function.ctx.clone(), event)).await;

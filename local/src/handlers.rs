@@ -41,6 +41,12 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "send-message" => |ctx, event| invoke(ctx, event, send_message::handle),
         "ack" => |ctx, event| invoke(ctx, event, ack::handle),
         "sync" => |ctx, event| invoke(ctx, event, sync::handle),
+        "modify-chat-participants" => |ctx, event| invoke(ctx, event, modify_chat_participants::handle),
+        "mark-read" => |ctx, event| invoke(ctx, event, mark_read::handle),
+        "list-chats" => |ctx, event| invoke(ctx, event, list_chats::handle),
+        "unregister-device" => |ctx, event| invoke(ctx, event, unregister_device::handle),
+        "message-status" => |ctx, event| invoke(ctx, event, message_status::handle),
+        "receipts" => |ctx, event| invoke(ctx, event, receipts::handle),
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod handlers;
+pub mod streams;
 pub mod tables;
 pub mod template;
 
@@ -75,7 +76,13 @@ pub struct LocalRuntime {
     pub address: SocketAddr,
     pub gateway: Arc<Gateway>,
     pub jwt_secret: String,
-    server: JoinHandle<()>,
+    pub table_prefix: String,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Lambda retries a failed stream batch after a short, growing pause.
+pub(crate) async fn backoff_for_retry(attempt: usize) {
+    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
 }
 
 impl LocalRuntime {
@@ -159,17 +166,31 @@ impl LocalRuntime {
         }
         let gateway = Arc::new(Gateway::new(api, functions, options.quotas.clone(), LOCAL_STAGE.into(), address.to_string()));
         let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(async move {
+        let mut tasks = vec![tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "local gateway stopped");
             }
-        });
-        Ok(Self { address, gateway, jwt_secret: options.jwt_secret, server })
+        })];
+        let region = lookup("AWS::Region").unwrap_or_else(|| "us-east-1".into());
+        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+        for source in template.stream_sources()? {
+            let table = tables::local_table_name(&options.table_prefix, &source.table);
+            let (gateway, dynamo, streams, region) = (gateway.clone(), dynamo.clone(), streams.clone(), region.clone());
+            tasks.push(tokio::spawn(async move {
+                let function = source.function.clone();
+                if let Err(e) = streams::run(gateway, dynamo, streams, table, region, source).await {
+                    tracing::error!(function, error = %e, "stream event source stopped");
+                }
+            }));
+        }
+        Ok(Self { address, gateway, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
     }
 }
 
 impl Drop for LocalRuntime {
     fn drop(&mut self) {
-        self.server.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }

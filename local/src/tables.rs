@@ -2,8 +2,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use tracing::info;
 
@@ -35,9 +35,21 @@ pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -
                     .map_err(aws_err)?,
             );
         }
-        for (attribute, kind) in &table.key_schema {
-            create = create.key_schema(
-                KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::from(kind.as_str())).build().map_err(aws_err)?,
+        let key_schema = |schema: &[(String, String)]| -> Result<Vec<KeySchemaElement>, LocalError> {
+            schema
+                .iter()
+                .map(|(attribute, kind)| KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::from(kind.as_str())).build().map_err(aws_err))
+                .collect()
+        };
+        create = create.set_key_schema(Some(key_schema(&table.key_schema)?));
+        for index in &table.indexes {
+            create = create.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(&index.name)
+                    .set_key_schema(Some(key_schema(&index.key_schema)?))
+                    .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
+                    .build()
+                    .map_err(aws_err)?,
             );
         }
         if let Some(view) = &table.stream_view_type {

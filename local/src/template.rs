@@ -44,10 +44,32 @@ pub struct FunctionDef {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: String,
+    pub key_schema: Vec<(String, String)>,
+    pub projection: String,
+}
+
+/// A function's `Events` entry of type DynamoDB: Lambda's event source mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSource {
+    pub function: String,
+    pub table: String,
+    pub starting_position: String,
+    pub batch_size: usize,
+    pub batching_window_secs: u64,
+    pub maximum_retry_attempts: usize,
+    pub report_batch_item_failures: bool,
+    /// `eventName` values the filter lets through (empty: all).
+    pub event_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableDef {
     pub logical_id: String,
     pub attributes: Vec<(String, String)>,
     pub key_schema: Vec<(String, String)>,
+    pub indexes: Vec<IndexDef>,
     pub ttl_attribute: Option<String>,
     pub stream_view_type: Option<String>,
 }
@@ -214,13 +236,69 @@ impl Template {
         for (id, res) in self.resources_of_type("AWS::DynamoDB::Table") {
             let props = res.get("Properties").ok_or_else(|| err(format!("{id} has no Properties")))?;
             let ttl = props.get("TimeToLiveSpecification").filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true));
+            let indexes = props
+                .get("GlobalSecondaryIndexes")
+                .and_then(Value::as_sequence)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|gsi| {
+                            Some(IndexDef {
+                                name: str_of(gsi, "IndexName")?.to_owned(),
+                                key_schema: pairs(gsi, "KeySchema", "AttributeName", "KeyType"),
+                                projection: gsi.get("Projection").and_then(|p| str_of(p, "ProjectionType")).unwrap_or("ALL").to_owned(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             out.push(TableDef {
                 logical_id: id.to_owned(),
                 attributes: pairs(props, "AttributeDefinitions", "AttributeName", "AttributeType"),
                 key_schema: pairs(props, "KeySchema", "AttributeName", "KeyType"),
+                indexes,
                 ttl_attribute: ttl.and_then(|t| str_of(t, "AttributeName")).map(str::to_owned),
                 stream_view_type: props.get("StreamSpecification").and_then(|s| str_of(s, "StreamViewType")).map(str::to_owned),
             });
+        }
+        Ok(out)
+    }
+}
+
+impl Template {
+    /// Every DynamoDB stream event source of every function.
+    pub fn stream_sources(&self) -> Result<Vec<StreamSource>, LocalError> {
+        let mut out = Vec::new();
+        for (id, res) in self.resources_of_type("AWS::Serverless::Function") {
+            let Some(Value::Mapping(events)) = res.get("Properties").and_then(|p| p.get("Events")) else { continue };
+            for (name, event) in events {
+                if str_of(event, "Type") != Some("DynamoDB") {
+                    continue;
+                }
+                let props = event.get("Properties").ok_or_else(|| err(format!("{id} event {name:?} has no Properties")))?;
+                let table = props.get("Stream").and_then(referenced_resource).ok_or_else(|| err(format!("{id}: Stream must be !GetAtt <Table>.StreamArn")))?;
+                let number = |key: &str, default: u64| props.get(key).and_then(Value::as_u64).unwrap_or(default);
+                let reports = props
+                    .get("FunctionResponseTypes")
+                    .and_then(Value::as_sequence)
+                    .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")));
+                let mut event_names = Vec::new();
+                for filter in props.get("FilterCriteria").and_then(|f| f.get("Filters")).and_then(Value::as_sequence).into_iter().flatten() {
+                    let pattern: serde_json::Value = serde_json::from_str(str_of(filter, "Pattern").unwrap_or("{}"))
+                        .map_err(|e| err(format!("{id}: filter pattern is not JSON: {e}")))?;
+                    let names = pattern.get("eventName").and_then(|n| n.as_array()).ok_or_else(|| err(format!("{id}: only eventName filters are supported locally")))?;
+                    event_names.extend(names.iter().filter_map(|n| n.as_str().map(str::to_owned)));
+                }
+                out.push(StreamSource {
+                    function: id.to_owned(),
+                    table,
+                    starting_position: str_of(props, "StartingPosition").unwrap_or("LATEST").to_owned(),
+                    batch_size: number("BatchSize", 100) as usize,
+                    batching_window_secs: number("MaximumBatchingWindowInSeconds", 0),
+                    maximum_retry_attempts: number("MaximumRetryAttempts", 10_000) as usize,
+                    report_batch_item_failures: reports,
+                    event_names,
+                });
+            }
         }
         Ok(out)
     }

@@ -14,6 +14,7 @@ pub const CHATS_TABLE: &str = "CHATS_TABLE";
 pub const MESSAGES_TABLE: &str = "MESSAGES_TABLE";
 pub const INBOX_TABLE: &str = "INBOX_TABLE";
 pub const CLIENT_MESSAGE_IDS_TABLE: &str = "CLIENT_MESSAGE_IDS_TABLE";
+pub const MEMBERSHIPS_TABLE: &str = "MEMBERSHIPS_TABLE";
 /// Base URL of the API Gateway Management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
 pub const CONNECTIONS_API_URL: &str = "CONNECTIONS_API_URL";
 pub const MAX_GROUP_MEMBERS: &str = "MAX_GROUP_MEMBERS";
@@ -31,6 +32,7 @@ pub struct Tables {
     pub messages: String,
     pub inbox: String,
     pub client_message_ids: String,
+    pub memberships: String,
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +81,7 @@ impl Config {
                 messages: required(MESSAGES_TABLE)?,
                 inbox: required(INBOX_TABLE)?,
                 client_message_ids: required(CLIENT_MESSAGE_IDS_TABLE)?,
+                memberships: required(MEMBERSHIPS_TABLE)?,
             },
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
@@ -104,6 +107,7 @@ mod tests {
             (MESSAGES_TABLE, "m"),
             (INBOX_TABLE, "i"),
             (CLIENT_MESSAGE_IDS_TABLE, "d"),
+            (MEMBERSHIPS_TABLE, "ms"),
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]
         .into_iter()

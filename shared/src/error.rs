@@ -44,6 +44,8 @@ pub enum AppError {
     InvalidRequest(String),
     #[error("you are not a member of this chat")]
     NotMember,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("a chat has at most {max} members including its creator")]
     TooManyMembers { max: usize },
     #[error("message text is longer than {max} bytes")]
@@ -64,6 +66,7 @@ impl AppError {
             AppError::UnknownAction(_) => "unknown_action",
             AppError::InvalidRequest(_) => "invalid_request",
             AppError::NotMember => "not_member",
+            AppError::Forbidden(_) => "forbidden",
             AppError::TooManyMembers { .. } => "too_many_members",
             AppError::MessageTooLong { .. } => "message_too_long",
             AppError::TooManyDevices { .. } => "too_many_devices",
@@ -76,7 +79,7 @@ impl AppError {
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
-            AppError::NotMember => 403,
+            AppError::NotMember | AppError::Forbidden(_) => 403,
             AppError::TooManyDevices { .. } => 403,
             AppError::MessageTooLong { .. } => 413,
             AppError::Contention => 503,

@@ -64,13 +64,16 @@ pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) ->
     delivered
 }
 
+/// API Gateway answers 410 for a connection whose `$connect` has not finished
+/// yet, though `$connect` already recorded it. A 410 therefore clears only a
+/// connection older than the longest `$connect` could take.
+pub const CONNECT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Removes a connection API Gateway no longer has. Best effort: TTL and the
 /// 2-hour age check cover what this misses.
 pub async fn forget_connection(ctx: &AppContext, target: &Target) {
-    if let Err(e) = ctx.store.clear_device_connection(&target.user_id, &target.device_id, &target.connection_id).await {
+    let connected_before = crate::time::now_millis().saturating_sub(CONNECT_GRACE.as_millis() as u64);
+    if let Err(e) = ctx.store.clear_device_connection(&target.user_id, &target.device_id, &target.connection_id, connected_before).await {
         warn!(connection_id = %target.connection_id, error = %e, "could not clear stale device connection");
-    }
-    if let Err(e) = ctx.store.delete_connection(&target.connection_id).await {
-        warn!(connection_id = %target.connection_id, error = %e, "could not delete stale connection record");
     }
 }

@@ -39,6 +39,15 @@ pub fn check_id(kind: &str, id: &str) -> Result<(), AppError> {
     }
 }
 
+/// The same delivered receipt always gets the same id, so a retried stream
+/// batch overwrites its inbox entries instead of adding duplicates.
+pub fn receipt_id(recipient: &str, chat_id: &str, seq: u64) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (recipient, chat_id, seq).hash(&mut hasher);
+    format!("R{seq:012}{:016x}", hasher.finish())
+}
+
 /// Inbox partition key: one inbox per device.
 pub fn device_key(user_id: &str, device_id: &str) -> String {
     format!("{user_id}#{device_id}")

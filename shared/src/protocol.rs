@@ -29,6 +29,7 @@ pub struct SendMessageRequest {
     pub attachments: Vec<String>,
 }
 
+/// Acknowledges inbox entries: messages by `messageId`, other frames by `eventId`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AckRequest {
@@ -36,14 +37,58 @@ pub struct AckRequest {
     pub message_id: Option<String>,
     #[serde(default)]
     pub message_ids: Vec<String>,
+    #[serde(default)]
+    pub event_ids: Vec<String>,
 }
 
 impl AckRequest {
     pub fn into_ids(self) -> Vec<String> {
         let mut ids = self.message_ids;
         ids.extend(self.message_id);
+        ids.extend(self.event_ids);
         ids
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ParticipantOperation {
+    Add,
+    Remove,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModifyChatParticipantsRequest {
+    pub chat_id: String,
+    pub user_id: String,
+    pub operation: ParticipantOperation,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MarkReadRequest {
+    pub chat_id: String,
+    pub up_to_seq: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListChatsRequest {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnregisterDeviceRequest {
+    /// Another device of the caller (a lost phone); this device when absent.
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageStatusRequest {
+    pub chat_id: String,
+    pub seq: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,8 +146,47 @@ pub struct MessageView {
     pub message: String,
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// Members named as `@userId` in the text, parsed by the server.
+    #[serde(default)]
+    pub mentions: Vec<String>,
     /// Milliseconds since the epoch, when the server accepted the message.
     pub sent_at: u64,
+}
+
+/// One member's view of a chat, for the chat list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSummary {
+    pub chat_id: String,
+    pub kind: ChatKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub participants: Vec<String>,
+    pub last_seq: u64,
+    pub last_active_at: u64,
+    pub last_read: u64,
+    /// Messages after `lastRead` (the UI's bold chat when > 0).
+    pub unread_count: u64,
+    /// Unread messages that mention the caller.
+    pub mention_count: u64,
+    /// Set when the caller was removed: they see the chat up to this seq.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_at_seq: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientStatus {
+    pub user_id: String,
+    pub delivered: bool,
+    pub read: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReceiptStatus {
+    Delivered,
+    Read,
 }
 
 #[derive(Debug, Serialize)]
@@ -132,8 +216,56 @@ pub enum ServerFrame {
         duplicate: bool,
     },
     NewMessage(MessageView),
-    /// Part of the inbox, posted while a `sync` runs, ordered by chat then seq.
-    SyncBatch { messages: Vec<MessageView> },
+    /// Membership changed; also sent to the added or removed user.
+    ChatUpdate {
+        event_id: String,
+        chat_id: String,
+        operation: ParticipantOperation,
+        user_id: String,
+        by: String,
+        participants: Vec<String>,
+        admins: Vec<String>,
+        version: u64,
+        /// The chat's last seq when the change took effect.
+        seq: u64,
+    },
+    /// Another device of the same user read the chat up to `upToSeq`.
+    ReadSync { event_id: String, chat_id: String, up_to_seq: u64 },
+    /// To a sender: `userId` has received (any device acked) or read the
+    /// sender's messages in the chat up to `upToSeq`.
+    Receipt { event_id: String, chat_id: String, user_id: String, status: ReceiptStatus, up_to_seq: u64 },
+    ParticipantsModified {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        chat_id: String,
+        participants: Vec<String>,
+        admins: Vec<String>,
+        version: u64,
+        seq: u64,
+    },
+    MarkedRead {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        chat_id: String,
+        last_read: u64,
+    },
+    Chats {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        chats: Vec<ChatSummary>,
+    },
+    DeviceUnregistered {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        device_id: String,
+    },
+    MessageStatus {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        chat_id: String,
+        seq: u64,
+        recipients: Vec<RecipientStatus>,
+    },
     Synced {
         #[serde(skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,

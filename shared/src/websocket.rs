@@ -77,8 +77,13 @@ fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
         | ServerFrame::SendResult { request_id, .. }
         | ServerFrame::Synced { request_id, .. }
         | ServerFrame::Acked { request_id, .. }
+        | ServerFrame::ParticipantsModified { request_id, .. }
+        | ServerFrame::MarkedRead { request_id, .. }
+        | ServerFrame::Chats { request_id, .. }
+        | ServerFrame::DeviceUnregistered { request_id, .. }
+        | ServerFrame::MessageStatus { request_id, .. }
         | ServerFrame::Error { request_id, .. } => *request_id = id,
-        ServerFrame::NewMessage(_) | ServerFrame::SyncBatch { .. } => {}
+        ServerFrame::NewMessage(_) | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } => {}
     }
     frame
 }

@@ -14,7 +14,6 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-pub const TABLE_PREFIX: &str = "e2e";
 pub const WAIT: Duration = Duration::from_secs(15);
 /// Added to every received frame: when it arrived, in microseconds since the
 /// epoch (so latency does not depend on when a test gets round to reading it).
@@ -29,6 +28,11 @@ pub struct System {
     pub runtime: LocalRuntime,
 }
 
+/// Frames a `syncBatch` or live delivery carries, in order.
+pub fn unpack(frame: Value) -> Vec<Value> {
+    if frame["type"] == "syncBatch" { frame["frames"].as_array().cloned().unwrap_or_default() } else { vec![frame] }
+}
+
 impl System {
     pub async fn start() -> Self {
         Self::start_with(Quotas::default()).await
@@ -36,7 +40,8 @@ impl System {
 
     pub async fn start_with(quotas: Quotas) -> Self {
         let mut options = Options::new(repository_template());
-        options.table_prefix = TABLE_PREFIX.into();
+        // Tables of its own: stream pollers must not see another runtime's records.
+        options.table_prefix = unique("e2e").replace('_', "-");
         options.quotas = quotas;
         let runtime = LocalRuntime::start(options).await.expect("local runtime starts (is moto running? use scripts/test)");
         Self { runtime }
@@ -60,7 +65,7 @@ impl System {
     }
 
     pub fn table(&self, logical_id: &str) -> String {
-        local_runtime::tables::local_table_name(TABLE_PREFIX, logical_id)
+        local_runtime::tables::local_table_name(&self.runtime.table_prefix, logical_id)
     }
 }
 
@@ -162,18 +167,28 @@ impl Client {
         }
     }
 
-    /// The next `count` messages delivered live or by sync, in arrival order.
-    pub async fn messages(&mut self, count: usize) -> Vec<Value> {
+    /// The next `count` frames of type `kind` delivered live or by sync, in
+    /// arrival order (other frames in a sync batch are kept for later).
+    pub async fn frames_of(&mut self, kind: &str, count: usize) -> Vec<Value> {
         let mut out = Vec::new();
         while out.len() < count {
-            let frame = self.wait_for(|f| f["type"] == "newMessage" || f["type"] == "syncBatch").await;
-            if frame["type"] == "syncBatch" {
-                out.extend(frame["messages"].as_array().cloned().unwrap_or_default());
-            } else {
-                out.push(frame);
+            let frame = self
+                .wait_for(|f| f["type"] == kind || (f["type"] == "syncBatch" && f["frames"].as_array().is_some_and(|a| a.iter().any(|x| x["type"] == kind))))
+                .await;
+            for inner in unpack(frame) {
+                if inner["type"] == kind {
+                    out.push(inner);
+                } else {
+                    self.pending.push_back(inner);
+                }
             }
         }
         out
+    }
+
+    /// The next `count` messages delivered live or by sync, in arrival order.
+    pub async fn messages(&mut self, count: usize) -> Vec<Value> {
+        self.frames_of("newMessage", count).await
     }
 
     /// Every frame that arrives within `window` (plus any not yet consumed).

@@ -38,7 +38,7 @@ async fn main() {
             let frame: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             let messages = match frame["type"].as_str() {
                 Some("newMessage") => vec![frame.clone()],
-                Some("syncBatch") => frame["messages"].as_array().cloned().unwrap_or_default(),
+                Some("syncBatch") => frame["frames"].as_array().into_iter().flatten().filter(|f| f["type"] == "newMessage").cloned().collect(),
                 _ => {
                     println!("<< {text}");
                     continue;

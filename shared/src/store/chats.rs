@@ -2,10 +2,12 @@
 //! 100), the last assigned `seq` and a membership `version`. Membership lives on
 //! the chat item so that checking it and assigning `seq` is one conditional write.
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, s};
+use super::memberships::{Membership, put_membership};
+use super::{MAX_TRANSACTION_ACTIONS, Store, n, s};
 use crate::error::StoreError;
 use crate::protocol::ChatKind;
 
@@ -18,6 +20,9 @@ pub struct Chat {
     pub name: Option<String>,
     #[serde(with = "serde_dynamo::string_set")]
     pub members: Vec<String>,
+    /// Members who may add and remove others (groups; the creator first).
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub admins: Vec<String>,
     pub created_by: String,
     pub created_at: u64,
     /// Sequence number of the chat's last message (0: none yet).
@@ -31,24 +36,107 @@ impl Chat {
     pub fn is_member(&self, user_id: &str) -> bool {
         self.members.iter().any(|m| m == user_id)
     }
+
+    pub fn is_admin(&self, user_id: &str) -> bool {
+        self.admins.iter().any(|m| m == user_id)
+    }
+}
+
+/// Whether a cancelled transaction failed on its first action's condition
+/// (the chat item), as opposed to a conflict or another item.
+fn first_condition_failed(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<bool> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed"))
+        }
+        _ => None,
+    }
+}
+
+fn string_set(values: &[String]) -> AttributeValue {
+    AttributeValue::Ss(values.to_vec())
 }
 
 impl Store {
-    /// Creates the chat unless one with this id exists; returns whether it did.
+    /// Creates the chat and its members' memberships in one transaction,
+    /// unless a chat with this id exists; returns whether it did. A transaction
+    /// takes 100 actions, so for a chat of 100 the creator's membership is
+    /// written first: alone it is harmless (the chat list skips chats that do
+    /// not exist), and the chat never exists without every membership.
     pub async fn create_chat(&self, chat: &Chat) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
+        let table = &self.tables.memberships;
+        let mut memberships: Vec<Membership> = chat.members.iter().map(|m| Membership::new(m, &chat.chat_id, 0)).collect();
+        if memberships.len() + 1 > MAX_TRANSACTION_ACTIONS {
+            let creator = memberships.iter().position(|m| m.user_id == chat.created_by).unwrap_or(0);
+            let first = memberships.remove(creator);
+            self.client.put_item().table_name(table).set_item(Some(serde_dynamo::to_item(&first)?)).send().await?;
+        }
+        let put_chat = Put::builder()
             .table_name(&self.tables.chats)
             .set_item(Some(serde_dynamo::to_item(chat)?))
             .condition_expression("attribute_not_exists(chatId)")
-            .send()
-            .await;
-        match result {
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let mut actions = vec![TransactWriteItem::builder().put(put_chat).build()];
+        for membership in &memberships {
+            actions.push(put_membership(table, membership)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(PutItemError::is_conditional_check_failed_exception) => Ok(false),
+            Err(e) if first_condition_failed(&e) == Some(true) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Replaces the chat's members and admins, bumping its version, in one
+    /// transaction with the affected membership — conditioned on the chat being
+    /// unchanged (same version and seq) since `read`. Returns false when it
+    /// changed: read again and retry. A send conditions on the version too, so
+    /// no send accepted after this commits can still use the old members.
+    pub async fn change_members(
+        &self,
+        read: &Chat,
+        members: &[String],
+        admins: &[String],
+        membership_change: TransactWriteItem,
+    ) -> Result<bool, StoreError> {
+        let mut set = vec!["version = :next"];
+        let mut remove = Vec::new();
+        let mut update = Update::builder()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(&read.chat_id))
+            .condition_expression("version = :version AND seq = :seq")
+            .expression_attribute_values(":next", n(read.version + 1))
+            .expression_attribute_values(":version", n(read.version))
+            .expression_attribute_values(":seq", n(read.seq));
+        // DynamoDB has no empty sets: an empty list of ids removes the attribute.
+        for (name, placeholder, values) in [("members", ":members", members), ("admins", ":admins", admins)] {
+            if values.is_empty() {
+                remove.push(name);
+            } else {
+                set.push(if name == "members" { "members = :members" } else { "admins = :admins" });
+                update = update.expression_attribute_values(placeholder, string_set(values));
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let update = update.update_expression(expression).build().map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let actions = vec![TransactWriteItem::builder().update(update).build(), membership_change];
+        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if first_condition_failed(&e).is_some() => Ok(false),
+            Err(e) if e.as_service_error().is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Several chats by id (the chat list), one BatchGetItem per 100.
+    pub async fn chats_by_id(&self, chat_ids: &[String]) -> Result<Vec<Chat>, StoreError> {
+        let keys = chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(id))])).collect();
+        let items = self.batch_get(&self.tables.chats, keys, None).await?;
+        Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     /// Strongly consistent: a send must see every membership change acknowledged before it.

@@ -1,22 +1,39 @@
-//! Inbox table: one partition per device (`user#device`), one item per
-//! undelivered message (sort: message id), deleted by the device's ack and
-//! expiring after the retention period (TTL attribute `expiresAt`).
+//! Inbox table: one partition per device (`user#device`), one item per frame
+//! the device has not acknowledged yet (sort: entry id, a ULID, so oldest
+//! first). Messages are the common case; membership changes, read syncs and
+//! receipts travel the same way, so an offline device gets them on `sync`.
+//! Entries expire after the retention period (TTL attribute `expiresAt`).
 
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, ReturnValue, WriteRequest};
 use serde::{Deserialize, Serialize};
 
 use super::{Item, Store, n, s};
 use crate::error::StoreError;
-use crate::protocol::MessageView;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboxEntry {
     pub device_key: String,
-    #[serde(flatten)]
-    pub message: MessageView,
+    /// The message id for messages, the event id for other frames.
+    pub entry_id: String,
+    pub chat_id: String,
+    /// The chat's seq the frame belongs to (orders a device's replay per chat).
+    pub seq: u64,
+    /// The frame's `type`: `newMessage`, `chatUpdate`, `readSync`, `receipt`.
+    pub kind: String,
+    /// Who sent the message (messages only): for receipts and push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_id: Option<String>,
+    /// The frame exactly as it is posted live.
+    pub frame: String,
     /// TTL attribute, seconds since the epoch. TTL deletes lazily, so reads filter on it too.
     pub expires_at: u64,
+}
+
+impl InboxEntry {
+    pub fn is_message(&self) -> bool {
+        self.kind == "newMessage"
+    }
 }
 
 pub struct InboxPage {
@@ -25,8 +42,8 @@ pub struct InboxPage {
     pub cursor: Option<String>,
 }
 
-fn entry_key(device_key: &str, message_id: &str) -> Item {
-    Item::from([("deviceKey".to_owned(), s(device_key)), ("messageId".to_owned(), s(message_id))])
+fn entry_key(device_key: &str, entry_id: &str) -> Item {
+    Item::from([("deviceKey".to_owned(), s(device_key)), ("entryId".to_owned(), s(entry_id))])
 }
 
 impl Store {
@@ -43,17 +60,18 @@ impl Store {
     }
 
     /// Deletes acknowledged entries; acking an entry that is gone is not an error.
-    pub async fn delete_inbox_entries(&self, device_key: &str, message_ids: &[String]) -> Result<(), StoreError> {
-        if let [message_id] = message_ids {
+    pub async fn delete_inbox_entries(&self, device_key: &str, entry_ids: &[String]) -> Result<(), StoreError> {
+        if let [entry_id] = entry_ids {
             self.client
                 .delete_item()
                 .table_name(&self.tables.inbox)
-                .set_key(Some(entry_key(device_key, message_id)))
+                .set_key(Some(entry_key(device_key, entry_id)))
+                .return_values(ReturnValue::None)
                 .send()
                 .await?;
             return Ok(());
         }
-        let requests = message_ids
+        let requests = entry_ids
             .iter()
             .map(|id| {
                 let delete = DeleteRequest::builder().set_key(Some(entry_key(device_key, id))).build();
@@ -64,7 +82,7 @@ impl Store {
         self.batch_write(&self.tables.inbox, requests).await
     }
 
-    /// One page of a device's unexpired inbox, oldest message id first.
+    /// One page of a device's unexpired inbox, oldest entry first.
     pub async fn inbox_page(&self, device_key: &str, cursor: Option<&str>, limit: usize, now_secs: u64) -> Result<InboxPage, StoreError> {
         let out = self
             .client
@@ -80,7 +98,7 @@ impl Store {
             .send()
             .await?;
         let entries = out.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<Vec<_>, _>>()?;
-        let cursor = out.last_evaluated_key.and_then(|key| key.get("messageId")?.as_s().ok().cloned());
+        let cursor = out.last_evaluated_key.and_then(|key| key.get("entryId")?.as_s().ok().cloned());
         Ok(InboxPage { entries, cursor })
     }
 }

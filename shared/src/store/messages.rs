@@ -47,6 +47,7 @@ impl Store {
         message: &MessageView,
         accepted_expires_at: u64,
         inbox: &[InboxEntry],
+        member_updates: Vec<TransactWriteItem>,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
         let chat_update = Update::builder()
@@ -73,6 +74,7 @@ impl Store {
             put(&tables.messages, serde_dynamo::to_item(message)?, Some("attribute_not_exists(chatId)"))?,
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
+        actions.extend(member_updates);
         for entry in inbox {
             actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
         }
@@ -107,6 +109,35 @@ impl Store {
             .send()
             .await?;
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// Distinct senders of a chat's messages with seq in `[from, to]`.
+    pub async fn senders_between(&self, chat_id: &str, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
+        let mut senders = std::collections::BTreeSet::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.messages)
+                .key_condition_expression("chatId = :c AND seq BETWEEN :from AND :to")
+                .projection_expression("senderId")
+                .expression_attribute_values(":c", s(chat_id))
+                .expression_attribute_values(":from", n(from))
+                .expression_attribute_values(":to", n(to))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in page.items.unwrap_or_default() {
+                if let Some(sender) = item.get("senderId").and_then(|v| v.as_s().ok()) {
+                    senders.insert(sender.clone());
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(senders.into_iter().collect());
+            }
+        }
     }
 
     pub async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {

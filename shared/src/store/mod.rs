@@ -4,6 +4,7 @@
 mod chats;
 mod connections;
 mod inbox;
+pub(crate) mod memberships;
 mod messages;
 mod users;
 
@@ -19,6 +20,7 @@ use crate::error::StoreError;
 pub use chats::Chat;
 pub use connections::ConnectionRecord;
 pub use inbox::{InboxEntry, InboxPage};
+pub use memberships::Membership;
 pub use messages::{AppendOutcome, Accepted};
 pub use users::{Device, UserDevices};
 

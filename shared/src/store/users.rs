@@ -127,22 +127,44 @@ impl Store {
         Err(AppError::Contention)
     }
 
-    /// Forgets the device's connection, unless a newer connection replaced it.
-    pub async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str) -> Result<(), StoreError> {
+    /// Forgets the device's connection, unless a newer connection replaced it
+    /// or it connected after `connected_before` (milliseconds).
+    pub async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str, connected_before: u64) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
             .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt")
-            .condition_expression("devices.#d.connectionId = :c")
+            .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
             .expression_attribute_names("#d", device_id)
             .expression_attribute_values(":c", s(connection_id))
+            .expression_attribute_values(":before", n(connected_before))
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Forgets a device: no new inbox entries are written for it. Returns
+    /// whether it was registered.
+    pub async fn unregister_device(&self, user_id: &str, device_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("REMOVE devices.#d")
+            .condition_expression("attribute_exists(devices.#d)")
+            .expression_attribute_names("#d", device_id)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,0 +1,13 @@
+//! `listChats` route: the caller's chats, most recently active first, with unread and mention counts.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::lambda::HandlerError;
+use shared::protocol::ListChatsRequest;
+use shared::websocket::route;
+use shared::{AppContext, messaging};
+
+pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    Ok(route::<ListChatsRequest, _, _>(&event, |who, _request| async move { messaging::list_chats(&ctx, &who).await }).await)
+}

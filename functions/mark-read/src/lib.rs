@@ -1,0 +1,13 @@
+//! `markRead` route: moves the caller's read position, syncs it to their other devices and tells senders.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::lambda::HandlerError;
+use shared::protocol::MarkReadRequest;
+use shared::websocket::route;
+use shared::{AppContext, messaging};
+
+pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    Ok(route::<MarkReadRequest, _, _>(&event, |who, request| async move { messaging::mark_read(&ctx, &who, request.body).await }).await)
+}

@@ -1,0 +1,49 @@
+//! Delivered receipts, from the inbox table's stream: an `ack` deletes an inbox
+//! entry, and its REMOVE record (old image) says which recipient received which
+//! message. Keeping receipts off the ack path keeps an ack at one call, and a
+//! batch of acks becomes a few receipts. Entries removed by TTL (a service
+//! principal) were never delivered and are skipped. A failed batch is reported
+//! whole (`batchItemFailures`) and retried; receipts are idempotent.
+
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::AppContext;
+use shared::lambda::HandlerError;
+use shared::messaging::{DeliveredAck, receipts_for_acks};
+use shared::store::InboxEntry;
+use tracing::{error, warn};
+
+/// The acknowledged message in a REMOVE record, if it is one.
+pub fn delivered_ack(record: &EventRecord) -> Option<DeliveredAck> {
+    if record.event_name != "REMOVE" || record.user_identity.as_ref().is_some_and(|u| u.type_ == "Service") {
+        return None;
+    }
+    let entry: InboxEntry = match serde_dynamo::from_item(record.change.old_image.clone()) {
+        Ok(entry) => entry,
+        Err(e) => {
+            warn!(error = %e, "inbox stream record without a readable old image");
+            return None;
+        }
+    };
+    if !entry.is_message() {
+        return None;
+    }
+    let recipient = entry.device_key.split('#').next()?.to_owned();
+    Some(DeliveredAck { recipient, chat_id: entry.chat_id, seq: entry.seq, sender: entry.sender_id? })
+}
+
+pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventResponse, HandlerError> {
+    let acks: Vec<DeliveredAck> = event.records.iter().filter_map(delivered_ack).collect();
+    let mut response = DynamoDbEventResponse::default();
+    if let Err(e) = receipts_for_acks(&ctx, &acks).await {
+        error!(error = %e, records = event.records.len(), "receipts failed; the batch will be retried");
+        for record in &event.records {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    Ok(response)
+}

@@ -1,0 +1,134 @@
+//! Lambda's DynamoDB event source mapping, locally: polls the table's stream in
+//! moto, drops records the mapping's filter rejects, invokes the function with
+//! batches in the Lambda event format, and on failure retries — from the
+//! lowest failed record when the function reports `batchItemFailures`, the
+//! whole batch otherwise — up to `MaximumRetryAttempts`, then moves on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use crate::LocalError;
+use crate::gateway::Gateway;
+use crate::template::StreamSource;
+
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// A stream record as Lambda hands it to a function.
+fn lambda_record(record: &Record, stream_arn: &str, region: &str) -> Value {
+    let change = record.dynamodb();
+    let image = |image: Option<&std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+        image.map(|i| serde_json::to_value(serde_dynamo::Item::from(i.clone())).unwrap_or(Value::Null))
+    };
+    let mut dynamodb = json!({
+        "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time()).map(|t| t.secs()).unwrap_or(0),
+        "Keys": image(change.and_then(|c| c.keys.as_ref())),
+        "SequenceNumber": change.and_then(|c| c.sequence_number()),
+        "SizeBytes": change.and_then(|c| c.size_bytes()),
+        "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|v| v.as_str().to_owned()),
+    });
+    if let Some(new) = image(change.and_then(|c| c.new_image.as_ref())) {
+        dynamodb["NewImage"] = new;
+    }
+    if let Some(old) = image(change.and_then(|c| c.old_image.as_ref())) {
+        dynamodb["OldImage"] = old;
+    }
+    let mut out = json!({
+        "eventID": record.event_id(),
+        "eventName": record.event_name().map(|n| n.as_str().to_owned()),
+        "eventVersion": record.event_version(),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+        "dynamodb": dynamodb,
+    });
+    if let Some(identity) = record.user_identity() {
+        out["userIdentity"] = json!({ "type": identity.r#type(), "principalId": identity.principal_id() });
+    }
+    out
+}
+
+fn sequence_number(record: &Value) -> Option<&str> {
+    record["dynamodb"]["SequenceNumber"].as_str()
+}
+
+pub async fn run(
+    gateway: Arc<Gateway>,
+    dynamo: aws_sdk_dynamodb::Client,
+    streams: aws_sdk_dynamodbstreams::Client,
+    table_name: String,
+    region: String,
+    source: StreamSource,
+) -> Result<(), LocalError> {
+    let aws = |e: &dyn std::fmt::Display| LocalError::Aws(e.to_string());
+    let table = dynamo.describe_table().table_name(&table_name).send().await.map_err(|e| aws(&e))?;
+    let arn = table.table().and_then(|t| t.latest_stream_arn()).ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?.to_owned();
+    let description = streams.describe_stream().stream_arn(&arn).send().await.map_err(|e| aws(&e))?;
+    let shards: Vec<String> = description.stream_description().map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect()).unwrap_or_default();
+    let position = if source.starting_position == "TRIM_HORIZON" { ShardIteratorType::TrimHorizon } else { ShardIteratorType::Latest };
+    let mut iterators = Vec::new();
+    for shard in shards {
+        let it = streams.get_shard_iterator().stream_arn(&arn).shard_id(&shard).shard_iterator_type(position.clone()).send().await.map_err(|e| aws(&e))?;
+        iterators.extend(it.shard_iterator().map(str::to_owned));
+    }
+    info!(function = %source.function, table = %table_name, shards = iterators.len(), "polling stream");
+    loop {
+        let mut got_any = false;
+        for iterator in iterators.iter_mut() {
+            let page = match streams.get_records().shard_iterator(iterator.as_str()).limit(source.batch_size as i32).send().await {
+                Ok(page) => page,
+                Err(e) => {
+                    warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed");
+                    continue;
+                }
+            };
+            if let Some(next) = page.next_shard_iterator() {
+                *iterator = next.to_owned();
+            }
+            let records: Vec<Value> = page
+                .records()
+                .iter()
+                .filter(|r| source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str())))
+                .map(|r| lambda_record(r, &arn, &region))
+                .collect();
+            if records.is_empty() {
+                continue;
+            }
+            got_any = true;
+            deliver(&gateway, &source, records).await;
+        }
+        if !got_any {
+            tokio::time::sleep(IDLE_POLL).await;
+        }
+    }
+}
+
+/// Invokes the function with one batch until it succeeds or retries run out.
+async fn deliver(gateway: &Gateway, source: &StreamSource, mut records: Vec<Value>) {
+    for attempt in 0..=source.maximum_retry_attempts {
+        let event = json!({ "Records": records });
+        let failed_from = match gateway.invoke(&source.function, "stream", "", event).await {
+            Ok(response) if source.report_batch_item_failures => response["batchItemFailures"]
+                .as_array()
+                .and_then(|failures| failures.iter().filter_map(|f| f["itemIdentifier"].as_str()).min_by_key(|s| s.parse::<u128>().unwrap_or(0)).map(str::to_owned)),
+            Ok(_) => None,
+            Err(e) => {
+                warn!(function = %source.function, error = %e, "stream batch failed");
+                records.first().and_then(sequence_number).map(str::to_owned)
+            }
+        };
+        let Some(failed_from) = failed_from else { return };
+        // Retry from the lowest failed record, like Lambda's checkpointing.
+        let first_failed = failed_from.parse::<u128>().unwrap_or(0);
+        records.retain(|r| sequence_number(r).and_then(|s| s.parse::<u128>().ok()).is_some_and(|s| s >= first_failed));
+        if records.is_empty() {
+            return;
+        }
+        info!(function = %source.function, attempt, retrying = records.len(), "retrying stream records");
+        crate::backoff_for_retry(attempt).await;
+    }
+    warn!(function = %source.function, dropped = records.len(), "stream records dropped after maximum retries");
+}

@@ -1,0 +1,195 @@
+//! The operations behind the WebSocket routes. Handlers in `functions/` only
+//! translate events to these calls and results to frames.
+
+mod inbox;
+mod membership;
+mod reads;
+mod send;
+
+use std::collections::{BTreeSet, HashMap};
+
+use tracing::info;
+
+pub use inbox::{ack, sync};
+pub use membership::{modify_participants, unregister_device};
+pub use reads::{DeliveredAck, list_chats, mark_read, message_status, receipts_for_acks};
+pub use send::send_message;
+
+use crate::auth::Identity;
+use crate::context::AppContext;
+use crate::error::AppError;
+use crate::fanout::{self, Target};
+use crate::ids::{self, check_id, device_key};
+use crate::protocol::{ChatKind, CreateChatRequest, ServerFrame};
+use crate::store::{Chat, ConnectionRecord, InboxEntry, UserDevices};
+use crate::time::now_millis;
+
+pub const MAX_CHAT_NAME_CHARS: usize = 100;
+
+pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
+    let now = now_millis();
+    ctx.store
+        .register_device_connection(&who.user_id, &who.device_id, connection_id, now, ctx.config.max_devices_per_user)
+        .await?;
+    ctx.store.put_connection(&ConnectionRecord::new(connection_id, &who.user_id, &who.device_id, now)).await?;
+    Ok(())
+}
+
+pub async fn disconnect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
+    ctx.store.clear_device_connection(&who.user_id, &who.device_id, connection_id, u64::MAX).await?;
+    ctx.store.delete_connection(connection_id).await?;
+    Ok(())
+}
+
+pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRequest) -> Result<ServerFrame, AppError> {
+    let mut others = BTreeSet::new();
+    for participant in &request.participants {
+        check_id("participant", participant)?;
+        if *participant != who.user_id {
+            others.insert(participant.clone());
+        }
+    }
+    if others.is_empty() {
+        return Err(AppError::invalid("a chat needs at least one participant besides you"));
+    }
+    let max = ctx.config.max_group_members;
+    if others.len() + 1 > max {
+        return Err(AppError::TooManyMembers { max });
+    }
+    let name = request.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_CHAT_NAME_CHARS) {
+        return Err(AppError::invalid(format!("name is longer than {MAX_CHAT_NAME_CHARS} characters")));
+    }
+    let (kind, chat_id) = match (others.len(), &name) {
+        (1, None) => (ChatKind::Direct, ids::direct_chat_id(&who.user_id, others.first().expect("one other"))),
+        (_, None) => return Err(AppError::invalid("a group chat needs a name")),
+        (_, Some(_)) => (ChatKind::Group, ids::new_group_id()),
+    };
+    let mut members: Vec<String> = others.into_iter().collect();
+    members.push(who.user_id.clone());
+    members.sort();
+    let admins = if kind == ChatKind::Group { vec![who.user_id.clone()] } else { Vec::new() };
+    let now = now_millis();
+    let chat = Chat {
+        chat_id,
+        kind,
+        name,
+        members,
+        admins,
+        created_by: who.user_id.clone(),
+        created_at: now,
+        seq: 0,
+        version: 1,
+        last_active_at: now,
+    };
+    let created = ctx.store.create_chat(&chat).await?;
+    let chat = if created { chat } else { ctx.store.get_chat(&chat.chat_id).await?.ok_or(AppError::Contention)? };
+    info!(chat_id = %chat.chat_id, members = chat.members.len(), created, "chat ready");
+    Ok(ServerFrame::ChatCreated {
+        request_id: None,
+        chat_id: chat.chat_id,
+        kind: chat.kind,
+        name: chat.name,
+        participants: chat.members,
+        created,
+    })
+}
+
+/// A frame on its way to devices: through their inboxes and, when connected, live.
+pub(crate) struct Outgoing {
+    pub entry_id: String,
+    pub chat_id: String,
+    pub seq: u64,
+    pub kind: &'static str,
+    pub sender_id: Option<String>,
+    pub frame: String,
+}
+
+impl Outgoing {
+    pub fn event(chat_id: &str, seq: u64, event_id: String, frame: &ServerFrame) -> Self {
+        let kind = match frame {
+            ServerFrame::ChatUpdate { .. } => "chatUpdate",
+            ServerFrame::ReadSync { .. } => "readSync",
+            ServerFrame::Receipt { .. } => "receipt",
+            _ => "event",
+        };
+        Self { entry_id: event_id, chat_id: chat_id.into(), seq, kind, sender_id: None, frame: frame.to_json() }
+    }
+
+    fn entry(&self, ctx: &AppContext, user: &str, device: &str) -> InboxEntry {
+        InboxEntry {
+            device_key: device_key(user, device),
+            entry_id: self.entry_id.clone(),
+            chat_id: self.chat_id.clone(),
+            seq: self.seq,
+            kind: self.kind.into(),
+            sender_id: self.sender_id.clone(),
+            frame: self.frame.clone(),
+            expires_at: now_millis() / 1000 + ctx.config.inbox_retention.as_secs(),
+        }
+    }
+}
+
+/// Who gets an outgoing frame: every device of `users` but `except`.
+pub(crate) struct Audience<'a> {
+    pub users: Vec<String>,
+    pub except: Option<&'a Identity>,
+}
+
+impl Audience<'_> {
+    fn includes(&self, user: &str, device: &str) -> bool {
+        self.users.iter().any(|u| u == user) && self.except.is_none_or(|e| e.user_id != user || e.device_id != device)
+    }
+}
+
+pub(crate) fn inbox_entries(ctx: &AppContext, out: &Outgoing, audience: &Audience, devices: &HashMap<String, UserDevices>) -> Vec<InboxEntry> {
+    let mut entries = Vec::new();
+    for user in devices.values() {
+        for device_id in user.devices.keys() {
+            if audience.includes(&user.user_id, device_id) {
+                entries.push(out.entry(ctx, &user.user_id, device_id));
+            }
+        }
+    }
+    entries
+}
+
+/// Posts frames to every live device of their audiences. Connections are read
+/// after the inbox entries were written, so a device that connected (and
+/// synced) in between is still reached: every device gets the frame live,
+/// from its inbox, or both.
+pub(crate) async fn post_live(ctx: &AppContext, deliveries: &[(&Audience<'_>, &Outgoing)]) -> Result<(), AppError> {
+    let users: BTreeSet<String> = deliveries.iter().flat_map(|(a, _)| a.users.iter().cloned()).collect();
+    let devices = ctx.store.devices_of(&users.into_iter().collect::<Vec<_>>()).await?;
+    let now = now_millis();
+    for (audience, out) in deliveries {
+        let mut targets = Vec::new();
+        for user in devices.values() {
+            for (device_id, device) in &user.devices {
+                if let (true, Some(connection_id)) = (audience.includes(&user.user_id, device_id), device.live_connection(now)) {
+                    targets.push(Target { user_id: user.user_id.clone(), device_id: device_id.clone(), connection_id: connection_id.into() });
+                }
+            }
+        }
+        let delivered = fanout::post_to_all(ctx, &targets, &out.frame).await;
+        info!(chat_id = %out.chat_id, kind = out.kind, live = targets.len(), delivered, "fanned out");
+    }
+    Ok(())
+}
+
+/// Sends frames to their audiences through inboxes and live connections, with
+/// one device read, one batch of inbox writes and one connection read for all.
+pub(crate) async fn publish(ctx: &AppContext, deliveries: &[(&Audience<'_>, &Outgoing)]) -> Result<(), AppError> {
+    let users: BTreeSet<String> = deliveries.iter().flat_map(|(a, _)| a.users.iter().cloned()).collect();
+    if users.is_empty() {
+        return Ok(());
+    }
+    let devices = ctx.store.devices_of(&users.into_iter().collect::<Vec<_>>()).await?;
+    let entries: Vec<InboxEntry> = deliveries.iter().flat_map(|(a, out)| inbox_entries(ctx, out, a, &devices)).collect();
+    ctx.store.put_inbox_entries(&entries).await?;
+    post_live(ctx, deliveries).await
+}
+
+pub(crate) fn new_event_id() -> String {
+    ids::new_message_id()
+}

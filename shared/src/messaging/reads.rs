@@ -1,0 +1,142 @@
+//! Read state: `markRead` (synced to the reader's other devices, receipts to
+//! senders), the chat list with unread and mention counts, per-message status,
+//! and delivered receipts from acknowledgements.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Audience, Outgoing, new_event_id, publish};
+use crate::auth::Identity;
+use crate::context::AppContext;
+use crate::error::AppError;
+use crate::protocol::{ChatSummary, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
+use crate::store::{Chat, Membership};
+
+/// Messages scanned to find whose messages a `markRead` covers (groups only).
+const MAX_SENDERS_SCAN: usize = 1000;
+
+pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadRequest) -> Result<ServerFrame, AppError> {
+    let chat = ctx.store.get_chat(&request.chat_id).await?.ok_or(AppError::NotMember)?;
+    let up_to = request.up_to_seq.min(chat.seq);
+    let Some(before) = ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to).await? else {
+        // Nothing moved: already read that far, or not a member at all.
+        let membership = ctx.store.membership(&who.user_id, &chat.chat_id).await?.ok_or(AppError::NotMember)?;
+        return Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: membership.last_read });
+    };
+    let read_mentions: Vec<u64> = before.mentions.iter().copied().filter(|m| *m <= up_to).collect();
+    ctx.store.forget_mentions(&who.user_id, &chat.chat_id, &read_mentions).await?;
+
+    let senders = senders_between(ctx, &chat, &who.user_id, before.last_read, up_to).await?;
+    let read_sync = ServerFrame::ReadSync { event_id: new_event_id(), chat_id: chat.chat_id.clone(), up_to_seq: up_to };
+    let receipt = ServerFrame::Receipt {
+        event_id: new_event_id(),
+        chat_id: chat.chat_id.clone(),
+        user_id: who.user_id.clone(),
+        status: ReceiptStatus::Read,
+        up_to_seq: up_to,
+    };
+    let own_devices = Audience { users: vec![who.user_id.clone()], except: Some(who) };
+    let to_senders = Audience { users: senders, except: None };
+    let sync_out = outgoing(&chat.chat_id, up_to, &read_sync);
+    let receipt_out = outgoing(&chat.chat_id, up_to, &receipt);
+    publish(ctx, &[(&own_devices, &sync_out), (&to_senders, &receipt_out)]).await?;
+    Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: up_to })
+}
+
+fn outgoing(chat_id: &str, seq: u64, frame: &ServerFrame) -> Outgoing {
+    let event_id = match frame {
+        ServerFrame::ReadSync { event_id, .. } | ServerFrame::Receipt { event_id, .. } | ServerFrame::ChatUpdate { event_id, .. } => event_id.clone(),
+        _ => new_event_id(),
+    };
+    Outgoing::event(chat_id, seq, event_id, frame)
+}
+
+/// Who sent the messages in `(after, up_to]`, other than `reader`. In a 1-1
+/// chat that is the other member; a group asks the Messages table.
+async fn senders_between(ctx: &AppContext, chat: &Chat, reader: &str, after: u64, up_to: u64) -> Result<Vec<String>, AppError> {
+    if up_to <= after {
+        return Ok(Vec::new());
+    }
+    if chat.kind == crate::protocol::ChatKind::Direct {
+        return Ok(chat.members.iter().filter(|m| *m != reader).cloned().collect());
+    }
+    let from = after + 1 + (up_to - after).saturating_sub(MAX_SENDERS_SCAN as u64);
+    let senders = ctx.store.senders_between(&chat.chat_id, from, up_to).await?;
+    Ok(senders.into_iter().filter(|s| s != reader).collect())
+}
+
+/// The caller's chats, most recently active first, with unread and mention counts.
+pub async fn list_chats(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
+    let memberships = ctx.store.memberships_of_user(&who.user_id).await?;
+    let ids: Vec<String> = memberships.iter().map(|m| m.chat_id.clone()).collect();
+    let chats: BTreeMap<String, Chat> = ctx.store.chats_by_id(&ids).await?.into_iter().map(|c| (c.chat_id.clone(), c)).collect();
+    let mut summaries: Vec<ChatSummary> = memberships.iter().filter_map(|m| Some(summary(chats.get(&m.chat_id)?, m))).collect();
+    summaries.sort_by(|a, b| b.last_active_at.cmp(&a.last_active_at).then_with(|| a.chat_id.cmp(&b.chat_id)));
+    Ok(ServerFrame::Chats { request_id: None, chats: summaries })
+}
+
+pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
+    let visible = membership.visible_until(chat.seq);
+    ChatSummary {
+        chat_id: chat.chat_id.clone(),
+        kind: chat.kind,
+        name: chat.name.clone(),
+        participants: chat.members.clone(),
+        last_seq: visible,
+        last_active_at: chat.last_active_at,
+        last_read: membership.last_read,
+        unread_count: visible.saturating_sub(membership.last_read),
+        mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
+        removed_at_seq: membership.removed_at_seq,
+    }
+}
+
+/// Delivery and read state of one of the caller's messages, per recipient.
+pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Result<ServerFrame, AppError> {
+    let membership = ctx.store.membership(&who.user_id, chat_id).await?.ok_or(AppError::NotMember)?;
+    if seq > membership.visible_until(u64::MAX) {
+        return Err(AppError::NotMember);
+    }
+    let message = ctx.store.get_message(chat_id, seq).await?.ok_or_else(|| AppError::invalid(format!("no message {seq} in this chat")))?;
+    if message.sender_id != who.user_id {
+        return Err(AppError::Forbidden("only the sender sees a message's status".into()));
+    }
+    let recipients = ctx
+        .store
+        .memberships_of_chat(chat_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.user_id != who.user_id && m.joined_at_seq < seq && m.removed_at_seq.is_none_or(|r| r >= seq))
+        .map(|m| RecipientStatus { delivered: m.last_delivered >= seq || m.last_read >= seq, read: m.last_read >= seq, user_id: m.user_id })
+        .collect();
+    Ok(ServerFrame::MessageStatus { request_id: None, chat_id: chat_id.into(), seq, recipients })
+}
+
+/// A message a recipient's device acknowledged (from the inbox stream).
+#[derive(Clone, Debug)]
+pub struct DeliveredAck {
+    pub recipient: String,
+    pub chat_id: String,
+    pub seq: u64,
+    pub sender: String,
+}
+
+/// Turns acknowledgements into `delivered` receipts: per recipient and chat,
+/// the first device to acknowledge up to a seq moves `lastDelivered`, and the
+/// senders of those messages are told once.
+pub async fn receipts_for_acks(ctx: &AppContext, acks: &[DeliveredAck]) -> Result<(), AppError> {
+    let mut groups: BTreeMap<(String, String), (u64, BTreeSet<String>)> = BTreeMap::new();
+    for ack in acks.iter().filter(|a| a.sender != a.recipient) {
+        let group = groups.entry((ack.recipient.clone(), ack.chat_id.clone())).or_default();
+        group.0 = group.0.max(ack.seq);
+        group.1.insert(ack.sender.clone());
+    }
+    let mut receipts = Vec::new();
+    for ((recipient, chat_id), (seq, senders)) in groups {
+        if ctx.store.advance_delivered(&recipient, &chat_id, seq).await? {
+            let frame = ServerFrame::Receipt { event_id: crate::ids::receipt_id(&recipient, &chat_id, seq), chat_id: chat_id.clone(), user_id: recipient, status: ReceiptStatus::Delivered, up_to_seq: seq };
+            receipts.push((Audience { users: senders.into_iter().collect(), except: None }, outgoing(&chat_id, seq, &frame)));
+        }
+    }
+    let deliveries: Vec<(&Audience, &Outgoing)> = receipts.iter().map(|(a, o)| (a, o)).collect();
+    publish(ctx, &deliveries).await
+}

@@ -1,0 +1,189 @@
+//! `sendMessage`: store, fill inboxes, fan out — idempotent per clientMessageId.
+
+use std::collections::{BTreeSet, HashMap};
+
+use tracing::{info, warn};
+
+use super::{Audience, Outgoing, inbox_entries, post_live};
+use crate::auth::Identity;
+use crate::context::AppContext;
+use crate::error::AppError;
+use crate::ids;
+use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
+use crate::store::memberships::{add_mention, sender_read_up_to};
+use crate::store::{AppendOutcome, Chat, InboxEntry, MAX_TRANSACTION_ACTIONS, UserDevices, backoff};
+use crate::time::now_millis;
+
+pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
+/// Mentions recorded per message (each is one write in the send transaction).
+pub const MAX_MENTIONS: usize = 20;
+/// Optimistic attempts at taking a chat's next seq before telling the client to retry.
+const MAX_APPEND_ATTEMPTS: usize = 12;
+
+fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), AppError> {
+    if request.chat_id.is_empty() || request.chat_id.len() > 3 * ids::MAX_ID_LEN {
+        return Err(AppError::invalid("chatId is missing or too long"));
+    }
+    let id = &request.client_message_id;
+    if id.is_empty() || id.len() > MAX_CLIENT_MESSAGE_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(format!("clientMessageId must be 1-{MAX_CLIENT_MESSAGE_ID_LEN} printable ASCII characters")));
+    }
+    if request.message.len() > ctx.config.max_message_bytes {
+        return Err(AppError::MessageTooLong { max: ctx.config.max_message_bytes });
+    }
+    if request.message.trim().is_empty() && request.attachments.is_empty() {
+        return Err(AppError::invalid("a message needs text or an attachment"));
+    }
+    // Media uploads do not exist yet, so no attachment id can refer to an uploaded file.
+    if let Some(unknown) = request.attachments.first() {
+        return Err(AppError::invalid(format!("attachment {unknown:?} is not an uploaded attachment of this chat")));
+    }
+    Ok(())
+}
+
+/// `@userId` mentions of the chat's other members, in order of first mention.
+pub fn parse_mentions(text: &str, chat: &Chat, sender: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for (i, _) in text.match_indices('@') {
+        let id: String = text[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+        let id = id.trim_end_matches('.');
+        if id != sender && chat.is_member(id) && !found.iter().any(|f| f == id) && found.len() < MAX_MENTIONS {
+            found.push(id.to_owned());
+        }
+    }
+    found
+}
+
+fn message_outgoing(message: &MessageView) -> Outgoing {
+    Outgoing {
+        entry_id: message.message_id.clone(),
+        chat_id: message.chat_id.clone(),
+        seq: message.seq,
+        kind: "newMessage",
+        sender_id: Some(message.sender_id.clone()),
+        frame: ServerFrame::NewMessage(message.clone()).to_json(),
+    }
+}
+
+pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessageRequest) -> Result<ServerFrame, AppError> {
+    validate_send(ctx, &request)?;
+    let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
+    for attempt in 0..MAX_APPEND_ATTEMPTS {
+        let chat = ctx.store.get_chat(&request.chat_id).await?;
+        // A chat that does not exist and one the caller is not in look the same to them.
+        let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
+        let devices = match cached_devices.take() {
+            Some((members, found)) if members == chat.members => found,
+            _ => ctx.store.devices_of(&chat.members).await?,
+        };
+        let message = MessageView {
+            chat_id: chat.chat_id.clone(),
+            message_id: ids::new_message_id(),
+            seq: chat.seq + 1,
+            sender_id: who.user_id.clone(),
+            sender_device: who.device_id.clone(),
+            client_message_id: request.client_message_id.clone(),
+            message: request.message.clone(),
+            attachments: request.attachments.clone(),
+            mentions: parse_mentions(&request.message, &chat, &who.user_id),
+            sent_at: now_millis(),
+        };
+        let out = message_outgoing(&message);
+        let audience = Audience { users: chat.members.clone(), except: Some(who) };
+        let entries = inbox_entries(ctx, &out, &audience, &devices);
+        let tables = ctx.store.tables();
+        let mut member_updates = vec![sender_read_up_to(&tables.memberships, &who.user_id, &chat.chat_id, message.seq)?];
+        for mentioned in &message.mentions {
+            member_updates.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
+        }
+        // Small chats get their inbox entries in the same transaction as the
+        // message; larger ones right after (a retry with the same
+        // clientMessageId completes them if this invocation dies in between).
+        let inline = 3 + member_updates.len() + entries.len() <= MAX_TRANSACTION_ACTIONS;
+        let in_transaction: &[InboxEntry] = if inline { &entries } else { &[] };
+        let accepted_expires_at = message.sent_at / 1000 + ctx.config.inbox_retention.as_secs();
+        match ctx.store.append_message(&chat, &message, accepted_expires_at, in_transaction, member_updates).await? {
+            AppendOutcome::Appended => {
+                if !inline {
+                    ctx.store.put_inbox_entries(&entries).await?;
+                }
+                post_live(ctx, &[(&audience, &out)]).await?;
+                return Ok(send_result(&message, false));
+            }
+            AppendOutcome::Duplicate => return redeliver(ctx, who, &request).await,
+            AppendOutcome::ChatChanged => {
+                cached_devices = Some((chat.members, devices));
+                backoff(attempt).await;
+            }
+        }
+    }
+    warn!(chat_id = %request.chat_id, "gave up taking the next seq");
+    Err(AppError::Contention)
+}
+
+fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {
+    ServerFrame::SendResult {
+        request_id: None,
+        status: "SUCCESS",
+        chat_id: message.chat_id.clone(),
+        client_message_id: message.client_message_id.clone(),
+        message_id: message.message_id.clone(),
+        seq: message.seq,
+        duplicate,
+    }
+}
+
+/// A retry of an accepted message: finish what the first attempt may not have
+/// (inbox entries, delivery) and answer with the original id and seq.
+async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageRequest) -> Result<ServerFrame, AppError> {
+    let accepted = ctx
+        .store
+        .find_accepted(&request.chat_id, &who.user_id, &request.client_message_id)
+        .await?
+        .ok_or(AppError::Contention)?;
+    let message = ctx.store.get_message(&accepted.chat_id, accepted.seq).await?.ok_or(AppError::Contention)?;
+    let chat = ctx.store.get_chat(&message.chat_id).await?.ok_or(AppError::NotMember)?;
+    // Whoever was a member when the message was accepted gets it, even if
+    // removed since; whoever joined later does not.
+    let recipients: BTreeSet<String> = ctx
+        .store
+        .memberships_of_chat(&chat.chat_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.joined_at_seq < message.seq && m.removed_at_seq.is_none_or(|removed| removed >= message.seq))
+        .map(|m| m.user_id)
+        .collect();
+    let audience = Audience { users: recipients.into_iter().collect(), except: Some(who) };
+    super::publish(ctx, &[(&audience, &message_outgoing(&message))]).await?;
+    info!(chat_id = %message.chat_id, seq = message.seq, "duplicate send completed");
+    Ok(send_result(&message, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ChatKind;
+
+    fn chat(members: &[&str]) -> Chat {
+        Chat {
+            chat_id: "g".into(),
+            kind: ChatKind::Group,
+            name: Some("n".into()),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            admins: vec![],
+            created_by: "a".into(),
+            created_at: 0,
+            seq: 0,
+            version: 1,
+            last_active_at: 0,
+        }
+    }
+
+    #[test]
+    fn mentions_are_members_other_than_the_sender_each_once() {
+        let chat = chat(&["alice", "bob", "carol.x"]);
+        let text = "hi @bob and @carol.x, @bob again; @alice is me, @mallory is not here. @bob.";
+        assert_eq!(parse_mentions(text, &chat, "alice"), vec!["bob", "carol.x"]);
+        assert!(parse_mentions("mail me at bob@example", &chat, "alice").is_empty());
+    }
+}

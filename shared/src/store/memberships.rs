@@ -1,0 +1,210 @@
+//! Memberships table: one item per (user, chat) holding that member's own
+//! state — how far they have read and received, which messages mention them,
+//! and, once removed, the last seq they may see. Partitioned by user for the
+//! chat list; the `byChat` index lists a chat's members for message status.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+
+use super::{Item, Store, n, s};
+use crate::error::StoreError;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    pub user_id: String,
+    pub chat_id: String,
+    /// The chat's seq when the member joined.
+    #[serde(default)]
+    pub joined_at_seq: u64,
+    #[serde(default)]
+    pub last_read: u64,
+    /// Highest seq any of the member's devices acknowledged.
+    #[serde(default)]
+    pub last_delivered: u64,
+    /// Seqs of messages that mention this member (pruned once read).
+    #[serde(default, with = "serde_dynamo::number_set", skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at_seq: Option<u64>,
+}
+
+impl Membership {
+    pub fn new(user_id: &str, chat_id: &str, joined_at_seq: u64) -> Self {
+        Self { user_id: user_id.into(), chat_id: chat_id.into(), joined_at_seq, last_read: joined_at_seq, last_delivered: joined_at_seq, ..Default::default() }
+    }
+
+    /// The last seq this member may see.
+    pub fn visible_until(&self, chat_seq: u64) -> u64 {
+        self.removed_at_seq.map_or(chat_seq, |removed| removed.min(chat_seq))
+    }
+}
+
+fn key(user_id: &str, chat_id: &str) -> Item {
+    HashMap::from([("userId".to_owned(), s(user_id)), ("chatId".to_owned(), s(chat_id))])
+}
+
+fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Dynamo(e.to_string()))
+}
+
+pub(crate) fn put_membership(table: &str, membership: &Membership) -> Result<TransactWriteItem, StoreError> {
+    let put = built(Put::builder().table_name(table).set_item(Some(serde_dynamo::to_item(membership)?)).build())?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Transaction action: the sender has read everything up to their own message.
+pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET lastRead = :seq")
+            .expression_attribute_values(":seq", n(seq))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// Transaction action: record that `seq` mentions the member.
+pub(crate) fn add_mention(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("ADD mentions :seq")
+            .expression_attribute_values(":seq", AttributeValue::Ns(vec![seq.to_string()]))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// Transaction action: the member leaves at `seq`.
+pub(crate) fn remove_at(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET removedAtSeq = :seq")
+            .expression_attribute_values(":seq", n(seq))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+fn condition_failed(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, impl std::fmt::Debug>) -> bool {
+    err.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception)
+}
+
+impl Store {
+    pub async fn membership(&self, user_id: &str, chat_id: &str) -> Result<Option<Membership>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// Every chat the user is or was in (one partition; grows with that user's chats only).
+    pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.memberships)
+                .key_condition_expression("userId = :u")
+                .expression_attribute_values(":u", s(user_id))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in page.items.unwrap_or_default() {
+                out.push(serde_dynamo::from_item(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Members (present and former) of one chat, through the `byChat` index.
+    pub async fn memberships_of_chat(&self, chat_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.tables.memberships)
+            .index_name("byChat")
+            .key_condition_expression("chatId = :c")
+            .expression_attribute_values(":c", s(chat_id))
+            .send()
+            .await?;
+        Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Moves `lastRead` forward (never back). Returns the membership after the
+    /// change, or `None` when it did not move (already read that far, or the
+    /// caller is no member of that chat — the caller tells them apart).
+    pub async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64) -> Result<Option<Membership>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET lastRead = :seq")
+            .condition_expression("attribute_exists(chatId) AND lastRead < :seq AND (attribute_not_exists(removedAtSeq) OR removedAtSeq >= :seq)")
+            .expression_attribute_values(":seq", n(up_to_seq))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.map(serde_dynamo::from_item).transpose()?),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn forget_mentions(&self, user_id: &str, chat_id: &str, seqs: &[u64]) -> Result<(), StoreError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .update_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("DELETE mentions :seqs")
+            .expression_attribute_values(":seqs", AttributeValue::Ns(seqs.iter().map(u64::to_string).collect()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Moves `lastDelivered` forward to `seq`; true unless it was already past
+    /// it. True also when it already stood at `seq`, so a retried stream batch
+    /// sends its receipt again (receipts carry deterministic ids).
+    pub async fn advance_delivered(&self, user_id: &str, chat_id: &str, seq: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET lastDelivered = :seq")
+            .condition_expression("attribute_exists(chatId) AND (attribute_not_exists(lastDelivered) OR lastDelivered <= :seq)")
+            .expression_attribute_values(":seq", n(seq))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

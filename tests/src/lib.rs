@@ -39,6 +39,10 @@ impl System {
     }
 
     pub async fn start_with(quotas: Quotas) -> Self {
+        // Logs for debugging a failing test: RUST_LOG=info cargo test ...
+        if std::env::var("RUST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+        }
         let mut options = Options::new(repository_template());
         // Tables of its own: stream pollers must not see another runtime's records.
         options.table_prefix = unique("e2e").replace('_', "-");

@@ -150,9 +150,9 @@ impl Store {
         Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Moves `lastRead` forward (never back). Returns the membership after the
-    /// change, or `None` when it did not move (already read that far, or the
-    /// caller is no member of that chat — the caller tells them apart).
+    /// Moves `lastRead` forward (never back). Returns the membership as it was
+    /// before the change, or `None` when it did not move (already read that
+    /// far, or the caller is no member of that chat — the caller tells them apart).
     pub async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64) -> Result<Option<Membership>, StoreError> {
         let result = self
             .client
@@ -162,7 +162,7 @@ impl Store {
             .update_expression("SET lastRead = :seq")
             .condition_expression("attribute_exists(chatId) AND lastRead < :seq AND (attribute_not_exists(removedAtSeq) OR removedAtSeq >= :seq)")
             .expression_attribute_values(":seq", n(up_to_seq))
-            .return_values(ReturnValue::AllNew)
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
         match result {

@@ -3,12 +3,26 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 MOTO_VERSION="5.2.5"
+# Deployment tooling, also from PyPI: cargo-lambda (with zig) and cfn-lint.
+DEPLOY_TOOLS=("cargo-lambda==1.9.2" "ziglang==0.17.1" "cfn-lint==1.58.0")
 
 ensure_moto() {
   if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
     echo "==> installing moto[server]==$MOTO_VERSION into $VENV" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+}
+
+ensure_deploy_tools() {
+  ensure_moto
+  if ! "$VENV/bin/pip" show --quiet cargo-lambda ziglang cfn-lint >/dev/null 2>&1; then
+    echo "==> installing ${DEPLOY_TOOLS[*]} into $VENV" >&2
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${DEPLOY_TOOLS[@]}"
+  fi
+  if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+    echo "==> adding the aarch64-unknown-linux-gnu Rust target" >&2
+    rustup target add aarch64-unknown-linux-gnu
   fi
 }
 

@@ -66,6 +66,8 @@ pub struct Invocation {
     pub function: String,
     pub route_key: String,
     pub connection_id: String,
+    /// Stream records in the event (stream invocations only).
+    pub records: usize,
     pub calls: AwsCalls,
     pub duration: Duration,
 }
@@ -164,6 +166,7 @@ impl Gateway {
     pub async fn invoke(&self, function: &str, route_key: &str, connection_id: &str, event: Value) -> Result<Value, String> {
         let function = self.functions.get(function).ok_or_else(|| format!("no local handler for {function}"))?;
         let started = Instant::now();
+        let records = event.get("Records").and_then(Value::as_array).map_or(0, Vec::len);
         let (result, calls) = calls::track((function.handler)(function.ctx.clone(), event)).await;
         log_invocation(&function.logical_id, &calls);
         if let Ok(mut log) = self.invocations.lock() {
@@ -171,6 +174,7 @@ impl Gateway {
                 function: function.logical_id.clone(),
                 route_key: route_key.to_owned(),
                 connection_id: connection_id.to_owned(),
+                records,
                 calls,
                 duration: started.elapsed(),
             });

@@ -47,6 +47,10 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "unregister-device" => |ctx, event| invoke(ctx, event, unregister_device::handle),
         "message-status" => |ctx, event| invoke(ctx, event, message_status::handle),
         "receipts" => |ctx, event| invoke(ctx, event, receipts::handle),
+        "register-push" => |ctx, event| invoke(ctx, event, register_push::handle),
+        "unregister-push" => |ctx, event| invoke(ctx, event, unregister_push::handle),
+        "mute-chat" => |ctx, event| invoke(ctx, event, mute_chat::handle),
+        "push" => |ctx, event| invoke(ctx, event, push::handle),
         _ => return None,
     })
 }

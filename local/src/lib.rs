@@ -111,6 +111,13 @@ impl LocalRuntime {
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table_defs = template.tables()?;
         tables::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
+        let mut options = options;
+        for (platform, parameter) in [("APNS", "ApnsPlatformApplicationArn"), ("GCM", "GcmPlatformApplicationArn")] {
+            if !options.parameters.contains_key(parameter) && template.is_parameter(parameter) {
+                let arn = tables::ensure_platform_application(&sdk, &options.table_prefix, platform).await?;
+                options.parameters.insert(parameter.to_owned(), arn);
+            }
+        }
 
         let listener = TcpListener::bind(options.bind).await?;
         let address = listener.local_addr()?;

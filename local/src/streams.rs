@@ -75,10 +75,14 @@ pub async fn run(
         iterators.extend(it.shard_iterator().map(str::to_owned));
     }
     info!(function = %source.function, table = %table_name, shards = iterators.len(), "polling stream");
+    let window = Duration::from_secs(source.batching_window_secs);
+    // Per shard: records gathered for the next batch, and when the first came.
+    let mut batches: Vec<(Vec<Value>, Option<tokio::time::Instant>)> = iterators.iter().map(|_| (Vec::new(), None)).collect();
     loop {
         let mut got_any = false;
-        for iterator in iterators.iter_mut() {
-            let page = match streams.get_records().shard_iterator(iterator.as_str()).limit(source.batch_size as i32).send().await {
+        for (iterator, (batch, first_at)) in iterators.iter_mut().zip(batches.iter_mut()) {
+            let room = source.batch_size - batch.len();
+            let page = match streams.get_records().shard_iterator(iterator.as_str()).limit(room as i32).send().await {
                 Ok(page) => page,
                 Err(e) => {
                     warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed");
@@ -88,19 +92,24 @@ pub async fn run(
             if let Some(next) = page.next_shard_iterator() {
                 *iterator = next.to_owned();
             }
-            let records: Vec<Value> = page
+            let records = page
                 .records()
                 .iter()
                 .filter(|r| source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str())))
-                .map(|r| lambda_record(r, &arn, &region))
-                .collect();
-            if records.is_empty() {
+                .map(|r| lambda_record(r, &arn, &region));
+            batch.extend(records);
+            if batch.is_empty() {
                 continue;
             }
             got_any = true;
-            deliver(&gateway, &source, records).await;
+            let started = *first_at.get_or_insert_with(tokio::time::Instant::now);
+            // Like Lambda: invoke when the batch is full or the batching window has passed.
+            if batch.len() >= source.batch_size || started.elapsed() >= window {
+                deliver(&gateway, &source, std::mem::take(batch)).await;
+                *first_at = None;
+            }
         }
-        if !got_any {
+        if !got_any || batches.iter().any(|(b, _)| !b.is_empty()) {
             tokio::time::sleep(IDLE_POLL).await;
         }
     }

@@ -22,6 +22,11 @@ pub const MAX_DEVICES_PER_USER: &str = "MAX_DEVICES_PER_USER";
 pub const MAX_MESSAGE_BYTES: &str = "MAX_MESSAGE_BYTES";
 pub const INBOX_RETENTION_DAYS: &str = "INBOX_RETENTION_DAYS";
 pub const FANOUT_CONCURRENCY: &str = "FANOUT_CONCURRENCY";
+/// SNS platform applications (push credentials live there); empty: platform not offered.
+pub const APNS_PLATFORM_APPLICATION_ARN: &str = "APNS_PLATFORM_APPLICATION_ARN";
+pub const GCM_PLATFORM_APPLICATION_ARN: &str = "GCM_PLATFORM_APPLICATION_ARN";
+/// A device gets at most one push per this many seconds; a burst becomes one push with a count.
+pub const PUSH_COLLAPSE_SECS: &str = "PUSH_COLLAPSE_SECS";
 
 /// Names of the DynamoDB tables, as CloudFormation (or the local runtime) named them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +50,9 @@ pub struct Config {
     pub max_message_bytes: usize,
     pub inbox_retention: Duration,
     pub fanout_concurrency: usize,
+    /// Platform (`APNS`, `GCM`) → SNS platform application ARN.
+    pub push_platforms: Vec<(String, String)>,
+    pub push_collapse: Duration,
 }
 
 /// API Gateway closes every WebSocket after 2 hours; a connection record outlives
@@ -89,6 +97,11 @@ impl Config {
             max_message_bytes: number(MAX_MESSAGE_BYTES, 16 * 1024)?,
             inbox_retention: Duration::from_secs(number(INBOX_RETENTION_DAYS, 30)? as u64 * 24 * 60 * 60),
             fanout_concurrency: number(FANOUT_CONCURRENCY, 32)?.max(1),
+            push_platforms: [("APNS", APNS_PLATFORM_APPLICATION_ARN), ("GCM", GCM_PLATFORM_APPLICATION_ARN)]
+                .into_iter()
+                .filter_map(|(platform, name)| Some((platform.to_owned(), lookup(name).filter(|arn| !arn.is_empty())?)))
+                .collect(),
+            push_collapse: Duration::from_secs(number(PUSH_COLLAPSE_SECS, 30)? as u64),
         })
     }
 }

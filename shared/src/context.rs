@@ -12,6 +12,8 @@ pub struct AppContext {
     pub store: Store,
     /// API Gateway Management API, for `PostToConnection`.
     pub connections: aws_sdk_apigatewaymanagement::Client,
+    /// SNS mobile push.
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl AppContext {
@@ -31,7 +33,8 @@ impl AppContext {
                 .interceptor(CountCalls)
                 .build(),
         );
+        let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build());
         let store = Store::new(dynamo, config.tables.clone());
-        Self { config, store, connections }
+        Self { config, store, connections, sns }
     }
 }

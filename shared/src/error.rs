@@ -52,6 +52,8 @@ pub enum AppError {
     MessageTooLong { max: usize },
     #[error("this user already has {max} devices; unregister one first")]
     TooManyDevices { max: usize },
+    #[error("push platform {0:?} is not available; this deployment offers {1}")]
+    PushUnavailable(String, String),
     #[error("the chat is too busy right now, retry with the same clientMessageId")]
     Contention,
     #[error("internal error")]
@@ -71,6 +73,7 @@ impl AppError {
             AppError::MessageTooLong { .. } => "message_too_long",
             AppError::TooManyDevices { .. } => "too_many_devices",
             AppError::Contention => "contention",
+            AppError::PushUnavailable(..) => "push_unavailable",
             AppError::Internal(_) => "internal",
         }
     }

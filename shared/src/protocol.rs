@@ -86,6 +86,25 @@ pub struct UnregisterDeviceRequest {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterPushRequest {
+    /// `APNS` or `GCM` (the platforms this deployment has an SNS platform application for).
+    pub platform: String,
+    pub token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnregisterPushRequest {}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MuteChatRequest {
+    pub chat_id: String,
+    pub muted: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageStatusRequest {
     pub chat_id: String,
     pub seq: u64,
@@ -258,6 +277,21 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
         device_id: String,
+    },
+    PushRegistered {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        platform: String,
+    },
+    PushUnregistered {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+    ChatMuted {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        chat_id: String,
+        muted: bool,
     },
     MessageStatus {
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -82,6 +82,9 @@ fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
         | ServerFrame::Chats { request_id, .. }
         | ServerFrame::DeviceUnregistered { request_id, .. }
         | ServerFrame::MessageStatus { request_id, .. }
+        | ServerFrame::PushRegistered { request_id, .. }
+        | ServerFrame::PushUnregistered { request_id, .. }
+        | ServerFrame::ChatMuted { request_id, .. }
         | ServerFrame::Error { request_id, .. } => *request_id = id,
         ServerFrame::NewMessage(_) | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } => {}
     }

@@ -39,6 +39,11 @@ impl System {
     }
 
     pub async fn start_with(quotas: Quotas) -> Self {
+        Self::start_with_parameters(quotas, &[]).await
+    }
+
+    /// With template parameters overridden (`PushCollapseSeconds`, ...).
+    pub async fn start_with_parameters(quotas: Quotas, parameters: &[(&str, &str)]) -> Self {
         // Logs for debugging a failing test: RUST_LOG=info cargo test ...
         if std::env::var("RUST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
@@ -47,6 +52,7 @@ impl System {
         // Tables of its own: stream pollers must not see another runtime's records.
         options.table_prefix = unique("e2e").replace('_', "-");
         options.quotas = quotas;
+        options.parameters.extend(parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let runtime = LocalRuntime::start(options).await.expect("local runtime starts (is moto running? use scripts/test)");
         Self { runtime }
     }
@@ -68,9 +74,42 @@ impl System {
         aws_sdk_dynamodb::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
     }
 
+    pub async fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+    }
+
+    /// Messages SNS published to the platform endpoints of `user#device`, read
+    /// from moto's state (`/moto-api/data.json`; in no particular order).
+    pub async fn pushes_to(&self, user: &str, device: &str) -> Vec<Value> {
+        let state = moto_state().await;
+        let owner = format!("{user}#{device}");
+        let endpoints = state["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
+        endpoints
+            .iter()
+            .filter(|e| e["custom_user_data"] == owner.as_str())
+            .flat_map(|e| e["messages"].as_object().cloned().unwrap_or_default().into_values())
+            .map(|m| serde_json::from_str(m.as_str().unwrap_or("null")).unwrap_or(Value::Null))
+            .collect()
+    }
+
     pub fn table(&self, logical_id: &str) -> String {
         local_runtime::tables::local_table_name(&self.runtime.table_prefix, logical_id)
     }
+}
+
+/// moto's whole state, through its inspection API (a plain HTTP GET).
+pub async fn moto_state() -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL points at moto");
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut stream = TcpStream::connect(&host).await.expect("moto answers");
+    let request = format!("GET /moto-api/data.json HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str(body).expect("moto state is JSON")
 }
 
 enum Incoming {

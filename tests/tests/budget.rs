@@ -30,6 +30,12 @@ async fn a_one_to_one_message_costs_at_most_six_aws_calls_including_the_ack() {
     println!("1-1 send: {} calls ({send}); ack: {} calls ({ack})", send.total(), ack.total());
     assert_eq!(send.count("PostToConnection"), 1, "one post to the one recipient device");
     assert!(send.total() + ack.total() <= 6, "budget is 6, used {} + {}", send.total(), ack.total());
+
+    // The delivered receipt is computed off the request path, from the stream.
+    assert_eq!(a.frames_of("receipt", 1).await[0]["status"], "delivered");
+    let receipts: Vec<_> = invocations_of(&system, "stream").into_iter().filter(|i| i.calls.total() > 0).collect();
+    let receipt_calls: u32 = receipts.iter().map(|i| i.calls.total()).sum();
+    println!("delivered receipt (asynchronous, per stream batch): {receipt_calls} calls ({})", receipts[0].calls);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod inbox;
 mod membership;
+mod push;
 mod reads;
 mod send;
 
@@ -12,6 +13,7 @@ use tracing::info;
 
 pub use inbox::{ack, sync};
 pub use membership::{modify_participants, unregister_device};
+pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
 pub use reads::{DeliveredAck, list_chats, mark_read, message_status, receipts_for_acks};
 pub use send::send_message;
 

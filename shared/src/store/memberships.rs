@@ -30,6 +30,9 @@ pub struct Membership {
     pub mentions: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_at_seq: Option<u64>,
+    /// Pushes for this chat say only that something arrived.
+    #[serde(default)]
+    pub muted: bool,
 }
 
 impl Membership {
@@ -170,6 +173,32 @@ impl Store {
             Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Returns false when the caller has no membership in the chat.
+    pub async fn set_muted(&self, user_id: &str, chat_id: &str, muted: bool) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET muted = :muted")
+            .condition_expression("attribute_exists(chatId) AND attribute_not_exists(removedAtSeq)")
+            .expression_attribute_values(":muted", AttributeValue::Bool(muted))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Memberships by (user, chat) keys, one BatchGetItem per 100.
+    pub async fn memberships_by_key(&self, keys: &[(String, String)]) -> Result<Vec<Membership>, StoreError> {
+        let keys = keys.iter().map(|(u, c)| key(u, c)).collect();
+        let items = self.batch_get(&self.tables.memberships, keys, None).await?;
+        Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     pub async fn forget_mentions(&self, user_id: &str, chat_id: &str, seqs: &[u64]) -> Result<(), StoreError> {

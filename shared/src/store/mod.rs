@@ -22,7 +22,7 @@ pub use connections::ConnectionRecord;
 pub use inbox::{InboxEntry, InboxPage};
 pub use memberships::Membership;
 pub use messages::{AppendOutcome, Accepted};
-pub use users::{Device, UserDevices};
+pub use users::{Device, PushEndpoint, UserDevices};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -18,6 +18,19 @@ pub struct Device {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_at: Option<u64>,
     pub registered_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushEndpoint>,
+    /// When the device was last sent a push (milliseconds), for collapsing bursts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_push_at: Option<u64>,
+}
+
+/// The SNS platform endpoint a device's pushes go to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushEndpoint {
+    pub platform: String,
+    pub endpoint_arn: String,
 }
 
 impl Device {
@@ -77,7 +90,7 @@ impl Store {
                 Err(e) if is_condition_failure(&e) => {}
                 Err(e) => return Err(StoreError::from(e).into()),
             }
-            let device = Device { connection_id: Some(connection_id.into()), connected_at: Some(now_ms), registered_at: now_ms };
+            let device = Device { connection_id: Some(connection_id.into()), connected_at: Some(now_ms), registered_at: now_ms, ..Default::default() };
             let device: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(&device).map_err(StoreError::from)?;
             // New device for a user who has devices: only while under the limit.
             let added = self
@@ -169,6 +182,68 @@ impl Store {
         }
     }
 
+    pub async fn set_device_push(&self, user_id: &str, device_id: &str, push: Option<&PushEndpoint>) -> Result<bool, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .condition_expression("attribute_exists(devices.#d)")
+            .expression_attribute_names("#d", device_id);
+        update = match push {
+            Some(push) => update
+                .update_expression("SET devices.#d.push = :push")
+                .expression_attribute_values(":push", serde_dynamo::to_attribute_value(push)?),
+            None => update.update_expression("REMOVE devices.#d.push"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Takes the device's push slot: true unless it had a push within `window_ms`.
+    pub async fn claim_push_slot(&self, user_id: &str, device_id: &str, now_ms: u64, window_ms: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("SET devices.#d.lastPushAt = :now")
+            .condition_expression("attribute_exists(devices.#d) AND (attribute_not_exists(devices.#d.lastPushAt) OR devices.#d.lastPushAt < :cutoff)")
+            .expression_attribute_names("#d", device_id)
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(window_ms)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Gives back a push slot whose push failed, so a retry can send it.
+    pub async fn release_push_slot(&self, user_id: &str, device_id: &str, claimed_at: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("REMOVE devices.#d.lastPushAt")
+            .condition_expression("devices.#d.lastPushAt = :claimed")
+            .expression_attribute_names("#d", device_id)
+            .expression_attribute_values(":claimed", n(claimed_at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Devices (and live connections) of many users: one strongly consistent
     /// BatchGetItem per 100 users.
     pub async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
@@ -191,7 +266,7 @@ mod tests {
     #[test]
     fn connections_older_than_api_gateway_allows_are_not_live() {
         let now = 10 * 60 * 60 * 1000;
-        let device = Device { connection_id: Some("c".into()), connected_at: Some(now - 1000), registered_at: 0 };
+        let device = Device { connection_id: Some("c".into()), connected_at: Some(now - 1000), ..Default::default() };
         assert_eq!(device.live_connection(now), Some("c"));
         let stale = Device { connected_at: Some(now - MAX_CONNECTION_AGE.as_millis() as u64 - 1), ..device.clone() };
         assert_eq!(stale.live_connection(now), None);

@@ -1,0 +1,38 @@
+//! Offline push, from the inbox table's stream: every INSERT is a frame waiting
+//! for a device; devices without a live connection get an SNS push (see
+//! `shared::messaging::push`). Failures are reported per record
+//! (`batchItemFailures`), so one bad record does not replay the whole batch.
+
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::AppContext;
+use shared::lambda::HandlerError;
+use shared::messaging::{NewEntry, push_offline};
+use tracing::{error, warn};
+
+pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventResponse, HandlerError> {
+    let mut new_entries = Vec::new();
+    for record in event.records.iter().filter(|r| r.event_name == "INSERT") {
+        let Some(record_id) = record.change.sequence_number.clone() else { continue };
+        match serde_dynamo::from_item(record.change.new_image.clone()) {
+            Ok(entry) => new_entries.push(NewEntry { record_id, entry }),
+            Err(e) => warn!(record_id, error = %e, "inbox record without a readable new image: skipped"),
+        }
+    }
+    let failed = match push_offline(&ctx, &new_entries).await {
+        Ok(failed) => failed,
+        Err(e) => {
+            error!(error = %e, "push batch failed; every record will be retried");
+            new_entries.iter().map(|n| n.record_id.clone()).collect()
+        }
+    };
+    let mut response = DynamoDbEventResponse::default();
+    for record_id in failed {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = Some(record_id);
+        response.batch_item_failures.push(failure);
+    }
+    Ok(response)
+}

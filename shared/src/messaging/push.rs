@@ -1,0 +1,224 @@
+//! Mobile push through SNS for devices with no live connection.
+//!
+//! Devices register a platform token (`registerPush`), which becomes an SNS
+//! platform endpoint stored on the device. The inbox stream's INSERT records
+//! go to `push_offline`: per device, messages that arrived while it had no
+//! connection become one push — with a count when several arrived in the batch,
+//! and at most one per device per collapse window (a conditional write on the
+//! device), so a burst is one notification. Muted chats get a neutral text.
+//! Endpoints SNS reports disabled are deleted and forgotten.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_sns::operation::publish::PublishError;
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::auth::Identity;
+use crate::context::AppContext;
+use crate::error::{AppError, StoreError};
+use crate::ids::device_key;
+use crate::protocol::{MessageView, MuteChatRequest, RegisterPushRequest, ServerFrame};
+use crate::store::{InboxEntry, PushEndpoint};
+use crate::time::now_millis;
+
+pub const MAX_PUSH_TOKEN_LEN: usize = 4096;
+const PREVIEW_CHARS: usize = 100;
+
+fn sns_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(StoreError::Dynamo(format!("SNS: {e}")))
+}
+
+pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPushRequest) -> Result<ServerFrame, AppError> {
+    let offered = || ctx.config.push_platforms.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ");
+    let (platform, application) =
+        ctx.config.push_platforms.iter().find(|(p, _)| *p == request.platform).ok_or_else(|| AppError::PushUnavailable(request.platform.clone(), offered()))?;
+    let token = request.token.trim();
+    if token.is_empty() || token.len() > MAX_PUSH_TOKEN_LEN || token.chars().any(char::is_whitespace) {
+        return Err(AppError::invalid(format!("token must be 1-{MAX_PUSH_TOKEN_LEN} characters without spaces")));
+    }
+    let owner = device_key(&who.user_id, &who.device_id);
+    let created = ctx.sns.create_platform_endpoint().platform_application_arn(application).token(token).custom_user_data(&owner).send().await;
+    let endpoint_arn = match created {
+        Ok(out) => out.endpoint_arn.ok_or_else(|| sns_error("no endpoint ARN"))?,
+        // The token already has an endpoint with other attributes (another
+        // owner of this phone): take it over.
+        Err(e) => {
+            let message = aws_sdk_sns::error::DisplayErrorContext(&e).to_string();
+            let arn = message.split("Endpoint ").nth(1).and_then(|rest| rest.split(' ').next()).filter(|arn| arn.starts_with("arn:"));
+            let Some(arn) = arn else { return Err(sns_error(message)) };
+            ctx.sns
+                .set_endpoint_attributes()
+                .endpoint_arn(arn)
+                .attributes("CustomUserData", &owner)
+                .attributes("Enabled", "true")
+                .send()
+                .await
+                .map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
+            arn.to_owned()
+        }
+    };
+    let push = PushEndpoint { platform: platform.clone(), endpoint_arn };
+    if !ctx.store.set_device_push(&who.user_id, &who.device_id, Some(&push)).await? {
+        return Err(AppError::invalid("this device is not registered"));
+    }
+    Ok(ServerFrame::PushRegistered { request_id: None, platform: platform.clone() })
+}
+
+pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
+    let devices = ctx.store.devices_of(std::slice::from_ref(&who.user_id)).await?;
+    let push = devices.get(&who.user_id).and_then(|u| u.devices.get(&who.device_id)).and_then(|d| d.push.clone());
+    if let Some(push) = push {
+        delete_endpoint(ctx, &who.user_id, &who.device_id, &push).await?;
+    }
+    Ok(ServerFrame::PushUnregistered { request_id: None })
+}
+
+async fn delete_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, push: &PushEndpoint) -> Result<(), AppError> {
+    // DeleteEndpoint is idempotent: an endpoint already gone is not an error.
+    ctx.sns.delete_endpoint().endpoint_arn(&push.endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
+    ctx.store.set_device_push(user_id, device_id, None).await?;
+    Ok(())
+}
+
+pub async fn mute_chat(ctx: &AppContext, who: &Identity, request: MuteChatRequest) -> Result<ServerFrame, AppError> {
+    if !ctx.store.set_muted(&who.user_id, &request.chat_id, request.muted).await? {
+        return Err(AppError::NotMember);
+    }
+    Ok(ServerFrame::ChatMuted { request_id: None, chat_id: request.chat_id, muted: request.muted })
+}
+
+/// A new inbox entry from the stream, with the record's id for failure reports.
+pub struct NewEntry {
+    pub record_id: String,
+    pub entry: InboxEntry,
+}
+
+/// The text of one push for `messages` (oldest first) on one device.
+pub fn push_text(messages: &[MessageView], muted_chats: &BTreeSet<String>) -> String {
+    let count = messages.len();
+    let latest = messages.iter().rev().find(|m| !muted_chats.contains(&m.chat_id));
+    match latest {
+        None if count == 1 => "New message".to_owned(),
+        None => format!("{count} new messages"),
+        Some(message) => {
+            let mut preview: String = message.message.chars().take(PREVIEW_CHARS).collect();
+            if message.message.chars().count() > PREVIEW_CHARS {
+                preview.push('…');
+            }
+            if preview.is_empty() {
+                preview = "sent an attachment".to_owned();
+            }
+            let more = if count > 1 { format!(" (+{} more)", count - 1) } else { String::new() };
+            format!("{}: {preview}{more}", message.sender_id)
+        }
+    }
+}
+
+fn payload(text: &str, count: usize, chat_id: &str) -> String {
+    let apns = json!({ "aps": { "alert": text, "badge": count, "thread-id": chat_id, "sound": "default" } }).to_string();
+    let gcm = json!({ "notification": { "body": text }, "data": { "chatId": chat_id, "count": count } }).to_string();
+    json!({ "default": text, "APNS": apns, "APNS_SANDBOX": apns, "GCM": gcm }).to_string()
+}
+
+/// Sends pushes for new inbox messages of offline devices. Returns the record
+/// ids to retry (their device's push failed for a reason other than a disabled
+/// endpoint).
+pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<Vec<String>, AppError> {
+    let mut by_device: BTreeMap<(String, String), Vec<&NewEntry>> = BTreeMap::new();
+    for new in new_entries.iter().filter(|n| n.entry.is_message()) {
+        if let Some((user, device)) = new.entry.device_key.split_once('#') {
+            by_device.entry((user.to_owned(), device.to_owned())).or_default().push(new);
+        }
+    }
+    if by_device.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users: Vec<String> = by_device.keys().map(|(u, _)| u.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let devices = ctx.store.devices_of(&users).await?;
+    let now = now_millis();
+    let mut failed = Vec::new();
+    let mut pending = Vec::new();
+    for ((user, device_id), entries) in &by_device {
+        let Some(device) = devices.get(user).and_then(|u| u.devices.get(device_id)) else { continue };
+        if device.live_connection(now).is_some() {
+            continue;
+        }
+        let Some(push) = device.push.clone() else { continue };
+        pending.push((user, device_id, push, entries));
+    }
+    if pending.is_empty() {
+        return Ok(failed);
+    }
+    let keys: Vec<(String, String)> = pending
+        .iter()
+        .flat_map(|(user, _, _, entries)| entries.iter().map(|e| ((*user).clone(), e.entry.chat_id.clone())))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let muted: HashMap<(String, String), bool> =
+        ctx.store.memberships_by_key(&keys).await?.into_iter().map(|m| ((m.user_id, m.chat_id), m.muted)).collect();
+    for (user, device_id, push, entries) in pending {
+        if !ctx.store.claim_push_slot(user, device_id, now, ctx.config.push_collapse.as_millis() as u64).await? {
+            info!(user, device_id, "push collapsed into a recent one");
+            continue;
+        }
+        let messages: Vec<MessageView> = entries.iter().filter_map(|e| serde_json::from_str(&e.entry.frame).ok()).collect();
+        let muted_chats: BTreeSet<String> =
+            messages.iter().filter(|m| muted.get(&((*user).clone(), m.chat_id.clone())).copied().unwrap_or(false)).map(|m| m.chat_id.clone()).collect();
+        let text = push_text(&messages, &muted_chats);
+        let chat_id = messages.last().map(|m| m.chat_id.as_str()).unwrap_or_default();
+        let sent = ctx
+            .sns
+            .publish()
+            .target_arn(&push.endpoint_arn)
+            .message_structure("json")
+            .message(payload(&text, messages.len(), chat_id))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => info!(user, device_id, count = messages.len(), "push sent"),
+            Err(e) if e.as_service_error().is_some_and(PublishError::is_endpoint_disabled_exception) => {
+                info!(user, device_id, "push endpoint disabled: removing it");
+                delete_endpoint(ctx, user, device_id, &push).await?;
+            }
+            Err(e) => {
+                warn!(user, device_id, error = %aws_sdk_sns::error::DisplayErrorContext(&e), "push failed");
+                ctx.store.release_push_slot(user, device_id, now).await?;
+                failed.extend(entries.iter().map(|e| e.record_id.clone()));
+            }
+        }
+    }
+    Ok(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(chat: &str, text: &str) -> MessageView {
+        MessageView {
+            chat_id: chat.into(),
+            message_id: "m".into(),
+            seq: 1,
+            sender_id: "alice".into(),
+            sender_device: "phone".into(),
+            client_message_id: "c".into(),
+            message: text.into(),
+            attachments: vec![],
+            mentions: vec![],
+            sent_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_burst_is_one_text_with_a_count_and_muted_chats_stay_neutral() {
+        let none = BTreeSet::new();
+        assert_eq!(push_text(&[message("c", "hi")], &none), "alice: hi");
+        assert_eq!(push_text(&[message("c", "one"), message("c", "two"), message("c", "three")], &none), "alice: three (+2 more)");
+        let muted = BTreeSet::from(["c".to_owned()]);
+        assert_eq!(push_text(&[message("c", "secret")], &muted), "New message");
+        assert_eq!(push_text(&[message("c", "a"), message("c", "b")], &muted), "2 new messages");
+        assert!(push_text(&[message("c", &"x".repeat(500))], &none).chars().count() < 120);
+    }
+}

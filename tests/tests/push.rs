@@ -1,0 +1,154 @@
+//! Offline push through the inbox stream and SNS (moto), read back from moto.
+
+use std::time::Duration;
+
+use e2e_tests::{Client, System, text, unique};
+use local_runtime::Quotas;
+use serde_json::{Value, json};
+
+/// Collapse window short enough for a test to see a second burst.
+async fn system() -> System {
+    System::start_with_parameters(Quotas::default(), &[("PushCollapseSeconds", "3")]).await
+}
+
+async fn register(client: &mut Client, token: &str) {
+    let reply = client.request(json!({ "action": "registerPush", "platform": "GCM", "token": token })).await;
+    assert_eq!(reply["type"], "pushRegistered", "{reply}");
+}
+
+/// Waits until SNS holds `count` pushes for the device (or the time is up).
+async fn pushes(system: &System, user: &str, device: &str, count: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let found = system.pushes_to(user, device).await;
+        if found.len() >= count {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    system.pushes_to(user, device).await
+}
+
+#[tokio::test]
+async fn an_offline_device_gets_one_push_per_burst_with_a_preview_and_none_while_online() {
+    let system = system().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    register(&mut b, &unique("token")).await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    a.send_message(&chat, "online", "you are online").await;
+    b.messages(1).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(system.pushes_to(&bob, "phone").await.is_empty(), "no push while the device is connected");
+
+    b.close().await;
+    for (i, word) in ["one", "two", "three"].iter().enumerate() {
+        a.send_message(&chat, &format!("burst{i}"), word).await;
+    }
+    let got = pushes(&system, &bob, "phone", 1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got_later = system.pushes_to(&bob, "phone").await;
+    assert_eq!(got_later.len(), 1, "one push for the burst: {got:?}");
+    assert_eq!(got[0]["default"], format!("{alice}: three (+2 more)"));
+    let gcm: Value = serde_json::from_str(got[0]["GCM"].as_str().unwrap()).unwrap();
+    assert_eq!(gcm["data"]["count"], 3);
+
+    // Muted: after the collapse window, the next push says only that something came.
+    let mut b = system.connect(&bob, "phone").await;
+    assert_eq!(b.request(json!({ "action": "muteChat", "chatId": chat, "muted": true })).await["muted"], true);
+    b.close().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    a.send_message(&chat, "secret", "the secret plan").await;
+    let got = pushes(&system, &bob, "phone", 2).await;
+    assert_eq!(got.len(), 2);
+    // (moto keeps an endpoint's messages by random id: compare as a set)
+    let texts: Vec<&str> = got.iter().map(|p| p["default"].as_str().unwrap()).collect();
+    assert!(texts.contains(&"New message"), "a muted chat's push shows no content: {texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("secret")), "{texts:?}");
+}
+
+#[tokio::test]
+async fn a_disabled_endpoint_is_removed() {
+    let system = system().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    register(&mut b, &unique("token")).await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    b.close().await;
+
+    // SNS disables an endpoint when the platform reports the token invalid.
+    let sns = system.sns().await;
+    let state = e2e_tests::moto_state().await;
+    let owner = format!("{bob}#phone");
+    let arn = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["custom_user_data"] == owner.as_str()).unwrap()["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sns.set_endpoint_attributes().endpoint_arn(&arn).attributes("Enabled", "false").send().await.unwrap();
+
+    a.send_message(&chat, "m1", "anyone there?").await;
+    let mut gone = false;
+    for _ in 0..100 {
+        if sns.get_endpoint_attributes().endpoint_arn(&arn).send().await.is_err() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the disabled endpoint was deleted");
+    let user = system
+        .dynamo()
+        .await
+        .get_item()
+        .table_name(system.table("UsersTable"))
+        .key("userId", aws_sdk_dynamodb::types::AttributeValue::S(bob.clone()))
+        .send()
+        .await
+        .unwrap();
+    let device = user.item.unwrap()["devices"].as_m().unwrap()["phone"].as_m().unwrap().clone();
+    assert!(!device.contains_key("push"), "the device forgot its endpoint");
+}
+
+#[tokio::test]
+async fn a_failing_push_retries_only_its_own_record() {
+    let system = system().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut c = system.connect(&carol, "phone").await;
+    register(&mut b, &unique("token")).await;
+    register(&mut c, &unique("token")).await;
+    let to_bob = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let to_carol = text(&a.create_chat(&[&carol], None).await, "chatId").to_owned();
+    b.close().await;
+    c.close().await;
+    // Carol's endpoint vanishes behind our back: publishing to it fails (not "disabled").
+    let owner = format!("{carol}#phone");
+    let state = e2e_tests::moto_state().await;
+    let arn = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["custom_user_data"] == owner.as_str()).unwrap()["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    system.sns().await.delete_endpoint().endpoint_arn(arn).send().await.unwrap();
+
+    a.send_message(&to_bob, "b1", "for bob").await;
+    a.send_message(&to_carol, "c1", "for carol").await;
+    assert_eq!(pushes(&system, &bob, "phone", 1).await.len(), 1);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let runs: Vec<_> = system.runtime.invocations().into_iter().filter(|i| i.function == "PushFunction").collect();
+    assert!(runs.len() >= 2, "the failed record was retried: {runs:?}");
+    assert_eq!(runs[0].records, 2, "first batch: both messages");
+    assert!(runs[1..].iter().all(|r| r.records == 1), "retries carry only carol's record: {:?}", runs.iter().map(|r| r.records).collect::<Vec<_>>());
+    assert_eq!(system.pushes_to(&bob, "phone").await.len(), 1, "bob's push was not repeated");
+}
+
+#[tokio::test]
+async fn an_unknown_push_platform_is_refused() {
+    let system = system().await;
+    let mut client = system.connect(&unique("user"), "phone").await;
+    let reply = client.request(json!({ "action": "registerPush", "platform": "PIGEON", "token": "t" })).await;
+    assert_eq!(reply["code"], "push_unavailable");
+}

@@ -16,7 +16,7 @@ ensure_moto() {
 
 ensure_deploy_tools() {
   ensure_moto
-  if ! "$VENV/bin/pip" show --quiet cargo-lambda ziglang cfn-lint >/dev/null 2>&1; then
+  if [ ! -x "$VENV/bin/cargo-lambda" ] || [ ! -x "$VENV/bin/cfn-lint" ] || ! "$VENV/bin/python" -c "import ziglang" 2>/dev/null; then
     echo "==> installing ${DEPLOY_TOOLS[*]} into $VENV" >&2
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${DEPLOY_TOOLS[@]}"
   fi

@@ -51,6 +51,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "unregister-push" => |ctx, event| invoke(ctx, event, unregister_push::handle),
         "mute-chat" => |ctx, event| invoke(ctx, event, mute_chat::handle),
         "push" => |ctx, event| invoke(ctx, event, push::handle),
+        "cleanup" => |ctx, event| invoke(ctx, event, cleanup::handle),
         _ => return None,
     })
 }

@@ -190,8 +190,42 @@ impl LocalRuntime {
                 }
             }));
         }
+        for schedule in template.schedules()? {
+            let gateway = gateway.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + schedule.every, schedule.every);
+                loop {
+                    timer.tick().await;
+                    if let Err(e) = invoke_scheduled(&gateway, &schedule.function).await {
+                        tracing::warn!(function = %schedule.function, error = %e, "scheduled run failed");
+                    }
+                }
+            }));
+        }
         Ok(Self { address, gateway, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
     }
+
+    /// Runs a scheduled function now, as its schedule would (`sam local invoke`-style).
+    pub async fn run_scheduled(&self, function: &str) -> Result<serde_json::Value, String> {
+        invoke_scheduled(&self.gateway, function).await
+    }
+}
+
+/// Invokes a function with the event an EventBridge schedule sends.
+async fn invoke_scheduled(gateway: &Gateway, function: &str) -> Result<serde_json::Value, String> {
+    let now = shared::time::now_millis();
+    let event = serde_json::json!({
+        "version": "0",
+        "id": ulid::Ulid::generate().to_string(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": aws_smithy_types::DateTime::from_millis(now as i64).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default(),
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:events:us-east-1:000000000000:rule/local-{function}")],
+        "detail": {},
+    });
+    gateway.invoke(function, "schedule", "", event).await
 }
 
 impl Drop for LocalRuntime {

@@ -304,6 +304,43 @@ impl Template {
     }
 }
 
+/// A function's `Events` entry of type Schedule with a `rate(...)` expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleSource {
+    pub function: String,
+    pub every: std::time::Duration,
+}
+
+/// `rate(1 hour)`, `rate(5 minutes)`, `rate(1 day)`.
+pub fn parse_rate(expression: &str) -> Option<std::time::Duration> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (amount, unit) = inner.trim().split_once(' ')?;
+    let amount: u64 = amount.parse().ok()?;
+    let seconds = match unit.trim().trim_end_matches('s') {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(amount * seconds))
+}
+
+impl Template {
+    /// Every scheduled function (only `rate(...)` schedules run locally).
+    pub fn schedules(&self) -> Result<Vec<ScheduleSource>, LocalError> {
+        let mut out = Vec::new();
+        for (id, res) in self.resources_of_type("AWS::Serverless::Function") {
+            let Some(Value::Mapping(events)) = res.get("Properties").and_then(|p| p.get("Events")) else { continue };
+            for event in events.values().filter(|e| str_of(e, "Type") == Some("Schedule")) {
+                let expression = event.get("Properties").and_then(|p| str_of(p, "Schedule")).unwrap_or_default();
+                let every = parse_rate(expression).ok_or_else(|| err(format!("{id}: only rate(...) schedules run locally, not {expression:?}")))?;
+                out.push(ScheduleSource { function: id.to_owned(), every });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A plain scalar as a string (numbers and booleans included).
 pub fn scalar(value: &Value) -> Option<String> {
     match value {
@@ -385,6 +422,13 @@ Resources:
         assert_eq!(resolve(&f.environment["TABLE"], &lookup).unwrap(), "local-T");
         assert_eq!(resolve(&f.environment["URL"], &lookup).unwrap(), "https://local.example/abc");
         assert_eq!(resolve(&f.environment["OWN"], &lookup).unwrap(), "5");
+    }
+
+    #[test]
+    fn rate_expressions_parse() {
+        assert_eq!(parse_rate("rate(1 hour)"), Some(std::time::Duration::from_secs(3600)));
+        assert_eq!(parse_rate("rate(5 minutes)"), Some(std::time::Duration::from_secs(300)));
+        assert_eq!(parse_rate("cron(0 * * * ? *)"), None);
     }
 
     #[test]

@@ -73,7 +73,13 @@ pub const CONNECT_GRACE: std::time::Duration = std::time::Duration::from_secs(30
 /// 2-hour age check cover what this misses.
 pub async fn forget_connection(ctx: &AppContext, target: &Target) {
     let connected_before = crate::time::now_millis().saturating_sub(CONNECT_GRACE.as_millis() as u64);
-    if let Err(e) = ctx.store.clear_device_connection(&target.user_id, &target.device_id, &target.connection_id, connected_before).await {
-        warn!(connection_id = %target.connection_id, error = %e, "could not clear stale device connection");
+    match ctx.store.clear_device_connection(&target.user_id, &target.device_id, &target.connection_id, connected_before).await {
+        Ok(true) => {
+            if let Err(e) = ctx.store.delete_connection(&target.connection_id).await {
+                warn!(connection_id = %target.connection_id, error = %e, "could not delete stale connection record");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => warn!(connection_id = %target.connection_id, error = %e, "could not clear stale device connection"),
     }
 }

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod lambda;
 pub mod messaging;
 pub mod protocol;
+pub mod retention;
 pub mod store;
 pub mod time;
 pub mod websocket;

@@ -39,6 +39,7 @@ pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> R
 
 pub async fn disconnect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
     ctx.store.clear_device_connection(&who.user_id, &who.device_id, connection_id, u64::MAX).await?;
+
     ctx.store.delete_connection(connection_id).await?;
     Ok(())
 }
@@ -119,15 +120,18 @@ impl Outgoing {
     }
 
     fn entry(&self, ctx: &AppContext, user: &str, device: &str) -> InboxEntry {
+        let device_key = device_key(user, device);
+        let expires_at = now_millis() / 1000 + ctx.config.inbox_retention.as_secs();
         InboxEntry {
-            device_key: device_key(user, device),
+            expiry_bucket: crate::store::expiry_bucket(&device_key, expires_at),
+            device_key,
             entry_id: self.entry_id.clone(),
             chat_id: self.chat_id.clone(),
             seq: self.seq,
             kind: self.kind.into(),
             sender_id: self.sender_id.clone(),
             frame: self.frame.clone(),
-            expires_at: now_millis() / 1000 + ctx.config.inbox_retention.as_secs(),
+            expires_at,
         }
     }
 }

@@ -28,6 +28,19 @@ pub struct InboxEntry {
     pub frame: String,
     /// TTL attribute, seconds since the epoch. TTL deletes lazily, so reads filter on it too.
     pub expires_at: u64,
+    /// `<day of expiry>#<shard>`: partition of the `byExpiry` index the
+    /// retention job reads, so it finds expired entries without a scan.
+    pub expiry_bucket: String,
+}
+
+/// Shards per day in the `byExpiry` index, so no partition takes a whole day's writes.
+pub const EXPIRY_SHARDS: u64 = 16;
+
+pub fn expiry_bucket(device_key: &str, expires_at: u64) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    device_key.hash(&mut hasher);
+    format!("{}#{}", expires_at / 86_400, hasher.finish() % EXPIRY_SHARDS)
 }
 
 impl InboxEntry {
@@ -75,6 +88,49 @@ impl Store {
             .iter()
             .map(|id| {
                 let delete = DeleteRequest::builder().set_key(Some(entry_key(device_key, id))).build();
+                let delete = delete.map_err(|e| StoreError::Dynamo(e.to_string()))?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(&self.tables.inbox, requests).await
+    }
+
+    /// Keys of entries that expired in `bucket` before `now_secs`, from the
+    /// `byExpiry` index (what TTL has not removed yet).
+    pub async fn expired_inbox_keys(&self, bucket: &str, now_secs: u64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.inbox)
+                .index_name("byExpiry")
+                .key_condition_expression("expiryBucket = :b AND expiresAt < :now")
+                .expression_attribute_values(":b", s(bucket))
+                .expression_attribute_values(":now", n(now_secs))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in page.items.unwrap_or_default() {
+                let field = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                if let (Some(device), Some(entry)) = (field("deviceKey"), field("entryId")) {
+                    keys.push((device, entry));
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
+    /// Deletes entries of any devices by key.
+    pub async fn delete_inbox_keys(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
+        let requests = keys
+            .iter()
+            .map(|(device, entry)| {
+                let delete = DeleteRequest::builder().set_key(Some(entry_key(device, entry))).build();
                 let delete = delete.map_err(|e| StoreError::Dynamo(e.to_string()))?;
                 Ok(WriteRequest::builder().delete_request(delete).build())
             })

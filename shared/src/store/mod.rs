@@ -19,7 +19,7 @@ use crate::error::StoreError;
 
 pub use chats::Chat;
 pub use connections::ConnectionRecord;
-pub use inbox::{InboxEntry, InboxPage};
+pub use inbox::{EXPIRY_SHARDS, InboxEntry, InboxPage, expiry_bucket};
 pub use memberships::Membership;
 pub use messages::{AppendOutcome, Accepted};
 pub use users::{Device, PushEndpoint, UserDevices};

@@ -141,8 +141,8 @@ impl Store {
     }
 
     /// Forgets the device's connection, unless a newer connection replaced it
-    /// or it connected after `connected_before` (milliseconds).
-    pub async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str, connected_before: u64) -> Result<(), StoreError> {
+    /// or it connected after `connected_before` (milliseconds). Returns whether it did.
+    pub async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str, connected_before: u64) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -156,8 +156,8 @@ impl Store {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,0 +1,14 @@
+//! Scheduled cleanup (EventBridge schedule): removes what TTL has not yet —
+//! expired inbox entries and connections past API Gateway's 2-hour limit.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use shared::AppContext;
+use shared::lambda::HandlerError;
+use shared::retention::{CleanupReport, run_cleanup};
+
+/// The scheduled event carries nothing the job needs: it works from the clock.
+pub async fn handle(ctx: Arc<AppContext>, _event: Value) -> Result<CleanupReport, HandlerError> {
+    Ok(run_cleanup(&ctx, shared::time::now_millis()).await?)
+}

@@ -1,0 +1,59 @@
+//! The scheduled cleanup: what TTL has not removed yet, found through sparse
+//! time-bucket indexes instead of a scan, so a run costs what there is to
+//! clean plus a fixed number of small queries.
+//!
+//! - Inbox entries past their 30 days: TTL can take days; reads already skip
+//!   them, and this deletes them (`byExpiry`: day-of-expiry × 16 shards).
+//! - Connections past API Gateway's 2 hours whose `$disconnect` never came:
+//!   the device's connection is cleared and the record deleted (`byHour`).
+//!   (Connections whose post answered 410 are removed by the sender at once.)
+
+use serde::Serialize;
+use tracing::info;
+
+use crate::config::MAX_CONNECTION_AGE;
+use crate::context::AppContext;
+use crate::error::AppError;
+use crate::store::EXPIRY_SHARDS;
+
+/// Days of expiry buckets each run looks back over (runs are hourly; this
+/// covers a week of missed runs, and TTL catches anything older).
+pub const INBOX_LOOKBACK_DAYS: u64 = 7;
+/// Hours of connection buckets each run looks back over, before the 2-hour limit.
+pub const CONNECTION_LOOKBACK_HOURS: u64 = 24;
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupReport {
+    pub expired_inbox_entries: usize,
+    pub stale_connections: usize,
+}
+
+pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport, AppError> {
+    let mut report = CleanupReport::default();
+    let now_secs = now_ms / 1000;
+    let today = now_secs / 86_400;
+    let mut expired = Vec::new();
+    for day in today.saturating_sub(INBOX_LOOKBACK_DAYS)..=today {
+        for shard in 0..EXPIRY_SHARDS {
+            expired.extend(ctx.store.expired_inbox_keys(&format!("{day}#{shard}"), now_secs).await?);
+        }
+    }
+    ctx.store.delete_inbox_keys(&expired).await?;
+    report.expired_inbox_entries = expired.len();
+
+    let cutoff = now_ms.saturating_sub(MAX_CONNECTION_AGE.as_millis() as u64);
+    let last_hour = cutoff / 3_600_000;
+    for hour in last_hour.saturating_sub(CONNECTION_LOOKBACK_HOURS)..=last_hour {
+        for record in ctx.store.connections_of_hour(hour).await? {
+            if record.connected_at >= cutoff {
+                continue;
+            }
+            ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, cutoff).await?;
+            ctx.store.delete_connection(&record.connection_id).await?;
+            report.stale_connections += 1;
+        }
+    }
+    info!(expired_inbox_entries = report.expired_inbox_entries, stale_connections = report.stale_connections, "cleanup finished");
+    Ok(report)
+}

@@ -52,6 +52,9 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "mute-chat" => |ctx, event| invoke(ctx, event, mute_chat::handle),
         "push" => |ctx, event| invoke(ctx, event, push::handle),
         "cleanup" => |ctx, event| invoke(ctx, event, cleanup::handle),
+        "heartbeat" => |ctx, event| invoke(ctx, event, heartbeat::handle),
+        "subscribe-presence" => |ctx, event| invoke(ctx, event, subscribe_presence::handle),
+        "presence-sweep" => |ctx, event| invoke(ctx, event, presence_sweep::handle),
         _ => return None,
     })
 }

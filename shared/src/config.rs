@@ -15,6 +15,9 @@ pub const MESSAGES_TABLE: &str = "MESSAGES_TABLE";
 pub const INBOX_TABLE: &str = "INBOX_TABLE";
 pub const CLIENT_MESSAGE_IDS_TABLE: &str = "CLIENT_MESSAGE_IDS_TABLE";
 pub const MEMBERSHIPS_TABLE: &str = "MEMBERSHIPS_TABLE";
+pub const PRESENCE_SUBSCRIPTIONS_TABLE: &str = "PRESENCE_SUBSCRIPTIONS_TABLE";
+/// A device without a heartbeat for this long counts as gone.
+pub const PRESENCE_TIMEOUT_SECS: &str = "PRESENCE_TIMEOUT_SECS";
 /// Base URL of the API Gateway Management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
 pub const CONNECTIONS_API_URL: &str = "CONNECTIONS_API_URL";
 pub const MAX_GROUP_MEMBERS: &str = "MAX_GROUP_MEMBERS";
@@ -38,6 +41,7 @@ pub struct Tables {
     pub inbox: String,
     pub client_message_ids: String,
     pub memberships: String,
+    pub presence_subscriptions: String,
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +57,7 @@ pub struct Config {
     /// Platform (`APNS`, `GCM`) → SNS platform application ARN.
     pub push_platforms: Vec<(String, String)>,
     pub push_collapse: Duration,
+    pub presence_timeout: Duration,
 }
 
 /// API Gateway closes every WebSocket after 2 hours; a connection record outlives
@@ -90,6 +95,7 @@ impl Config {
                 inbox: required(INBOX_TABLE)?,
                 client_message_ids: required(CLIENT_MESSAGE_IDS_TABLE)?,
                 memberships: required(MEMBERSHIPS_TABLE)?,
+                presence_subscriptions: required(PRESENCE_SUBSCRIPTIONS_TABLE)?,
             },
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
@@ -102,6 +108,7 @@ impl Config {
                 .filter_map(|(platform, name)| Some((platform.to_owned(), lookup(name).filter(|arn| !arn.is_empty())?)))
                 .collect(),
             push_collapse: Duration::from_secs(number(PUSH_COLLAPSE_SECS, 30)? as u64),
+            presence_timeout: Duration::from_secs(number(PRESENCE_TIMEOUT_SECS, 150)? as u64),
         })
     }
 }
@@ -121,6 +128,7 @@ mod tests {
             (INBOX_TABLE, "i"),
             (CLIENT_MESSAGE_IDS_TABLE, "d"),
             (MEMBERSHIPS_TABLE, "ms"),
+            (PRESENCE_SUBSCRIPTIONS_TABLE, "ps"),
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]
         .into_iter()

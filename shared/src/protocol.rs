@@ -103,6 +103,28 @@ pub struct MuteChatRequest {
     pub muted: bool,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeartbeatRequest {}
+
+/// Presence of these users now, and `presence` frames when it changes in the
+/// next minutes (ask again to keep watching).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscribePresenceRequest {
+    pub user_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceView {
+    pub user_id: String,
+    pub online: bool,
+    /// When the user's last device went offline (milliseconds), if ever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<u64>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageStatusRequest {
@@ -278,6 +300,16 @@ pub enum ServerFrame {
         request_id: Option<String>,
         device_id: String,
     },
+    HeartbeatAck {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+    PresenceList {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        users: Vec<PresenceView>,
+    },
+    Presence(PresenceView),
     PushRegistered {
         #[serde(skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,

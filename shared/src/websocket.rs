@@ -85,8 +85,10 @@ fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
         | ServerFrame::PushRegistered { request_id, .. }
         | ServerFrame::PushUnregistered { request_id, .. }
         | ServerFrame::ChatMuted { request_id, .. }
+        | ServerFrame::HeartbeatAck { request_id, .. }
+        | ServerFrame::PresenceList { request_id, .. }
         | ServerFrame::Error { request_id, .. } => *request_id = id,
-        ServerFrame::NewMessage(_) | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } => {}
+        ServerFrame::NewMessage(_) | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } | ServerFrame::Presence(_) => {}
     }
     frame
 }

@@ -20,6 +20,7 @@ async fn store(system: &System) -> Store {
         inbox: system.table("InboxTable"),
         client_message_ids: system.table("ClientMessageIdsTable"),
         memberships: system.table("MembershipsTable"),
+        presence_subscriptions: system.table("PresenceSubscriptionsTable"),
     };
     Store::new(system.dynamo().await, tables)
 }

@@ -12,7 +12,7 @@ use shared::{AppContext, messaging};
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     let result = async {
         let who = identity(&event)?;
-        messaging::connect(&ctx, &who, connection_id(&event)?).await
+        messaging::connect_and_announce(&ctx, &who, connection_id(&event)?).await
     }
     .await;
     Ok(match result {

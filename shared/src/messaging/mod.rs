@@ -3,6 +3,7 @@
 
 mod inbox;
 mod membership;
+pub mod presence;
 mod push;
 mod reads;
 mod send;
@@ -37,11 +38,20 @@ pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> R
     Ok(())
 }
 
+/// `$connect`: register, then tell watchers if the user just came online
+/// (presence is best effort: it never refuses a connection).
+pub async fn connect_and_announce(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
+    connect(ctx, who, connection_id).await?;
+    if let Err(e) = presence::after_connect(ctx, who, connection_id).await {
+        tracing::warn!(error = %e, "presence not announced");
+    }
+    Ok(())
+}
+
 pub async fn disconnect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
     ctx.store.clear_device_connection(&who.user_id, &who.device_id, connection_id, u64::MAX).await?;
-
     ctx.store.delete_connection(connection_id).await?;
-    Ok(())
+    presence::after_disconnect(ctx, &who.user_id).await
 }
 
 pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRequest) -> Result<ServerFrame, AppError> {

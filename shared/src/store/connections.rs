@@ -19,6 +19,22 @@ pub struct ConnectionRecord {
     /// Hours since the epoch at connect: partition of the `byHour` index the
     /// retention job reads to find connections past API Gateway's 2 hours.
     pub connected_hour: u64,
+    /// Last heartbeat (milliseconds; the connect counts as one).
+    #[serde(default)]
+    pub last_heartbeat_at: u64,
+    /// `<minute of the last heartbeat>#<shard>`: partition of the
+    /// `byHeartbeat` index the presence sweeper reads (sharded so one
+    /// minute's heartbeats spread over several partitions).
+    #[serde(default)]
+    pub heartbeat_bucket: String,
+}
+
+/// Shards per minute in the `byHeartbeat` index.
+pub const HEARTBEAT_SHARDS: u64 = 16;
+
+pub fn heartbeat_bucket(connection_id: &str, at_ms: u64) -> String {
+    let shard = connection_id.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % HEARTBEAT_SHARDS;
+    format!("{}#{shard}", at_ms / 60_000)
 }
 
 impl ConnectionRecord {
@@ -30,6 +46,8 @@ impl ConnectionRecord {
             connected_at: connected_at_ms,
             expires_at: connected_at_ms / 1000 + CONNECTION_RECORD_TTL.as_secs(),
             connected_hour: connected_at_ms / 3_600_000,
+            last_heartbeat_at: connected_at_ms,
+            heartbeat_bucket: heartbeat_bucket(connection_id, connected_at_ms),
         }
     }
 }
@@ -43,6 +61,40 @@ impl Store {
             .send()
             .await?;
         Ok(())
+    }
+
+    /// Records a heartbeat; false when the record is gone (swept or expired).
+    pub async fn heartbeat(&self, connection_id: &str, now_ms: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.connections)
+            .key("connectionId", s(connection_id))
+            .update_expression("SET lastHeartbeatAt = :now, heartbeatBucket = :bucket")
+            .condition_expression("attribute_exists(connectionId)")
+            .expression_attribute_values(":now", super::n(now_ms))
+            .expression_attribute_values(":bucket", s(heartbeat_bucket(connection_id, now_ms)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Connections whose last heartbeat fell in `bucket` (see `heartbeat_bucket`).
+    pub async fn connections_of_heartbeat_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.tables.connections)
+            .index_name("byHeartbeat")
+            .key_condition_expression("heartbeatBucket = :b")
+            .expression_attribute_values(":b", s(bucket))
+            .send()
+            .await?;
+        Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     /// Connection records made during `hour` (hours since the epoch).

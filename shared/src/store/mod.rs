@@ -6,6 +6,7 @@ mod connections;
 mod inbox;
 pub(crate) mod memberships;
 mod messages;
+mod presence;
 mod users;
 
 use std::collections::HashMap;
@@ -18,10 +19,11 @@ use crate::config::Tables;
 use crate::error::StoreError;
 
 pub use chats::Chat;
-pub use connections::ConnectionRecord;
+pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
 pub use inbox::{EXPIRY_SHARDS, InboxEntry, InboxPage, expiry_bucket};
 pub use memberships::Membership;
 pub use messages::{AppendOutcome, Accepted};
+pub use presence::PresenceSubscription;
 pub use users::{Device, PushEndpoint, UserDevices};
 
 pub type Item = HashMap<String, AttributeValue>;

@@ -48,6 +48,16 @@ pub struct UserDevices {
     pub user_id: String,
     #[serde(default)]
     pub devices: BTreeMap<String, Device>,
+    /// When the user's last device went offline (milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<u64>,
+}
+
+impl UserDevices {
+    /// Online while any device holds a live connection.
+    pub fn is_online(&self, now_ms: u64) -> bool {
+        self.devices.values().any(|d| d.live_connection(now_ms).is_some())
+    }
 }
 
 fn user_key(user_id: &str) -> Item {
@@ -224,6 +234,18 @@ impl Store {
         }
     }
 
+    pub async fn set_last_seen(&self, user_id: &str, at_ms: u64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("SET lastSeen = :at")
+            .expression_attribute_values(":at", n(at_ms))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Gives back a push slot whose push failed, so a retry can send it.
     pub async fn release_push_slot(&self, user_id: &str, device_id: &str, claimed_at: u64) -> Result<(), StoreError> {
         let result = self
@@ -248,7 +270,7 @@ impl Store {
     /// BatchGetItem per 100 users.
     pub async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
         let keys = user_ids.iter().map(|u| user_key(u)).collect();
-        let items = self.batch_get(&self.tables.users, keys, Some("userId, devices")).await?;
+        let items = self.batch_get(&self.tables.users, keys, Some("userId, devices, lastSeen")).await?;
         items
             .into_iter()
             .map(|item| {

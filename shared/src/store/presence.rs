@@ -1,0 +1,49 @@
+//! PresenceSubscriptions table: who is watching whose presence right now.
+//! Partition: the watched user; one item per watching connection, expiring
+//! (TTL, and filtered on read) a few minutes after the client last asked.
+
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, n, s};
+use crate::error::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceSubscription {
+    /// The watched user.
+    pub user_id: String,
+    /// The watching connection (posts go straight to it).
+    pub connection_id: String,
+    pub subscriber_id: String,
+    /// TTL attribute, seconds since the epoch.
+    pub expires_at: u64,
+}
+
+impl Store {
+    pub async fn put_presence_subscriptions(&self, subscriptions: &[PresenceSubscription]) -> Result<(), StoreError> {
+        let requests = subscriptions
+            .iter()
+            .map(|sub| {
+                let put = PutRequest::builder().set_item(Some(serde_dynamo::to_item(sub)?)).build();
+                Ok(WriteRequest::builder().put_request(put.map_err(|e| StoreError::Dynamo(e.to_string()))?).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(&self.tables.presence_subscriptions, requests).await
+    }
+
+    /// Unexpired subscriptions to `user_id`'s presence.
+    pub async fn presence_subscribers(&self, user_id: &str, now_secs: u64) -> Result<Vec<PresenceSubscription>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.tables.presence_subscriptions)
+            .key_condition_expression("userId = :u")
+            .filter_expression("expiresAt > :now")
+            .expression_attribute_values(":u", s(user_id))
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await?;
+        Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+    }
+}

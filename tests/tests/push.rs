@@ -16,6 +16,14 @@ async fn register(client: &mut Client, token: &str) {
     assert_eq!(reply["type"], "pushRegistered", "{reply}");
 }
 
+/// The ARN of the platform endpoint SNS holds for `user#phone`.
+async fn endpoint_arn(user: &str) -> String {
+    let owner = format!("{user}#phone");
+    let state = e2e_tests::moto_state().await;
+    let endpoint = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().rev().find(|e| e["custom_user_data"] == owner.as_str()).cloned();
+    endpoint.expect("the device registered an endpoint")["arn"].as_str().unwrap().to_owned()
+}
+
 /// Waits until SNS holds `count` pushes for the device (or the time is up).
 async fn pushes(system: &System, user: &str, device: &str, count: usize) -> Vec<Value> {
     for _ in 0..100 {
@@ -80,12 +88,7 @@ async fn a_disabled_endpoint_is_removed() {
 
     // SNS disables an endpoint when the platform reports the token invalid.
     let sns = system.sns().await;
-    let state = e2e_tests::moto_state().await;
-    let owner = format!("{bob}#phone");
-    let arn = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["custom_user_data"] == owner.as_str()).unwrap()["arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let arn = endpoint_arn(&bob).await;
     sns.set_endpoint_attributes().endpoint_arn(&arn).attributes("Enabled", "false").send().await.unwrap();
 
     a.send_message(&chat, "m1", "anyone there?").await;
@@ -125,13 +128,7 @@ async fn a_failing_push_retries_only_its_own_record() {
     b.close().await;
     c.close().await;
     // Carol's endpoint vanishes behind our back: publishing to it fails (not "disabled").
-    let owner = format!("{carol}#phone");
-    let state = e2e_tests::moto_state().await;
-    let arn = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["custom_user_data"] == owner.as_str()).unwrap()["arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    system.sns().await.delete_endpoint().endpoint_arn(arn).send().await.unwrap();
+    system.sns().await.delete_endpoint().endpoint_arn(endpoint_arn(&carol).await).send().await.unwrap();
 
     a.send_message(&to_bob, "b1", "for bob").await;
     a.send_message(&to_carol, "c1", "for carol").await;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, s};
+use super::{Store, applied, s};
 use crate::config::CONNECTION_RECORD_TTL;
 use crate::error::StoreError;
 
@@ -76,50 +76,31 @@ impl Store {
             .expression_attribute_values(":bucket", s(heartbeat_bucket(connection_id, now_ms)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)
     }
 
     /// Connections whose last heartbeat fell in `bucket` (see `heartbeat_bucket`).
     pub async fn connections_of_heartbeat_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
-        let page = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.connections)
             .index_name("byHeartbeat")
             .key_condition_expression("heartbeatBucket = :b")
-            .expression_attribute_values(":b", s(bucket))
-            .send()
-            .await?;
-        Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+            .expression_attribute_values(":b", s(bucket));
+        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     /// Connection records made during `hour` (hours since the epoch).
     pub async fn connections_of_hour(&self, hour: u64) -> Result<Vec<ConnectionRecord>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.connections)
-                .index_name("byHour")
-                .key_condition_expression("connectedHour = :h")
-                .expression_attribute_values(":h", super::n(hour))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                out.push(serde_dynamo::from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.connections)
+            .index_name("byHour")
+            .key_condition_expression("connectedHour = :h")
+            .expression_attribute_values(":h", super::n(hour));
+        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     pub async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError> {

@@ -98,31 +98,22 @@ impl Store {
     /// Keys of entries that expired in `bucket` before `now_secs`, from the
     /// `byExpiry` index (what TTL has not removed yet).
     pub async fn expired_inbox_keys(&self, bucket: &str, now_secs: u64) -> Result<Vec<(String, String)>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.inbox)
-                .index_name("byExpiry")
-                .key_condition_expression("expiryBucket = :b AND expiresAt < :now")
-                .expression_attribute_values(":b", s(bucket))
-                .expression_attribute_values(":now", n(now_secs))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.inbox)
+            .index_name("byExpiry")
+            .key_condition_expression("expiryBucket = :b AND expiresAt < :now")
+            .expression_attribute_values(":b", s(bucket))
+            .expression_attribute_values(":now", n(now_secs));
+        let items = self.query_all(query).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
                 let field = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                if let (Some(device), Some(entry)) = (field("deviceKey"), field("entryId")) {
-                    keys.push((device, entry));
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(keys);
-            }
-        }
+                Some((field("deviceKey")?, field("entryId")?))
+            })
+            .collect())
     }
 
     /// Deletes entries of any devices by key.

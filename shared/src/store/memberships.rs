@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, n, s};
+use super::{Item, Store, applied, n, s};
 use crate::error::StoreError;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -117,40 +117,25 @@ impl Store {
 
     /// Every chat the user is or was in (one partition; grows with that user's chats only).
     pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Membership>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.memberships)
-                .key_condition_expression("userId = :u")
-                .expression_attribute_values(":u", s(user_id))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                out.push(serde_dynamo::from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.memberships)
+            .key_condition_expression("userId = :u")
+            .expression_attribute_values(":u", s(user_id));
+        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     /// Members (present and former) of one chat, through the `byChat` index.
     pub async fn memberships_of_chat(&self, chat_id: &str) -> Result<Vec<Membership>, StoreError> {
-        let page = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.memberships)
             .index_name("byChat")
             .key_condition_expression("chatId = :c")
-            .expression_attribute_values(":c", s(chat_id))
-            .send()
-            .await?;
-        Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+            .expression_attribute_values(":c", s(chat_id));
+        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
     /// Moves `lastRead` forward (never back). Returns the membership as it was
@@ -187,11 +172,7 @@ impl Store {
             .expression_attribute_values(":muted", AttributeValue::Bool(muted))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)
     }
 
     /// Memberships by (user, chat) keys, one BatchGetItem per 100.
@@ -230,10 +211,6 @@ impl Store {
             .expression_attribute_values(":seq", n(seq))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)
     }
 }

@@ -113,31 +113,18 @@ impl Store {
 
     /// Distinct senders of a chat's messages with seq in `[from, to]`.
     pub async fn senders_between(&self, chat_id: &str, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
-        let mut senders = std::collections::BTreeSet::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.messages)
-                .key_condition_expression("chatId = :c AND seq BETWEEN :from AND :to")
-                .projection_expression("senderId")
-                .expression_attribute_values(":c", s(chat_id))
-                .expression_attribute_values(":from", n(from))
-                .expression_attribute_values(":to", n(to))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                if let Some(sender) = item.get("senderId").and_then(|v| v.as_s().ok()) {
-                    senders.insert(sender.clone());
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(senders.into_iter().collect());
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.messages)
+            .key_condition_expression("chatId = :c AND seq BETWEEN :from AND :to")
+            .projection_expression("senderId")
+            .expression_attribute_values(":c", s(chat_id))
+            .expression_attribute_values(":from", n(from))
+            .expression_attribute_values(":to", n(to));
+        let senders: std::collections::BTreeSet<String> =
+            self.query_all(query).await?.iter().filter_map(|item| item.get("senderId")?.as_s().ok().cloned()).collect();
+        Ok(senders.into_iter().collect())
     }
 
     pub async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {

@@ -34,16 +34,14 @@ impl Store {
 
     /// Unexpired subscriptions to `user_id`'s presence.
     pub async fn presence_subscribers(&self, user_id: &str, now_secs: u64) -> Result<Vec<PresenceSubscription>, StoreError> {
-        let page = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.presence_subscriptions)
             .key_condition_expression("userId = :u")
             .filter_expression("expiresAt > :now")
             .expression_attribute_values(":u", s(user_id))
-            .expression_attribute_values(":now", n(now_secs))
-            .send()
-            .await?;
-        Ok(page.items.unwrap_or_default().into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+            .expression_attribute_values(":now", n(now_secs));
+        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 }

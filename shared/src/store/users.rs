@@ -3,10 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, n, s};
+use super::{Item, Store, applied, n, s};
 use crate::config::MAX_CONNECTION_AGE;
 use crate::error::{AppError, StoreError};
 
@@ -64,10 +63,6 @@ fn user_key(user_id: &str) -> Item {
     HashMap::from([("userId".to_owned(), s(user_id))])
 }
 
-fn is_condition_failure(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, impl std::fmt::Debug>) -> bool {
-    err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception())
-}
-
 impl Store {
     /// Records `connection_id` as the device's live connection, registering the
     /// device if it is new. A new device is refused when the user already has
@@ -95,10 +90,8 @@ impl Store {
                 .expression_attribute_values(":t", n(now_ms))
                 .send()
                 .await;
-            match known {
-                Ok(_) => return Ok(()),
-                Err(e) if is_condition_failure(&e) => {}
-                Err(e) => return Err(StoreError::from(e).into()),
+            if applied(known)? {
+                return Ok(());
             }
             let device = Device { connection_id: Some(connection_id.into()), connected_at: Some(now_ms), registered_at: now_ms, ..Default::default() };
             let device: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(&device).map_err(StoreError::from)?;
@@ -115,10 +108,8 @@ impl Store {
                 .expression_attribute_values(":max", n(max_devices))
                 .send()
                 .await;
-            match added {
-                Ok(_) => return Ok(()),
-                Err(e) if is_condition_failure(&e) => {}
-                Err(e) => return Err(StoreError::from(e).into()),
+            if applied(added)? {
+                return Ok(());
             }
             // First device of a user.
             let first = self
@@ -134,10 +125,8 @@ impl Store {
                 )
                 .send()
                 .await;
-            match first {
-                Ok(_) => return Ok(()),
-                Err(e) if is_condition_failure(&e) => {}
-                Err(e) => return Err(StoreError::from(e).into()),
+            if applied(first)? {
+                return Ok(());
             }
             // All three conditions failed: either the user is at the limit, or a
             // concurrent connect changed the item between our attempts.
@@ -165,11 +154,7 @@ impl Store {
             .expression_attribute_values(":before", n(connected_before))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)
     }
 
     /// Forgets a device: no new inbox entries are written for it. Returns
@@ -185,11 +170,7 @@ impl Store {
             .expression_attribute_names("#d", device_id)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)
     }
 
     pub async fn set_device_push(&self, user_id: &str, device_id: &str, push: Option<&PushEndpoint>) -> Result<bool, StoreError> {
@@ -206,11 +187,7 @@ impl Store {
                 .expression_attribute_values(":push", serde_dynamo::to_attribute_value(push)?),
             None => update.update_expression("REMOVE devices.#d.push"),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(update.send().await)
     }
 
     /// Takes the device's push slot: true unless it had a push within `window_ms`.
@@ -227,11 +204,7 @@ impl Store {
             .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(window_ms)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)
     }
 
     pub async fn set_last_seen(&self, user_id: &str, at_ms: u64) -> Result<(), StoreError> {
@@ -259,11 +232,8 @@ impl Store {
             .expression_attribute_values(":claimed", n(claimed_at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        applied(result)?;
+        Ok(())
     }
 
     /// Devices (and live connections) of many users: one strongly consistent

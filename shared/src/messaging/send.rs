@@ -186,4 +186,14 @@ mod tests {
         assert_eq!(parse_mentions(text, &chat, "alice"), vec!["bob", "carol.x"]);
         assert!(parse_mentions("mail me at bob@example", &chat, "alice").is_empty());
     }
+
+    #[test]
+    fn at_most_twenty_mentions_are_recorded() {
+        let names: Vec<String> = (0..30).map(|i| format!("u{i}")).collect();
+        let chat = chat(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        let text: String = names.iter().map(|n| format!("@{n} ")).collect();
+        let found = parse_mentions(&text, &chat, "nobody");
+        assert_eq!(found.len(), MAX_MENTIONS);
+        assert_eq!(found[..2], ["u0", "u1"]);
+    }
 }

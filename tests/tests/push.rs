@@ -149,3 +149,21 @@ async fn an_unknown_push_platform_is_refused() {
     let reply = client.request(json!({ "action": "registerPush", "platform": "PIGEON", "token": "t" })).await;
     assert_eq!(reply["code"], "push_unavailable");
 }
+
+#[tokio::test]
+async fn after_unregister_push_an_offline_device_gets_no_push_and_its_endpoint_is_gone() {
+    let system = system().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    register(&mut b, &unique("token")).await;
+    let arn = endpoint_arn(&bob).await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    assert_eq!(b.request(json!({ "action": "unregisterPush" })).await["type"], "pushUnregistered");
+    assert!(system.sns().await.get_endpoint_attributes().endpoint_arn(&arn).send().await.is_err(), "the endpoint is deleted");
+    b.close().await;
+
+    a.send_message(&chat, "after-logout", "are you there?").await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert!(system.pushes_to(&bob, "phone").await.is_empty(), "a logged-out device gets no push");
+}

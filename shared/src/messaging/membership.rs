@@ -66,9 +66,8 @@ pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: Modi
             continue;
         }
         let version = chat.version + 1;
-        let event_id = new_event_id();
         let update = ServerFrame::ChatUpdate {
-            event_id: event_id.clone(),
+            event_id: new_event_id(),
             chat_id: chat.chat_id.clone(),
             operation: request.operation,
             user_id: target.to_owned(),
@@ -82,7 +81,7 @@ pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: Modi
         if request.operation == ParticipantOperation::Remove {
             everyone.push(target.to_owned());
         }
-        let out = Outgoing::event(&chat.chat_id, chat.seq, event_id, &update);
+        let out = Outgoing::event(&chat.chat_id, chat.seq, &update);
         publish(ctx, &[(&Audience { users: everyone, except: Some(who) }, &out)]).await?;
         return Ok(ServerFrame::ParticipantsModified { request_id: None, chat_id: chat.chat_id, participants: members, admins, version, seq: chat.seq });
     }

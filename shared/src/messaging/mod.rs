@@ -119,12 +119,13 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn event(chat_id: &str, seq: u64, event_id: String, frame: &ServerFrame) -> Self {
-        let kind = match frame {
-            ServerFrame::ChatUpdate { .. } => "chatUpdate",
-            ServerFrame::ReadSync { .. } => "readSync",
-            ServerFrame::Receipt { .. } => "receipt",
-            _ => "event",
+    /// An event frame; its inbox entry is keyed by the frame's own `eventId`.
+    pub fn event(chat_id: &str, seq: u64, frame: &ServerFrame) -> Self {
+        let (kind, event_id) = match frame {
+            ServerFrame::ChatUpdate { event_id, .. } => ("chatUpdate", event_id.clone()),
+            ServerFrame::ReadSync { event_id, .. } => ("readSync", event_id.clone()),
+            ServerFrame::Receipt { event_id, .. } => ("receipt", event_id.clone()),
+            _ => ("event", new_event_id()),
         };
         Self { entry_id: event_id, chat_id: chat_id.into(), seq, kind, sender_id: None, frame: frame.to_json() }
     }

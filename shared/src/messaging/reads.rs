@@ -36,18 +36,10 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
     };
     let own_devices = Audience { users: vec![who.user_id.clone()], except: Some(who) };
     let to_senders = Audience { users: senders, except: None };
-    let sync_out = outgoing(&chat.chat_id, up_to, &read_sync);
-    let receipt_out = outgoing(&chat.chat_id, up_to, &receipt);
+    let sync_out = Outgoing::event(&chat.chat_id, up_to, &read_sync);
+    let receipt_out = Outgoing::event(&chat.chat_id, up_to, &receipt);
     publish(ctx, &[(&own_devices, &sync_out), (&to_senders, &receipt_out)]).await?;
     Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: up_to })
-}
-
-fn outgoing(chat_id: &str, seq: u64, frame: &ServerFrame) -> Outgoing {
-    let event_id = match frame {
-        ServerFrame::ReadSync { event_id, .. } | ServerFrame::Receipt { event_id, .. } | ServerFrame::ChatUpdate { event_id, .. } => event_id.clone(),
-        _ => new_event_id(),
-    };
-    Outgoing::event(chat_id, seq, event_id, frame)
 }
 
 /// Who sent the messages in `(after, up_to]`, other than `reader`. In a 1-1
@@ -134,7 +126,7 @@ pub async fn receipts_for_acks(ctx: &AppContext, acks: &[DeliveredAck]) -> Resul
     for ((recipient, chat_id), (seq, senders)) in groups {
         if ctx.store.advance_delivered(&recipient, &chat_id, seq).await? {
             let frame = ServerFrame::Receipt { event_id: crate::ids::receipt_id(&recipient, &chat_id, seq), chat_id: chat_id.clone(), user_id: recipient, status: ReceiptStatus::Delivered, up_to_seq: seq };
-            receipts.push((Audience { users: senders.into_iter().collect(), except: None }, outgoing(&chat_id, seq, &frame)));
+            receipts.push((Audience { users: senders.into_iter().collect(), except: None }, Outgoing::event(&chat_id, seq, &frame)));
         }
     }
     let deliveries: Vec<(&Audience, &Outgoing)> = receipts.iter().map(|(a, o)| (a, o)).collect();

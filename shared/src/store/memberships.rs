@@ -59,43 +59,32 @@ pub(crate) fn put_membership(table: &str, membership: &Membership) -> Result<Tra
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// Transaction action: the sender has read everything up to their own message.
-pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
+/// Transaction action on one membership: `expression` with `:seq` bound to `value`.
+fn member_update(table: &str, user_id: &str, chat_id: &str, expression: &str, value: AttributeValue) -> Result<TransactWriteItem, StoreError> {
     let update = built(
         Update::builder()
             .table_name(table)
             .set_key(Some(key(user_id, chat_id)))
-            .update_expression("SET lastRead = :seq")
-            .expression_attribute_values(":seq", n(seq))
+            .update_expression(expression)
+            .expression_attribute_values(":seq", value)
             .build(),
     )?;
     Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// Transaction action: the sender has read everything up to their own message.
+pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
+    member_update(table, user_id, chat_id, "SET lastRead = :seq", n(seq))
 }
 
 /// Transaction action: record that `seq` mentions the member.
 pub(crate) fn add_mention(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
-    let update = built(
-        Update::builder()
-            .table_name(table)
-            .set_key(Some(key(user_id, chat_id)))
-            .update_expression("ADD mentions :seq")
-            .expression_attribute_values(":seq", AttributeValue::Ns(vec![seq.to_string()]))
-            .build(),
-    )?;
-    Ok(TransactWriteItem::builder().update(update).build())
+    member_update(table, user_id, chat_id, "ADD mentions :seq", AttributeValue::Ns(vec![seq.to_string()]))
 }
 
 /// Transaction action: the member leaves at `seq`.
 pub(crate) fn remove_at(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
-    let update = built(
-        Update::builder()
-            .table_name(table)
-            .set_key(Some(key(user_id, chat_id)))
-            .update_expression("SET removedAtSeq = :seq")
-            .expression_attribute_values(":seq", n(seq))
-            .build(),
-    )?;
-    Ok(TransactWriteItem::builder().update(update).build())
+    member_update(table, user_id, chat_id, "SET removedAtSeq = :seq", n(seq))
 }
 
 fn condition_failed(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, impl std::fmt::Debug>) -> bool {

@@ -39,6 +39,15 @@ pub fn check_id(kind: &str, id: &str) -> Result<(), AppError> {
     }
 }
 
+/// A stable shard in `0..shards` for a key, to spread one time bucket of an
+/// index over several partitions.
+pub fn shard_of(key: &str, shards: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish() % shards
+}
+
 /// The same delivered receipt always gets the same id, so a retried stream
 /// batch overwrites its inbox entries instead of adding duplicates.
 pub fn receipt_id(recipient: &str, chat_id: &str, seq: u64) -> String {

@@ -33,8 +33,7 @@ pub struct ConnectionRecord {
 pub const HEARTBEAT_SHARDS: u64 = 16;
 
 pub fn heartbeat_bucket(connection_id: &str, at_ms: u64) -> String {
-    let shard = connection_id.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % HEARTBEAT_SHARDS;
-    format!("{}#{shard}", at_ms / 60_000)
+    format!("{}#{}", at_ms / 60_000, crate::ids::shard_of(connection_id, HEARTBEAT_SHARDS))
 }
 
 impl ConnectionRecord {

@@ -37,10 +37,7 @@ pub struct InboxEntry {
 pub const EXPIRY_SHARDS: u64 = 16;
 
 pub fn expiry_bucket(device_key: &str, expires_at: u64) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    device_key.hash(&mut hasher);
-    format!("{}#{}", expires_at / 86_400, hasher.finish() % EXPIRY_SHARDS)
+    format!("{}#{}", expires_at / 86_400, crate::ids::shard_of(device_key, EXPIRY_SHARDS))
 }
 
 impl InboxEntry {

@@ -16,6 +16,26 @@ async fn register(client: &mut Client, token: &str) {
     assert_eq!(reply["type"], "pushRegistered", "{reply}");
 }
 
+/// Alice and Bob, both connected, Bob's phone registered for push, and their 1-1 chat.
+struct PushPair {
+    system: System,
+    alice: String,
+    bob: String,
+    a: Client,
+    b: Client,
+    chat: String,
+}
+
+async fn push_pair() -> PushPair {
+    let system = system().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    register(&mut b, &unique("token")).await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    PushPair { system, alice, bob, a, b, chat }
+}
+
 /// The ARN of the platform endpoint SNS holds for `user#phone`.
 async fn endpoint_arn(user: &str) -> String {
     let owner = format!("{user}#phone");
@@ -38,12 +58,7 @@ async fn pushes(system: &System, user: &str, device: &str, count: usize) -> Vec<
 
 #[tokio::test]
 async fn an_offline_device_gets_one_push_per_burst_with_a_preview_and_none_while_online() {
-    let system = system().await;
-    let (alice, bob) = (unique("alice"), unique("bob"));
-    let mut a = system.connect(&alice, "phone").await;
-    let mut b = system.connect(&bob, "phone").await;
-    register(&mut b, &unique("token")).await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let PushPair { system, alice, bob, mut a, mut b, chat } = push_pair().await;
 
     a.send_message(&chat, "online", "you are online").await;
     b.messages(1).await;
@@ -78,12 +93,7 @@ async fn an_offline_device_gets_one_push_per_burst_with_a_preview_and_none_while
 
 #[tokio::test]
 async fn a_disabled_endpoint_is_removed() {
-    let system = system().await;
-    let (alice, bob) = (unique("alice"), unique("bob"));
-    let mut a = system.connect(&alice, "phone").await;
-    let mut b = system.connect(&bob, "phone").await;
-    register(&mut b, &unique("token")).await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let PushPair { system, alice: _, bob, mut a, b, chat } = push_pair().await;
     b.close().await;
 
     // SNS disables an endpoint when the platform reports the token invalid.
@@ -152,13 +162,8 @@ async fn an_unknown_push_platform_is_refused() {
 
 #[tokio::test]
 async fn after_unregister_push_an_offline_device_gets_no_push_and_its_endpoint_is_gone() {
-    let system = system().await;
-    let (alice, bob) = (unique("alice"), unique("bob"));
-    let mut a = system.connect(&alice, "phone").await;
-    let mut b = system.connect(&bob, "phone").await;
-    register(&mut b, &unique("token")).await;
+    let PushPair { system, alice: _, bob, mut a, mut b, chat } = push_pair().await;
     let arn = endpoint_arn(&bob).await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
     assert_eq!(b.request(json!({ "action": "unregisterPush" })).await["type"], "pushUnregistered");
     assert!(system.sns().await.get_endpoint_attributes().endpoint_arn(&arn).send().await.is_err(), "the endpoint is deleted");
     b.close().await;

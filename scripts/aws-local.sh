@@ -34,6 +34,11 @@ free_port() {
 # and exports the standard AWS SDK variables that point every client at it.
 start_moto() {
   local port="$1" log="$2"
+  # Exported first: moto verifies presigned S3 URLs with the same secret.
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+  export AWS_EC2_METADATA_DISABLED=true
   "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   for _ in $(seq 1 100); do
@@ -47,8 +52,4 @@ start_moto() {
     sleep 0.1
   done
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
-  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
-  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
-  export AWS_REGION="${AWS_REGION:-us-east-1}"
-  export AWS_EC2_METADATA_DISABLED=true
 }

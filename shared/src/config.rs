@@ -16,6 +16,15 @@ pub const INBOX_TABLE: &str = "INBOX_TABLE";
 pub const CLIENT_MESSAGE_IDS_TABLE: &str = "CLIENT_MESSAGE_IDS_TABLE";
 pub const MEMBERSHIPS_TABLE: &str = "MEMBERSHIPS_TABLE";
 pub const PRESENCE_SUBSCRIPTIONS_TABLE: &str = "PRESENCE_SUBSCRIPTIONS_TABLE";
+pub const ATTACHMENTS_TABLE: &str = "ATTACHMENTS_TABLE";
+/// The S3 bucket media is uploaded to and downloaded from (presigned URLs only).
+pub const MEDIA_BUCKET: &str = "MEDIA_BUCKET";
+/// Allowed media types and their maximum sizes: `image/*=16,video/mp4=100,...`
+/// (megabytes; `type/*` matches every subtype).
+pub const MEDIA_LIMITS: &str = "MEDIA_LIMITS";
+/// How long a presigned upload URL and a presigned download URL stay valid.
+pub const UPLOAD_URL_SECS: &str = "UPLOAD_URL_SECS";
+pub const DOWNLOAD_URL_SECS: &str = "DOWNLOAD_URL_SECS";
 /// A device without a heartbeat for this long counts as gone.
 pub const PRESENCE_TIMEOUT_SECS: &str = "PRESENCE_TIMEOUT_SECS";
 /// Base URL of the API Gateway Management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
@@ -42,6 +51,48 @@ pub struct Tables {
     pub client_message_ids: String,
     pub memberships: String,
     pub presence_subscriptions: String,
+    pub attachments: String,
+}
+
+/// What may be uploaded: media types (exact, or `type/*`) with their size caps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaLimits(pub Vec<(String, u64)>);
+
+/// Images, voice notes and documents up to 16 MB; video up to 100 MB.
+pub const DEFAULT_MEDIA_LIMITS: &str =
+    "image/jpeg=16,image/png=16,image/gif=16,image/webp=16,image/heic=16,audio/*=16,video/mp4=100,video/quicktime=100,application/pdf=100";
+
+impl MediaLimits {
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut limits = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (media_type, megabytes) = entry.split_once('=')?;
+            let media_type = media_type.trim().to_ascii_lowercase();
+            let (kind, subtype) = media_type.split_once('/')?;
+            if kind.is_empty() || subtype.is_empty() {
+                return None;
+            }
+            let megabytes: u64 = megabytes.trim().parse().ok().filter(|mb| *mb > 0)?;
+            limits.push((media_type, megabytes * 1024 * 1024));
+        }
+        (!limits.is_empty()).then_some(Self(limits))
+    }
+
+    /// The maximum size for `content_type`, or `None` when it may not be uploaded.
+    /// An exact entry wins over a `type/*` one.
+    pub fn max_bytes(&self, content_type: &str) -> Option<u64> {
+        let content_type = content_type.to_ascii_lowercase();
+        let exact = self.0.iter().find(|(t, _)| *t == content_type);
+        let wildcard = || {
+            let kind = content_type.split_once('/')?.0;
+            self.0.iter().find(|(t, _)| t.strip_suffix("/*") == Some(kind))
+        };
+        exact.or_else(wildcard).map(|(_, max)| *max)
+    }
+
+    pub fn allowed_types(&self) -> String {
+        self.0.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +109,10 @@ pub struct Config {
     pub push_platforms: Vec<(String, String)>,
     pub push_collapse: Duration,
     pub presence_timeout: Duration,
+    pub media_bucket: String,
+    pub media_limits: MediaLimits,
+    pub upload_url_ttl: Duration,
+    pub download_url_ttl: Duration,
 }
 
 /// API Gateway closes every WebSocket after 2 hours; a connection record outlives
@@ -96,6 +151,7 @@ impl Config {
                 client_message_ids: required(CLIENT_MESSAGE_IDS_TABLE)?,
                 memberships: required(MEMBERSHIPS_TABLE)?,
                 presence_subscriptions: required(PRESENCE_SUBSCRIPTIONS_TABLE)?,
+                attachments: required(ATTACHMENTS_TABLE)?,
             },
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
@@ -109,6 +165,14 @@ impl Config {
                 .collect(),
             push_collapse: Duration::from_secs(number(PUSH_COLLAPSE_SECS, 30)? as u64),
             presence_timeout: Duration::from_secs(number(PRESENCE_TIMEOUT_SECS, 150)? as u64),
+            media_bucket: required(MEDIA_BUCKET)?,
+            media_limits: {
+                let text = lookup(MEDIA_LIMITS).filter(|v| !v.is_empty()).unwrap_or_else(|| DEFAULT_MEDIA_LIMITS.to_owned());
+                MediaLimits::parse(&text).ok_or(ConfigError::Invalid { name: MEDIA_LIMITS, value: text })?
+            },
+            // S3 refuses presigned URLs valid for more than 7 days.
+            upload_url_ttl: Duration::from_secs(number(UPLOAD_URL_SECS, 15 * 60)?.clamp(1, 7 * 86_400) as u64),
+            download_url_ttl: Duration::from_secs(number(DOWNLOAD_URL_SECS, 5 * 60)?.clamp(1, 7 * 86_400) as u64),
         })
     }
 }
@@ -129,6 +193,8 @@ mod tests {
             (CLIENT_MESSAGE_IDS_TABLE, "d"),
             (MEMBERSHIPS_TABLE, "ms"),
             (PRESENCE_SUBSCRIPTIONS_TABLE, "ps"),
+            (ATTACHMENTS_TABLE, "a"),
+            (MEDIA_BUCKET, "media"),
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]
         .into_iter()
@@ -152,6 +218,22 @@ mod tests {
         let mut vars = base();
         vars.insert(MAX_GROUP_MEMBERS, "lots".into());
         assert!(matches!(Config::from_lookup(|k| vars.get(k).cloned()), Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn media_limits_match_exact_types_before_wildcards() {
+        let limits = MediaLimits::parse("image/*=16, image/gif=2,video/mp4=100").unwrap();
+        assert_eq!(limits.max_bytes("image/png"), Some(16 * 1024 * 1024));
+        assert_eq!(limits.max_bytes("IMAGE/GIF"), Some(2 * 1024 * 1024));
+        assert_eq!(limits.max_bytes("video/mp4"), Some(100 * 1024 * 1024));
+        assert_eq!(limits.max_bytes("video/webm"), None);
+        assert_eq!(limits.max_bytes("application/x-sh"), None);
+        assert!(MediaLimits::parse("image/png").is_none());
+        assert!(MediaLimits::parse("image/png=0").is_none());
+        assert!(MediaLimits::parse("png=3").is_none());
+        let mut vars = base();
+        vars.insert(MEDIA_LIMITS, "nonsense".into());
+        assert!(matches!(Config::from_lookup(|k| vars.get(k).cloned()), Err(ConfigError::Invalid { name: MEDIA_LIMITS, .. })));
     }
 
     #[test]

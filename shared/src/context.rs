@@ -14,6 +14,8 @@ pub struct AppContext {
     pub connections: aws_sdk_apigatewaymanagement::Client,
     /// SNS mobile push.
     pub sns: aws_sdk_sns::Client,
+    /// Media bucket: presigning, upload checks, cleanup.
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AppContext {
@@ -34,7 +36,8 @@ impl AppContext {
                 .build(),
         );
         let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build());
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(CountCalls).build());
         let store = Store::new(dynamo, config.tables.clone());
-        Self { config, store, connections, sns }
+        Self { config, store, connections, sns, s3 }
     }
 }

@@ -17,6 +17,8 @@ pub enum StoreError {
     Dynamo(String),
     #[error("item does not match its schema: {0}")]
     Item(#[from] serde_dynamo::Error),
+    #[error("S3: {0}")]
+    Media(String),
     #[error("gave up after {0} attempts with unprocessed items")]
     Unprocessed(usize),
 }
@@ -54,6 +56,10 @@ pub enum AppError {
     TooManyDevices { max: usize },
     #[error("push platform {0:?} is not available; this deployment offers {1}")]
     PushUnavailable(String, String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{what} is larger than the {max} bytes allowed")]
+    TooLarge { what: String, max: u64 },
     #[error("the chat is too busy right now, retry with the same clientMessageId")]
     Contention,
     #[error("internal error")]
@@ -73,6 +79,8 @@ impl AppError {
             AppError::MessageTooLong { .. } => "message_too_long",
             AppError::TooManyDevices { .. } => "too_many_devices",
             AppError::Contention => "contention",
+            AppError::NotFound(_) => "not_found",
+            AppError::TooLarge { .. } => "too_large",
             AppError::PushUnavailable(..) => "push_unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -84,7 +92,8 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::NotMember | AppError::Forbidden(_) => 403,
             AppError::TooManyDevices { .. } => 403,
-            AppError::MessageTooLong { .. } => 413,
+            AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
+            AppError::NotFound(_) => 404,
             AppError::Contention => 503,
             AppError::Internal(_) => 500,
             _ => 400,

@@ -48,3 +48,25 @@ where
     }))
     .await
 }
+
+/// Runs an HTTP API handler under `lambda_http`, counting its AWS calls per invocation.
+pub async fn serve_http<F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Arc<AppContext>, lambda_http::Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<crate::http::HttpResponse, HandlerError>> + Send + 'static,
+{
+    init_json_logs();
+    let ctx = AppContext::from_env().await?;
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(move |request: lambda_http::Request| {
+        let ctx = ctx.clone();
+        async move {
+            let invocation: std::pin::Pin<Box<dyn Future<Output = Result<crate::http::HttpResponse, HandlerError>> + Send>> =
+                Box::pin(handler(ctx, request));
+            let (output, calls) = calls::track(invocation).await;
+            log_invocation(function, &calls);
+            output
+        }
+    }))
+    .await
+}

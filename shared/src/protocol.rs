@@ -185,8 +185,9 @@ pub struct MessageView {
     pub sender_device: String,
     pub client_message_id: String,
     pub message: String,
-    #[serde(default)]
-    pub attachments: Vec<String>,
+    /// The uploaded files the message carries (fetch each through the HTTP API).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
     /// Members named as `@userId` in the text, parsed by the server.
     #[serde(default)]
     pub mentions: Vec<String>,
@@ -203,6 +204,9 @@ pub struct ChatSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub participants: Vec<String>,
+    /// The caller sees messages after this seq (the chat's seq when they joined).
+    #[serde(default)]
+    pub joined_at_seq: u64,
     pub last_seq: u64,
     pub last_active_at: u64,
     pub last_read: u64,
@@ -213,6 +217,115 @@ pub struct ChatSummary {
     /// Set when the caller was removed: they see the chat up to this seq.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_at_seq: Option<u64>,
+    /// The last message the caller may see (the HTTP chat list fills it in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<MessagePreview>,
+}
+
+/// The start of a chat's last message, for the chat list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePreview {
+    pub seq: u64,
+    pub sender_id: String,
+    pub text: String,
+    pub attachment_count: usize,
+    pub sent_at: u64,
+}
+
+// ---- HTTP API (docs/http-api.md) ----
+
+/// A file a message carries, as recipients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentView {
+    pub attachment_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// `POST /chats/{chatId}/attachments`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAttachmentRequest {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Base64 SHA-256 of the exact bytes to upload.
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentUpload {
+    pub attachment_id: String,
+    /// Presigned S3 URL: PUT the bytes there with exactly `uploadHeaders`.
+    pub upload_url: String,
+    pub upload_method: String,
+    pub upload_headers: std::collections::BTreeMap<String, String>,
+    /// Milliseconds since the epoch.
+    pub expires_at: u64,
+}
+
+/// `GET /chats/{chatId}/attachments/{attachmentId}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentDownload {
+    #[serde(flatten)]
+    pub attachment: AttachmentView,
+    /// Presigned S3 GET URL.
+    pub url: String,
+    pub expires_at: u64,
+}
+
+/// `GET /chats/{chatId}/messages`: messages in ascending seq order.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagesPage {
+    pub chat_id: String,
+    pub messages: Vec<MessageView>,
+    /// More messages lie beyond this page in the direction asked for.
+    pub has_more: bool,
+}
+
+/// `GET /chats`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatsPage {
+    pub chats: Vec<ChatSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /chats/{chatId}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatDetails {
+    #[serde(flatten)]
+    pub summary: ChatSummary,
+    pub admins: Vec<String>,
+    pub created_by: String,
+    pub created_at: u64,
+}
+
+/// `GET /users/{userId}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProfile {
+    /// `userId`, `online`, `lastSeen`.
+    #[serde(flatten)]
+    pub presence: PresenceView,
+    /// Chats the caller and this user are both in.
+    pub chats_in_common: usize,
+}
+
+/// Every HTTP API error body.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HttpError {
+    pub code: String,
+    pub message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

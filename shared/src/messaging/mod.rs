@@ -5,7 +5,7 @@ mod inbox;
 mod membership;
 pub mod presence;
 mod push;
-mod reads;
+pub(crate) mod reads;
 mod send;
 
 use std::collections::{BTreeSet, HashMap};
@@ -15,7 +15,7 @@ use tracing::info;
 pub use inbox::{ack, sync};
 pub use membership::{modify_participants, unregister_device};
 pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
-pub use reads::{DeliveredAck, list_chats, mark_read, message_status, receipts_for_acks};
+pub use reads::{DeliveredAck, chat_summaries, list_chats, mark_read, message_status, receipts_for_acks};
 pub use send::send_message;
 
 use crate::auth::Identity;

@@ -58,12 +58,18 @@ async fn senders_between(ctx: &AppContext, chat: &Chat, reader: &str, after: u64
 
 /// The caller's chats, most recently active first, with unread and mention counts.
 pub async fn list_chats(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
-    let memberships = ctx.store.memberships_of_user(&who.user_id).await?;
+    Ok(ServerFrame::Chats { request_id: None, chats: chat_summaries(ctx, &who.user_id).await? })
+}
+
+/// Every chat the user is or was in, most recently active first (ties by id).
+/// One Query on the user's memberships and one BatchGetItem per 100 chats.
+pub async fn chat_summaries(ctx: &AppContext, user_id: &str) -> Result<Vec<ChatSummary>, AppError> {
+    let memberships = ctx.store.memberships_of_user(user_id).await?;
     let ids: Vec<String> = memberships.iter().map(|m| m.chat_id.clone()).collect();
     let chats: BTreeMap<String, Chat> = ctx.store.chats_by_id(&ids).await?.into_iter().map(|c| (c.chat_id.clone(), c)).collect();
     let mut summaries: Vec<ChatSummary> = memberships.iter().filter_map(|m| Some(summary(chats.get(&m.chat_id)?, m))).collect();
     summaries.sort_by(|a, b| b.last_active_at.cmp(&a.last_active_at).then_with(|| a.chat_id.cmp(&b.chat_id)));
-    Ok(ServerFrame::Chats { request_id: None, chats: summaries })
+    Ok(summaries)
 }
 
 pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
@@ -73,12 +79,14 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         kind: chat.kind,
         name: chat.name.clone(),
         participants: chat.members.clone(),
+        joined_at_seq: membership.joined_at_seq,
         last_seq: visible,
         last_active_at: chat.last_active_at,
         last_read: membership.last_read,
         unread_count: visible.saturating_sub(membership.last_read),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
         removed_at_seq: membership.removed_at_seq,
+        last_message: None,
     }
 }
 

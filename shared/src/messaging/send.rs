@@ -10,6 +10,8 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
 use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
+use crate::media;
+use crate::store::attachments::mark_sent;
 use crate::store::memberships::{add_mention, sender_read_up_to};
 use crate::store::{AppendOutcome, Chat, InboxEntry, MAX_TRANSACTION_ACTIONS, UserDevices, backoff};
 use crate::time::now_millis;
@@ -33,10 +35,6 @@ fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), A
     }
     if request.message.trim().is_empty() && request.attachments.is_empty() {
         return Err(AppError::invalid("a message needs text or an attachment"));
-    }
-    // Media uploads do not exist yet, so no attachment id can refer to an uploaded file.
-    if let Some(unknown) = request.attachments.first() {
-        return Err(AppError::invalid(format!("attachment {unknown:?} is not an uploaded attachment of this chat")));
     }
     Ok(())
 }
@@ -67,6 +65,7 @@ fn message_outgoing(message: &MessageView) -> Outgoing {
 
 pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessageRequest) -> Result<ServerFrame, AppError> {
     validate_send(ctx, &request)?;
+    let attachments = media::attachments_for_message(ctx, who, &request.chat_id, &request.attachments).await?;
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
@@ -84,7 +83,7 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
             sender_device: who.device_id.clone(),
             client_message_id: request.client_message_id.clone(),
             message: request.message.clone(),
-            attachments: request.attachments.clone(),
+            attachments: media::views(&attachments),
             mentions: parse_mentions(&request.message, &chat, &who.user_id),
             sent_at: now_millis(),
         };
@@ -92,17 +91,21 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         let audience = Audience { users: chat.members.clone(), except: Some(who) };
         let entries = inbox_entries(ctx, &out, &audience, &devices);
         let tables = ctx.store.tables();
-        let mut member_updates = vec![sender_read_up_to(&tables.memberships, &who.user_id, &chat.chat_id, message.seq)?];
+        let mut side_updates = vec![sender_read_up_to(&tables.memberships, &who.user_id, &chat.chat_id, message.seq)?];
         for mentioned in &message.mentions {
-            member_updates.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
+            side_updates.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
         }
+        for attachment in &attachments {
+            side_updates.push(mark_sent(&tables.attachments, attachment, message.seq)?);
+        }
+        // Side updates: the sender's read marker, mentions, attachments taken.
         // Small chats get their inbox entries in the same transaction as the
         // message; larger ones right after (a retry with the same
         // clientMessageId completes them if this invocation dies in between).
-        let inline = 3 + member_updates.len() + entries.len() <= MAX_TRANSACTION_ACTIONS;
+        let inline = 3 + side_updates.len() + entries.len() <= MAX_TRANSACTION_ACTIONS;
         let in_transaction: &[InboxEntry] = if inline { &entries } else { &[] };
         let accepted_expires_at = message.sent_at / 1000 + ctx.config.inbox_retention.as_secs();
-        match ctx.store.append_message(&chat, &message, accepted_expires_at, in_transaction, member_updates).await? {
+        match ctx.store.append_message(&chat, &message, accepted_expires_at, in_transaction, side_updates).await? {
             AppendOutcome::Appended => {
                 if !inline {
                     ctx.store.put_inbox_entries(&entries).await?;

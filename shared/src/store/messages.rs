@@ -47,7 +47,7 @@ impl Store {
         message: &MessageView,
         accepted_expires_at: u64,
         inbox: &[InboxEntry],
-        member_updates: Vec<TransactWriteItem>,
+        side_updates: Vec<TransactWriteItem>,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
         let chat_update = Update::builder()
@@ -74,7 +74,7 @@ impl Store {
             put(&tables.messages, serde_dynamo::to_item(message)?, Some("attribute_not_exists(chatId)"))?,
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
-        actions.extend(member_updates);
+        actions.extend(side_updates);
         for entry in inbox {
             actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
         }
@@ -138,6 +138,46 @@ impl Store {
             .send()
             .await?;
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+}
+
+impl Store {
+    /// Up to `limit` messages of a chat with seq in `[from, to]`, ascending or
+    /// descending by seq (one Query, more pages only past DynamoDB's 1 MB).
+    pub async fn messages_between(&self, chat_id: &str, from: u64, to: u64, ascending: bool, limit: usize) -> Result<Vec<MessageView>, StoreError> {
+        let mut messages = Vec::new();
+        let mut start = None;
+        while messages.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.messages)
+                .key_condition_expression("chatId = :c AND seq BETWEEN :from AND :to")
+                .expression_attribute_values(":c", s(chat_id))
+                .expression_attribute_values(":from", n(from))
+                .expression_attribute_values(":to", n(to))
+                .scan_index_forward(ascending)
+                .limit((limit - messages.len()) as i32)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in page.items.unwrap_or_default() {
+                messages.push(serde_dynamo::from_item(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Messages by (chat, seq), one BatchGetItem per 100.
+    pub async fn messages_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<MessageView>, StoreError> {
+        let keys = keys.iter().map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))])).collect();
+        let items = self.batch_get(&self.tables.messages, keys, None).await?;
+        Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 }
 

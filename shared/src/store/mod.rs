@@ -1,6 +1,7 @@
 //! DynamoDB access, one module per table. Every access is by key or by Query on
 //! one partition: nothing here scans.
 
+pub(crate) mod attachments;
 mod chats;
 mod connections;
 mod inbox;
@@ -20,6 +21,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
 use crate::config::Tables;
 use crate::error::StoreError;
 
+pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket, media_key};
 pub use chats::Chat;
 pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
 pub use inbox::{EXPIRY_SHARDS, InboxEntry, InboxPage, expiry_bucket};

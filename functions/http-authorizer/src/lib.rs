@@ -1,0 +1,34 @@
+//! The HTTP API's Lambda authorizer (payload 2.0, simple responses): verifies
+//! the same JWT as the WebSocket `$connect` authorizer, sent as
+//! `Authorization: Bearer <token>`. API Gateway answers 401 itself when the
+//! header is missing, 403 when this says no, and caches a yes per token for
+//! the template's `ReauthorizeEvery`; the context reaches every handler as
+//! `requestContext.authorizer.lambda`.
+//!
+//! (API Gateway's built-in JWT authorizer needs an OIDC issuer publishing RSA
+//! keys; these tokens are HS256 with the deployment's secret.)
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
+use serde_json::json;
+use shared::AppContext;
+use shared::auth::verify_token;
+use shared::lambda::HandlerError;
+use shared::websocket::{AUTH_DEVICE_ID, AUTH_USER_ID};
+
+pub async fn handle(
+    ctx: Arc<AppContext>,
+    event: ApiGatewayV2CustomAuthorizerV2Request,
+) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, HandlerError> {
+    let header = event.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or(header).trim();
+    let response = match verify_token(&ctx.config.jwt_secret, token) {
+        Ok(who) => json!({ "isAuthorized": true, "context": { AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id } }),
+        Err(_) => {
+            tracing::info!("HTTP request refused: invalid or expired token");
+            json!({ "isAuthorized": false, "context": {} })
+        }
+    };
+    Ok(serde_json::from_value(response)?)
+}

@@ -1,0 +1,195 @@
+//! Media: attachments live in S3 and their bytes never pass through a Lambda.
+//! A member asks for an upload URL that S3 will honour only for the declared
+//! size, type and SHA-256 (all three are signed headers); members download
+//! through short-lived presigned GET URLs. Keys name neither chat nor user.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use base64::Engine;
+
+use crate::auth::Identity;
+use crate::context::AppContext;
+use crate::error::{AppError, StoreError};
+use crate::ids;
+use crate::protocol::{AttachmentDownload, AttachmentUpload, AttachmentView, CreateAttachmentRequest};
+use crate::store::{Attachment, attachment_expiry_bucket, media_key};
+use crate::time::now_millis;
+
+/// An upload not sent in any message within this long is deleted by the cleanup.
+pub const ABANDONED_UPLOAD_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+/// Attachments one message may carry (each is one write in the send transaction).
+pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
+
+fn s3_error(err: impl std::error::Error) -> StoreError {
+    StoreError::Media(aws_sdk_s3::error::DisplayErrorContext(err).to_string())
+}
+
+fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Result<(), AppError> {
+    let name = &request.file_name;
+    if name.is_empty() || name.len() > MAX_FILE_NAME_BYTES || name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+        return Err(AppError::invalid(format!("fileName must be 1-{MAX_FILE_NAME_BYTES} bytes without control characters or slashes")));
+    }
+    let content_type = request.content_type.to_ascii_lowercase();
+    let max = ctx.config.media_limits.max_bytes(&content_type).ok_or_else(|| {
+        AppError::invalid(format!("contentType {:?} is not accepted; allowed: {}", request.content_type, ctx.config.media_limits.allowed_types()))
+    })?;
+    if request.size == 0 {
+        return Err(AppError::invalid("size must be at least 1 byte"));
+    }
+    if request.size > max {
+        return Err(AppError::TooLarge { what: format!("a {content_type} attachment"), max });
+    }
+    let digest = base64::engine::general_purpose::STANDARD.decode(&request.sha256).ok();
+    if digest.is_none_or(|d| d.len() != 32) {
+        return Err(AppError::invalid("sha256 must be the base64 SHA-256 of the file (44 characters)"));
+    }
+    Ok(())
+}
+
+/// `POST /chats/{chatId}/attachments`: records the attachment and presigns its upload.
+pub async fn create_upload(ctx: &AppContext, user_id: &str, chat_id: &str, request: CreateAttachmentRequest) -> Result<AttachmentUpload, AppError> {
+    validate_upload(ctx, &request)?;
+    let chat = ctx.store.get_chat(chat_id).await?;
+    chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
+    let now = now_millis();
+    let attachment_id = ids::new_message_id();
+    let expires_at = (now + ABANDONED_UPLOAD_AFTER.as_millis() as u64) / 1000;
+    let attachment = Attachment {
+        expiry_bucket: Some(attachment_expiry_bucket(&attachment_id, expires_at)),
+        attachment_id,
+        chat_id: chat_id.to_owned(),
+        uploader_id: user_id.to_owned(),
+        file_name: request.file_name,
+        content_type: request.content_type.to_ascii_lowercase(),
+        size: request.size,
+        sha256: request.sha256,
+        created_at: now,
+        sent_seq: None,
+        expires_at: Some(expires_at),
+    };
+    if !ctx.store.put_attachment(&attachment).await? {
+        return Err(AppError::Contention);
+    }
+    let ttl = ctx.config.upload_url_ttl;
+    let presigned = ctx
+        .s3
+        .put_object()
+        .bucket(&ctx.config.media_bucket)
+        .key(media_key(&attachment.attachment_id))
+        .content_type(&attachment.content_type)
+        .content_length(attachment.size as i64)
+        .checksum_sha256(&attachment.sha256)
+        .presigned(presigning(ttl)?)
+        .await
+        .map_err(s3_error)?;
+    let upload_headers: BTreeMap<String, String> = presigned.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    Ok(AttachmentUpload {
+        attachment_id: attachment.attachment_id,
+        upload_url: presigned.uri().to_owned(),
+        upload_method: presigned.method().to_owned(),
+        upload_headers,
+        expires_at: now + ttl.as_millis() as u64,
+    })
+}
+
+fn presigning(ttl: Duration) -> Result<PresigningConfig, AppError> {
+    PresigningConfig::expires_in(ttl).map_err(|e| AppError::Internal(StoreError::Media(e.to_string())))
+}
+
+/// `GET /chats/{chatId}/attachments/{attachmentId}`: a presigned download for
+/// whoever may see the message that carried it (before it is sent: its uploader).
+pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment_id: &str) -> Result<AttachmentDownload, AppError> {
+    let not_found = || AppError::NotFound(format!("no attachment {attachment_id} in this chat"));
+    let membership = ctx.store.membership(user_id, chat_id).await?.ok_or(AppError::NotMember)?;
+    let attachment = ctx.store.get_attachment(attachment_id).await?.filter(|a| a.chat_id == chat_id).ok_or_else(not_found)?;
+    match attachment.sent_seq {
+        None if attachment.uploader_id != user_id => return Err(not_found()),
+        Some(seq) if seq <= membership.joined_at_seq || seq > membership.visible_until(u64::MAX) => {
+            return Err(AppError::Forbidden("this attachment was sent when you were not a member".into()));
+        }
+        _ => {}
+    }
+    let ttl = ctx.config.download_url_ttl;
+    let presigned = ctx
+        .s3
+        .get_object()
+        .bucket(&ctx.config.media_bucket)
+        .key(media_key(attachment_id))
+        .response_content_type(&attachment.content_type)
+        .presigned(presigning(ttl)?)
+        .await
+        .map_err(s3_error)?;
+    Ok(AttachmentDownload { attachment: attachment.view(), url: presigned.uri().to_owned(), expires_at: now_millis() + ttl.as_millis() as u64 })
+}
+
+/// The attachments a message in `chat_id` refers to, checked for `sendMessage`:
+/// each must exist in this chat, be the sender's own upload and be in S3.
+pub async fn attachments_for_message(ctx: &AppContext, who: &Identity, chat_id: &str, ids: &[String]) -> Result<Vec<Attachment>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    if unique.len() != ids.len() || ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(AppError::invalid(format!("a message carries 1-{MAX_ATTACHMENTS_PER_MESSAGE} distinct attachments")));
+    }
+    let found = ctx.store.attachments_by_id(ids).await?;
+    let mut ordered = Vec::with_capacity(ids.len());
+    for id in ids {
+        let attachment = found
+            .iter()
+            .find(|a| &a.attachment_id == id && a.chat_id == chat_id && a.uploader_id == who.user_id)
+            .ok_or_else(|| AppError::invalid(format!("attachment {id:?} is not one of your uploads to this chat")))?;
+        ordered.push(attachment.clone());
+    }
+    let heads = futures::future::join_all(ordered.iter().map(|a| uploaded_size(ctx, &a.attachment_id))).await;
+    for (attachment, head) in ordered.iter().zip(heads) {
+        if head? != Some(attachment.size) {
+            return Err(AppError::invalid(format!("attachment {:?} has not been uploaded yet", attachment.attachment_id)));
+        }
+    }
+    Ok(ordered)
+}
+
+/// The size of an uploaded object, or `None` when nothing is there yet.
+async fn uploaded_size(ctx: &AppContext, attachment_id: &str) -> Result<Option<u64>, StoreError> {
+    match ctx.s3.head_object().bucket(&ctx.config.media_bucket).key(media_key(attachment_id)).send().await {
+        Ok(head) => Ok(head.content_length.map(|l| l.max(0) as u64)),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+        Err(err) => Err(s3_error(err)),
+    }
+}
+
+/// Deletes uploads no message took within [`ABANDONED_UPLOAD_AFTER`]: their S3
+/// objects (up to 1000 per request) and then their records.
+pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Result<usize, AppError> {
+    let mut deleted = 0;
+    for chunk in attachment_ids.chunks(1000) {
+        let mut gone = Vec::new();
+        for id in chunk {
+            // Record first: if a message takes it meanwhile, the condition fails and the object stays.
+            if ctx.store.delete_unsent_attachment(id).await? {
+                gone.push(id.clone());
+            }
+        }
+        if gone.is_empty() {
+            continue;
+        }
+        let objects = gone
+            .iter()
+            .map(|id| ObjectIdentifier::builder().key(media_key(id)).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Media(e.to_string()))?;
+        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| StoreError::Media(e.to_string()))?;
+        ctx.s3.delete_objects().bucket(&ctx.config.media_bucket).delete(delete).send().await.map_err(s3_error)?;
+        deleted += gone.len();
+    }
+    Ok(deleted)
+}
+
+pub fn views(attachments: &[Attachment]) -> Vec<AttachmentView> {
+    attachments.iter().map(Attachment::view).collect()
+}

@@ -1,0 +1,141 @@
+//! Attachments table: one item per uploaded (or about to be uploaded) file,
+//! recording the chat and uploader it belongs to and what S3 was told to
+//! accept. Unsent uploads carry an expiry and a sparse `byExpiry` bucket so the
+//! cleanup finds abandoned ones without a scan; sending clears both.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, applied, n, s};
+use crate::error::StoreError;
+use crate::protocol::AttachmentView;
+
+/// Shards per day of the attachments' `byExpiry` index (abandoned uploads are few).
+pub const ATTACHMENT_EXPIRY_SHARDS: u64 = 4;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub attachment_id: String,
+    pub chat_id: String,
+    pub uploader_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Base64 SHA-256 of the content; S3 refuses an upload that does not match.
+    pub sha256: String,
+    pub created_at: u64,
+    /// Seq of the first message that carried it; unset while unsent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_seq: Option<u64>,
+    /// While unsent: when cleanup deletes it (seconds since the epoch)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// ...and the `byExpiry` partition it is listed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_bucket: Option<String>,
+}
+
+/// The S3 key of an attachment's content: it names neither chat nor user.
+pub fn media_key(attachment_id: &str) -> String {
+    format!("media/{attachment_id}")
+}
+
+pub fn attachment_expiry_bucket(attachment_id: &str, expires_at: u64) -> String {
+    format!("{}#{}", expires_at / 86_400, crate::ids::shard_of(attachment_id, ATTACHMENT_EXPIRY_SHARDS))
+}
+
+impl Attachment {
+    pub fn view(&self) -> AttachmentView {
+        AttachmentView {
+            attachment_id: self.attachment_id.clone(),
+            file_name: self.file_name.clone(),
+            content_type: self.content_type.clone(),
+            size: self.size,
+            sha256: self.sha256.clone(),
+        }
+    }
+}
+
+fn key(attachment_id: &str) -> super::Item {
+    HashMap::from([("attachmentId".to_owned(), s(attachment_id))])
+}
+
+/// Transaction action for `sendMessage`: the attachment now belongs to a
+/// message at `seq` (the first one, if it is sent again) and is no longer
+/// abandoned. Conditioned on chat and uploader, which the sender checked.
+pub(crate) fn mark_sent(table: &str, attachment: &Attachment, seq: u64) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(&attachment.attachment_id)))
+        .update_expression("SET sentSeq = if_not_exists(sentSeq, :seq) REMOVE expiresAt, expiryBucket")
+        .condition_expression("chatId = :chat AND uploaderId = :uploader")
+        .expression_attribute_values(":seq", n(seq))
+        .expression_attribute_values(":chat", s(&attachment.chat_id))
+        .expression_attribute_values(":uploader", s(&attachment.uploader_id))
+        .build()
+        .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+impl Store {
+    /// Records a new attachment; false if the id is taken.
+    pub async fn put_attachment(&self, attachment: &Attachment) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.attachments)
+            .set_item(Some(serde_dynamo::to_item(attachment)?))
+            .condition_expression("attribute_not_exists(attachmentId)")
+            .send()
+            .await;
+        applied(result)
+    }
+
+    pub async fn get_attachment(&self, attachment_id: &str) -> Result<Option<Attachment>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.attachments)
+            .set_key(Some(key(attachment_id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    pub async fn attachments_by_id(&self, attachment_ids: &[String]) -> Result<Vec<Attachment>, StoreError> {
+        let keys = attachment_ids.iter().map(|id| key(id)).collect();
+        let items = self.batch_get(&self.tables.attachments, keys, None).await?;
+        Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Ids of unsent attachments in one `byExpiry` bucket that expired before `now_secs`.
+    pub async fn abandoned_attachments(&self, bucket: &str, now_secs: u64) -> Result<Vec<String>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.attachments)
+            .index_name("byExpiry")
+            .key_condition_expression("expiryBucket = :b AND expiresAt < :now")
+            .expression_attribute_values(":b", s(bucket))
+            .expression_attribute_values(":now", n(now_secs));
+        let items = self.query_all(query).await?;
+        Ok(items.iter().filter_map(|item| item.get("attachmentId")?.as_s().ok().cloned()).collect())
+    }
+
+    /// Deletes an attachment record unless a message took it meanwhile.
+    pub async fn delete_unsent_attachment(&self, attachment_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.attachments)
+            .set_key(Some(key(attachment_id)))
+            .condition_expression("attribute_exists(attachmentId) AND attribute_not_exists(sentSeq)")
+            .send()
+            .await;
+        applied(result)
+    }
+}

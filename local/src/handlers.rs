@@ -30,6 +30,21 @@ where
     })
 }
 
+/// An HTTP API function as `lambda_http` runs it: the payload 2.0 event becomes
+/// an `http::Request` (with its request context, path and query parameters)
+/// through `lambda_http`'s own conversion, and the response goes back out in
+/// the shape API Gateway reads.
+fn invoke_http<Fut>(ctx: Arc<AppContext>, event: Value, handler: fn(Arc<AppContext>, lambda_http::Request) -> Fut) -> BoxedInvocation
+where
+    Fut: Future<Output = Result<shared::http::HttpResponse, HandlerError>> + Send + 'static,
+{
+    Box::pin(async move {
+        let request = lambda_http::request::from_str(&event.to_string()).map_err(|e| format!("event does not deserialise: {e}"))?;
+        let response = handler(ctx, request).await.map_err(|e| e.to_string())?;
+        serde_json::to_value(shared::http::to_gateway_response(response)).map_err(|e| e.to_string())
+    })
+}
+
 /// Handler for a template function's `Metadata.BuildProperties.Binary`.
 pub fn handler_for(binary: &str) -> Option<Handler> {
     Some(match binary {
@@ -55,6 +70,13 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "heartbeat" => |ctx, event| invoke(ctx, event, heartbeat::handle),
         "subscribe-presence" => |ctx, event| invoke(ctx, event, subscribe_presence::handle),
         "presence-sweep" => |ctx, event| invoke(ctx, event, presence_sweep::handle),
+        "http-authorizer" => |ctx, event| invoke(ctx, event, http_authorizer::handle),
+        "create-attachment" => |ctx, event| invoke_http(ctx, event, create_attachment::handle),
+        "get-attachment" => |ctx, event| invoke_http(ctx, event, get_attachment::handle),
+        "get-chats" => |ctx, event| invoke_http(ctx, event, get_chats::handle),
+        "get-chat" => |ctx, event| invoke_http(ctx, event, get_chat::handle),
+        "get-messages" => |ctx, event| invoke_http(ctx, event, get_messages::handle),
+        "get-user" => |ctx, event| invoke_http(ctx, event, get_user::handle),
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod handlers;
+pub mod http_api;
 pub mod streams;
 pub mod tables;
 pub mod template;
@@ -46,6 +47,8 @@ pub enum LocalError {
 pub struct Options {
     pub template: PathBuf,
     pub bind: SocketAddr,
+    /// Where the HTTP API listens (its own port, as it is its own API).
+    pub http_bind: SocketAddr,
     /// Local tables are named `<prefix>-<LogicalId>`.
     pub table_prefix: String,
     pub jwt_secret: String,
@@ -59,6 +62,7 @@ impl Options {
         Self {
             template: template.into(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             table_prefix: "local".into(),
             jwt_secret: DEV_JWT_SECRET.into(),
             quotas: Quotas::default(),
@@ -74,6 +78,8 @@ pub fn repository_template() -> PathBuf {
 
 pub struct LocalRuntime {
     pub address: SocketAddr,
+    /// The HTTP API's address (`None` when the template has no HTTP API).
+    pub http_address: Option<SocketAddr>,
     pub gateway: Arc<Gateway>,
     pub jwt_secret: String,
     pub table_prefix: String,
@@ -88,6 +94,11 @@ pub(crate) async fn backoff_for_retry(attempt: usize) {
 impl LocalRuntime {
     pub fn websocket_url(&self) -> String {
         format!("ws://{}/{LOCAL_STAGE}", self.address)
+    }
+
+    /// Base URL of the HTTP API, stage included, as the deployed `HttpApiUrl` output.
+    pub fn http_api_url(&self) -> Option<String> {
+        self.http_address.map(|a| format!("http://{a}/{LOCAL_STAGE}"))
     }
 
     pub fn connections_api_url(&self) -> String {
@@ -111,6 +122,7 @@ impl LocalRuntime {
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table_defs = template.tables()?;
         tables::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
+        tables::ensure_buckets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::S3::Bucket")).await?;
         let mut options = options;
         for (platform, parameter) in [("APNS", "ApnsPlatformApplicationArn"), ("GCM", "GcmPlatformApplicationArn")] {
             if !options.parameters.contains_key(parameter) && template.is_parameter(parameter) {
@@ -141,6 +153,7 @@ impl LocalRuntime {
                 "AWS::StackName" => Some(options.table_prefix.clone()),
                 _ => match template.resource_type(name) {
                     Some("AWS::DynamoDB::Table") => Some(tables::local_table_name(&options.table_prefix, name)),
+                    Some("AWS::S3::Bucket") => Some(tables::local_bucket_name(&options.table_prefix, name)),
                     Some(_) => Some(format!("local-{name}")),
                     None => None,
                 },
@@ -178,6 +191,24 @@ impl LocalRuntime {
                 tracing::error!(error = %e, "local gateway stopped");
             }
         })];
+        let mut http_address = None;
+        if let Some(http_api) = template.http_api()? {
+            for function in http_api.routes.iter().map(|r| &r.function).chain(http_api.authorizer.as_ref().map(|a| &a.function)) {
+                if !functions_known(&gateway, function) {
+                    return Err(LocalError::Template(format!("HTTP API uses {function}, which is not a function")));
+                }
+            }
+            let listener = TcpListener::bind(options.http_bind).await?;
+            let bound = listener.local_addr()?;
+            http_address = Some(bound);
+            let http = Arc::new(http_api::HttpGateway::new(http_api, gateway.clone(), LOCAL_STAGE.into(), bound.to_string()));
+            let app = http.router().into_make_service_with_connect_info::<SocketAddr>();
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "local HTTP API stopped");
+                }
+            }));
+        }
         let region = lookup("AWS::Region").unwrap_or_else(|| "us-east-1".into());
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
         for source in template.stream_sources()? {
@@ -202,13 +233,17 @@ impl LocalRuntime {
                 }
             }));
         }
-        Ok(Self { address, gateway, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
+        Ok(Self { address, http_address, gateway, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
     }
 
     /// Runs a scheduled function now, as its schedule would (`sam local invoke`-style).
     pub async fn run_scheduled(&self, function: &str) -> Result<serde_json::Value, String> {
         invoke_scheduled(&self.gateway, function).await
     }
+}
+
+fn functions_known(gateway: &Gateway, function: &str) -> bool {
+    gateway.functions.contains_key(function)
 }
 
 /// Invokes a function with the event an EventBridge schedule sends.

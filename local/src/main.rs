@@ -1,4 +1,4 @@
-//! `local-runtime serve` runs the whole WebSocket API locally;
+//! `local-runtime serve` runs the WebSocket API and the HTTP API locally;
 //! `local-runtime token <user> <device>` prints a development token.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use local_runtime::{DEV_JWT_SECRET, LocalRuntime, Options, repository_template};
 
 fn usage() -> ! {
-    eprintln!("usage: local-runtime serve [--port N] [--template PATH]\n       local-runtime token <user> <device> [--hours N]");
+    eprintln!("usage: local-runtime serve [--port N] [--http-port N] [--template PATH]\n       local-runtime token <user> <device> [--hours N]");
     std::process::exit(2)
 }
 
@@ -30,6 +30,8 @@ async fn main() {
             let mut options = Options::new(flag("--template").map(Into::into).unwrap_or_else(repository_template));
             let port: u16 = flag("--port").and_then(|p| p.parse().ok()).unwrap_or(8080);
             options.bind = ([127, 0, 0, 1], port).into();
+            let http_port: u16 = flag("--http-port").and_then(|p| p.parse().ok()).unwrap_or(port + 1);
+            options.http_bind = ([127, 0, 0, 1], http_port).into();
             options.jwt_secret = secret;
             if let Some(idle) = env_secs("LOCAL_WS_IDLE_TIMEOUT_SECS") {
                 options.quotas.idle_timeout = idle;
@@ -45,6 +47,9 @@ async fn main() {
                 }
             };
             println!("WebSocket API:   {}", runtime.websocket_url());
+            if let Some(url) = runtime.http_api_url() {
+                println!("HTTP API:        {url}  (Authorization: Bearer <token>)");
+            }
             println!("@connections:    {}/@connections/{{id}}", runtime.connections_api_url());
             println!("dev token:       cargo run -q -p local-runtime -- token <user> <device>");
             println!("chat from a terminal: cargo run -q -p local-runtime --bin chat-client -- {} <user> <device>", runtime.websocket_url());

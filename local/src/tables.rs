@@ -91,3 +91,23 @@ pub async fn ensure_platform_application(sdk: &aws_config::SdkConfig, prefix: &s
         .map_err(|e| aws_err(aws_sdk_sns::error::DisplayErrorContext(e)))?;
     created.platform_application_arn.ok_or_else(|| LocalError::Aws("SNS returned no platform application ARN".into()))
 }
+
+/// S3 bucket names are global, lowercase and at most 63 characters.
+pub fn local_bucket_name(prefix: &str, logical_id: &str) -> String {
+    let name: String = format!("{prefix}-{logical_id}").to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    name.chars().take(63).collect::<String>().trim_end_matches('-').to_owned()
+}
+
+/// Creates the template's buckets in the local AWS server unless they exist.
+pub async fn ensure_buckets(sdk: &aws_config::SdkConfig, prefix: &str, logical_ids: &[String]) -> Result<(), LocalError> {
+    let s3 = aws_sdk_s3::Client::new(sdk);
+    for logical_id in logical_ids {
+        let name = local_bucket_name(prefix, logical_id);
+        if s3.head_bucket().bucket(&name).send().await.is_ok() {
+            continue;
+        }
+        s3.create_bucket().bucket(&name).send().await.map_err(|e| aws_err(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        info!(bucket = %name, "created bucket");
+    }
+    Ok(())
+}

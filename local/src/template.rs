@@ -154,6 +154,11 @@ impl Template {
         self.parameters.contains_key(name)
     }
 
+    /// Logical ids of every resource of a type.
+    pub fn logical_ids_of(&self, kind: &str) -> Vec<String> {
+        self.resources_of_type(kind).map(|(id, _)| id.to_owned()).collect()
+    }
+
     pub fn resource_type(&self, logical_id: &str) -> Option<&str> {
         str_of(self.resource(logical_id)?, "Type")
     }
@@ -338,6 +343,68 @@ impl Template {
             }
         }
         Ok(out)
+    }
+}
+
+/// One route of the HTTP API: a function's `Events` entry of type HttpApi.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRoute {
+    pub method: String,
+    /// `/chats/{chatId}/messages`.
+    pub path: String,
+    pub function: String,
+}
+
+/// The HTTP API's Lambda authorizer (payload 2.0, simple responses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpAuthorizer {
+    pub function: String,
+    /// Headers that must be present, or API Gateway answers 401 without asking.
+    pub identity_headers: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpApi {
+    pub routes: Vec<HttpRoute>,
+    pub authorizer: Option<HttpAuthorizer>,
+}
+
+impl Template {
+    /// The `AWS::Serverless::HttpApi`, if any, with its routes and default authorizer.
+    pub fn http_api(&self) -> Result<Option<HttpApi>, LocalError> {
+        let Some((api_id, api)) = self.resources_of_type("AWS::Serverless::HttpApi").next() else { return Ok(None) };
+        let auth = api.get("Properties").and_then(|p| p.get("Auth"));
+        let authorizer = match auth.and_then(|a| str_of(a, "DefaultAuthorizer")) {
+            None => None,
+            Some(name) => {
+                let def = auth.and_then(|a| a.get("Authorizers")).and_then(|a| a.get(name)).ok_or_else(|| err(format!("{api_id}: authorizer {name} is not defined")))?;
+                if str_of(def, "AuthorizerPayloadFormatVersion") != Some("2.0") || def.get("EnableSimpleResponses").and_then(Value::as_bool) != Some(true) {
+                    return Err(err(format!("{api_id}: only Lambda authorizers with payload 2.0 and simple responses run locally")));
+                }
+                let function = def.get("FunctionArn").and_then(referenced_resource).ok_or_else(|| err(format!("{api_id}: authorizer {name} names no function")))?;
+                let identity_headers = def
+                    .get("Identity")
+                    .and_then(|i| i.get("Headers"))
+                    .and_then(Value::as_sequence)
+                    .map(|h| h.iter().filter_map(|v| v.as_str().map(str::to_ascii_lowercase)).collect())
+                    .unwrap_or_default();
+                Some(HttpAuthorizer { function, identity_headers })
+            }
+        };
+        let mut routes = Vec::new();
+        for (id, res) in self.resources_of_type("AWS::Serverless::Function") {
+            let Some(Value::Mapping(events)) = res.get("Properties").and_then(|p| p.get("Events")) else { continue };
+            for event in events.values().filter(|e| str_of(e, "Type") == Some("HttpApi")) {
+                let props = event.get("Properties").ok_or_else(|| err(format!("{id}: HttpApi event without Properties")))?;
+                if props.get("ApiId").and_then(referenced_resource).as_deref() != Some(api_id) {
+                    continue;
+                }
+                let method = str_of(props, "Method").ok_or_else(|| err(format!("{id}: HttpApi event without Method")))?;
+                let path = str_of(props, "Path").ok_or_else(|| err(format!("{id}: HttpApi event without Path")))?;
+                routes.push(HttpRoute { method: method.to_ascii_uppercase(), path: path.to_owned(), function: id.to_owned() });
+            }
+        }
+        Ok(Some(HttpApi { routes, authorizer }))
     }
 }
 

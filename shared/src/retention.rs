@@ -7,6 +7,9 @@
 //! - Connections past API Gateway's 2 hours whose `$disconnect` never came:
 //!   the device's connection is cleared and the record deleted (`byHour`).
 //!   (Connections whose post answered 410 are removed by the sender at once.)
+//! - Uploads no message took within a day: S3 object and record deleted
+//!   (the attachments' `byExpiry`: day × 4 shards). Sent media is kept for
+//!   ever, like the messages that carry it.
 
 use serde::Serialize;
 use tracing::info;
@@ -14,7 +17,7 @@ use tracing::info;
 use crate::config::MAX_CONNECTION_AGE;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::store::EXPIRY_SHARDS;
+use crate::store::{ATTACHMENT_EXPIRY_SHARDS, EXPIRY_SHARDS};
 
 /// Days of expiry buckets each run looks back over (runs are hourly; this
 /// covers a week of missed runs, and TTL catches anything older).
@@ -27,6 +30,7 @@ pub const CONNECTION_LOOKBACK_HOURS: u64 = 24;
 pub struct CleanupReport {
     pub expired_inbox_entries: usize,
     pub stale_connections: usize,
+    pub abandoned_uploads: usize,
 }
 
 pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport, AppError> {
@@ -54,6 +58,14 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
             report.stale_connections += 1;
         }
     }
-    info!(expired_inbox_entries = report.expired_inbox_entries, stale_connections = report.stale_connections, "cleanup finished");
+    let mut abandoned = Vec::new();
+    for day in today.saturating_sub(INBOX_LOOKBACK_DAYS)..=today {
+        for shard in 0..ATTACHMENT_EXPIRY_SHARDS {
+            abandoned.extend(ctx.store.abandoned_attachments(&format!("{day}#{shard}"), now_secs).await?);
+        }
+    }
+    report.abandoned_uploads = crate::media::delete_abandoned(ctx, &abandoned).await?;
+
+    info!(abandoned_uploads = report.abandoned_uploads, expired_inbox_entries = report.expired_inbox_entries, stale_connections = report.stale_connections, "cleanup finished");
     Ok(report)
 }

@@ -77,6 +77,14 @@ def expected_signature(environ, params, secret):
     return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
+def drained(environ):
+    """Reads the request body so a refused request leaves the connection clean."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
 def verify_s3(app, secret):
     def checked(environ, start_response):
         params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -88,16 +96,17 @@ def verify_s3(app, secret):
                 signature = names["X-Amz-Signature"]
                 ok = hmac.compare_digest(signature, expected_signature(environ, params, secret))
             except (KeyError, ValueError):
+                drained(environ)
                 return s3_error(start_response, "400 Bad Request", "AuthorizationQueryParametersError", "Query-string authentication requires the X-Amz-* parameters.")
-            if time.time() > signed_at + expires:
-                return s3_error(start_response, "403 Forbidden", "AccessDenied", "Request has expired")
-            if not ok:
+            expired = time.time() > signed_at + expires
+            if expired or not ok:
+                drained(environ)
+                if expired:
+                    return s3_error(start_response, "403 Forbidden", "AccessDenied", "Request has expired")
                 return s3_error(start_response, "403 Forbidden", "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
         claimed = environ.get("HTTP_X_AMZ_CHECKSUM_SHA256")
         if environ["REQUEST_METHOD"] == "PUT" and claimed and "aws-chunked" not in environ.get("HTTP_CONTENT_ENCODING", ""):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            environ["wsgi.input"] = io.BytesIO(body)
+            body = drained(environ)
             if base64.b64encode(hashlib.sha256(body).digest()).decode() != claimed:
                 return s3_error(start_response, "400 Bad Request", "BadDigest", "The SHA256 you specified did not match the calculated checksum.")
         return app(environ, start_response)

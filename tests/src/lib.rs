@@ -92,6 +92,20 @@ impl System {
             .collect()
     }
 
+    /// An HTTP API client acting as `user` (with a valid token).
+    pub fn http(&self, user: &str) -> Http {
+        Http::new(self.http_url(), Some(self.runtime.issue_token(user, "phone")))
+    }
+
+    pub fn http_url(&self) -> String {
+        self.runtime.http_api_url().expect("the template has an HTTP API")
+    }
+
+    /// The context a template function runs with (its configuration and AWS clients).
+    pub fn function_context(&self, logical_id: &str) -> std::sync::Arc<shared::AppContext> {
+        self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).ctx.clone()
+    }
+
     pub fn table(&self, logical_id: &str) -> String {
         local_runtime::tables::local_table_name(&self.runtime.table_prefix, logical_id)
     }
@@ -110,6 +124,83 @@ pub async fn moto_state() -> Value {
     let text = String::from_utf8_lossy(&response);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
     serde_json::from_str(body).expect("moto state is JSON")
+}
+
+/// A plain HTTP client for the HTTP API, as an app (or curl) would use it.
+pub struct Http {
+    pub base: String,
+    pub token: Option<String>,
+    client: reqwest::Client,
+}
+
+/// Status, headers and JSON body (`Null` when the body is not JSON).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+}
+
+impl Http {
+    pub fn new(base: String, token: Option<String>) -> Self {
+        Self { base, token, client: reqwest::Client::new() }
+    }
+
+    async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("response body");
+        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let request = self.authorized(self.client.get(format!("{}{path}", self.base)));
+        Self::reply(request.send().await.expect("HTTP API answers")).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        let request = self.authorized(self.client.post(format!("{}{path}", self.base)).json(body));
+        Self::reply(request.send().await.expect("HTTP API answers")).await
+    }
+}
+
+/// PUTs bytes to a presigned URL with the given headers, as curl would; returns
+/// S3's status and body text.
+pub async fn put_presigned(url: &str, headers: &Value, body: Vec<u8>) -> (u16, String) {
+    let mut request = reqwest::Client::new().put(url);
+    // Content-Length and Host come from the body and the URL, as with curl.
+    for (name, value) in headers.as_object().into_iter().flatten().filter(|(n, _)| !matches!(n.as_str(), "content-length" | "host")) {
+        request = request.header(name.as_str(), value.as_str().unwrap_or_default());
+    }
+    let response = request.body(body).send().await.expect("S3 answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// GETs a presigned URL: status and bytes.
+pub async fn get_presigned(url: &str) -> (u16, Vec<u8>) {
+    let response = reqwest::get(url).await.expect("S3 answers");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+}
+
+/// Base64 SHA-256, as S3's `x-amz-checksum-sha256` wants it.
+pub fn sha256_base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
 }
 
 enum Incoming {

@@ -21,6 +21,7 @@ async fn store(system: &System) -> Store {
         client_message_ids: system.table("ClientMessageIdsTable"),
         memberships: system.table("MembershipsTable"),
         presence_subscriptions: system.table("PresenceSubscriptionsTable"),
+        attachments: system.table("AttachmentsTable"),
     };
     Store::new(system.dynamo().await, tables)
 }

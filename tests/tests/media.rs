@@ -1,0 +1,232 @@
+//! Media over the HTTP API: presigned S3 uploads that only accept the declared
+//! bytes, messages that carry them, and downloads for members only.
+
+use e2e_tests::{Client, Http, System, get_presigned, put_presigned, sha256_base64, text, unique};
+use serde_json::{Value, json};
+
+/// Bytes that look like a PNG and differ per call.
+fn image(size: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend((0..size - 8).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    bytes
+}
+
+fn upload_request(bytes: &[u8], content_type: &str) -> Value {
+    json!({ "fileName": "holiday.png", "contentType": content_type, "size": bytes.len(), "sha256": sha256_base64(bytes) })
+}
+
+/// Asks for an upload URL and PUTs the bytes; returns the attachment id.
+async fn upload(http: &Http, chat: &str, bytes: &[u8]) -> String {
+    let reply = http.post(&format!("/chats/{chat}/attachments"), &upload_request(bytes, "image/png")).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.to_vec()).await;
+    assert_eq!(status, 200, "S3 accepts the declared bytes: {body}");
+    text(&reply.body, "attachmentId").to_owned()
+}
+
+async fn send_with(client: &mut Client, chat: &str, attachments: &[&str]) -> Value {
+    client
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": unique("m"), "message": "look", "attachments": attachments }))
+        .await
+}
+
+#[tokio::test]
+async fn an_image_goes_up_through_its_presigned_url_and_members_download_the_identical_bytes() {
+    let system = System::start().await;
+    let [alice, bob, mallory] = ["alice", "bob", "mallory"].map(unique);
+    let mut alice_ws = system.connect(&alice, "phone").await;
+    let mut bob_ws = system.connect(&bob, "phone").await;
+    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+
+    let bytes = image(300 * 1024, 7);
+    let attachment = upload(&system.http(&alice), &chat, &bytes).await;
+    let sent = send_with(&mut alice_ws, &chat, &[&attachment]).await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+
+    let message = bob_ws.messages(1).await.remove(0);
+    let carried = &message["attachments"][0];
+    assert_eq!(carried["attachmentId"], attachment.as_str());
+    assert_eq!(carried["size"], bytes.len());
+    assert_eq!(carried["contentType"], "image/png");
+    assert_eq!(carried["sha256"], sha256_base64(&bytes));
+
+    let download = system.http(&bob).get(&format!("/chats/{chat}/attachments/{attachment}")).await;
+    assert_eq!(download.status, 200, "{}", download.body);
+    assert!(download.header("cache-control").contains("private"));
+    let (status, fetched) = get_presigned(text(&download.body, "url")).await;
+    assert_eq!(status, 200);
+    assert_eq!(sha256_base64(&fetched), sha256_base64(&bytes), "the member gets exactly the uploaded bytes");
+    assert_eq!(fetched.len(), bytes.len());
+
+    let stranger = system.http(&mallory).get(&format!("/chats/{chat}/attachments/{attachment}")).await;
+    assert_eq!(stranger.status, 403, "{}", stranger.body);
+    assert_eq!(stranger.body["code"], "not_member");
+    assert!(stranger.body["url"].is_null());
+}
+
+#[tokio::test]
+async fn s3_refuses_other_bytes_than_declared_and_a_message_cannot_carry_what_is_not_uploaded() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut alice_ws = system.connect(&alice, "phone").await;
+    let mut bob_ws = system.connect(&bob, "phone").await;
+    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let http = system.http(&alice);
+    let declared = image(64 * 1024, 1);
+    let reply = http.post(&format!("/chats/{chat}/attachments"), &upload_request(&declared, "image/png")).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let url = text(&reply.body, "uploadUrl");
+    let headers = &reply.body["uploadHeaders"];
+    let attachment = text(&reply.body, "attachmentId").to_owned();
+
+    // Same size, other content: the signed checksum does not match.
+    let (status, body) = put_presigned(url, headers, image(64 * 1024, 2)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("BadDigest"), "{body}");
+    // Another size: the signed content-length does not match.
+    let mut longer = declared.clone();
+    longer.extend_from_slice(b"extra");
+    let (status, body) = put_presigned(url, headers, longer).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("SignatureDoesNotMatch"), "{body}");
+    // Other bytes with their own checksum: the header is signed too.
+    let other = image(64 * 1024, 3);
+    let mut forged = headers.clone();
+    forged["x-amz-checksum-sha256"] = json!(sha256_base64(&other));
+    let (status, body) = put_presigned(url, &forged, other).await;
+    assert_eq!(status, 403, "{body}");
+
+    // Nothing was stored, so the attachment cannot be sent.
+    let refused = send_with(&mut alice_ws, &chat, &[&attachment]).await;
+    assert_eq!(refused["code"], "invalid_request", "{refused}");
+    assert!(text(&refused, "message").contains("not been uploaded"), "{refused}");
+
+    // Once uploaded, only its uploader may send it, and only in its chat.
+    let (status, _) = put_presigned(url, headers, declared.clone()).await;
+    assert_eq!(status, 200);
+    let not_bobs = send_with(&mut bob_ws, &chat, &[&attachment]).await;
+    assert_eq!(not_bobs["code"], "invalid_request", "{not_bobs}");
+    let other_chat = text(&alice_ws.create_chat(&[&unique("carol")], None).await, "chatId").to_owned();
+    let wrong_chat = send_with(&mut alice_ws, &other_chat, &[&attachment]).await;
+    assert_eq!(wrong_chat["code"], "invalid_request", "{wrong_chat}");
+    let unknown = send_with(&mut alice_ws, &chat, &["01JDNOSUCHATTACHMENT000000"]).await;
+    assert_eq!(unknown["code"], "invalid_request", "{unknown}");
+    assert_eq!(send_with(&mut alice_ws, &chat, &[&attachment]).await["status"], "SUCCESS");
+}
+
+#[tokio::test]
+async fn upload_requests_are_checked_before_anything_is_signed() {
+    let system = System::start().await;
+    let [alice, bob, mallory] = ["alice", "bob", "mallory"].map(unique);
+    let mut alice_ws = system.connect(&alice, "phone").await;
+    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let http = system.http(&alice);
+    let path = format!("/chats/{chat}/attachments");
+    let bytes = image(1024, 0);
+
+    let mut too_big = upload_request(&bytes, "image/png");
+    too_big["size"] = json!(16 * 1024 * 1024 + 1);
+    let reply = http.post(&path, &too_big).await;
+    assert_eq!((reply.status, text(&reply.body, "code")), (413, "too_large"), "{}", reply.body);
+    let mut video = upload_request(&bytes, "video/mp4");
+    video["size"] = json!(100 * 1024 * 1024);
+    assert_eq!(http.post(&path, &video).await.status, 201, "video may be up to 100 MB");
+
+    let reply = http.post(&path, &upload_request(&bytes, "application/x-msdownload")).await;
+    assert_eq!((reply.status, text(&reply.body, "code")), (400, "invalid_request"), "{}", reply.body);
+    let mut bad_checksum = upload_request(&bytes, "image/png");
+    bad_checksum["sha256"] = json!("not-a-checksum");
+    assert_eq!(http.post(&path, &bad_checksum).await.status, 400);
+    let mut bad_name = upload_request(&bytes, "image/png");
+    bad_name["fileName"] = json!("../../etc/passwd");
+    assert_eq!(http.post(&path, &bad_name).await.status, 400);
+    let mut extra = upload_request(&bytes, "image/png");
+    extra["acl"] = json!("public-read");
+    assert_eq!(http.post(&path, &extra).await.status, 400, "unknown fields are refused");
+    let reply = system.http(&alice).post(&path, &json!("garbage")).await;
+    assert_eq!(reply.status, 400);
+
+    let stranger = system.http(&mallory).post(&path, &upload_request(&bytes, "image/png")).await;
+    assert_eq!((stranger.status, text(&stranger.body, "code")), (403, "not_member"));
+
+    // API Gateway's own answers: no token, a bad token, no such route.
+    let anonymous = Http::new(system.http_url(), None).post(&path, &upload_request(&bytes, "image/png")).await;
+    assert_eq!(anonymous.status, 401);
+    let forged = Http::new(system.http_url(), Some("not.a.token".into())).post(&path, &upload_request(&bytes, "image/png")).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(forged.body["message"], "Forbidden");
+    assert_eq!(http.get("/no/such/route").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_removed_member_keeps_earlier_media_and_loses_media_sent_after_removal() {
+    let system = System::start().await;
+    let [admin, b, c] = ["admin", "b", "c"].map(unique);
+    let mut admin_ws = system.connect(&admin, "phone").await;
+    let chat = text(&admin_ws.create_chat(&[&b, &c], Some("trip")).await, "chatId").to_owned();
+    let http = system.http(&admin);
+    let before = upload(&http, &chat, &image(2048, 1)).await;
+    assert_eq!(send_with(&mut admin_ws, &chat, &[&before]).await["status"], "SUCCESS");
+    let removed = admin_ws.request(json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": c, "operation": "REMOVE" })).await;
+    assert_eq!(removed["type"], "participantsModified", "{removed}");
+    let after = upload(&http, &chat, &image(2048, 2)).await;
+    assert_eq!(send_with(&mut admin_ws, &chat, &[&after]).await["status"], "SUCCESS");
+
+    let c_http = system.http(&c);
+    assert_eq!(c_http.get(&format!("/chats/{chat}/attachments/{before}")).await.status, 200);
+    let denied = c_http.get(&format!("/chats/{chat}/attachments/{after}")).await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert_eq!(system.http(&b).get(&format!("/chats/{chat}/attachments/{after}")).await.status, 200);
+    // Removed members cannot upload any more either.
+    assert_eq!(c_http.post(&format!("/chats/{chat}/attachments"), &upload_request(&image(10, 0), "image/png")).await.status, 403);
+}
+
+#[tokio::test]
+async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut alice_ws = system.connect(&alice, "phone").await;
+    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let http = system.http(&alice);
+    let kept = upload(&http, &chat, &image(4096, 1)).await;
+    assert_eq!(send_with(&mut alice_ws, &chat, &[&kept]).await["status"], "SUCCESS");
+    let abandoned = upload(&http, &chat, &image(4096, 2)).await;
+    // Unsent, the uploader can still fetch it.
+    assert_eq!(http.get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 200);
+    assert_eq!(system.http(&bob).get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 404, "others never see an unsent upload");
+
+    let ctx = system.function_context("CleanupFunction");
+    let two_days_later = shared::time::now_millis() + 2 * 86_400_000;
+    let report = shared::retention::run_cleanup(&ctx, two_days_later).await.unwrap();
+    assert!(report.abandoned_uploads >= 1, "{report:?}");
+
+    assert_eq!(http.get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 404);
+    let s3_object = ctx.s3.head_object().bucket(&ctx.config.media_bucket).key(shared::store::media_key(&abandoned)).send().await;
+    assert!(s3_object.is_err(), "the abandoned object is gone from S3");
+    let kept_download = http.get(&format!("/chats/{chat}/attachments/{kept}")).await;
+    assert_eq!(kept_download.status, 200);
+    assert_eq!(get_presigned(text(&kept_download.body, "url")).await.0, 200, "sent media stays");
+}
+
+#[tokio::test]
+async fn presigned_urls_stop_working_when_they_expire() {
+    let quotas = local_runtime::Quotas::default();
+    let system = System::start_with_parameters(quotas, &[("UploadUrlSeconds", "1"), ("DownloadUrlSeconds", "1")]).await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut alice_ws = system.connect(&alice, "phone").await;
+    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let http = system.http(&alice);
+    let bytes = image(1024, 9);
+    let late = http.post(&format!("/chats/{chat}/attachments"), &upload_request(&bytes, "image/png")).await;
+    let uploaded = upload(&http, &chat, &bytes).await;
+    let download = http.get(&format!("/chats/{chat}/attachments/{uploaded}")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    let (status, body) = put_presigned(text(&late.body, "uploadUrl"), &late.body["uploadHeaders"], bytes.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("expired"), "{body}");
+    assert_eq!(get_presigned(text(&download.body, "url")).await.0, 403);
+    // A fresh URL works again.
+    let again = http.get(&format!("/chats/{chat}/attachments/{uploaded}")).await;
+    assert_eq!(get_presigned(text(&again.body, "url")).await.0, 200);
+}

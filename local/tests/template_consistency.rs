@@ -44,3 +44,32 @@ fn every_route_reaches_a_function_and_replies_where_the_protocol_expects_it() {
     let connect = api.routes.iter().find(|r| r.route_key == "$connect").unwrap();
     assert!(connect.authorizer.is_some(), "$connect is authorized");
 }
+
+#[test]
+fn the_http_api_has_every_documented_route_behind_the_token_authorizer() {
+    let template = Template::load(&repository_template()).unwrap();
+    let api = template.http_api().unwrap().expect("the template has an HTTP API");
+    let functions: BTreeSet<String> = template.functions().unwrap().into_iter().map(|f| f.logical_id).collect();
+    let routes: BTreeSet<String> = api.routes.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    // docs/http-api.md documents exactly these.
+    let documented = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/http-api.md")).unwrap();
+    for route in &routes {
+        assert!(documented.contains(&format!("`{route}`")), "{route} is not documented in docs/http-api.md");
+    }
+    for expected in [
+        "POST /chats/{chatId}/attachments",
+        "GET /chats/{chatId}/attachments/{attachmentId}",
+        "GET /chats",
+        "GET /chats/{chatId}",
+        "GET /chats/{chatId}/messages",
+        "GET /users/{userId}",
+    ] {
+        assert!(routes.contains(expected), "route {expected} is missing");
+    }
+    for route in &api.routes {
+        assert!(functions.contains(&route.function), "{} {} → {}", route.method, route.path, route.function);
+    }
+    let authorizer = api.authorizer.expect("every route is authorized");
+    assert!(functions.contains(&authorizer.function));
+    assert_eq!(authorizer.identity_headers, vec!["authorization".to_owned()]);
+}

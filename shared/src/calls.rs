@@ -75,10 +75,14 @@ impl Intercept for CountCalls {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // Presigning runs the pipeline up to here but sends nothing: not a call.
+        if context.request().uri().contains("X-Amz-Signature=") {
+            return Ok(());
+        }
         let Some(meta) = cfg.load::<Metadata>() else { return Ok(()) };
         let key = format!("{}.{}", meta.service(), meta.name());
         // Outside an invocation (start-up, the local runtime's own calls) nothing is tallied.

@@ -1,7 +1,8 @@
 //! Holds one message's AWS calls to the budget: an online 1-1 recipient costs at
 //! most 6 calls including the ack; a 100-member group costs one post and one
 //! ack per recipient device plus at most 12 other calls. The counts come from
-//! the SDK interceptor every handler's clients carry.
+//! the SDK interceptor every handler's clients carry. The HTTP API's routes
+//! and attachments are held to theirs too.
 
 use e2e_tests::{Client, System, text, unique};
 use futures::future::join_all;
@@ -63,4 +64,44 @@ async fn a_hundred_member_group_message_costs_a_post_and_an_ack_per_device_plus_
     let acks = invocations_of(&system, "ack");
     assert_eq!(acks.len(), 99);
     assert!(acks.iter().all(|a| a.calls.total() == 1), "each ack is one call");
+}
+
+/// The HTTP API's reads are a fixed, small number of calls each, and an
+/// attachment adds two calls to its message (one read, one HeadObject).
+#[tokio::test]
+async fn http_reads_and_attachments_stay_within_a_few_calls() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    assert_eq!(a.send_message(&chat, "plain", "no attachment").await["status"], "SUCCESS");
+    let http = system.http(&alice);
+    let bytes = b"\x89PNG tiny".to_vec();
+    let upload = http
+        .post(&format!("/chats/{chat}/attachments"), &serde_json::json!({ "fileName": "t.png", "contentType": "image/png", "size": bytes.len(), "sha256": e2e_tests::sha256_base64(&bytes) }))
+        .await;
+    assert_eq!(upload.status, 201);
+    assert_eq!(e2e_tests::put_presigned(text(&upload.body, "uploadUrl"), &upload.body["uploadHeaders"], bytes).await.0, 200);
+    let id = text(&upload.body, "attachmentId").to_owned();
+    let with = a.request(serde_json::json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "with", "message": "", "attachments": [id] })).await;
+    assert_eq!(with["status"], "SUCCESS", "{with}");
+    assert_eq!(http.get(&format!("/chats/{chat}/attachments/{id}")).await.status, 200);
+    assert_eq!(http.get(&format!("/chats/{chat}/messages?limit=10")).await.status, 200);
+    assert_eq!(http.get("/chats").await.status, 200);
+
+    let calls = |route: &str| -> u32 { invocations_of(&system, route).iter().map(|i| i.calls.total()).sum() };
+    let sends = invocations_of(&system, "sendMessage");
+    let (plain, attached) = (sends[0].calls.total(), sends[1].calls.total());
+    println!("send without attachment: {plain}; with one: {attached} ({})", sends[1].calls);
+    assert_eq!(attached, plain + 2, "an attachment costs one Attachments read and one HeadObject");
+    assert_eq!(sends[1].calls.count("HeadObject"), 1);
+    for (route, budget) in [
+        ("POST /chats/{chatId}/attachments", 2),
+        ("GET /chats/{chatId}/attachments/{attachmentId}", 2),
+        ("GET /chats/{chatId}/messages", 3),
+        ("GET /chats", 3),
+    ] {
+        println!("{route}: {} calls ({:?})", calls(route), invocations_of(&system, route).iter().map(|i| i.calls.to_string()).collect::<Vec<_>>());
+        assert!(calls(route) <= budget, "{route}: budget {budget}, used {}", calls(route));
+    }
 }

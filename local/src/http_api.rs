@@ -2,7 +2,8 @@
 //! routes, runs the Lambda authorizer as API Gateway does (401 without asking
 //! when the identity header is missing, 403 when it says no, answers cached
 //! per token for `ReauthorizeEvery`), and invokes the `lambda_http` handlers
-//! with payload format 2.0 events.
+//! with payload format 2.0 events. With a `CorsConfiguration` it answers
+//! preflights itself and adds the CORS headers, as API Gateway does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -144,7 +145,7 @@ impl HttpGateway {
             "queryStringParameters": query_parameters(uri.query().unwrap_or_default()),
             "requestContext": self.request_context(route_key, method, uri.path(), source, headers),
         });
-        let answer = self.functions.invoke(&authorizer.function, route_key, "", event).await;
+        let answer = self.functions.invoke(&authorizer.function, &format!("{route_key} (authorizer)"), "", event).await;
         match answer {
             Ok(answer) if answer.get("isAuthorized").and_then(Value::as_bool) == Some(true) => {
                 let context = answer.get("context").cloned().unwrap_or_else(|| json!({}));
@@ -170,6 +171,41 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let origin = headers.get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let allowed_origin = gateway.api.cors.as_ref().zip(origin).and_then(|(cors, origin)| {
+        cors.allow_origins.iter().any(|o| o == "*" || *o == origin).then(|| if cors.allow_origins.iter().any(|o| o == "*") { "*".to_owned() } else { origin })
+    });
+    if method == Method::OPTIONS && headers.contains_key("access-control-request-method") {
+        if let (Some(cors), Some(origin)) = (&gateway.api.cors, &allowed_origin) {
+            return preflight(cors, origin);
+        }
+    }
+    let mut response = route_request(&gateway, source, method, uri, headers, body).await;
+    if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        response.headers_mut().insert("access-control-allow-origin", origin);
+    }
+    response
+}
+
+fn preflight(cors: &crate::template::Cors, origin: &str) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("access-control-allow-origin", origin.to_owned());
+    set("access-control-allow-methods", cors.allow_methods.join(","));
+    set("access-control-allow-headers", cors.allow_headers.join(","));
+    if let Some(max_age) = cors.max_age {
+        set("access-control-max-age", max_age.to_string());
+    }
+    response
+}
+
+async fn route_request(gateway: &HttpGateway, source: SocketAddr, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     // The deployed URL carries the stage (`/prod/chats`); routes do not.
     let stage_prefix = format!("/{}", gateway.stage);
     let path = uri.path().strip_prefix(&stage_prefix).filter(|p| p.is_empty() || p.starts_with('/')).unwrap_or(uri.path());

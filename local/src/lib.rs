@@ -192,7 +192,7 @@ impl LocalRuntime {
             }
         })];
         let mut http_address = None;
-        if let Some(http_api) = template.http_api()? {
+        if let Some(http_api) = template.http_api(&lookup)? {
             for function in http_api.routes.iter().map(|r| &r.function).chain(http_api.authorizer.as_ref().map(|a| &a.function)) {
                 if !functions_known(&gateway, function) {
                     return Err(LocalError::Template(format!("HTTP API uses {function}, which is not a function")));

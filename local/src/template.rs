@@ -363,16 +363,41 @@ pub struct HttpAuthorizer {
     pub identity_headers: Vec<String>,
 }
 
+/// The HTTP API's `CorsConfiguration`: API Gateway answers preflights itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
 #[derive(Clone, Debug)]
 pub struct HttpApi {
     pub routes: Vec<HttpRoute>,
     pub authorizer: Option<HttpAuthorizer>,
+    pub cors: Option<Cors>,
 }
 
 impl Template {
-    /// The `AWS::Serverless::HttpApi`, if any, with its routes and default authorizer.
-    pub fn http_api(&self) -> Result<Option<HttpApi>, LocalError> {
+    /// The `AWS::Serverless::HttpApi`, if any, with its routes, default
+    /// authorizer and CORS settings (references resolved through `lookup`).
+    pub fn http_api(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<HttpApi>, LocalError> {
         let Some((api_id, api)) = self.resources_of_type("AWS::Serverless::HttpApi").next() else { return Ok(None) };
+        let cors = match api.get("Properties").and_then(|p| p.get("CorsConfiguration")) {
+            None => None,
+            Some(config) => {
+                let list = |key: &str| -> Result<Vec<String>, LocalError> {
+                    config.get(key).and_then(Value::as_sequence).into_iter().flatten().map(|v| resolve(v, lookup)).collect()
+                };
+                Some(Cors {
+                    allow_origins: list("AllowOrigins")?,
+                    allow_headers: list("AllowHeaders")?.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+                    allow_methods: list("AllowMethods")?,
+                    max_age: config.get("MaxAge").and_then(Value::as_u64),
+                })
+            }
+        };
         let auth = api.get("Properties").and_then(|p| p.get("Auth"));
         let authorizer = match auth.and_then(|a| str_of(a, "DefaultAuthorizer")) {
             None => None,
@@ -404,7 +429,7 @@ impl Template {
                 routes.push(HttpRoute { method: method.to_ascii_uppercase(), path: path.to_owned(), function: id.to_owned() });
             }
         }
-        Ok(Some(HttpApi { routes, authorizer }))
+        Ok(Some(HttpApi { routes, authorizer, cors }))
     }
 }
 

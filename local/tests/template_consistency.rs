@@ -48,7 +48,7 @@ fn every_route_reaches_a_function_and_replies_where_the_protocol_expects_it() {
 #[test]
 fn the_http_api_has_every_documented_route_behind_the_token_authorizer() {
     let template = Template::load(&repository_template()).unwrap();
-    let api = template.http_api().unwrap().expect("the template has an HTTP API");
+    let api = template.http_api(&|name| template.parameter_default(name)).unwrap().expect("the template has an HTTP API");
     let functions: BTreeSet<String> = template.functions().unwrap().into_iter().map(|f| f.logical_id).collect();
     let routes: BTreeSet<String> = api.routes.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     // docs/http-api.md documents exactly these.

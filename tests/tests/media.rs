@@ -230,3 +230,26 @@ async fn presigned_urls_stop_working_when_they_expire() {
     let again = http.get(&format!("/chats/{chat}/attachments/{uploaded}")).await;
     assert_eq!(get_presigned(text(&again.body, "url")).await.0, 200);
 }
+
+#[tokio::test]
+async fn browsers_get_the_cors_answers_api_gateway_gives() {
+    let system = System::start().await;
+    let client = reqwest::Client::new();
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, format!("{}/chats/x/attachments", system.http_url()))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization,content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 204, "preflights need no token");
+    let header = |name: &str| preflight.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(header("access-control-allow-origin"), "*");
+    assert!(header("access-control-allow-methods").contains("POST"));
+    assert!(header("access-control-allow-headers").contains("authorization"));
+    let token = system.runtime.issue_token(&unique("alice"), "web");
+    let list = client.get(format!("{}/chats", system.http_url())).bearer_auth(token).header("origin", "https://app.example").send().await.unwrap();
+    assert_eq!(list.status().as_u16(), 200);
+    assert_eq!(list.headers().get("access-control-allow-origin").unwrap(), "*");
+}

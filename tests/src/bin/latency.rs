@@ -1,5 +1,6 @@
 //! Benchmark: how long a message takes from the sender's frame to the
-//! recipient's socket, 1-1 and in a 100-member group, against the local system.
+//! recipient's socket, 1-1 and in a 100-member group, and how long the HTTP
+//! API's history page and chat list take, against the local system.
 //! Reports percentiles, and splits the handler's time into time waiting on AWS
 //! (moto here; DynamoDB and API Gateway when deployed) and our own work.
 //!
@@ -81,4 +82,22 @@ async fn main() {
     }
     report("group of 100: send -> last of 99 receives", last_member);
     handler_split(&system, "sendMessage", before);
+
+    // HTTP API reads: a page of 50 messages of the 1-1 chat (now holding
+    // `rounds` messages) and the chat list, as a client sees them.
+    let http = system.http(&bob);
+    let mut page = Vec::new();
+    let mut list = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        assert_eq!(http.get(&format!("/chats/{chat}/messages?limit=50")).await.status, 200);
+        page.push(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(http.get("/chats").await.status, 200);
+        list.push(started.elapsed());
+    }
+    report("HTTP: page of 50 messages, request -> response", page);
+    handler_split(&system, "GET /chats/{chatId}/messages", 0);
+    report("HTTP: chat list, request -> response", list);
+    handler_split(&system, "GET /chats", 0);
 }

@@ -172,3 +172,20 @@ async fn after_unregister_push_an_offline_device_gets_no_push_and_its_endpoint_i
     tokio::time::sleep(Duration::from_millis(3000)).await;
     assert!(system.pushes_to(&bob, "phone").await.is_empty(), "a logged-out device gets no push");
 }
+
+#[tokio::test]
+async fn a_new_token_replaces_the_device_endpoint_and_the_old_one_is_deleted() {
+    let PushPair { system, alice: _, bob, a: _, mut b, chat: _ } = push_pair().await;
+    let first = endpoint_arn(&bob).await;
+    register(&mut b, &unique("rotated")).await;
+    let second = endpoint_arn(&bob).await;
+    assert_ne!(first, second);
+    let sns = system.sns().await;
+    assert!(sns.get_endpoint_attributes().endpoint_arn(&first).send().await.is_err(), "the old endpoint is deleted");
+    assert!(sns.get_endpoint_attributes().endpoint_arn(&second).send().await.is_ok(), "the new one is kept");
+    // Registering the same token again keeps its endpoint.
+    let state = e2e_tests::moto_state().await;
+    let token = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["arn"] == second.as_str()).unwrap()["token"].as_str().unwrap().to_owned();
+    register(&mut b, &token).await;
+    assert!(sns.get_endpoint_attributes().endpoint_arn(&second).send().await.is_ok());
+}

@@ -59,8 +59,13 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
         }
     };
     let push = PushEndpoint { platform: platform.clone(), endpoint_arn };
-    if !ctx.store.set_device_push(&who.user_id, &who.device_id, Some(&push)).await? {
+    let Some(previous) = ctx.store.set_device_push(&who.user_id, &who.device_id, Some(&push)).await? else {
         return Err(AppError::invalid("this device is not registered"));
+    };
+    // A new token (reinstall, token rotation) replaces the device's old
+    // endpoint: delete it so SNS does not keep one per token for ever.
+    if let Some(old) = previous.filter(|old| old.endpoint_arn != push.endpoint_arn) {
+        ctx.sns.delete_endpoint().endpoint_arn(&old.endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
     }
     Ok(ServerFrame::PushRegistered { request_id: None, platform: platform.clone() })
 }

@@ -173,21 +173,37 @@ impl Store {
         applied(result)
     }
 
-    pub async fn set_device_push(&self, user_id: &str, device_id: &str, push: Option<&PushEndpoint>) -> Result<bool, StoreError> {
+    /// Sets (or removes) a device's push endpoint. `None` when the device is
+    /// not registered; otherwise the endpoint it had before, if any.
+    pub async fn set_device_push(&self, user_id: &str, device_id: &str, push: Option<&PushEndpoint>) -> Result<Option<Option<PushEndpoint>>, StoreError> {
         let mut update = self
             .client
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
             .condition_expression("attribute_exists(devices.#d)")
-            .expression_attribute_names("#d", device_id);
+            .expression_attribute_names("#d", device_id)
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld);
         update = match push {
             Some(push) => update
                 .update_expression("SET devices.#d.push = :push")
                 .expression_attribute_values(":push", serde_dynamo::to_attribute_value(push)?),
             None => update.update_expression("REMOVE devices.#d.push"),
         };
-        applied(update.send().await)
+        match update.send().await {
+            Ok(out) => {
+                // UPDATED_OLD holds only the path that changed: devices.<id>.push.
+                let previous = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("devices")?.as_m().ok()?.get(device_id)?.as_m().ok()?.get("push").cloned())
+                    .map(serde_dynamo::from_attribute_value)
+                    .transpose()?;
+                Ok(Some(previous))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Takes the device's push slot: true unless it had a push within `window_ms`.

@@ -172,9 +172,12 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let origin = headers.get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
-    let allowed_origin = gateway.api.cors.as_ref().zip(origin).and_then(|(cors, origin)| {
-        cors.allow_origins.iter().any(|o| o == "*" || *o == origin).then(|| if cors.allow_origins.iter().any(|o| o == "*") { "*".to_owned() } else { origin })
-    });
+    // What `Access-Control-Allow-Origin` says to this origin, if it is allowed.
+    let allowed_origin = match (&gateway.api.cors, origin) {
+        (Some(cors), Some(_)) if cors.allow_origins.iter().any(|o| o == "*") => Some("*".to_owned()),
+        (Some(cors), Some(origin)) if cors.allow_origins.contains(&origin) => Some(origin),
+        _ => None,
+    };
     if method == Method::OPTIONS && headers.contains_key("access-control-request-method") {
         if let (Some(cors), Some(origin)) = (&gateway.api.cors, &allowed_origin) {
             return preflight(cors, origin);

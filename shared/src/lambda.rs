@@ -2,6 +2,7 @@
 //! and a log line per invocation with the AWS calls it made.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -23,6 +24,15 @@ pub fn log_invocation(function: &str, calls: &AwsCalls) {
     info!(function, aws_calls = calls.total(), by_operation = %calls, aws_wait_ms = calls.waiting.as_millis() as u64, "invocation finished");
 }
 
+/// One invocation, its AWS calls counted and logged. Boxed: handler futures
+/// are deep enough to overflow the compiler's layout recursion limit when
+/// nested inside the runtime's own.
+async fn tracked<R>(function: &'static str, invocation: Pin<Box<dyn Future<Output = Result<R, HandlerError>> + Send>>) -> Result<R, HandlerError> {
+    let (output, calls) = calls::track(invocation).await;
+    log_invocation(function, &calls);
+    output
+}
+
 /// Runs a handler under `lambda_runtime`, counting its AWS calls per invocation.
 pub async fn serve<E, R, F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_runtime::Error>
 where
@@ -36,15 +46,7 @@ where
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| {
         let ctx = ctx.clone();
-        async move {
-            // Boxed: handler futures are deep enough to overflow the compiler's
-            // layout recursion limit when nested inside the runtime's own.
-            let invocation: std::pin::Pin<Box<dyn Future<Output = Result<R, HandlerError>> + Send>> =
-                Box::pin(handler(ctx, event.payload));
-            let (output, calls) = calls::track(invocation).await;
-            log_invocation(function, &calls);
-            output
-        }
+        tracked(function, Box::pin(handler(ctx, event.payload)))
     }))
     .await
 }
@@ -60,13 +62,7 @@ where
     let handler = &handler;
     lambda_http::run(lambda_http::service_fn(move |request: lambda_http::Request| {
         let ctx = ctx.clone();
-        async move {
-            let invocation: std::pin::Pin<Box<dyn Future<Output = Result<crate::http::HttpResponse, HandlerError>> + Send>> =
-                Box::pin(handler(ctx, request));
-            let (output, calls) = calls::track(invocation).await;
-            log_invocation(function, &calls);
-            output
-        }
+        tracked(function, Box::pin(handler(ctx, request)))
     }))
     .await
 }

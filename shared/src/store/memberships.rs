@@ -5,11 +5,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, applied, n, s};
+use super::{Item, Store, applied, condition_failed, n, s};
 use crate::error::StoreError;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -85,10 +84,6 @@ pub(crate) fn add_mention(table: &str, user_id: &str, chat_id: &str, seq: u64) -
 /// Transaction action: the member leaves at `seq`.
 pub(crate) fn remove_at(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
     member_update(table, user_id, chat_id, "SET removedAtSeq = :seq", n(seq))
-}
-
-fn condition_failed(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, impl std::fmt::Debug>) -> bool {
-    err.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception)
 }
 
 impl Store {

@@ -117,9 +117,14 @@ where
 {
     match result {
         Ok(_) => Ok(true),
-        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) if condition_failed(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether a single-item write was refused by its condition.
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
 }
 
 impl Store {

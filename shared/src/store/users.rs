@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, applied, n, s};
+use super::{Item, Store, applied, condition_failed, n, s};
 use crate::config::MAX_CONNECTION_AGE;
 use crate::error::{AppError, StoreError};
 
@@ -201,7 +201,7 @@ impl Store {
                     .transpose()?;
                 Ok(Some(previous))
             }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }

@@ -65,7 +65,7 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
     // A new token (reinstall, token rotation) replaces the device's old
     // endpoint: delete it so SNS does not keep one per token for ever.
     if let Some(old) = previous.filter(|old| old.endpoint_arn != push.endpoint_arn) {
-        ctx.sns.delete_endpoint().endpoint_arn(&old.endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
+        delete_sns_endpoint(ctx, &old.endpoint_arn).await?;
     }
     Ok(ServerFrame::PushRegistered { request_id: None, platform: platform.clone() })
 }
@@ -79,9 +79,15 @@ pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerF
     Ok(ServerFrame::PushUnregistered { request_id: None })
 }
 
+/// Deletes the SNS endpoint. Idempotent: an endpoint already gone is not an error.
+async fn delete_sns_endpoint(ctx: &AppContext, endpoint_arn: &str) -> Result<(), AppError> {
+    ctx.sns.delete_endpoint().endpoint_arn(endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+/// Deletes the device's endpoint and forgets it.
 async fn delete_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, push: &PushEndpoint) -> Result<(), AppError> {
-    // DeleteEndpoint is idempotent: an endpoint already gone is not an error.
-    ctx.sns.delete_endpoint().endpoint_arn(&push.endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
+    delete_sns_endpoint(ctx, &push.endpoint_arn).await?;
     ctx.store.set_device_push(user_id, device_id, None).await?;
     Ok(())
 }

@@ -48,6 +48,22 @@ pub fn shard_of(key: &str, shards: u64) -> u64 {
     hasher.finish() % shards
 }
 
+/// `<period>#<shard>`: one partition of a sparse time-bucket index. Writers
+/// list an item under its period and its key's [`shard_of`]; the jobs that
+/// read such an index ask every shard of recent periods ([`time_buckets`]).
+pub fn time_bucket(period: u64, key: &str, shards: u64) -> String {
+    bucket_name(period, shard_of(key, shards))
+}
+
+fn bucket_name(period: u64, shard: u64) -> String {
+    format!("{period}#{shard}")
+}
+
+/// Every bucket of the given periods, each in all of its shards.
+pub fn time_buckets(periods: std::ops::RangeInclusive<u64>, shards: u64) -> impl Iterator<Item = String> {
+    periods.flat_map(move |period| (0..shards).map(move |shard| bucket_name(period, shard)))
+}
+
 /// The same delivered receipt always gets the same id, so a retried stream
 /// batch overwrites its inbox entries instead of adding duplicates.
 pub fn receipt_id(recipient: &str, chat_id: &str, seq: u64) -> String {
@@ -65,6 +81,16 @@ pub fn device_key(user_id: &str, device_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_jobs_read_every_bucket_writers_can_list_an_item_in() {
+        let read: Vec<String> = time_buckets(9..=10, 4).collect();
+        assert_eq!(read.len(), 8);
+        for key in ["alice#phone", "bob#tablet", "01JDX4W0Q3K6Y8V1S7M2N9B5CR"] {
+            assert!(read.contains(&time_bucket(10, key, 4)), "{key}");
+            assert!(!read.contains(&time_bucket(11, key, 4)));
+        }
+    }
 
     #[test]
     fn direct_chat_id_is_symmetric_and_distinct_per_pair() {

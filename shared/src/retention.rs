@@ -17,11 +17,12 @@ use tracing::info;
 use crate::config::MAX_CONNECTION_AGE;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::ids::time_buckets;
 use crate::store::{ATTACHMENT_EXPIRY_SHARDS, EXPIRY_SHARDS};
 
 /// Days of expiry buckets each run looks back over (runs are hourly; this
-/// covers a week of missed runs, and TTL catches anything older).
-pub const INBOX_LOOKBACK_DAYS: u64 = 7;
+/// covers a week of missed runs; older inbox entries TTL removes).
+pub const EXPIRY_LOOKBACK_DAYS: u64 = 7;
 /// Hours of connection buckets each run looks back over, before the 2-hour limit.
 pub const CONNECTION_LOOKBACK_HOURS: u64 = 24;
 
@@ -37,11 +38,10 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
     let mut report = CleanupReport::default();
     let now_secs = now_ms / 1000;
     let today = now_secs / 86_400;
+    let recent_days = today.saturating_sub(EXPIRY_LOOKBACK_DAYS)..=today;
     let mut expired = Vec::new();
-    for day in today.saturating_sub(INBOX_LOOKBACK_DAYS)..=today {
-        for shard in 0..EXPIRY_SHARDS {
-            expired.extend(ctx.store.expired_inbox_keys(&format!("{day}#{shard}"), now_secs).await?);
-        }
+    for bucket in time_buckets(recent_days.clone(), EXPIRY_SHARDS) {
+        expired.extend(ctx.store.expired_inbox_keys(&bucket, now_secs).await?);
     }
     ctx.store.delete_inbox_keys(&expired).await?;
     report.expired_inbox_entries = expired.len();
@@ -59,10 +59,8 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
         }
     }
     let mut abandoned = Vec::new();
-    for day in today.saturating_sub(INBOX_LOOKBACK_DAYS)..=today {
-        for shard in 0..ATTACHMENT_EXPIRY_SHARDS {
-            abandoned.extend(ctx.store.abandoned_attachments(&format!("{day}#{shard}"), now_secs).await?);
-        }
+    for bucket in time_buckets(recent_days, ATTACHMENT_EXPIRY_SHARDS) {
+        abandoned.extend(ctx.store.abandoned_attachments(&bucket, now_secs).await?);
     }
     report.abandoned_uploads = crate::media::delete_abandoned(ctx, &abandoned).await?;
 

@@ -20,7 +20,7 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::fanout;
-use crate::ids::check_id;
+use crate::ids::{check_id, time_buckets};
 use crate::protocol::{PresenceView, ServerFrame};
 use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription};
 use crate::time::now_millis;
@@ -133,19 +133,17 @@ pub async fn sweep(ctx: &AppContext, now_ms: u64) -> Result<usize, AppError> {
     let last_minute = cutoff / 60_000;
     let mut affected = BTreeSet::new();
     let mut swept = 0;
-    for minute in last_minute.saturating_sub(SWEEP_LOOKBACK_MINUTES)..=last_minute {
-        for shard in 0..HEARTBEAT_SHARDS {
-            for record in ctx.store.connections_of_heartbeat_bucket(&format!("{minute}#{shard}")).await? {
-                if record.last_heartbeat_at >= cutoff {
-                    continue;
-                }
-                ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, u64::MAX).await?;
-                ctx.store.delete_connection(&record.connection_id).await?;
-                // API Gateway may still hold the socket: close it, so the client reconnects.
-                let _ = ctx.connections.delete_connection().connection_id(&record.connection_id).send().await;
-                affected.insert(record.user_id);
-                swept += 1;
+    for bucket in time_buckets(last_minute.saturating_sub(SWEEP_LOOKBACK_MINUTES)..=last_minute, HEARTBEAT_SHARDS) {
+        for record in ctx.store.connections_of_heartbeat_bucket(&bucket).await? {
+            if record.last_heartbeat_at >= cutoff {
+                continue;
             }
+            ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, u64::MAX).await?;
+            ctx.store.delete_connection(&record.connection_id).await?;
+            // API Gateway may still hold the socket: close it, so the client reconnects.
+            let _ = ctx.connections.delete_connection().connection_id(&record.connection_id).send().await;
+            affected.insert(record.user_id);
+            swept += 1;
         }
     }
     for user in &affected {

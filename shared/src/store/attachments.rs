@@ -44,7 +44,7 @@ pub fn media_key(attachment_id: &str) -> String {
 }
 
 pub fn attachment_expiry_bucket(attachment_id: &str, expires_at: u64) -> String {
-    format!("{}#{}", expires_at / 86_400, crate::ids::shard_of(attachment_id, ATTACHMENT_EXPIRY_SHARDS))
+    crate::ids::time_bucket(expires_at / 86_400, attachment_id, ATTACHMENT_EXPIRY_SHARDS)
 }
 
 impl Attachment {

@@ -33,7 +33,7 @@ pub struct ConnectionRecord {
 pub const HEARTBEAT_SHARDS: u64 = 16;
 
 pub fn heartbeat_bucket(connection_id: &str, at_ms: u64) -> String {
-    format!("{}#{}", at_ms / 60_000, crate::ids::shard_of(connection_id, HEARTBEAT_SHARDS))
+    crate::ids::time_bucket(at_ms / 60_000, connection_id, HEARTBEAT_SHARDS)
 }
 
 impl ConnectionRecord {

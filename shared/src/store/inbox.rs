@@ -37,7 +37,7 @@ pub struct InboxEntry {
 pub const EXPIRY_SHARDS: u64 = 16;
 
 pub fn expiry_bucket(device_key: &str, expires_at: u64) -> String {
-    format!("{}#{}", expires_at / 86_400, crate::ids::shard_of(device_key, EXPIRY_SHARDS))
+    crate::ids::time_bucket(expires_at / 86_400, device_key, EXPIRY_SHARDS)
 }
 
 impl InboxEntry {

@@ -108,7 +108,7 @@ pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment
     let attachment = ctx.store.get_attachment(attachment_id).await?.filter(|a| a.chat_id == chat_id).ok_or_else(not_found)?;
     match attachment.sent_seq {
         None if attachment.uploader_id != user_id => return Err(not_found()),
-        Some(seq) if seq <= membership.joined_at_seq || seq > membership.visible_until(u64::MAX) => {
+        Some(seq) if !membership.sees(seq) => {
             return Err(AppError::Forbidden("this attachment was sent when you were not a member".into()));
         }
         _ => {}

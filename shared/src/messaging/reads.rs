@@ -105,7 +105,7 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
         .memberships_of_chat(chat_id)
         .await?
         .into_iter()
-        .filter(|m| m.user_id != who.user_id && m.joined_at_seq < seq && m.removed_at_seq.is_none_or(|r| r >= seq))
+        .filter(|m| m.user_id != who.user_id && m.sees(seq))
         .map(|m| RecipientStatus { delivered: m.last_delivered >= seq || m.last_read >= seq, read: m.last_read >= seq, user_id: m.user_id })
         .collect();
     Ok(ServerFrame::MessageStatus { request_id: None, chat_id: chat_id.into(), seq, recipients })

@@ -153,7 +153,7 @@ async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageReques
         .memberships_of_chat(&chat.chat_id)
         .await?
         .into_iter()
-        .filter(|m| m.joined_at_seq < message.seq && m.removed_at_seq.is_none_or(|removed| removed >= message.seq))
+        .filter(|m| m.sees(message.seq))
         .map(|m| m.user_id)
         .collect();
     let audience = Audience { users: recipients.into_iter().collect(), except: Some(who) };

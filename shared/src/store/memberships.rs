@@ -43,6 +43,12 @@ impl Membership {
     pub fn visible_until(&self, chat_seq: u64) -> u64 {
         self.removed_at_seq.map_or(chat_seq, |removed| removed.min(chat_seq))
     }
+
+    /// Whether the message at `seq` was meant for this member: sent after they
+    /// joined and not after they were removed.
+    pub fn sees(&self, seq: u64) -> bool {
+        self.joined_at_seq < seq && self.removed_at_seq.is_none_or(|removed| removed >= seq)
+    }
 }
 
 fn key(user_id: &str, chat_id: &str) -> Item {

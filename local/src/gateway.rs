@@ -110,16 +110,16 @@ fn new_connection_id() -> String {
     format!("{id}=")
 }
 
-fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     ulid::Ulid::generate().to_string()
 }
 
-fn rfc3339(ms: u64) -> String {
+pub(crate) fn rfc3339(ms: u64) -> String {
     aws_smithy_types::DateTime::from_millis(ms as i64).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
 }
 
 /// API Gateway's `requestTime` format: `22/Nov/2026:17:00:00 +0000`.
-fn request_time(ms: u64) -> String {
+pub(crate) fn request_time(ms: u64) -> String {
     let iso = rfc3339(ms); // 2026-11-22T17:00:00Z
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = iso.get(5..7).and_then(|m| m.parse::<usize>().ok()).and_then(|m| months.get(m - 1)).unwrap_or(&"Jan");

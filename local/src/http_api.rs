@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, new_request_id, request_time};
 use crate::template::{HttpApi, HttpRoute};
 
 /// API Gateway's HTTP API payload limit.
@@ -109,10 +109,10 @@ impl HttpGateway {
                 "sourceIp": source.ip().to_string(),
                 "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default(),
             },
-            "requestId": ulid::Ulid::generate().to_string(),
+            "requestId": new_request_id(),
             "routeKey": route_key,
             "stage": self.stage,
-            "time": aws_smithy_types::DateTime::from_millis(now as i64).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default(),
+            "time": request_time(now),
             "timeEpoch": now,
         })
     }

@@ -194,7 +194,7 @@ impl LocalRuntime {
         let mut http_address = None;
         if let Some(http_api) = template.http_api(&lookup)? {
             for function in http_api.routes.iter().map(|r| &r.function).chain(http_api.authorizer.as_ref().map(|a| &a.function)) {
-                if !functions_known(&gateway, function) {
+                if !gateway.functions.contains_key(function) {
                     return Err(LocalError::Template(format!("HTTP API uses {function}, which is not a function")));
                 }
             }
@@ -242,10 +242,6 @@ impl LocalRuntime {
     }
 }
 
-fn functions_known(gateway: &Gateway, function: &str) -> bool {
-    gateway.functions.contains_key(function)
-}
-
 /// Invokes a function with the event an EventBridge schedule sends.
 async fn invoke_scheduled(gateway: &Gateway, function: &str) -> Result<serde_json::Value, String> {
     let now = shared::time::now_millis();
@@ -255,7 +251,7 @@ async fn invoke_scheduled(gateway: &Gateway, function: &str) -> Result<serde_jso
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": "000000000000",
-        "time": aws_smithy_types::DateTime::from_millis(now as i64).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default(),
+        "time": gateway::rfc3339(now),
         "region": "us-east-1",
         "resources": [format!("arn:aws:events:us-east-1:000000000000:rule/local-{function}")],
         "detail": {},

@@ -17,6 +17,11 @@ use crate::protocol::{Envelope, ServerFrame, parse_request};
 pub const AUTH_USER_ID: &str = "userId";
 pub const AUTH_DEVICE_ID: &str = "deviceId";
 
+/// The context both authorizers (`$connect` and the HTTP API's) return for a caller.
+pub fn authorizer_context(who: &Identity) -> Value {
+    serde_json::json!({ AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id })
+}
+
 pub fn identity(event: &ApiGatewayWebsocketProxyRequest) -> Result<Identity, AppError> {
     let context = &event.request_context.authorizer.fields;
     let field = |name: &str| context.get(name).and_then(Value::as_str).map(str::to_owned);

@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::AppContext;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
-use shared::websocket::{AUTH_DEVICE_ID, AUTH_USER_ID};
+use shared::websocket::authorizer_context;
 
 /// The exact error message API Gateway turns into 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";
@@ -31,7 +31,7 @@ pub async fn handle(
             "Version": "2012-10-17",
             "Statement": [{ "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resource }]
         },
-        "context": { AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id }
+        "context": authorizer_context(&who)
     });
     Ok(serde_json::from_value(response)?)
 }

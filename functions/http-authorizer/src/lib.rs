@@ -15,7 +15,7 @@ use serde_json::json;
 use shared::AppContext;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
-use shared::websocket::{AUTH_DEVICE_ID, AUTH_USER_ID};
+use shared::websocket::authorizer_context;
 
 pub async fn handle(
     ctx: Arc<AppContext>,
@@ -24,7 +24,7 @@ pub async fn handle(
     let header = event.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or(header).trim();
     let response = match verify_token(&ctx.config.jwt_secret, token) {
-        Ok(who) => json!({ "isAuthorized": true, "context": { AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id } }),
+        Ok(who) => json!({ "isAuthorized": true, "context": authorizer_context(&who) }),
         Err(_) => {
             tracing::info!("HTTP request refused: invalid or expired token");
             json!({ "isAuthorized": false, "context": {} })

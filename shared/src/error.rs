@@ -100,6 +100,15 @@ impl AppError {
         }
     }
 
+    /// Logs a failed request: an internal failure with its cause as an error,
+    /// a refusal (the client's doing) as info.
+    pub fn log(&self, route: &str) {
+        match self {
+            AppError::Internal(cause) => tracing::error!(route, code = self.code(), error = %cause, "request failed"),
+            _ => tracing::info!(route, code = self.code(), error = %self, "request refused"),
+        }
+    }
+
     pub fn invalid(reason: impl Into<String>) -> Self {
         AppError::InvalidRequest(reason.into())
     }

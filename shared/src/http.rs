@@ -6,11 +6,11 @@
 use std::future::Future;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tracing::{error, info};
 
 use crate::error::AppError;
 use crate::protocol::HttpError;
@@ -66,11 +66,6 @@ fn json_response(status: u16, body: String) -> HttpResponse {
 }
 
 pub fn error_response(err: &AppError) -> HttpResponse {
-    if matches!(err, AppError::Internal(_)) {
-        error!(error = %err, "request failed");
-    } else {
-        info!(code = err.code(), error = %err, "request refused");
-    }
     let body = HttpError { code: err.code().to_owned(), message: err.to_string() };
     json_response(err.http_status(), serde_json::to_string(&body).expect("errors serialise"))
 }
@@ -82,13 +77,20 @@ where
     F: FnOnce(String, Request) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
+    let route = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.route_key.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
     let result = match caller(&request) {
         Ok(user_id) => operation(user_id, request).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(value) => json_response(status, serde_json::to_string(&value).expect("responses serialise")),
-        Err(err) => error_response(&err),
+        Err(err) => {
+            err.log(&route);
+            error_response(&err)
+        }
     }
 }
 

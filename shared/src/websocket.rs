@@ -6,7 +6,6 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxy
 use aws_lambda_events::encodings::Body;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tracing::{error, info};
 
 use crate::auth::Identity;
 use crate::error::AppError;
@@ -69,11 +68,7 @@ where
 }
 
 pub fn log_failure(event: &ApiGatewayWebsocketProxyRequest, err: &AppError) {
-    let route = event.request_context.route_key.as_deref().unwrap_or("?");
-    match err {
-        AppError::Internal(cause) => error!(route, code = err.code(), error = %cause, "request failed"),
-        _ => info!(route, code = err.code(), error = %err, "request refused"),
-    }
+    err.log(event.request_context.route_key.as_deref().unwrap_or("?"));
 }
 
 fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {

@@ -10,6 +10,8 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::messaging::chat_summaries;
 use crate::messaging::presence::presence_of;
+use crate::messaging::reads::current_chats;
+use crate::store::{Chat, Membership};
 use crate::protocol::{ChatDetails, ChatSummary, ChatsPage, MessagePreview, MessageView, MessagesPage, UserProfile};
 
 pub const DEFAULT_MESSAGES_PAGE: usize = 50;
@@ -32,8 +34,7 @@ pub struct HistoryQuery {
 /// right after it; otherwise it ends right before `before` (or at the newest).
 pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query: HistoryQuery) -> Result<MessagesPage, AppError> {
     let limit = page_limit(query.limit, DEFAULT_MESSAGES_PAGE, MAX_MESSAGES_PAGE)?;
-    let membership = ctx.store.membership(user_id, chat_id).await?.ok_or(AppError::NotMember)?;
-    let chat = ctx.store.get_chat(chat_id).await?.ok_or(AppError::NotMember)?;
+    let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
     let mut from = membership.joined_at_seq + 1;
     let mut to = membership.visible_until(chat.seq);
     if let Some(after) = query.after {
@@ -117,13 +118,19 @@ fn preview(message: &MessageView) -> MessagePreview {
     }
 }
 
-/// `GET /chats/{chatId}`: for anyone who is or was a member.
-pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Result<ChatDetails, AppError> {
+/// The caller's membership (present or former) and the chat; a chat that does
+/// not exist and one the caller was never in look the same.
+async fn member_of(ctx: &AppContext, user_id: &str, chat_id: &str) -> Result<(Membership, Chat), AppError> {
     let membership = ctx.store.membership(user_id, chat_id).await?.ok_or(AppError::NotMember)?;
     let chat = ctx.store.get_chat(chat_id).await?.ok_or(AppError::NotMember)?;
-    let mut summary = [crate::messaging::reads::summary(&chat, &membership)];
-    add_previews(ctx, &mut summary).await?;
-    let [summary] = summary;
+    Ok((membership, chat))
+}
+
+/// `GET /chats/{chatId}`: for anyone who is or was a member.
+pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Result<ChatDetails, AppError> {
+    let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
+    let mut summary = crate::messaging::reads::summary(&chat, &membership);
+    add_previews(ctx, std::slice::from_mut(&mut summary)).await?;
     Ok(ChatDetails { summary, admins: chat.admins, created_by: chat.created_by, created_at: chat.created_at })
 }
 
@@ -131,9 +138,7 @@ pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Res
 /// with; anyone else is indistinguishable from a user that does not exist.
 pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Result<UserProfile, AppError> {
     crate::ids::check_id("userId", user_id)?;
-    let current: Vec<String> =
-        ctx.store.memberships_of_user(caller).await?.into_iter().filter(|m| m.removed_at_seq.is_none()).map(|m| m.chat_id).collect();
-    let chats_in_common = ctx.store.chats_by_id(&current).await?.iter().filter(|c| c.is_member(user_id)).count();
+    let chats_in_common = current_chats(ctx, caller).await?.iter().filter(|c| c.is_member(user_id)).count();
     if chats_in_common == 0 && caller != user_id {
         return Err(AppError::NotFound(format!("no user {user_id} among the people you share a chat with")));
     }

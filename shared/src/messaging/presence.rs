@@ -95,9 +95,7 @@ pub async fn heartbeat(ctx: &AppContext, who: &Identity, connection_id: &str) ->
 
 /// Users who share a chat with `user_id` (whose presence they may see).
 async fn contacts_of(ctx: &AppContext, user_id: &str) -> Result<BTreeSet<String>, AppError> {
-    let chat_ids: Vec<String> =
-        ctx.store.memberships_of_user(user_id).await?.into_iter().filter(|m| m.removed_at_seq.is_none()).map(|m| m.chat_id).collect();
-    Ok(ctx.store.chats_by_id(&chat_ids).await?.into_iter().flat_map(|c| c.members).collect())
+    Ok(super::reads::current_chats(ctx, user_id).await?.into_iter().flat_map(|c| c.members).collect())
 }
 
 pub async fn subscribe_presence(ctx: &AppContext, who: &Identity, connection_id: &str, user_ids: Vec<String>) -> Result<ServerFrame, AppError> {

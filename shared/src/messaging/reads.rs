@@ -72,6 +72,13 @@ pub async fn chat_summaries(ctx: &AppContext, user_id: &str) -> Result<Vec<ChatS
     Ok(summaries)
 }
 
+/// The chats the user is a member of now (not those they were removed from).
+pub(crate) async fn current_chats(ctx: &AppContext, user_id: &str) -> Result<Vec<Chat>, AppError> {
+    let chat_ids: Vec<String> =
+        ctx.store.memberships_of_user(user_id).await?.into_iter().filter(|m| m.removed_at_seq.is_none()).map(|m| m.chat_id).collect();
+    Ok(ctx.store.chats_by_id(&chat_ids).await?)
+}
+
 pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
     let visible = membership.visible_until(chat.seq);
     ChatSummary {

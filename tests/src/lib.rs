@@ -370,6 +370,11 @@ impl Client {
         self.request(frame).await
     }
 
+    /// Creates (or finds, for a 1-1) a chat and returns its id.
+    pub async fn chat_with(&mut self, participants: &[&str], name: Option<&str>) -> String {
+        text(&self.create_chat(participants, name).await, "chatId").to_owned()
+    }
+
     pub async fn send_message(&mut self, chat_id: &str, client_message_id: &str, text: &str) -> Value {
         self.request(json!({ "action": "sendMessage", "chatId": chat_id, "clientMessageId": client_message_id, "message": text }))
             .await

@@ -18,7 +18,7 @@ async fn a_one_to_one_message_costs_at_most_six_aws_calls_including_the_ack() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     assert_eq!(a.send_message(&chat, "budget-1", "count me").await["status"], "SUCCESS");
     let got = b.messages(1).await.remove(0);
@@ -45,7 +45,7 @@ async fn a_hundred_member_group_message_costs_a_post_and_an_ack_per_device_plus_
     let members: Vec<String> = (0..100).map(|i| unique(&format!("b{i}"))).collect();
     let mut clients: Vec<Client> = join_all(members.iter().map(|m| system.connect(m, "phone"))).await;
     let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
-    let chat = text(&clients[0].create_chat(&others, Some("budget")).await, "chatId").to_owned();
+    let chat = clients[0].chat_with(&others, Some("budget")).await;
 
     assert_eq!(clients[0].send_message(&chat, "budget-100", "to all").await["status"], "SUCCESS");
     join_all(clients[1..].iter_mut().map(|c| async move {
@@ -73,7 +73,7 @@ async fn http_reads_and_attachments_stay_within_a_few_calls() {
     let system = System::start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
     assert_eq!(a.send_message(&chat, "plain", "no attachment").await["status"], "SUCCESS");
     let http = system.http(&alice);
     let bytes = b"\x89PNG tiny".to_vec();

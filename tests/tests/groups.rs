@@ -29,7 +29,7 @@ async fn a_removed_member_gets_nothing_accepted_after_the_removal_and_everyone_e
     let mut b_c = system.connect(&b, "phone").await;
     let mut c_c = system.connect(&c, "phone").await;
     let mut d_c = system.connect(&d, "phone").await;
-    let chat = text(&admin_c.create_chat(&[&b, &c, &d], Some("burst")).await, "chatId").to_owned();
+    let chat = admin_c.chat_with(&[&b, &c, &d], Some("burst")).await;
 
     const EACH: usize = 15;
     async fn send(client: &mut Client, chat: &str, tag: &str) {
@@ -95,12 +95,12 @@ async fn only_admins_add_anyone_may_leave_and_one_to_one_chats_never_change() {
     let [admin, member, outsider] = ["admin", "member", "outsider"].map(unique);
     let mut a = system.connect(&admin, "phone").await;
     let mut m = system.connect(&member, "phone").await;
-    let group = text(&a.create_chat(&[&member], Some("club")).await, "chatId").to_owned();
+    let group = a.chat_with(&[&member], Some("club")).await;
     assert_eq!(modify(&mut m, &group, &outsider, "ADD").await["code"], "forbidden");
     assert_eq!(modify(&mut m, &group, &admin, "REMOVE").await["code"], "forbidden");
     let left = modify(&mut m, &group, &member, "REMOVE").await;
     assert_eq!(left["participants"], json!([admin]));
-    let dm = text(&a.create_chat(&[&member], None).await, "chatId").to_owned();
+    let dm = a.chat_with(&[&member], None).await;
     assert_eq!(modify(&mut a, &dm, &outsider, "ADD").await["code"], "invalid_request");
 }
 
@@ -112,7 +112,7 @@ async fn every_device_gets_every_message_acks_independently_and_a_fourth_is_refu
     let mut phone = system.connect(&user, "phone").await;
     let mut laptop = system.connect(&user, "laptop").await;
     let mut tablet = system.connect(&user, "tablet").await;
-    let chat = text(&s.create_chat(&[&user], None).await, "chatId").to_owned();
+    let chat = s.chat_with(&[&user], None).await;
     let sent = s.send_message(&chat, "m1", "to all your devices").await;
 
     for device in [&mut phone, &mut laptop, &mut tablet] {
@@ -146,7 +146,7 @@ async fn mark_read_on_the_phone_clears_unread_on_the_laptop() {
     let mut s = system.connect(&sender, "phone").await;
     let mut phone = system.connect(&user, "phone").await;
     let mut laptop = system.connect(&user, "laptop").await;
-    let chat = text(&s.create_chat(&[&user], None).await, "chatId").to_owned();
+    let chat = s.chat_with(&[&user], None).await;
     for i in 0..3 {
         s.send_message(&chat, &format!("u{i}"), "unread").await;
     }
@@ -167,7 +167,7 @@ async fn the_sender_sees_delivered_then_read() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
     let sent = a.send_message(&chat, "r1", "did you get this?").await;
     let seq = number(&sent, "seq");
     let status = a.request(json!({ "action": "messageStatus", "chatId": chat, "seq": seq })).await;
@@ -194,8 +194,8 @@ async fn the_chat_list_orders_by_activity_and_counts_unread_messages_and_mention
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
     let mut c = system.connect(&carol, "phone").await;
-    let group = text(&a.create_chat(&[&bob, &carol], Some("trio")).await, "chatId").to_owned();
-    let dm = text(&b.create_chat(&[&alice], None).await, "chatId").to_owned();
+    let group = a.chat_with(&[&bob, &carol], Some("trio")).await;
+    let dm = b.chat_with(&[&alice], None).await;
 
     b.send_message(&group, "g1", &format!("hi @{alice}, look")).await;
     c.send_message(&group, "g2", "hey all").await;

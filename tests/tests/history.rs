@@ -33,7 +33,7 @@ async fn paging_over_250_messages_returns_each_exactly_once_in_both_directions()
     let system = System::start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
-    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = alice_ws.chat_with(&[&bob], None).await;
     const TOTAL: u64 = 250;
     for i in 1..=TOTAL {
         let sent = alice_ws.send_message(&chat, &format!("c{i}"), &format!("message {i}")).await;
@@ -73,9 +73,9 @@ async fn the_chat_list_orders_by_activity_with_previews_unread_counts_and_cursor
     let system = System::start().await;
     let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
-    let with_bob = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
-    let with_carol = text(&alice_ws.create_chat(&[&carol], None).await, "chatId").to_owned();
-    let group = text(&alice_ws.create_chat(&[&bob, &carol], Some("weekend")).await, "chatId").to_owned();
+    let with_bob = alice_ws.chat_with(&[&bob], None).await;
+    let with_carol = alice_ws.chat_with(&[&carol], None).await;
+    let group = alice_ws.chat_with(&[&bob, &carol], Some("weekend")).await;
     let mut bob_ws = system.connect(&bob, "phone").await;
     for (chat, text_) in [(&with_bob, "hi bob"), (&group, "plans?"), (&with_carol, "hi carol")] {
         assert_eq!(alice_ws.send_message(chat, &unique("m"), text_).await["status"], "SUCCESS");
@@ -123,7 +123,7 @@ async fn removed_and_late_members_see_only_their_part_and_strangers_see_nothing(
     let system = System::start().await;
     let [admin, b, c, late, stranger] = ["admin", "b", "c", "late", "stranger"].map(unique);
     let mut admin_ws = system.connect(&admin, "phone").await;
-    let chat = text(&admin_ws.create_chat(&[&b, &c], Some("club")).await, "chatId").to_owned();
+    let chat = admin_ws.chat_with(&[&b, &c], Some("club")).await;
     let modify = |user: &str, operation: &str| json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": user, "operation": operation });
     for i in 0..3 {
         admin_ws.send_message(&chat, &unique("m"), &format!("before {i}")).await;

@@ -1,6 +1,6 @@
 //! Every request limit answers with a typed error and changes nothing.
 
-use e2e_tests::{System, number, text, unique};
+use e2e_tests::{System, number, unique};
 use serde_json::json;
 
 #[tokio::test]
@@ -8,7 +8,7 @@ async fn each_request_limit_is_enforced() {
     let system = System::start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     let ids: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
     assert_eq!(a.request(json!({ "action": "ack", "messageIds": ids })).await["code"], "invalid_request", "ack takes at most 100 ids");

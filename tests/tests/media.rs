@@ -36,7 +36,7 @@ async fn an_image_goes_up_through_its_presigned_url_and_members_download_the_ide
     let [alice, bob, mallory] = ["alice", "bob", "mallory"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
     let mut bob_ws = system.connect(&bob, "phone").await;
-    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = alice_ws.chat_with(&[&bob], None).await;
 
     let bytes = image(300 * 1024, 7);
     let attachment = upload(&system.http(&alice), &chat, &bytes).await;
@@ -70,7 +70,7 @@ async fn s3_refuses_other_bytes_than_declared_and_a_message_cannot_carry_what_is
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
     let mut bob_ws = system.connect(&bob, "phone").await;
-    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = alice_ws.chat_with(&[&bob], None).await;
     let http = system.http(&alice);
     let declared = image(64 * 1024, 1);
     let reply = http.post(&format!("/chats/{chat}/attachments"), &upload_request(&declared, "image/png")).await;
@@ -106,7 +106,7 @@ async fn s3_refuses_other_bytes_than_declared_and_a_message_cannot_carry_what_is
     assert_eq!(status, 200);
     let not_bobs = send_with(&mut bob_ws, &chat, &[&attachment]).await;
     assert_eq!(not_bobs["code"], "invalid_request", "{not_bobs}");
-    let other_chat = text(&alice_ws.create_chat(&[&unique("carol")], None).await, "chatId").to_owned();
+    let other_chat = alice_ws.chat_with(&[&unique("carol")], None).await;
     let wrong_chat = send_with(&mut alice_ws, &other_chat, &[&attachment]).await;
     assert_eq!(wrong_chat["code"], "invalid_request", "{wrong_chat}");
     let unknown = send_with(&mut alice_ws, &chat, &["01JDNOSUCHATTACHMENT000000"]).await;
@@ -119,7 +119,7 @@ async fn upload_requests_are_checked_before_anything_is_signed() {
     let system = System::start().await;
     let [alice, bob, mallory] = ["alice", "bob", "mallory"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
-    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = alice_ws.chat_with(&[&bob], None).await;
     let http = system.http(&alice);
     let path = format!("/chats/{chat}/attachments");
     let bytes = image(1024, 0);
@@ -163,7 +163,7 @@ async fn a_removed_member_keeps_earlier_media_and_loses_media_sent_after_removal
     let system = System::start().await;
     let [admin, b, c] = ["admin", "b", "c"].map(unique);
     let mut admin_ws = system.connect(&admin, "phone").await;
-    let chat = text(&admin_ws.create_chat(&[&b, &c], Some("trip")).await, "chatId").to_owned();
+    let chat = admin_ws.chat_with(&[&b, &c], Some("trip")).await;
     let http = system.http(&admin);
     let before = upload(&http, &chat, &image(2048, 1)).await;
     assert_eq!(send_with(&mut admin_ws, &chat, &[&before]).await["status"], "SUCCESS");
@@ -186,7 +186,7 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
     let system = System::start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
-    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = alice_ws.chat_with(&[&bob], None).await;
     let http = system.http(&alice);
     let kept = upload(&http, &chat, &image(4096, 1)).await;
     assert_eq!(send_with(&mut alice_ws, &chat, &[&kept]).await["status"], "SUCCESS");
@@ -214,7 +214,7 @@ async fn presigned_urls_stop_working_when_they_expire() {
     let system = System::start_with_parameters(quotas, &[("UploadUrlSeconds", "1"), ("DownloadUrlSeconds", "1")]).await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
-    let chat = text(&alice_ws.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = alice_ws.chat_with(&[&bob], None).await;
     let http = system.http(&alice);
     let bytes = image(1024, 9);
     let late = http.post(&format!("/chats/{chat}/attachments"), &upload_request(&bytes, "image/png")).await;

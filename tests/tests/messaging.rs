@@ -131,7 +131,7 @@ async fn an_offline_user_gets_missed_messages_on_sync_and_not_again_after_ack() 
     let mut a = system.connect(&alice, "phone").await;
     // Bob's phone registers once, then goes offline.
     system.connect(&bob, "phone").await.close().await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
     for i in 1..=3 {
         assert_eq!(a.send_message(&chat, &format!("m{i}"), &format!("missed {i}")).await["status"], "SUCCESS");
     }
@@ -160,7 +160,7 @@ async fn a_device_that_reconnects_during_a_burst_loses_nothing() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     system.connect(&bob, "phone").await.close().await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     const BURST: usize = 30;
     let sender = async {
@@ -196,7 +196,7 @@ async fn retrying_a_send_with_the_same_client_message_id_stores_one_message() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     let first = a.send_message(&chat, "same-id", "once").await;
     let retry = a.send_message(&chat, "same-id", "once").await;
@@ -226,7 +226,7 @@ async fn a_non_member_cannot_send_to_a_chat() {
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
     let mut m = system.connect(&mallory, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     let refused = m.send_message(&chat, "x1", "let me in").await;
     assert_eq!(refused["type"], "error");
@@ -244,7 +244,7 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     a.send_text("{not json".into()).await;
     let malformed = a.wait_for(|f| f["type"] == "error").await;
@@ -277,7 +277,7 @@ async fn a_frame_over_32_kb_closes_the_connection_with_1009() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
 
     let big = json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "big", "message": "x".repeat(33 * 1024) });
     a.send(big).await;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::{Client, System, text, unique};
+use e2e_tests::{Client, System, unique};
 use local_runtime::Quotas;
 use serde_json::{Value, json};
 
@@ -32,7 +32,7 @@ async fn push_pair() -> PushPair {
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
     register(&mut b, &unique("token")).await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
     PushPair { system, alice, bob, a, b, chat }
 }
 
@@ -133,8 +133,8 @@ async fn a_failing_push_retries_only_its_own_record() {
     let mut c = system.connect(&carol, "phone").await;
     register(&mut b, &unique("token")).await;
     register(&mut c, &unique("token")).await;
-    let to_bob = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
-    let to_carol = text(&a.create_chat(&[&carol], None).await, "chatId").to_owned();
+    let to_bob = a.chat_with(&[&bob], None).await;
+    let to_carol = a.chat_with(&[&carol], None).await;
     b.close().await;
     c.close().await;
     // Carol's endpoint vanishes behind our back: publishing to it fails (not "disabled").

@@ -47,7 +47,7 @@ async fn main() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
-    let chat = text(&a.create_chat(&[&bob], None).await, "chatId").to_owned();
+    let chat = a.chat_with(&[&bob], None).await;
     let before = system.runtime.invocations().iter().filter(|i| i.route_key == "sendMessage").count();
     let mut delivery = Vec::new();
     let mut reply = Vec::new();
@@ -69,7 +69,7 @@ async fn main() {
     let members: Vec<String> = (0..100).map(|i| unique(&format!("g{i}"))).collect();
     let mut clients: Vec<Client> = join_all(members.iter().map(|m| system.connect(m, "phone"))).await;
     let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
-    let group = text(&clients[0].create_chat(&others, Some("bench")).await, "chatId").to_owned();
+    let group = clients[0].chat_with(&others, Some("bench")).await;
     let before = system.runtime.invocations().iter().filter(|i| i.route_key == "sendMessage").count();
     let (first, rest) = clients.split_at_mut(1);
     let mut last_member = Vec::new();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -88,7 +88,8 @@ impl HttpGateway {
     }
 
     pub fn router(self: Arc<Self>) -> Router {
-        Router::new().fallback(handle).with_state(self)
+        // axum's own 2 MB body limit would answer before API Gateway's 10 MB one.
+        Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(self)
     }
 
     fn find_route(&self, method: &Method, path: &str) -> Option<(&HttpRoute, BTreeMap<String, String>)> {

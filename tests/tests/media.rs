@@ -156,6 +156,15 @@ async fn upload_requests_are_checked_before_anything_is_signed() {
     assert_eq!(forged.status, 403);
     assert_eq!(forged.body["message"], "Forbidden");
     assert_eq!(http.get("/no/such/route").await.status, 404);
+    // API Gateway's 10 MB payload cap, before any function runs.
+    let huge = json!({ "fileName": "x".repeat(10 * 1024 * 1024), "contentType": "image/png", "size": 1, "sha256": sha256_base64(b"x") });
+    let reply = http.post(&path, &huge).await;
+    assert_eq!((reply.status, &reply.body["message"]), (413, &json!("Request Entity Too Large")));
+    // Under the cap, a large body reaches the function, which judges it.
+    let mut large = huge.clone();
+    large["fileName"] = json!("x".repeat(3 * 1024 * 1024));
+    let reply = http.post(&path, &large).await;
+    assert_eq!((reply.status, text(&reply.body, "code")), (400, "invalid_request"), "{}", reply.body);
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ pub fn caller(request: &Request) -> Result<String, AppError> {
 
 pub fn path_parameter(request: &Request, name: &str) -> Result<String, AppError> {
     let value = request.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned);
-    value.filter(|v| !v.is_empty() && v.len() <= 3 * crate::ids::MAX_ID_LEN).ok_or_else(|| AppError::invalid(format!("path parameter {name} is missing or too long")))
+    value.filter(|v| !v.is_empty() && v.len() <= crate::ids::MAX_CHAT_ID_LEN).ok_or_else(|| AppError::invalid(format!("path parameter {name} is missing or too long")))
 }
 
 pub fn query_parameter<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

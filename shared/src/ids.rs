@@ -6,6 +6,8 @@ use ulid::Ulid;
 use crate::error::AppError;
 
 pub const MAX_ID_LEN: usize = 64;
+/// A 1-1 chat id (`dm-<user>-<user>`) is the longest id a client sends.
+pub const MAX_CHAT_ID_LEN: usize = 3 * MAX_ID_LEN;
 
 /// Time-ordered, globally unique id for a stored message.
 pub fn new_message_id() -> String {

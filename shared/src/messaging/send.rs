@@ -23,7 +23,7 @@ pub const MAX_MENTIONS: usize = 20;
 const MAX_APPEND_ATTEMPTS: usize = 12;
 
 fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), AppError> {
-    if request.chat_id.is_empty() || request.chat_id.len() > 3 * ids::MAX_ID_LEN {
+    if request.chat_id.is_empty() || request.chat_id.len() > ids::MAX_CHAT_ID_LEN {
         return Err(AppError::invalid("chatId is missing or too long"));
     }
     let id = &request.client_message_id;

@@ -12,6 +12,10 @@
    x-amz-checksum-sha256 among them) with the server's credentials, an expired
    URL is refused, and a body that does not match its x-amz-checksum-sha256 is
    refused with BadDigest, as S3 does.
+3. A GET or HEAD of a missing S3 object answers 403 AccessDenied, not 404:
+   S3 answers 404 only to callers allowed s3:ListBucket on the bucket, and no
+   function in this template is. Code that treated only 404 as "missing"
+   would fail deployed; here it fails the same way.
 """
 
 import argparse
@@ -85,6 +89,38 @@ def drained(environ):
     return body
 
 
+def is_s3(environ, names):
+    credential = names.get("X-Amz-Credential", "") + environ.get("HTTP_AUTHORIZATION", "")
+    return "/s3/aws4_request" in credential
+
+
+def missing_objects_forbidden(app):
+    """S3's answer to a caller without s3:ListBucket: 403 for a missing key."""
+
+    def answered(environ, start_response):
+        names = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        method = environ["REQUEST_METHOD"]
+        object_path = environ.get("PATH_INFO", "/").strip("/").count("/") >= 1
+        if method not in ("GET", "HEAD") or not object_path or not is_s3(environ, names):
+            return app(environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        body = list(app(environ, capture))
+        if captured["status"].startswith("404"):
+            if method == "HEAD":
+                start_response("403 Forbidden", [("Content-Length", "0")])
+                return [b""]
+            return s3_error(start_response, "403 Forbidden", "AccessDenied", "Access Denied")
+        start_response(captured["status"], captured["headers"])
+        return body
+
+    return answered
+
+
 def verify_s3(app, secret):
     def checked(environ, start_response):
         params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -120,7 +156,7 @@ def main() -> None:
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
 
-    app = verify_s3(DomainDispatcherApplication(create_backend_app), os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
+    app = verify_s3(missing_objects_forbidden(DomainDispatcherApplication(create_backend_app)), os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
     lock = threading.Lock()
 
     def one_at_a_time(environ, start_response):

@@ -60,6 +60,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "mark-read" => |ctx, event| invoke(ctx, event, mark_read::handle),
         "list-chats" => |ctx, event| invoke(ctx, event, list_chats::handle),
         "unregister-device" => |ctx, event| invoke(ctx, event, unregister_device::handle),
+        "list-devices" => |ctx, event| invoke(ctx, event, list_devices::handle),
         "message-status" => |ctx, event| invoke(ctx, event, message_status::handle),
         "receipts" => |ctx, event| invoke(ctx, event, receipts::handle),
         "register-push" => |ctx, event| invoke(ctx, event, register_push::handle),

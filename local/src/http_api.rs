@@ -25,8 +25,8 @@ use crate::template::{HttpApi, HttpRoute};
 
 /// API Gateway's HTTP API payload limit.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
-/// How long an authorizer's answer is reused for the same identity (`ReauthorizeEvery: 300`).
-const AUTHORIZER_CACHE_TTL: Duration = Duration::from_secs(300);
+/// How long an authorizer's answer is reused for the same identity (`ReauthorizeEvery: 60`).
+const AUTHORIZER_CACHE_TTL: Duration = Duration::from_secs(60);
 
 pub struct HttpGateway {
     api: HttpApi,

@@ -14,6 +14,10 @@ pub struct Claims {
     pub device: String,
     /// Expiry, seconds since the epoch.
     pub exp: u64,
+    /// Issued at, seconds since the epoch: a device unregistered at or after
+    /// this moment no longer accepts the token (see `messaging::devices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
 }
 
 /// Who is asking: established once at `$connect` and carried by API Gateway in
@@ -24,23 +28,32 @@ pub struct Identity {
     pub device_id: String,
 }
 
-pub fn verify_token(secret: &str, token: &str) -> Result<Identity, AppError> {
+/// A token whose signature and expiry checked out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub identity: Identity,
+    /// `iat`, or 0 for a token without one (older than any revocation).
+    pub issued_at: u64,
+}
+
+pub fn verify_token(secret: &str, token: &str) -> Result<VerifiedToken, AppError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 5;
     validation.set_required_spec_claims(&["exp", "sub"]);
     let data = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
         .map_err(|_| AppError::Unauthorized)?;
-    let Claims { sub, device, .. } = data.claims;
+    let Claims { sub, device, iat, .. } = data.claims;
     if !is_valid_id(&sub) || !is_valid_id(&device) {
         return Err(AppError::Unauthorized);
     }
-    Ok(Identity { user_id: sub, device_id: device })
+    Ok(VerifiedToken { identity: Identity { user_id: sub, device_id: device }, issued_at: iat.unwrap_or(0) })
 }
 
 /// Signs a token; used by the local runtime's `token` command and by tests.
 pub fn issue_token(secret: &str, user_id: &str, device_id: &str, valid_for_secs: i64) -> String {
-    let exp = (crate::time::now_secs() as i64 + valid_for_secs).max(0) as u64;
-    let claims = Claims { sub: user_id.into(), device: device_id.into(), exp };
+    let now = crate::time::now_secs();
+    let exp = (now as i64 + valid_for_secs).max(0) as u64;
+    let claims = Claims { sub: user_id.into(), device: device_id.into(), exp, iat: Some(now) };
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
         .expect("HS256 signing cannot fail")
 }
@@ -54,7 +67,7 @@ mod tests {
     #[test]
     fn a_valid_token_names_user_and_device() {
         let token = issue_token(SECRET, "alice", "phone", 60);
-        let id = verify_token(SECRET, &token).unwrap();
+        let id = verify_token(SECRET, &token).unwrap().identity;
         assert_eq!(id, Identity { user_id: "alice".into(), device_id: "phone".into() });
     }
 

@@ -54,6 +54,8 @@ pub enum AppError {
     MessageTooLong { max: usize },
     #[error("this user already has {max} devices; unregister one first")]
     TooManyDevices { max: usize },
+    #[error("this device is not registered: you have the most devices allowed; listDevices, unregisterDevice one, then reconnect")]
+    DeviceNotRegistered,
     #[error("push platform {0:?} is not available; this deployment offers {1}")]
     PushUnavailable(String, String),
     #[error("{0}")]
@@ -78,6 +80,7 @@ impl AppError {
             AppError::TooManyMembers { .. } => "too_many_members",
             AppError::MessageTooLong { .. } => "message_too_long",
             AppError::TooManyDevices { .. } => "too_many_devices",
+            AppError::DeviceNotRegistered => "device_not_registered",
             AppError::Contention => "contention",
             AppError::NotFound(_) => "not_found",
             AppError::TooLarge { .. } => "too_large",
@@ -91,7 +94,7 @@ impl AppError {
         match self {
             AppError::Unauthorized => 401,
             AppError::NotMember | AppError::Forbidden(_) => 403,
-            AppError::TooManyDevices { .. } => 403,
+            AppError::TooManyDevices { .. } | AppError::DeviceNotRegistered => 403,
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) => 404,
             AppError::Contention => 503,

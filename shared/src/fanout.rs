@@ -43,6 +43,17 @@ pub async fn post(ctx: &AppContext, connection_id: &str, payload: &str) -> PostO
     }
 }
 
+/// Closes a connection (API Gateway sends the client a close frame and runs
+/// `$disconnect`). A connection already gone is not an error.
+pub async fn close(ctx: &AppContext, connection_id: &str) {
+    let result = ctx.connections.delete_connection().connection_id(connection_id).send().await;
+    if let Err(e) = result {
+        if !e.as_service_error().is_some_and(|e| e.is_gone_exception()) {
+            warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "could not close connection");
+        }
+    }
+}
+
 /// Posts the same payload to every target; returns how many were delivered.
 /// Undelivered devices still have the message in their inbox.
 pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) -> usize {

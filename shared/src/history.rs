@@ -35,19 +35,23 @@ pub struct HistoryQuery {
 pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query: HistoryQuery) -> Result<MessagesPage, AppError> {
     let limit = page_limit(query.limit, DEFAULT_MESSAGES_PAGE, MAX_MESSAGES_PAGE)?;
     let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
-    let mut from = membership.joined_at_seq + 1;
-    let mut to = membership.visible_until(chat.seq);
-    if let Some(after) = query.after {
-        from = from.max(after.saturating_add(1));
-    }
-    if let Some(before) = query.before {
-        to = to.min(before.saturating_sub(1));
-    }
-    if from > to {
-        return Ok(MessagesPage { chat_id: chat_id.to_owned(), messages: Vec::new(), has_more: false });
-    }
+    let low = query.after.map_or(0, |after| after.saturating_add(1));
+    let high = query.before.map_or(u64::MAX, |before| before.saturating_sub(1));
+    // What the caller may see, within the asked window: one range per
+    // membership (a member removed and added back has several).
+    let mut ranges: Vec<(u64, u64)> =
+        membership.visible_ranges(chat.seq).into_iter().map(|(from, to)| (from.max(low), to.min(high))).filter(|(from, to)| from <= to).collect();
     let ascending = query.after.is_some();
-    let mut messages = ctx.store.messages_between(chat_id, from, to, ascending, limit + 1).await?;
+    if !ascending {
+        ranges.reverse();
+    }
+    let mut messages = Vec::new();
+    for (from, to) in ranges {
+        if messages.len() > limit {
+            break;
+        }
+        messages.extend(ctx.store.messages_between(chat_id, from, to, ascending, limit + 1 - messages.len()).await?);
+    }
     let has_more = messages.len() > limit;
     messages.truncate(limit);
     if !ascending {
@@ -131,7 +135,8 @@ pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Res
     let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
     let mut summary = crate::messaging::reads::summary(&chat, &membership);
     add_previews(ctx, std::slice::from_mut(&mut summary)).await?;
-    Ok(ChatDetails { summary, admins: chat.admins, created_by: chat.created_by, created_at: chat.created_at })
+    let admins = membership.admins_at_removal.filter(|_| membership.removed_at_seq.is_some()).unwrap_or(chat.admins);
+    Ok(ChatDetails { summary, admins, created_by: chat.created_by, created_at: chat.created_at })
 }
 
 /// `GET /users/{userId}`: the caller themself, or someone they share a chat

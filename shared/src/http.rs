@@ -32,7 +32,8 @@ pub fn caller(request: &Request) -> Result<String, AppError> {
 
 pub fn path_parameter(request: &Request, name: &str) -> Result<String, AppError> {
     let value = request.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned);
-    value.filter(|v| !v.is_empty() && v.len() <= crate::ids::MAX_CHAT_ID_LEN).ok_or_else(|| AppError::invalid(format!("path parameter {name} is missing or too long")))
+    // Path parameters are chat, user and attachment ids: all keys.
+    value.filter(|v| crate::ids::check_chat_id(v).is_ok()).ok_or_else(|| AppError::invalid(format!("path parameter {name} is missing, too long or not an id")))
 }
 
 pub fn query_parameter<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

@@ -41,6 +41,15 @@ pub fn check_id(kind: &str, id: &str) -> Result<(), AppError> {
     }
 }
 
+/// Chat ids (`dm-<user>-<user>`, `g-<ulid>`) as clients send them back: they
+/// become keys, so anything else is refused before DynamoDB sees it.
+pub fn check_chat_id(chat_id: &str) -> Result<(), AppError> {
+    let valid = !chat_id.is_empty()
+        && chat_id.len() <= MAX_CHAT_ID_LEN
+        && chat_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+    if valid { Ok(()) } else { Err(AppError::invalid(format!("chatId must be 1-{MAX_CHAT_ID_LEN} characters of A-Z a-z 0-9 _ . -"))) }
+}
+
 /// A stable shard in `0..shards` for a key, to spread one time bucket of an
 /// index over several partitions.
 pub fn shard_of(key: &str, shards: u64) -> u64 {
@@ -73,6 +82,12 @@ pub fn receipt_id(recipient: &str, chat_id: &str, seq: u64) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (recipient, chat_id, seq).hash(&mut hasher);
     format!("R{seq:012}{:016x}", hasher.finish())
+}
+
+/// The (user, device) an inbox partition key names.
+pub fn parse_device_key(key: &str) -> Option<(String, String)> {
+    let (user, device) = key.split_once('#')?;
+    Some((user.to_owned(), device.to_owned()))
 }
 
 /// Inbox partition key: one inbox per device.

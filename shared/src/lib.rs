@@ -15,6 +15,7 @@ pub mod messaging;
 pub mod protocol;
 pub mod retention;
 pub mod store;
+pub mod text;
 pub mod time;
 pub mod websocket;
 

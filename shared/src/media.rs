@@ -28,12 +28,27 @@ fn s3_error(err: impl std::error::Error) -> StoreError {
     StoreError::Media(aws_sdk_s3::error::DisplayErrorContext(err).to_string())
 }
 
-fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Result<(), AppError> {
-    let name = &request.file_name;
-    if name.is_empty() || name.len() > MAX_FILE_NAME_BYTES || name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
-        return Err(AppError::invalid(format!("fileName must be 1-{MAX_FILE_NAME_BYTES} bytes without control characters or slashes")));
+/// The canonical `type/subtype` of a media type, or `None` when it is not one
+/// (RFC 9110 grammar; parameters are not accepted: S3 would serve them back).
+pub fn canonical_media_type(raw: &str) -> Option<String> {
+    let parsed: mime::Mime = raw.parse().ok()?;
+    if parsed.params().next().is_some() || parsed.essence_str().len() != raw.len() {
+        return None;
     }
-    let content_type = request.content_type.to_ascii_lowercase();
+    Some(parsed.essence_str().to_ascii_lowercase())
+}
+
+/// Checks an upload request; returns its canonical content type.
+fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Result<String, AppError> {
+    let name = &request.file_name;
+    let plain = name.chars().all(|c| crate::text::allowed_in_name(c) && c != '/' && c != '\\');
+    if name.is_empty() || name.len() > MAX_FILE_NAME_BYTES || !plain || name.trim() != name {
+        return Err(AppError::invalid(format!(
+            "fileName must be 1-{MAX_FILE_NAME_BYTES} bytes without slashes, surrounding spaces, control or bidirectional control characters"
+        )));
+    }
+    let content_type = canonical_media_type(&request.content_type)
+        .ok_or_else(|| AppError::invalid(format!("contentType {:?} is not a media type (type/subtype)", request.content_type)))?;
     let max = ctx.config.media_limits.max_bytes(&content_type).ok_or_else(|| {
         AppError::invalid(format!("contentType {:?} is not accepted; allowed: {}", request.content_type, ctx.config.media_limits.allowed_types()))
     })?;
@@ -47,12 +62,12 @@ fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Resul
     if digest.is_none_or(|d| d.len() != 32) {
         return Err(AppError::invalid("sha256 must be the base64 SHA-256 of the file (44 characters)"));
     }
-    Ok(())
+    Ok(content_type)
 }
 
 /// `POST /chats/{chatId}/attachments`: records the attachment and presigns its upload.
 pub async fn create_upload(ctx: &AppContext, user_id: &str, chat_id: &str, request: CreateAttachmentRequest) -> Result<AttachmentUpload, AppError> {
-    validate_upload(ctx, &request)?;
+    let content_type = validate_upload(ctx, &request)?;
     let chat = ctx.store.get_chat(chat_id).await?;
     chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
     let now = now_millis();
@@ -64,11 +79,12 @@ pub async fn create_upload(ctx: &AppContext, user_id: &str, chat_id: &str, reque
         chat_id: chat_id.to_owned(),
         uploader_id: user_id.to_owned(),
         file_name: request.file_name,
-        content_type: request.content_type.to_ascii_lowercase(),
+        content_type,
         size: request.size,
         sha256: request.sha256,
         created_at: now,
         sent_seq: None,
+        sent_seqs: Vec::new(),
         expires_at: Some(expires_at),
     };
     if !ctx.store.put_attachment(&attachment).await? {
@@ -106,12 +122,12 @@ pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment
     let not_found = || AppError::NotFound(format!("no attachment {attachment_id} in this chat"));
     let membership = ctx.store.membership(user_id, chat_id).await?.ok_or(AppError::NotMember)?;
     let attachment = ctx.store.get_attachment(attachment_id).await?.filter(|a| a.chat_id == chat_id).ok_or_else(not_found)?;
-    match attachment.sent_seq {
-        None if attachment.uploader_id != user_id => return Err(not_found()),
-        Some(seq) if !membership.sees(seq) => {
-            return Err(AppError::Forbidden("this attachment was sent when you were not a member".into()));
-        }
-        _ => {}
+    let carried_by = attachment.carried_by();
+    if carried_by.is_empty() && attachment.uploader_id != user_id {
+        return Err(not_found());
+    }
+    if !carried_by.is_empty() && !carried_by.iter().any(|seq| membership.sees(*seq)) {
+        return Err(AppError::Forbidden("this attachment was sent when you were not a member".into()));
     }
     let ttl = ctx.config.download_url_ttl;
     let presigned = ctx
@@ -120,10 +136,19 @@ pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment
         .bucket(&ctx.config.media_bucket)
         .key(media_key(attachment_id))
         .response_content_type(&attachment.content_type)
+        .response_content_disposition(content_disposition(&attachment.file_name))
         .presigned(presigning(ttl)?)
         .await
         .map_err(s3_error)?;
     Ok(AttachmentDownload { attachment: attachment.view(), url: presigned.uri().to_owned(), expires_at: now_millis() + ttl.as_millis() as u64 })
+}
+
+/// `attachment` with the file's name (RFC 6266: an ASCII fallback and the
+/// exact UTF-8 name), so a downloaded file keeps its name.
+pub fn content_disposition(file_name: &str) -> String {
+    let fallback: String = file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let encoded = percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 /// The attachments a message in `chat_id` refers to, checked for `sendMessage`:
@@ -159,6 +184,9 @@ async fn uploaded_size(ctx: &AppContext, attachment_id: &str) -> Result<Option<u
     match ctx.s3.head_object().bucket(&ctx.config.media_bucket).key(media_key(attachment_id)).send().await {
         Ok(head) => Ok(head.content_length.map(|l| l.max(0) as u64)),
         Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+        // S3 answers a missing key with 403 to callers that may not list the
+        // bucket (this function may not): not uploaded, as far as we can tell.
+        Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
         Err(err) => Err(s3_error(err)),
     }
 }
@@ -192,4 +220,24 @@ pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Re
 
 pub fn views(attachments: &[Attachment]) -> Vec<AttachmentView> {
     attachments.iter().map(Attachment::view).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_are_checked_by_their_grammar_and_stored_canonical() {
+        assert_eq!(canonical_media_type("image/PNG").as_deref(), Some("image/png"));
+        assert_eq!(canonical_media_type("video/mp4").as_deref(), Some("video/mp4"));
+        for bad in ["audio/mpeg, text/html", "audio/x<script>", "image/png\r\nx-evil: 1", "image/png; charset=x", "image", "/png", "", " image/png"] {
+            assert_eq!(canonical_media_type(bad), None, "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn downloads_keep_their_file_name() {
+        assert_eq!(content_disposition("photo 1.jpg"), "attachment; filename=\"photo 1.jpg\"; filename*=UTF-8''photo%201%2Ejpg");
+        assert!(content_disposition("été \"x\".pdf").starts_with("attachment; filename=\"_t_ _x_.pdf\"; filename*=UTF-8''%C3%A9t%C3%A9"));
+    }
 }

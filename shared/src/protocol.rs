@@ -84,6 +84,29 @@ pub struct UnregisterDeviceRequest {
     pub device_id: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListDevicesRequest {}
+
+/// One of the caller's registered devices (`listDevices`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceView {
+    pub device_id: String,
+    /// Milliseconds since the epoch.
+    pub registered_at: u64,
+    /// Holds a live connection now.
+    pub online: bool,
+    /// When its current (or last recorded) connection opened, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<u64>,
+    /// `APNS` or `GCM` when it receives pushes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_platform: Option<String>,
+    /// The device asking.
+    pub current: bool,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterPushRequest {
@@ -370,6 +393,19 @@ pub enum ServerFrame {
         duplicate: bool,
     },
     NewMessage(MessageView),
+    /// A chat the recipient is a member of was created (to every member's
+    /// devices but the creating one, live or on `sync`).
+    NewChat {
+        event_id: String,
+        chat_id: String,
+        kind: ChatKind,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        participants: Vec<String>,
+        admins: Vec<String>,
+        created_by: String,
+        created_at: u64,
+    },
     /// Membership changed; also sent to the added or removed user.
     ChatUpdate {
         event_id: String,
@@ -412,6 +448,17 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
         device_id: String,
+        /// Inbox entries the device had not acknowledged, now discarded.
+        discarded: usize,
+    },
+    Devices {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        devices: Vec<DeviceView>,
+        max_devices: usize,
+        /// False on a connection of a device over the limit: it may only
+        /// `listDevices` and `unregisterDevice` until it reconnects.
+        current_registered: bool,
     },
     HeartbeatAck {
         #[serde(skip_serializing_if = "Option::is_none")]

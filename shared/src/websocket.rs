@@ -15,10 +15,26 @@ use crate::protocol::{Envelope, ServerFrame, parse_request};
 /// `requestContext.authorizer` of every later event on the connection.
 pub const AUTH_USER_ID: &str = "userId";
 pub const AUTH_DEVICE_ID: &str = "deviceId";
+/// Present (`"unregistered"`) on the connection of a device over the user's
+/// device limit: it may only list and unregister devices.
+pub const AUTH_DEVICE_STATUS: &str = "deviceStatus";
+const UNREGISTERED: &str = "unregistered";
 
 /// The context both authorizers (`$connect` and the HTTP API's) return for a caller.
 pub fn authorizer_context(who: &Identity) -> Value {
     serde_json::json!({ AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id })
+}
+
+/// The `$connect` authorizer's context for a device over the limit.
+pub fn unregistered_device_context(who: &Identity) -> Value {
+    let mut context = authorizer_context(who);
+    context[AUTH_DEVICE_STATUS] = Value::from(UNREGISTERED);
+    context
+}
+
+/// Whether the connection belongs to a registered device (see [`AUTH_DEVICE_STATUS`]).
+pub fn device_registered(event: &ApiGatewayWebsocketProxyRequest) -> bool {
+    event.request_context.authorizer.fields.get(AUTH_DEVICE_STATUS).and_then(Value::as_str) != Some(UNREGISTERED)
 }
 
 pub fn identity(event: &ApiGatewayWebsocketProxyRequest) -> Result<Identity, AppError> {
@@ -43,14 +59,36 @@ pub fn response(status: u16, body: String) -> ApiGatewayProxyResponse {
 
 /// Runs one route: identity and body parsing first, then the operation. Every
 /// failure becomes an error frame that echoes the `requestId`; the route's
-/// response (sent to the client by API Gateway) is always a frame.
+/// response (sent to the client by API Gateway) is always a frame. Only
+/// registered devices get past it.
 pub async fn route<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, operation: F) -> ApiGatewayProxyResponse
 where
     T: DeserializeOwned,
     F: FnOnce(Identity, Envelope<T>) -> Fut,
     Fut: Future<Output = Result<ServerFrame, AppError>>,
 {
-    let outcome = match (identity(event), parse_request::<T>(event.body.as_deref())) {
+    let who = identity(event).and_then(|who| if device_registered(event) { Ok(who) } else { Err(AppError::DeviceNotRegistered) });
+    run_route(event, who, operation).await
+}
+
+/// [`route`] for the routes a device over the limit may use too (listing and
+/// unregistering devices, so a user whose devices are all lost gets back in).
+pub async fn route_for_any_device<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, operation: F) -> ApiGatewayProxyResponse
+where
+    T: DeserializeOwned,
+    F: FnOnce(Identity, Envelope<T>) -> Fut,
+    Fut: Future<Output = Result<ServerFrame, AppError>>,
+{
+    run_route(event, identity(event), operation).await
+}
+
+async fn run_route<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, who: Result<Identity, AppError>, operation: F) -> ApiGatewayProxyResponse
+where
+    T: DeserializeOwned,
+    F: FnOnce(Identity, Envelope<T>) -> Fut,
+    Fut: Future<Output = Result<ServerFrame, AppError>>,
+{
+    let outcome = match (who, parse_request::<T>(event.body.as_deref())) {
         (Err(e), parsed) => Err((e, parsed.ok().and_then(|p| p.request_id))),
         (Ok(_), Err(e)) => Err(e),
         (Ok(who), Ok(envelope)) => {
@@ -81,6 +119,7 @@ fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
         | ServerFrame::MarkedRead { request_id, .. }
         | ServerFrame::Chats { request_id, .. }
         | ServerFrame::DeviceUnregistered { request_id, .. }
+        | ServerFrame::Devices { request_id, .. }
         | ServerFrame::MessageStatus { request_id, .. }
         | ServerFrame::PushRegistered { request_id, .. }
         | ServerFrame::PushUnregistered { request_id, .. }
@@ -88,7 +127,7 @@ fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
         | ServerFrame::HeartbeatAck { request_id, .. }
         | ServerFrame::PresenceList { request_id, .. }
         | ServerFrame::Error { request_id, .. } => *request_id = id,
-        ServerFrame::NewMessage(_) | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } | ServerFrame::Presence(_) => {}
+        ServerFrame::NewMessage(_) | ServerFrame::NewChat { .. } | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } | ServerFrame::Presence(_) => {}
     }
     frame
 }

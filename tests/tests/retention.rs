@@ -44,6 +44,7 @@ fn entry(user: &str, age_days: u64, text: &str) -> InboxEntry {
         sender_id: Some("old".into()),
         frame: frame.to_string(),
         expires_at,
+        discarded: false,
     }
 }
 

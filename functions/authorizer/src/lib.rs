@@ -2,6 +2,8 @@
 //! (browsers cannot set headers on a WebSocket). API Gateway answers 401 when the
 //! authorizer fails with "Unauthorized", and copies `context` into every later
 //! event of the connection, so no route has to look the caller up again.
+//! A token of an unregistered device is refused; a device over the user's
+//! device limit connects marked unregistered (see `messaging::devices`).
 
 use std::sync::Arc;
 
@@ -10,7 +12,9 @@ use serde_json::json;
 use shared::AppContext;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
-use shared::websocket::authorizer_context;
+use shared::messaging::devices::{Admission, admit};
+use shared::websocket::{authorizer_context, unregistered_device_context};
+use shared::AppError;
 
 /// The exact error message API Gateway turns into 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";
@@ -20,10 +24,20 @@ pub async fn handle(
     event: ApiGatewayCustomAuthorizerRequestTypeRequest,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, HandlerError> {
     let token = event.query_string_parameters.first("token").unwrap_or_default();
-    let who = verify_token(&ctx.config.jwt_secret, token).map_err(|_| {
-        tracing::info!("connection refused: missing, invalid or expired token");
+    let refused = |_| {
+        tracing::info!("connection refused: missing, invalid, expired or revoked token");
         HandlerError::from(UNAUTHORIZED)
-    })?;
+    };
+    let token = verify_token(&ctx.config.jwt_secret, token).map_err(refused)?;
+    let admission = match admit(&ctx, &token).await {
+        Err(AppError::Internal(e)) => return Err(HandlerError::from(e.to_string())),
+        other => other.map_err(refused)?,
+    };
+    let who = token.identity;
+    let context = match admission {
+        Admission::OverLimit => unregistered_device_context(&who),
+        Admission::Registered | Admission::New => authorizer_context(&who),
+    };
     let resource = event.method_arn.unwrap_or_else(|| "*".into());
     let response = json!({
         "principalId": who.user_id,
@@ -31,7 +45,7 @@ pub async fn handle(
             "Version": "2012-10-17",
             "Statement": [{ "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resource }]
         },
-        "context": authorizer_context(&who)
+        "context": context
     });
     Ok(serde_json::from_value(response)?)
 }

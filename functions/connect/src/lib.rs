@@ -6,12 +6,16 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use shared::lambda::HandlerError;
 use shared::protocol::ServerFrame;
-use shared::websocket::{connection_id, identity, log_failure, response};
+use shared::websocket::{connection_id, device_registered, identity, log_failure, response};
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     let result = async {
         let who = identity(&event)?;
+        // A device over the limit holds a connection but no registration.
+        if !device_registered(&event) {
+            return Ok(());
+        }
         messaging::connect_and_announce(&ctx, &who, connection_id(&event)?).await
     }
     .await;

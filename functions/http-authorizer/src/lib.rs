@@ -7,6 +7,10 @@
 //!
 //! (API Gateway's built-in JWT authorizer needs an OIDC issuer publishing RSA
 //! keys; these tokens are HS256 with the deployment's secret.)
+//!
+//! Tokens of unregistered devices, and of devices over the user's limit, are
+//! refused. A yes is cached for `ReauthorizeEvery` (60 s): that long a device
+//! unregistered meanwhile keeps the HTTP API with a token it already used.
 
 use std::sync::Arc;
 
@@ -15,6 +19,8 @@ use serde_json::json;
 use shared::AppContext;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
+use shared::AppError;
+use shared::messaging::devices::{Admission, admit};
 use shared::websocket::authorizer_context;
 
 pub async fn handle(
@@ -23,10 +29,18 @@ pub async fn handle(
 ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, HandlerError> {
     let header = event.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or(header).trim();
-    let response = match verify_token(&ctx.config.jwt_secret, token) {
-        Ok(who) => json!({ "isAuthorized": true, "context": authorizer_context(&who) }),
-        Err(_) => {
-            tracing::info!("HTTP request refused: invalid or expired token");
+    let admitted = match verify_token(&ctx.config.jwt_secret, token) {
+        Ok(token) => match admit(&ctx, &token).await {
+            Ok(Admission::Registered | Admission::New) => Some(token.identity),
+            Ok(Admission::OverLimit) | Err(AppError::Unauthorized) => None,
+            Err(e) => return Err(HandlerError::from(e.to_string())),
+        },
+        Err(_) => None,
+    };
+    let response = match admitted {
+        Some(who) => json!({ "isAuthorized": true, "context": authorizer_context(&who) }),
+        None => {
+            tracing::info!("HTTP request refused: invalid, expired or revoked token, or unregistered device");
             json!({ "isAuthorized": false, "context": {} })
         }
     };

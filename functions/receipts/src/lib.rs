@@ -1,9 +1,11 @@
 //! Delivered receipts, from the inbox table's stream: an `ack` deletes an inbox
 //! entry, and its REMOVE record (old image) says which recipient received which
 //! message. Keeping receipts off the ack path keeps an ack at one call, and a
-//! batch of acks becomes a few receipts. Entries removed by TTL (a service
-//! principal) were never delivered and are skipped. A failed batch is reported
-//! whole (`batchItemFailures`) and retried; receipts are idempotent.
+//! batch of acks becomes a few receipts. Only acks make receipts: entries
+//! removed by TTL (a service principal), by the cleanup job (expired) or
+//! because their device was unregistered (marked discarded first) were never
+//! delivered and are skipped. A failed batch is reported whole
+//! (`batchItemFailures`) and retried; receipts are idempotent.
 
 use std::sync::Arc;
 
@@ -12,7 +14,9 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use shared::AppContext;
 use shared::lambda::HandlerError;
 use shared::messaging::{DeliveredAck, receipts_for_acks};
+use shared::ids::parse_device_key;
 use shared::store::InboxEntry;
+use shared::time::now_secs;
 use tracing::{error, warn};
 
 /// The acknowledged message in a REMOVE record, if it is one.
@@ -27,11 +31,16 @@ pub fn delivered_ack(record: &EventRecord) -> Option<DeliveredAck> {
             return None;
         }
     };
-    if !entry.is_message() {
+    // Lambda's events may lack the record's time; then it is about now.
+    let removed_at = match record.change.approximate_creation_date_time.timestamp() {
+        secs if secs > 0 => secs as u64,
+        _ => now_secs(),
+    };
+    if !entry.is_message() || !entry.removal_was_ack(removed_at) {
         return None;
     }
-    let recipient = entry.device_key.split('#').next()?.to_owned();
-    Some(DeliveredAck { recipient, chat_id: entry.chat_id, seq: entry.seq, sender: entry.sender_id? })
+    let (recipient, device) = parse_device_key(&entry.device_key)?;
+    Some(DeliveredAck { recipient, device, chat_id: entry.chat_id, seq: entry.seq, sender: entry.sender_id? })
 }
 
 pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventResponse, HandlerError> {

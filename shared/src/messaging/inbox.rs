@@ -23,8 +23,8 @@ pub async fn ack(ctx: &AppContext, who: &Identity, entry_ids: Vec<String>) -> Re
     if entry_ids.is_empty() || entry_ids.len() > MAX_ACK_BATCH {
         return Err(AppError::invalid(format!("ack 1 to {MAX_ACK_BATCH} ids")));
     }
-    if entry_ids.iter().any(|id| id.is_empty() || id.len() > ids::MAX_ID_LEN) {
-        return Err(AppError::invalid("ids are 1-64 characters"));
+    for id in &entry_ids {
+        ids::check_id("an acknowledged id", id)?;
     }
     let unique: Vec<String> = entry_ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
     ctx.store.delete_inbox_entries(&device_key(&who.user_id, &who.device_id), &unique).await?;
@@ -38,6 +38,9 @@ pub async fn sync(ctx: &AppContext, who: &Identity, connection_id: &str, request
     let limit = request.limit.unwrap_or(DEFAULT_SYNC_LIMIT);
     if limit == 0 || limit > MAX_SYNC_LIMIT {
         return Err(AppError::invalid(format!("limit must be 1-{MAX_SYNC_LIMIT}")));
+    }
+    if let Some(cursor) = &request.cursor {
+        ids::check_id("cursor", cursor).map_err(|_| AppError::invalid("cursor is not one a synced reply returned"))?;
     }
     let inbox = device_key(&who.user_id, &who.device_id);
     let now = now_secs();
@@ -100,6 +103,7 @@ mod tests {
             frame: serde_json::json!({"type": "newMessage", "seq": seq, "message": "x".repeat(text_len)}).to_string(),
             expires_at: 0,
             expiry_bucket: "0#0".into(),
+            discarded: false,
         }
     }
 

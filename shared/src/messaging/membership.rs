@@ -1,4 +1,4 @@
-//! `modifyChatParticipants` and `unregisterDevice`.
+//! `modifyChatParticipants`.
 //!
 //! Who may change a group: admins add and remove members (the creator is the
 //! first admin); any member may remove themselves (leave). When the last admin
@@ -9,14 +9,16 @@ use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids::check_id;
+use crate::ids::{check_chat_id, check_id};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame};
 use crate::store::backoff;
+use crate::time::now_millis;
 use crate::store::memberships::{Membership, put_membership, remove_at};
 
 const MAX_ATTEMPTS: usize = 12;
 
 pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: ModifyChatParticipantsRequest) -> Result<ServerFrame, AppError> {
+    check_chat_id(&request.chat_id)?;
     check_id("userId", &request.user_id)?;
     let target = request.user_id.as_str();
     let table = &ctx.store.tables().memberships;
@@ -42,7 +44,8 @@ pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: Modi
                 }
                 members.push(target.to_owned());
                 members.sort();
-                put_membership(table, &Membership::new(target, &chat.chat_id, chat.seq))?
+                let previous = ctx.store.membership(target, &chat.chat_id).await?;
+                put_membership(table, &Membership::rejoined(previous, target, &chat.chat_id, chat.seq))?
             }
             ParticipantOperation::Remove => {
                 if target != who.user_id && !chat.is_admin(&who.user_id) {
@@ -56,7 +59,7 @@ pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: Modi
                 if admins.is_empty() {
                     admins.extend(members.first().cloned());
                 }
-                remove_at(table, target, &chat.chat_id, chat.seq)?
+                remove_at(table, target, &chat.chat_id, chat.seq, now_millis(), &members, &admins)?
             }
         };
         // Conditioned on the chat's version and seq as read: concurrent changes
@@ -86,13 +89,4 @@ pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: Modi
         return Ok(ServerFrame::ParticipantsModified { request_id: None, chat_id: chat.chat_id, participants: members, admins, version, seq: chat.seq });
     }
     Err(AppError::Contention)
-}
-
-pub async fn unregister_device(ctx: &AppContext, who: &Identity, device_id: Option<String>) -> Result<ServerFrame, AppError> {
-    let device_id = device_id.unwrap_or_else(|| who.device_id.clone());
-    check_id("deviceId", &device_id)?;
-    if !ctx.store.unregister_device(&who.user_id, &device_id).await? {
-        return Err(AppError::invalid(format!("no device {device_id} is registered")));
-    }
-    Ok(ServerFrame::DeviceUnregistered { request_id: None, device_id })
 }

@@ -1,6 +1,7 @@
 //! The operations behind the WebSocket routes. Handlers in `functions/` only
 //! translate events to these calls and results to frames.
 
+pub mod devices;
 mod inbox;
 mod membership;
 pub mod presence;
@@ -13,7 +14,8 @@ use std::collections::{BTreeSet, HashMap};
 use tracing::info;
 
 pub use inbox::{ack, sync};
-pub use membership::{modify_participants, unregister_device};
+pub use devices::{list_devices, unregister_device};
+pub use membership::modify_participants;
 pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
 pub use reads::{DeliveredAck, chat_summaries, list_chats, mark_read, message_status, receipts_for_acks};
 pub use send::send_message;
@@ -70,8 +72,8 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         return Err(AppError::TooManyMembers { max });
     }
     let name = request.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_CHAT_NAME_CHARS) {
-        return Err(AppError::invalid(format!("name is longer than {MAX_CHAT_NAME_CHARS} characters")));
+    if let Some(name) = &name {
+        crate::text::check_name("name", name, MAX_CHAT_NAME_CHARS)?;
     }
     let (kind, chat_id) = match (others.len(), &name) {
         (1, None) => (ChatKind::Direct, ids::direct_chat_id(&who.user_id, others.first().expect("one other"))),
@@ -143,6 +145,7 @@ impl Outgoing {
             sender_id: self.sender_id.clone(),
             frame: self.frame.clone(),
             expires_at,
+            discarded: false,
         }
     }
 }

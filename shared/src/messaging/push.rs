@@ -17,7 +17,7 @@ use tracing::{info, warn};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::{AppError, StoreError};
-use crate::ids::device_key;
+use crate::ids::{device_key, parse_device_key};
 use crate::protocol::{MessageView, MuteChatRequest, RegisterPushRequest, ServerFrame};
 use crate::store::{InboxEntry, PushEndpoint};
 use crate::time::now_millis;
@@ -80,7 +80,7 @@ pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerF
 }
 
 /// Deletes the SNS endpoint. Idempotent: an endpoint already gone is not an error.
-async fn delete_sns_endpoint(ctx: &AppContext, endpoint_arn: &str) -> Result<(), AppError> {
+pub(crate) async fn delete_sns_endpoint(ctx: &AppContext, endpoint_arn: &str) -> Result<(), AppError> {
     ctx.sns.delete_endpoint().endpoint_arn(endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
     Ok(())
 }
@@ -93,6 +93,7 @@ async fn delete_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, push:
 }
 
 pub async fn mute_chat(ctx: &AppContext, who: &Identity, request: MuteChatRequest) -> Result<ServerFrame, AppError> {
+    crate::ids::check_chat_id(&request.chat_id)?;
     if !ctx.store.set_muted(&who.user_id, &request.chat_id, request.muted).await? {
         return Err(AppError::NotMember);
     }
@@ -138,8 +139,10 @@ fn payload(text: &str, count: usize, chat_id: &str) -> String {
 pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<Vec<String>, AppError> {
     let mut by_device: BTreeMap<(String, String), Vec<&NewEntry>> = BTreeMap::new();
     for new in new_entries.iter().filter(|n| n.entry.is_message()) {
-        if let Some((user, device)) = new.entry.device_key.split_once('#') {
-            by_device.entry((user.to_owned(), device.to_owned())).or_default().push(new);
+        // The sender's other devices keep their own messages in their inboxes
+        // (for sync) but are never notified of them.
+        if let Some((user, device)) = parse_device_key(&new.entry.device_key).filter(|(user, _)| new.entry.sender_id.as_ref() != Some(user)) {
+            by_device.entry((user, device)).or_default().push(new);
         }
     }
     if by_device.is_empty() {

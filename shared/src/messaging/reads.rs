@@ -8,6 +8,7 @@ use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::ids::check_chat_id;
 use crate::protocol::{ChatSummary, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
 use crate::store::{Chat, Membership};
 
@@ -15,12 +16,27 @@ use crate::store::{Chat, Membership};
 const MAX_SENDERS_SCAN: usize = 1000;
 
 pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadRequest) -> Result<ServerFrame, AppError> {
+    check_chat_id(&request.chat_id)?;
     let chat = ctx.store.get_chat(&request.chat_id).await?.ok_or(AppError::NotMember)?;
-    let up_to = request.up_to_seq.min(chat.seq);
-    let Some(before) = ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to).await? else {
-        // Nothing moved: already read that far, or not a member at all.
-        let membership = ctx.store.membership(&who.user_id, &chat.chat_id).await?.ok_or(AppError::NotMember)?;
-        return Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: membership.last_read });
+    let mut up_to = request.up_to_seq.min(chat.seq);
+    let before = match ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to).await? {
+        Some(before) => before,
+        None => {
+            // Nothing moved: already read that far, removed before `up_to`
+            // (then read up to the removal: the badge clears), or no member.
+            let membership = ctx.store.membership(&who.user_id, &chat.chat_id).await?.ok_or(AppError::NotMember)?;
+            let moved = match membership.removed_at_seq {
+                Some(removed) if removed < up_to && membership.last_read < removed => {
+                    up_to = removed;
+                    ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to).await?
+                }
+                _ => None,
+            };
+            let Some(before) = moved else {
+                return Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: membership.last_read });
+            };
+            before
+        }
     };
     let read_mentions: Vec<u64> = before.mentions.iter().copied().filter(|m| *m <= up_to).collect();
     ctx.store.forget_mentions(&who.user_id, &chat.chat_id, &read_mentions).await?;
@@ -79,16 +95,19 @@ pub(crate) async fn current_chats(ctx: &AppContext, user_id: &str) -> Result<Vec
     Ok(ctx.store.chats_by_id(&chat_ids).await?)
 }
 
+/// One member's view of a chat. A removed member sees it as it was when they
+/// were removed: its members, admins and activity then.
 pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
     let visible = membership.visible_until(chat.seq);
+    let removed = membership.removed_at_seq.is_some();
     ChatSummary {
         chat_id: chat.chat_id.clone(),
         kind: chat.kind,
         name: chat.name.clone(),
-        participants: chat.members.clone(),
+        participants: membership.members_at_removal.clone().filter(|_| removed).unwrap_or_else(|| chat.members.clone()),
         joined_at_seq: membership.joined_at_seq,
         last_seq: visible,
-        last_active_at: chat.last_active_at,
+        last_active_at: membership.removed_at.filter(|_| removed).map_or(chat.last_active_at, |at| at.min(chat.last_active_at)),
         last_read: membership.last_read,
         unread_count: visible.saturating_sub(membership.last_read),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
@@ -99,6 +118,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
 
 /// Delivery and read state of one of the caller's messages, per recipient.
 pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Result<ServerFrame, AppError> {
+    check_chat_id(chat_id)?;
     let membership = ctx.store.membership(&who.user_id, chat_id).await?.ok_or(AppError::NotMember)?;
     if seq > membership.visible_until(u64::MAX) {
         return Err(AppError::NotMember);
@@ -122,6 +142,8 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
 #[derive(Clone, Debug)]
 pub struct DeliveredAck {
     pub recipient: String,
+    /// The recipient's device that acknowledged.
+    pub device: String,
     pub chat_id: String,
     pub seq: u64,
     pub sender: String,
@@ -129,17 +151,20 @@ pub struct DeliveredAck {
 
 /// Turns acknowledgements into `delivered` receipts: per recipient and chat,
 /// the first device to acknowledge up to a seq moves `lastDelivered`, and the
-/// senders of those messages are told once.
+/// senders of those messages are told once (the recipient's other devices
+/// acking the same messages later tell no one again).
 pub async fn receipts_for_acks(ctx: &AppContext, acks: &[DeliveredAck]) -> Result<(), AppError> {
-    let mut groups: BTreeMap<(String, String), (u64, BTreeSet<String>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), (u64, String, BTreeSet<String>)> = BTreeMap::new();
     for ack in acks.iter().filter(|a| a.sender != a.recipient) {
         let group = groups.entry((ack.recipient.clone(), ack.chat_id.clone())).or_default();
-        group.0 = group.0.max(ack.seq);
-        group.1.insert(ack.sender.clone());
+        if ack.seq > group.0 {
+            (group.0, group.1) = (ack.seq, ack.device.clone());
+        }
+        group.2.insert(ack.sender.clone());
     }
     let mut receipts = Vec::new();
-    for ((recipient, chat_id), (seq, senders)) in groups {
-        if ctx.store.advance_delivered(&recipient, &chat_id, seq).await? {
+    for ((recipient, chat_id), (seq, device, senders)) in groups {
+        if ctx.store.advance_delivered(&recipient, &chat_id, seq, &device).await? {
             let frame = ServerFrame::Receipt { event_id: crate::ids::receipt_id(&recipient, &chat_id, seq), chat_id: chat_id.clone(), user_id: recipient, status: ReceiptStatus::Delivered, up_to_seq: seq };
             receipts.push((Audience { users: senders.into_iter().collect(), except: None }, Outgoing::event(&chat_id, seq, &frame)));
         }

@@ -23,8 +23,9 @@ pub const MAX_MENTIONS: usize = 20;
 const MAX_APPEND_ATTEMPTS: usize = 12;
 
 fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), AppError> {
-    if request.chat_id.is_empty() || request.chat_id.len() > ids::MAX_CHAT_ID_LEN {
-        return Err(AppError::invalid("chatId is missing or too long"));
+    ids::check_chat_id(&request.chat_id)?;
+    for attachment in &request.attachments {
+        ids::check_id("attachment id", attachment)?;
     }
     let id = &request.client_message_id;
     if id.is_empty() || id.len() > MAX_CLIENT_MESSAGE_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {

@@ -30,6 +30,10 @@ pub struct Attachment {
     /// Seq of the first message that carried it; unset while unsent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_seq: Option<u64>,
+    /// Seqs of every message that carried it (a file forwarded again in the
+    /// same chat): whoever sees any of them may download it.
+    #[serde(default, with = "serde_dynamo::number_set", skip_serializing_if = "Vec::is_empty")]
+    pub sent_seqs: Vec<u64>,
     /// While unsent: when cleanup deletes it (seconds since the epoch)...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
@@ -48,6 +52,11 @@ pub fn attachment_expiry_bucket(attachment_id: &str, expires_at: u64) -> String 
 }
 
 impl Attachment {
+    /// The seqs of the messages that carried it (none while unsent).
+    pub fn carried_by(&self) -> Vec<u64> {
+        if self.sent_seqs.is_empty() { self.sent_seq.into_iter().collect() } else { self.sent_seqs.clone() }
+    }
+
     pub fn view(&self) -> AttachmentView {
         AttachmentView {
             attachment_id: self.attachment_id.clone(),
@@ -70,9 +79,10 @@ pub(crate) fn mark_sent(table: &str, attachment: &Attachment, seq: u64) -> Resul
     let update = Update::builder()
         .table_name(table)
         .set_key(Some(key(&attachment.attachment_id)))
-        .update_expression("SET sentSeq = if_not_exists(sentSeq, :seq) REMOVE expiresAt, expiryBucket")
+        .update_expression("SET sentSeq = if_not_exists(sentSeq, :seq) ADD sentSeqs :seqs REMOVE expiresAt, expiryBucket")
         .condition_expression("chatId = :chat AND uploaderId = :uploader")
         .expression_attribute_values(":seq", n(seq))
+        .expression_attribute_values(":seqs", aws_sdk_dynamodb::types::AttributeValue::Ns(vec![seq.to_string()]))
         .expression_attribute_values(":chat", s(&attachment.chat_id))
         .expression_attribute_values(":uploader", s(&attachment.uploader_id))
         .build()

@@ -31,6 +31,11 @@ pub struct InboxEntry {
     /// `<day of expiry>#<shard>`: partition of the `byExpiry` index the
     /// retention job reads, so it finds expired entries without a scan.
     pub expiry_bucket: String,
+    /// Set just before an entry is deleted for a reason other than an ack
+    /// (its device was unregistered), so the REMOVE record on the stream says
+    /// the frame was never received: no `delivered` receipt comes of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discarded: bool,
 }
 
 /// Shards per day in the `byExpiry` index, so no partition takes a whole day's writes.
@@ -43,6 +48,14 @@ pub fn expiry_bucket(device_key: &str, expires_at: u64) -> String {
 impl InboxEntry {
     pub fn is_message(&self) -> bool {
         self.kind == "newMessage"
+    }
+
+    /// Whether removing this entry at `removed_at_secs` means its device got
+    /// the frame. Only an ack removes an entry that is neither discarded nor
+    /// expired: TTL and the cleanup job remove expired entries, and
+    /// unregistering a device discards its inbox.
+    pub fn removal_was_ack(&self, removed_at_secs: u64) -> bool {
+        !self.discarded && self.expires_at > removed_at_secs
     }
 }
 
@@ -90,6 +103,39 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.batch_write(&self.tables.inbox, requests).await
+    }
+
+    /// Empties a device's inbox (an unregistered device): each entry is first
+    /// marked discarded, then deleted, so no receipt says it was delivered.
+    /// Returns how many entries there were.
+    pub async fn discard_inbox(&self, device_key: &str) -> Result<usize, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.inbox)
+            .key_condition_expression("deviceKey = :k")
+            .expression_attribute_values(":k", s(device_key))
+            .consistent_read(true);
+        let mut entries: Vec<InboxEntry> = self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?;
+        for entry in &mut entries {
+            entry.discarded = true;
+        }
+        self.put_inbox_entries(&entries).await?;
+        let keys: Vec<(String, String)> = entries.iter().map(|e| (e.device_key.clone(), e.entry_id.clone())).collect();
+        self.delete_inbox_keys(&keys).await?;
+        Ok(entries.len())
+    }
+
+    /// Which of these (device, entry) keys are still in their inboxes (not acked).
+    pub async fn inbox_keys_present(&self, keys: &[(String, String)]) -> Result<Vec<(String, String)>, StoreError> {
+        let items = self.batch_get(&self.tables.inbox, keys.iter().map(|(d, e)| entry_key(d, e)).collect(), Some("deviceKey, entryId")).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let field = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                Some((field("deviceKey")?, field("entryId")?))
+            })
+            .collect())
     }
 
     /// Keys of entries that expired in `bucket` before `now_secs`, from the

@@ -32,6 +32,26 @@ pub struct Membership {
     /// Pushes for this chat say only that something arrived.
     #[serde(default)]
     pub muted: bool,
+    /// Once removed: when (milliseconds), and the chat's members and admins
+    /// right after — what the removed member's chat list keeps showing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_at_removal: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admins_at_removal: Option<Vec<String>>,
+    /// Earlier memberships of a member removed and added again: what they
+    /// could see then stays visible.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<EarlierMembership>,
+}
+
+/// A past membership: messages with seq in `(joined_at_seq, removed_at_seq]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlierMembership {
+    pub joined_at_seq: u64,
+    pub removed_at_seq: u64,
 }
 
 impl Membership {
@@ -45,9 +65,34 @@ impl Membership {
     }
 
     /// Whether the message at `seq` was meant for this member: sent after they
-    /// joined and not after they were removed.
+    /// joined and not after they were removed (in this or an earlier membership).
     pub fn sees(&self, seq: u64) -> bool {
-        self.joined_at_seq < seq && self.removed_at_seq.is_none_or(|removed| removed >= seq)
+        let now = self.joined_at_seq < seq && self.removed_at_seq.is_none_or(|removed| removed >= seq);
+        now || self.earlier.iter().any(|e| e.joined_at_seq < seq && seq <= e.removed_at_seq)
+    }
+
+    /// The seq ranges (inclusive, ascending, non-empty) of messages this member
+    /// may see in a chat whose last seq is `chat_seq`.
+    pub fn visible_ranges(&self, chat_seq: u64) -> Vec<(u64, u64)> {
+        let mut ranges: Vec<(u64, u64)> = self.earlier.iter().map(|e| (e.joined_at_seq + 1, e.removed_at_seq)).collect();
+        ranges.push((self.joined_at_seq + 1, self.visible_until(chat_seq)));
+        ranges.retain(|(from, to)| from <= to);
+        ranges.sort_unstable();
+        ranges
+    }
+
+    /// A new membership for someone added (back) to a chat at `seq`; what a
+    /// former membership let them see stays visible.
+    pub fn rejoined(previous: Option<Membership>, user_id: &str, chat_id: &str, seq: u64) -> Self {
+        let mut membership = Self::new(user_id, chat_id, seq);
+        if let Some(previous) = previous {
+            membership.earlier = previous.earlier;
+            if let Some(removed_at_seq) = previous.removed_at_seq {
+                membership.earlier.push(EarlierMembership { joined_at_seq: previous.joined_at_seq, removed_at_seq });
+            }
+            membership.muted = previous.muted;
+        }
+        membership
     }
 }
 
@@ -87,9 +132,22 @@ pub(crate) fn add_mention(table: &str, user_id: &str, chat_id: &str, seq: u64) -
     member_update(table, user_id, chat_id, "ADD mentions :seq", AttributeValue::Ns(vec![seq.to_string()]))
 }
 
-/// Transaction action: the member leaves at `seq`.
-pub(crate) fn remove_at(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
-    member_update(table, user_id, chat_id, "SET removedAtSeq = :seq", n(seq))
+/// Transaction action: the member leaves at `seq` (at `now_ms`), leaving
+/// these members and admins behind.
+pub(crate) fn remove_at(table: &str, user_id: &str, chat_id: &str, seq: u64, now_ms: u64, members: &[String], admins: &[String]) -> Result<TransactWriteItem, StoreError> {
+    let list = |ids: &[String]| AttributeValue::L(ids.iter().map(|id| s(id)).collect());
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET removedAtSeq = :seq, removedAt = :at, membersAtRemoval = :members, adminsAtRemoval = :admins")
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":at", n(now_ms))
+            .expression_attribute_values(":members", list(members))
+            .expression_attribute_values(":admins", list(admins))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 impl Store {
@@ -187,18 +245,23 @@ impl Store {
         Ok(())
     }
 
-    /// Moves `lastDelivered` forward to `seq`; true unless it was already past
-    /// it. True also when it already stood at `seq`, so a retried stream batch
-    /// sends its receipt again (receipts carry deterministic ids).
-    pub async fn advance_delivered(&self, user_id: &str, chat_id: &str, seq: u64) -> Result<bool, StoreError> {
+    /// Moves `lastDelivered` forward to `seq`, recording which device's ack
+    /// did; true when it moved. True also when the same device already moved
+    /// it to `seq`, so a retried stream batch sends its receipt again
+    /// (receipts carry deterministic ids); another device's ack of the same
+    /// messages is false: the sender was told already.
+    pub async fn advance_delivered(&self, user_id: &str, chat_id: &str, seq: u64, device_id: &str) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.memberships)
             .set_key(Some(key(user_id, chat_id)))
-            .update_expression("SET lastDelivered = :seq")
-            .condition_expression("attribute_exists(chatId) AND (attribute_not_exists(lastDelivered) OR lastDelivered <= :seq)")
+            .update_expression("SET lastDelivered = :seq, deliveredBy = :by")
+            .condition_expression(
+                "attribute_exists(chatId) AND (attribute_not_exists(lastDelivered) OR lastDelivered < :seq OR (lastDelivered = :seq AND deliveredBy = :by))",
+            )
             .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":by", s(device_id))
             .send()
             .await;
         applied(result)

@@ -50,9 +50,29 @@ pub struct UserDevices {
     /// When the user's last device went offline (milliseconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<u64>,
+    /// `<deviceId>@<seconds>`: devices unregistered and when. Tokens a device
+    /// was issued before then are refused (read by the authorizers only).
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub revocations: Vec<String>,
+}
+
+/// A device registration's revocation entry (`<deviceId>@<seconds>`; device
+/// ids never contain `@`).
+fn revocation(device_id: &str, at_secs: u64) -> String {
+    format!("{device_id}@{at_secs}")
 }
 
 impl UserDevices {
+    /// When the device was last unregistered (seconds), if ever.
+    pub fn revoked_at(&self, device_id: &str) -> Option<u64> {
+        self.revocations
+            .iter()
+            .filter_map(|r| r.rsplit_once('@'))
+            .filter(|(device, _)| *device == device_id)
+            .filter_map(|(_, at)| at.parse().ok())
+            .max()
+    }
+
     /// Online while any device holds a live connection.
     pub fn is_online(&self, now_ms: u64) -> bool {
         self.devices.values().any(|d| d.live_connection(now_ms).is_some())
@@ -157,20 +177,49 @@ impl Store {
         applied(result)
     }
 
-    /// Forgets a device: no new inbox entries are written for it. Returns
-    /// whether it was registered.
-    pub async fn unregister_device(&self, user_id: &str, device_id: &str) -> Result<bool, StoreError> {
+    /// Forgets a device and revokes the tokens it holds (issued up to
+    /// `now_secs`): no new inbox entries are written for it and both
+    /// authorizers refuse it. Returns the device as it was, or `None` when it
+    /// was not registered.
+    pub async fn revoke_device(&self, user_id: &str, device_id: &str, now_secs: u64) -> Result<Option<Device>, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
-            .update_expression("REMOVE devices.#d")
+            .update_expression("REMOVE devices.#d ADD revocations :r")
             .condition_expression("attribute_exists(devices.#d)")
             .expression_attribute_names("#d", device_id)
+            .expression_attribute_values(":r", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![revocation(device_id, now_secs)]))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
-        applied(result)
+        match result {
+            Ok(out) => {
+                let old: UserDevices = serde_dynamo::from_item(out.attributes.unwrap_or_default())?;
+                Ok(old.devices.get(device_id).cloned())
+            }
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The user's devices and revocations, strongly consistent (for the
+    /// authorizers: one GetItem per connection or uncached HTTP token).
+    pub async fn device_registry(&self, user_id: &str) -> Result<UserDevices, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .projection_expression("userId, devices, revocations")
+            .consistent_read(true)
+            .send()
+            .await?;
+        match out.item {
+            Some(item) => Ok(serde_dynamo::from_item(item)?),
+            None => Ok(UserDevices { user_id: user_id.to_owned(), ..Default::default() }),
+        }
     }
 
     /// Sets (or removes) a device's push endpoint. `None` when the device is
@@ -270,6 +319,14 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latest_revocation_of_a_device_counts() {
+        let user = UserDevices { revocations: vec![revocation("phone", 10), revocation("phone", 30), revocation("tablet", 50)], ..Default::default() };
+        assert_eq!(user.revoked_at("phone"), Some(30));
+        assert_eq!(user.revoked_at("tablet"), Some(50));
+        assert_eq!(user.revoked_at("laptop"), None);
+    }
 
     #[test]
     fn connections_older_than_api_gateway_allows_are_not_live() {

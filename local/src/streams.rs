@@ -55,6 +55,24 @@ fn sequence_number(record: &Value) -> Option<&str> {
     record["dynamodb"]["SequenceNumber"].as_str()
 }
 
+/// How often an idle poller takes a fresh iterator after the last record it
+/// read. A stand-in may replace a table's stream object (moto does when it
+/// rolls back a cancelled transaction), after which the old iterator answers
+/// nothing for ever; a fresh iterator at the same position reads on.
+const REFRESH_IDLE: Duration = Duration::from_secs(1);
+
+/// One shard being followed.
+struct ShardPoll {
+    shard_id: String,
+    iterator: Option<String>,
+    /// Sequence number of the last record read from this shard.
+    last_read: Option<String>,
+    refreshed_at: tokio::time::Instant,
+    /// Records gathered for the next batch, and when the first came.
+    batch: Vec<Value>,
+    first_at: Option<tokio::time::Instant>,
+}
+
 pub async fn run(
     gateway: Arc<Gateway>,
     dynamo: aws_sdk_dynamodb::Client,
@@ -67,51 +85,83 @@ pub async fn run(
     let table = dynamo.describe_table().table_name(&table_name).send().await.map_err(|e| aws(&e))?;
     let arn = table.table().and_then(|t| t.latest_stream_arn()).ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?.to_owned();
     let description = streams.describe_stream().stream_arn(&arn).send().await.map_err(|e| aws(&e))?;
-    let shards: Vec<String> = description.stream_description().map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect()).unwrap_or_default();
-    let position = if source.starting_position == "TRIM_HORIZON" { ShardIteratorType::TrimHorizon } else { ShardIteratorType::Latest };
-    let mut iterators = Vec::new();
-    for shard in shards {
-        let it = streams.get_shard_iterator().stream_arn(&arn).shard_id(&shard).shard_iterator_type(position.clone()).send().await.map_err(|e| aws(&e))?;
-        iterators.extend(it.shard_iterator().map(str::to_owned));
+    let shard_ids: Vec<String> = description.stream_description().map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect()).unwrap_or_default();
+    // LATEST is a position no sequence number names: until a record has been
+    // read, a refresh starts from the horizon and skips what came before.
+    let from_latest = source.starting_position != "TRIM_HORIZON";
+    let started_at = shared::time::now_secs().saturating_sub(1) as i64;
+    let position = if from_latest { ShardIteratorType::Latest } else { ShardIteratorType::TrimHorizon };
+    let mut shards = Vec::new();
+    for shard_id in shard_ids {
+        let it = streams.get_shard_iterator().stream_arn(&arn).shard_id(&shard_id).shard_iterator_type(position.clone()).send().await.map_err(|e| aws(&e))?;
+        let now = tokio::time::Instant::now();
+        shards.push(ShardPoll { shard_id, iterator: it.shard_iterator().map(str::to_owned), last_read: None, refreshed_at: now, batch: Vec::new(), first_at: None });
     }
-    info!(function = %source.function, table = %table_name, shards = iterators.len(), "polling stream");
+    info!(function = %source.function, table = %table_name, shards = shards.len(), "polling stream");
     let window = Duration::from_secs(source.batching_window_secs);
-    // Per shard: records gathered for the next batch, and when the first came.
-    let mut batches: Vec<(Vec<Value>, Option<tokio::time::Instant>)> = iterators.iter().map(|_| (Vec::new(), None)).collect();
     loop {
         let mut got_any = false;
-        for (iterator, (batch, first_at)) in iterators.iter_mut().zip(batches.iter_mut()) {
-            let room = source.batch_size - batch.len();
-            let page = match streams.get_records().shard_iterator(iterator.as_str()).limit(room as i32).send().await {
+        for shard in shards.iter_mut() {
+            let idle = shard.batch.is_empty() && shard.refreshed_at.elapsed() >= REFRESH_IDLE;
+            if idle || shard.iterator.is_none() {
+                refresh(&streams, &arn, shard).await;
+            }
+            let Some(iterator) = shard.iterator.clone() else { continue };
+            let room = source.batch_size - shard.batch.len();
+            let page = match streams.get_records().shard_iterator(iterator).limit(room as i32).send().await {
                 Ok(page) => page,
                 Err(e) => {
-                    warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed");
+                    warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; taking a fresh iterator");
+                    shard.iterator = None;
                     continue;
                 }
             };
-            if let Some(next) = page.next_shard_iterator() {
-                *iterator = next.to_owned();
+            shard.iterator = page.next_shard_iterator().map(str::to_owned);
+            if let Some(last) = page.records().last().and_then(|r| r.dynamodb()).and_then(|c| c.sequence_number()) {
+                shard.last_read = Some(last.to_owned());
+                shard.refreshed_at = tokio::time::Instant::now();
             }
             let records = page
                 .records()
                 .iter()
+                .filter(|r| !from_latest || shard_started(r, started_at))
                 .filter(|r| source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str())))
                 .map(|r| lambda_record(r, &arn, &region));
-            batch.extend(records);
-            if batch.is_empty() {
+            shard.batch.extend(records);
+            if shard.batch.is_empty() {
                 continue;
             }
             got_any = true;
-            let started = *first_at.get_or_insert_with(tokio::time::Instant::now);
+            let started = *shard.first_at.get_or_insert_with(tokio::time::Instant::now);
             // Like Lambda: invoke when the batch is full or the batching window has passed.
-            if batch.len() >= source.batch_size || started.elapsed() >= window {
-                deliver(&gateway, &source, std::mem::take(batch)).await;
-                *first_at = None;
+            if shard.batch.len() >= source.batch_size || started.elapsed() >= window {
+                deliver(&gateway, &source, std::mem::take(&mut shard.batch)).await;
+                shard.first_at = None;
             }
         }
-        if !got_any || batches.iter().any(|(b, _)| !b.is_empty()) {
+        if !got_any || shards.iter().any(|s| !s.batch.is_empty()) {
             tokio::time::sleep(IDLE_POLL).await;
         }
+    }
+}
+
+/// Whether a record was written after the poller started (for LATEST).
+fn shard_started(record: &Record, started_at: i64) -> bool {
+    record.dynamodb().and_then(|c| c.approximate_creation_date_time()).is_none_or(|t| t.secs() >= started_at)
+}
+
+/// A fresh iterator right after the last record read (or from the horizon
+/// when none was read yet); on failure the shard is tried again next round.
+async fn refresh(streams: &aws_sdk_dynamodbstreams::Client, arn: &str, shard: &mut ShardPoll) {
+    let request = streams.get_shard_iterator().stream_arn(arn).shard_id(&shard.shard_id);
+    let request = match &shard.last_read {
+        Some(last) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(last),
+        None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+    };
+    shard.refreshed_at = tokio::time::Instant::now();
+    match request.send().await {
+        Ok(out) => shard.iterator = out.shard_iterator().map(str::to_owned),
+        Err(e) => warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetShardIterator failed"),
     }
 }
 

@@ -15,6 +15,22 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 pub const WAIT: Duration = Duration::from_secs(15);
+/// For conditions that wait on asynchronous work (stream pollers, pushes,
+/// schedules): generous, so the suite passes on a busy machine.
+pub const WAIT_ASYNC: Duration = Duration::from_secs(60);
+
+/// Polls `check` until it holds; panics naming `what` after [`WAIT_ASYNC`].
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT_ASYNC;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "not within {WAIT_ASYNC:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 /// Added to every received frame: when it arrived, in microseconds since the
 /// epoch (so latency does not depend on when a test gets round to reading it).
 pub const ARRIVED_AT: &str = "_arrivedAtMicros";
@@ -90,6 +106,11 @@ impl System {
             .flat_map(|e| e["messages"].as_object().cloned().unwrap_or_default().into_values())
             .map(|m| serde_json::from_str(m.as_str().unwrap_or("null")).unwrap_or(Value::Null))
             .collect()
+    }
+
+    /// Stream records a function has finished handling (retries count again).
+    pub fn records_handled(&self, function: &str) -> usize {
+        self.runtime.invocations().iter().filter(|i| i.function == function).map(|i| i.records).sum()
     }
 
     /// An HTTP API client acting as `user` (with a valid token).

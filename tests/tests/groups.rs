@@ -122,21 +122,34 @@ async fn every_device_gets_every_message_acks_independently_and_a_fourth_is_refu
     assert_eq!(phone.ack(&[text(&sent, "messageId")]).await["count"], 1);
     laptop.close().await;
     let mut laptop = system.connect(&user, "laptop").await;
-    assert_eq!(laptop.sync().await["delivered"], 1);
+    laptop.sync().await;
     assert_eq!(laptop.messages(1).await[0]["messageId"], sent["messageId"]);
     let mut phone_again = {
         phone.close().await;
         system.connect(&user, "phone").await
     };
-    assert_eq!(phone_again.sync().await["delivered"], 0, "the phone acked it");
+    phone_again.sync().await;
+    let replayed: Vec<_> = phone_again.drain(Duration::from_millis(300)).await.into_iter().flat_map(unpack).filter(|f| f["type"] == "newMessage").collect();
+    assert!(replayed.is_empty(), "the phone acked it: {replayed:?}");
 
+    // A fourth device connects, but unregistered: it may only manage devices.
     let token = system.runtime.issue_token(&user, "watch");
-    assert_eq!(Client::open(&system.url_with_token(&token)).await.err(), Some(403), "a fourth device is refused");
+    let mut watch = Client::open(&system.url_with_token(&token)).await.expect("a fourth device connects unregistered");
+    let refused = watch.send_message(&chat, "w1", "from the watch").await;
+    assert_eq!(refused["code"], "device_not_registered", "{refused}");
+    assert_eq!(watch.sync().await["code"], "device_not_registered");
+    let listed = watch.request(json!({ "action": "listDevices" })).await;
+    assert_eq!(listed["currentRegistered"], false, "{listed}");
+    let names: Vec<&str> = listed["devices"].as_array().unwrap().iter().map(|d| text(d, "deviceId")).collect();
+    assert_eq!(names, ["laptop", "phone", "tablet"]);
+    s.send_message(&chat, "m-unregistered", "not for the watch").await;
     let gone = tablet.request(json!({ "action": "unregisterDevice" })).await;
     assert_eq!(gone["type"], "deviceUnregistered", "{gone}");
+    watch.close().await;
     let mut watch = Client::open(&system.url_with_token(&token)).await.expect("room for the watch now");
+    assert_eq!(watch.request(json!({ "action": "listDevices" })).await["currentRegistered"], true);
     s.send_message(&chat, "m2", "hello watch").await;
-    assert_eq!(watch.messages(1).await[0]["message"], "hello watch");
+    assert_eq!(watch.messages(1).await[0]["message"], "hello watch", "only what was sent after it registered");
 }
 
 #[tokio::test]

@@ -139,12 +139,16 @@ async fn an_offline_user_gets_missed_messages_on_sync_and_not_again_after_ack() 
     let mut b = system.connect(&bob, "phone").await;
     let synced = b.sync().await;
     assert_eq!(synced["type"], "synced", "{synced}");
-    assert_eq!(synced["delivered"], 3);
+    assert_eq!(synced["delivered"], 4, "the chat's notice and three messages");
+    let notice = b.frames_of("newChat", 1).await.remove(0);
+    assert_eq!((notice["chatId"].as_str(), notice["createdBy"].as_str()), (Some(chat.as_str()), Some(alice.as_str())));
     let missed = b.messages(3).await;
     let texts: Vec<&str> = missed.iter().map(|m| text(m, "message")).collect();
     assert_eq!(texts, ["missed 1", "missed 2", "missed 3"]);
     let ids: Vec<&str> = missed.iter().map(|m| text(m, "messageId")).collect();
     assert_eq!(b.ack(&ids).await["count"], 3);
+    let acked = b.request(json!({ "action": "ack", "eventIds": [text(&notice, "eventId")] })).await;
+    assert_eq!(acked["count"], 1);
     b.close().await;
 
     let mut b = system.connect(&bob, "phone").await;
@@ -227,6 +231,7 @@ async fn a_non_member_cannot_send_to_a_chat() {
     let mut b = system.connect(&bob, "phone").await;
     let mut m = system.connect(&mallory, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
+    b.frames_of("newChat", 1).await;
 
     let refused = m.send_message(&chat, "x1", "let me in").await;
     assert_eq!(refused["type"], "error");
@@ -245,6 +250,7 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() {
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
+    b.frames_of("newChat", 1).await;
 
     a.send_text("{not json".into()).await;
     let malformed = a.wait_for(|f| f["type"] == "error").await;
@@ -278,6 +284,7 @@ async fn a_frame_over_32_kb_closes_the_connection_with_1009() {
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
+    b.frames_of("newChat", 1).await;
 
     let big = json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "big", "message": "x".repeat(33 * 1024) });
     a.send(big).await;

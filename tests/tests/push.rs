@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::{Client, System, unique};
+use e2e_tests::{Client, System, eventually, unique};
 use local_runtime::Quotas;
 use serde_json::{Value, json};
 
@@ -33,6 +33,8 @@ async fn push_pair() -> PushPair {
     let mut b = system.connect(&bob, "phone").await;
     register(&mut b, &unique("token")).await;
     let chat = a.chat_with(&[&bob], None).await;
+    // Bob's inbox got the chat's notice: let the push function see it first.
+    push_handled(&system, 0, 1).await;
     PushPair { system, alice, bob, a, b, chat }
 }
 
@@ -44,33 +46,35 @@ async fn endpoint_arn(user: &str) -> String {
     endpoint.expect("the device registered an endpoint")["arn"].as_str().unwrap().to_owned()
 }
 
-/// Waits until SNS holds `count` pushes for the device (or the time is up).
+/// Waits until SNS holds `count` pushes for the device.
 async fn pushes(system: &System, user: &str, device: &str, count: usize) -> Vec<Value> {
-    for _ in 0..100 {
-        let found = system.pushes_to(user, device).await;
-        if found.len() >= count {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(&format!("{count} pushes to {user}/{device}"), || async { system.pushes_to(user, device).await.len() >= count }).await;
     system.pushes_to(user, device).await
+}
+
+/// Waits until the push function has handled `count` more inbox records than `before`.
+async fn push_handled(system: &System, before: usize, count: usize) {
+    eventually(&format!("the push function handles {count} more records"), || async { system.records_handled("PushFunction") >= before + count }).await;
 }
 
 #[tokio::test]
 async fn an_offline_device_gets_one_push_per_burst_with_a_preview_and_none_while_online() {
     let PushPair { system, alice, bob, mut a, mut b, chat } = push_pair().await;
 
+    let handled = system.records_handled("PushFunction");
     a.send_message(&chat, "online", "you are online").await;
     b.messages(1).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    push_handled(&system, handled, 1).await;
     assert!(system.pushes_to(&bob, "phone").await.is_empty(), "no push while the device is connected");
 
     b.close().await;
+    let handled = system.records_handled("PushFunction");
     for (i, word) in ["one", "two", "three"].iter().enumerate() {
         a.send_message(&chat, &format!("burst{i}"), word).await;
     }
     let got = pushes(&system, &bob, "phone", 1).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let first_push_at = std::time::Instant::now();
+    push_handled(&system, handled, 3).await;
     let got_later = system.pushes_to(&bob, "phone").await;
     assert_eq!(got_later.len(), 1, "one push for the burst: {got:?}");
     assert_eq!(got[0]["default"], format!("{alice}: three (+2 more)"));
@@ -81,7 +85,8 @@ async fn an_offline_device_gets_one_push_per_burst_with_a_preview_and_none_while
     let mut b = system.connect(&bob, "phone").await;
     assert_eq!(b.request(json!({ "action": "muteChat", "chatId": chat, "muted": true })).await["muted"], true);
     b.close().await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Past the 3-second collapse window of the burst's push.
+    eventually("the collapse window passes", || async { first_push_at.elapsed() > Duration::from_millis(3100) }).await;
     a.send_message(&chat, "secret", "the secret plan").await;
     let got = pushes(&system, &bob, "phone", 2).await;
     assert_eq!(got.len(), 2);
@@ -135,6 +140,9 @@ async fn a_failing_push_retries_only_its_own_record() {
     register(&mut c, &unique("token")).await;
     let to_bob = a.chat_with(&[&bob], None).await;
     let to_carol = a.chat_with(&[&carol], None).await;
+    // The two chats' notices reach the push function first (no push: not messages).
+    push_handled(&system, 0, 2).await;
+    let earlier = system.runtime.invocations().into_iter().filter(|i| i.function == "PushFunction").count();
     b.close().await;
     c.close().await;
     // Carol's endpoint vanishes behind our back: publishing to it fails (not "disabled").
@@ -143,10 +151,10 @@ async fn a_failing_push_retries_only_its_own_record() {
     a.send_message(&to_bob, "b1", "for bob").await;
     a.send_message(&to_carol, "c1", "for carol").await;
     assert_eq!(pushes(&system, &bob, "phone", 1).await.len(), 1);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let push_runs = || system.runtime.invocations().into_iter().filter(|i| i.function == "PushFunction").skip(earlier).collect::<Vec<_>>();
+    eventually("the failed record is retried", || async { push_runs().len() >= 2 }).await;
 
-    let runs: Vec<_> = system.runtime.invocations().into_iter().filter(|i| i.function == "PushFunction").collect();
-    assert!(runs.len() >= 2, "the failed record was retried: {runs:?}");
+    let runs = push_runs();
     assert_eq!(runs[0].records, 2, "first batch: both messages");
     assert!(runs[1..].iter().all(|r| r.records == 1), "retries carry only carol's record: {:?}", runs.iter().map(|r| r.records).collect::<Vec<_>>());
     assert_eq!(system.pushes_to(&bob, "phone").await.len(), 1, "bob's push was not repeated");
@@ -168,8 +176,9 @@ async fn after_unregister_push_an_offline_device_gets_no_push_and_its_endpoint_i
     assert!(system.sns().await.get_endpoint_attributes().endpoint_arn(&arn).send().await.is_err(), "the endpoint is deleted");
     b.close().await;
 
+    let handled = system.records_handled("PushFunction");
     a.send_message(&chat, "after-logout", "are you there?").await;
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    push_handled(&system, handled, 1).await;
     assert!(system.pushes_to(&bob, "phone").await.is_empty(), "a logged-out device gets no push");
 }
 

@@ -100,6 +100,22 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
     let created = ctx.store.create_chat(&chat).await?;
     let chat = if created { chat } else { ctx.store.get_chat(&chat.chat_id).await?.ok_or(AppError::Contention)? };
     info!(chat_id = %chat.chat_id, members = chat.members.len(), created, "chat ready");
+    if created {
+        // Every member learns of the chat now (live, or from the inbox on
+        // sync), not at its first message; the creator's other devices too.
+        let notice = ServerFrame::NewChat {
+            event_id: new_event_id(),
+            chat_id: chat.chat_id.clone(),
+            kind: chat.kind,
+            name: chat.name.clone(),
+            participants: chat.members.clone(),
+            admins: chat.admins.clone(),
+            created_by: chat.created_by.clone(),
+            created_at: chat.created_at,
+        };
+        let out = Outgoing::event(&chat.chat_id, chat.seq, &notice);
+        publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
+    }
     Ok(ServerFrame::ChatCreated {
         request_id: None,
         chat_id: chat.chat_id,
@@ -124,6 +140,7 @@ impl Outgoing {
     /// An event frame; its inbox entry is keyed by the frame's own `eventId`.
     pub fn event(chat_id: &str, seq: u64, frame: &ServerFrame) -> Self {
         let (kind, event_id) = match frame {
+            ServerFrame::NewChat { event_id, .. } => ("newChat", event_id.clone()),
             ServerFrame::ChatUpdate { event_id, .. } => ("chatUpdate", event_id.clone()),
             ServerFrame::ReadSync { event_id, .. } => ("readSync", event_id.clone()),
             ServerFrame::Receipt { event_id, .. } => ("receipt", event_id.clone()),
@@ -157,7 +174,7 @@ pub(crate) struct Audience<'a> {
 }
 
 impl Audience<'_> {
-    fn includes(&self, user: &str, device: &str) -> bool {
+    pub(crate) fn includes(&self, user: &str, device: &str) -> bool {
         self.users.iter().any(|u| u == user) && self.except.is_none_or(|e| e.user_id != user || e.device_id != device)
     }
 }

@@ -8,6 +8,7 @@ use super::{Audience, Outgoing, inbox_entries, post_live};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::fanout::{self, Target};
 use crate::ids;
 use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
 use crate::media;
@@ -104,12 +105,13 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         // message; larger ones right after (a retry with the same
         // clientMessageId completes them if this invocation dies in between).
         let inline = 3 + side_updates.len() + entries.len() <= MAX_TRANSACTION_ACTIONS;
-        let in_transaction: &[InboxEntry] = if inline { &entries } else { &[] };
+        let in_transaction: Option<&[InboxEntry]> = inline.then_some(&entries);
         let accepted_expires_at = message.sent_at / 1000 + ctx.config.inbox_retention.as_secs();
         match ctx.store.append_message(&chat, &message, accepted_expires_at, in_transaction, side_updates).await? {
             AppendOutcome::Appended => {
                 if !inline {
                     ctx.store.put_inbox_entries(&entries).await?;
+                    ctx.store.inbox_written(&chat.chat_id, &who.user_id, &request.client_message_id).await?;
                 }
                 post_live(ctx, &[(&audience, &out)]).await?;
                 return Ok(send_result(&message, false));
@@ -137,8 +139,12 @@ fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {
     }
 }
 
-/// A retry of an accepted message: finish what the first attempt may not have
-/// (inbox entries, delivery) and answer with the original id and seq.
+/// A retry of an accepted message: finish only what the first attempt may not
+/// have, and answer with the original id and seq. Inbox entries not yet
+/// written are written; otherwise the live devices whose entry is still
+/// unacknowledged get it posted again (the first attempt may have died before
+/// posting), and a device that acknowledged it gets nothing — a late retry
+/// never brings an acknowledged message back.
 async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageRequest) -> Result<ServerFrame, AppError> {
     let accepted = ctx
         .store
@@ -158,8 +164,29 @@ async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageReques
         .map(|m| m.user_id)
         .collect();
     let audience = Audience { users: recipients.into_iter().collect(), except: Some(who) };
-    super::publish(ctx, &[(&audience, &message_outgoing(&message))]).await?;
-    info!(chat_id = %message.chat_id, seq = message.seq, "duplicate send completed");
+    let out = message_outgoing(&message);
+    if !accepted.inbox_written {
+        super::publish(ctx, &[(&audience, &out)]).await?;
+        ctx.store.inbox_written(&message.chat_id, &who.user_id, &request.client_message_id).await?;
+        info!(chat_id = %message.chat_id, seq = message.seq, "duplicate send completed its inbox entries");
+        return Ok(send_result(&message, true));
+    }
+    let devices = ctx.store.devices_of(&audience.users).await?;
+    let now = now_millis();
+    let live: Vec<Target> = devices
+        .values()
+        .flat_map(|user| {
+            user.devices.iter().filter_map(|(device_id, device)| {
+                let connection_id = device.live_connection(now).filter(|_| audience.includes(&user.user_id, device_id))?;
+                Some(Target { user_id: user.user_id.clone(), device_id: device_id.clone(), connection_id: connection_id.to_owned() })
+            })
+        })
+        .collect();
+    let keys: Vec<(String, String)> = live.iter().map(|t| (ids::device_key(&t.user_id, &t.device_id), message.message_id.clone())).collect();
+    let unacked = if keys.is_empty() { Vec::new() } else { ctx.store.inbox_keys_present(&keys).await? };
+    let targets: Vec<Target> = live.into_iter().zip(keys).filter(|(_, key)| unacked.contains(key)).map(|(t, _)| t).collect();
+    let posted = fanout::post_to_all(ctx, &targets, &out.frame).await;
+    info!(chat_id = %message.chat_id, seq = message.seq, posted, "duplicate send: unacknowledged live devices reposted");
     Ok(send_result(&message, true))
 }
 

@@ -20,6 +20,17 @@ pub struct Accepted {
     pub message_id: String,
     pub seq: u64,
     pub expires_at: u64,
+    /// Whether the message's inbox entries were written: in the send
+    /// transaction (small chats), or marked after the separate write (large
+    /// ones). A retry rewrites them only when not, so it never brings back
+    /// an entry a device already acknowledged.
+    #[serde(default = "written")]
+    pub inbox_written: bool,
+}
+
+/// Records from before `inbox_written` existed had their entries written.
+fn written() -> bool {
+    true
 }
 
 pub fn client_key(sender_id: &str, client_message_id: &str) -> String {
@@ -38,7 +49,8 @@ pub enum AppendOutcome {
 
 impl Store {
     /// Stores a message as the chat's next seq, in one transaction with the
-    /// idempotency record and the given inbox entries. The chat update is
+    /// idempotency record and the inbox entries (`None`: too many for one
+    /// transaction; the caller writes them and calls [`Store::inbox_written`]). The chat update is
     /// conditioned on the seq and membership version that were read, so seq
     /// numbers have no gaps and a send never races a membership change.
     pub async fn append_message(
@@ -46,7 +58,7 @@ impl Store {
         chat: &Chat,
         message: &MessageView,
         accepted_expires_at: u64,
-        inbox: &[InboxEntry],
+        inbox: Option<&[InboxEntry]>,
         side_updates: Vec<TransactWriteItem>,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
@@ -68,6 +80,7 @@ impl Store {
             message_id: message.message_id.clone(),
             seq: message.seq,
             expires_at: accepted_expires_at,
+            inbox_written: inbox.is_some(),
         };
         let mut actions = vec![
             TransactWriteItem::builder().update(chat_update).build(),
@@ -75,7 +88,7 @@ impl Store {
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
         actions.extend(side_updates);
-        for entry in inbox {
+        for entry in inbox.unwrap_or_default() {
             actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
         }
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
@@ -96,6 +109,21 @@ impl Store {
                 Err(err.into())
             }
         }
+    }
+
+    /// Marks a message's inbox entries written (after a separate write).
+    pub async fn inbox_written(&self, chat_id: &str, sender_id: &str, client_message_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.client_message_ids)
+            .key("chatId", s(chat_id))
+            .key("clientKey", s(client_key(sender_id, client_message_id)))
+            .update_expression("SET inboxWritten = :yes")
+            .condition_expression("attribute_exists(chatId)")
+            .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .send()
+            .await?;
+        Ok(())
     }
 
     pub async fn find_accepted(&self, chat_id: &str, sender_id: &str, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {

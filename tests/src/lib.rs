@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(30);
 /// For conditions that wait on asynchronous work (stream pollers, pushes,
 /// schedules): generous, so the suite passes on a busy machine.
 pub const WAIT_ASYNC: Duration = Duration::from_secs(60);
@@ -208,6 +208,26 @@ pub async fn put_presigned(url: &str, headers: &Value, body: Vec<u8>) -> (u16, S
     let response = request.body(body).send().await.expect("S3 answers");
     let status = response.status().as_u16();
     (status, response.text().await.unwrap_or_default())
+}
+
+/// Bytes that look like a PNG and differ per call.
+pub fn image(size: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend((0..size - 8).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    bytes
+}
+
+pub fn upload_request(bytes: &[u8], content_type: &str) -> Value {
+    json!({ "fileName": "holiday.png", "contentType": content_type, "size": bytes.len(), "sha256": sha256_base64(bytes) })
+}
+
+/// Asks for an upload URL and PUTs the bytes; returns the attachment id.
+pub async fn upload(http: &Http, chat: &str, bytes: &[u8]) -> String {
+    let reply = http.post(&format!("/chats/{chat}/attachments"), &upload_request(bytes, "image/png")).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.to_vec()).await;
+    assert_eq!(status, 200, "S3 accepts the declared bytes: {body}");
+    text(&reply.body, "attachmentId").to_owned()
 }
 
 /// GETs a presigned URL: status and bytes.

@@ -1,28 +1,8 @@
 //! Media over the HTTP API: presigned S3 uploads that only accept the declared
 //! bytes, messages that carry them, and downloads for members only.
 
-use e2e_tests::{Client, Http, System, get_presigned, put_presigned, sha256_base64, text, unique};
+use e2e_tests::{Client, Http, System, get_presigned, image, put_presigned, sha256_base64, text, unique, upload, upload_request};
 use serde_json::{Value, json};
-
-/// Bytes that look like a PNG and differ per call.
-fn image(size: usize, seed: u8) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
-    bytes.extend((0..size - 8).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
-    bytes
-}
-
-fn upload_request(bytes: &[u8], content_type: &str) -> Value {
-    json!({ "fileName": "holiday.png", "contentType": content_type, "size": bytes.len(), "sha256": sha256_base64(bytes) })
-}
-
-/// Asks for an upload URL and PUTs the bytes; returns the attachment id.
-async fn upload(http: &Http, chat: &str, bytes: &[u8]) -> String {
-    let reply = http.post(&format!("/chats/{chat}/attachments"), &upload_request(bytes, "image/png")).await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.to_vec()).await;
-    assert_eq!(status, 200, "S3 accepts the declared bytes: {body}");
-    text(&reply.body, "attachmentId").to_owned()
-}
 
 async fn send_with(client: &mut Client, chat: &str, attachments: &[&str]) -> Value {
     client

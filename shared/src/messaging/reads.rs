@@ -107,7 +107,8 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         participants: membership.members_at_removal.clone().filter(|_| removed).unwrap_or_else(|| chat.members.clone()),
         joined_at_seq: membership.joined_at_seq,
         last_seq: visible,
-        last_active_at: membership.removed_at.filter(|_| removed).map_or(chat.last_active_at, |at| at.min(chat.last_active_at)),
+        // Their removal is the last thing that happened there, for them.
+        last_active_at: membership.removed_at.filter(|_| removed).unwrap_or(chat.last_active_at),
         last_read: membership.last_read,
         unread_count: visible.saturating_sub(membership.last_read),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,

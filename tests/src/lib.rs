@@ -2,6 +2,8 @@
 //! the moto server that `scripts/test` started, and speaks WebSocket to it like
 //! a client. Every test makes its own users and chats, so tests share tables.
 
+pub mod fuzz;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -188,6 +190,12 @@ impl Http {
 
     pub async fn get(&self, path: &str) -> Reply {
         let request = self.authorized(self.client.get(format!("{}{path}", self.base)));
+        Self::reply(request.send().await.expect("HTTP API answers")).await
+    }
+
+    /// POSTs a body as given (it need not be JSON).
+    pub async fn post_text(&self, path: &str, body: String) -> Reply {
+        let request = self.authorized(self.client.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body));
         Self::reply(request.send().await.expect("HTTP API answers")).await
     }
 

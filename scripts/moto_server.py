@@ -12,7 +12,16 @@
    x-amz-checksum-sha256 among them) with the server's credentials, an expired
    URL is refused, and a body that does not match its x-amz-checksum-sha256 is
    refused with BadDigest, as S3 does.
-3. A GET or HEAD of a missing S3 object answers 403 AccessDenied, not 404:
+3. A cancelled TransactWriteItems costs what it touched, not the tables.
+   moto deep-copies every table a transaction names before applying it and
+   swaps the copies in when one condition fails: time and memory grow with
+   the data (a soak reached 24 GB and was killed), and the swapped-in copy
+   carries a new stream object that a poller's old iterator never sees. Here
+   every condition is checked first against the state before the
+   transaction, as DynamoDB does (requests are serialised, so nothing changes
+   in between); only then are the writes applied, with the touched items and
+   stream lengths remembered in case an apply step fails.
+4. A GET or HEAD of a missing S3 object answers 403 AccessDenied, not 404:
    S3 answers 404 only to callers allowed s3:ListBucket on the bucket, and no
    function in this template is. Code that treated only 404 as "missing"
    would fail deployed; here it fails the same way.
@@ -89,6 +98,93 @@ def drained(environ):
     return body
 
 
+def cheap_transactions():
+    """Replaces moto's TransactWriteItems with check-then-apply (see 3. above)."""
+    import copy
+
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def key_of(backend, op_type, op):
+        if op_type != "Put":
+            return op["Key"]
+        table = backend.get_table(op["TableName"])
+        key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        return key
+
+    def transact_write_items(self, transact_items):
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        actions, seen = [], set()
+        for item in transact_items:
+            if len(item) > 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            key = key_of(self, op_type, op)
+            unique = (str(op["TableName"]), str(dict(sorted(key.items()))))
+            if unique in seen:
+                raise MultipleTransactionsException()
+            seen.add(unique)
+            actions.append((op_type, op, key))
+        # Every condition against the state before the transaction.
+        errors, failed = [], False
+        for op_type, op, key in actions:
+            condition = op.get("ConditionExpression")
+            current = self.get_item(op["TableName"], key)
+            if condition is not None:
+                check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+                if not check.expr(current):
+                    old = current.to_json()["Attributes"] if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current else None
+                    errors.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
+                    failed = True
+                    continue
+            errors.append((None, None, None))
+        if failed:
+            raise TransactionCanceledException(errors)
+        # Apply; should a step fail, put back what was touched.
+        touched = []
+        for op_type, op, key in actions:
+            table = self.get_table(op["TableName"])
+            shard = getattr(table, "stream_shard", None)
+            touched.append((op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key)), shard, len(shard.items) if shard else 0))
+        try:
+            for op_type, op, key in actions:
+                names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                if op_type == "Put":
+                    self.put_item(op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+                elif op_type == "Delete":
+                    self.delete_item(op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values)
+                elif op_type == "Update":
+                    self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"], expression_attribute_names=names, expression_attribute_values=values)
+        except Exception:
+            for table_name, key, before, shard, length in reversed(touched):
+                table = self.get_table(table_name)
+                hash_key, range_key = self.get_keys_value(table, key)
+                if before is None:
+                    try:
+                        table.delete_item(hash_key, range_key)
+                    except Exception:
+                        pass
+                else:
+                    table.put_item(before.to_json()["Attributes"])
+                if shard is not None:
+                    del shard.items[length:]
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def is_s3(environ, names):
     credential = names.get("X-Amz-Credential", "") + environ.get("HTTP_AUTHORIZATION", "")
     return "/s3/aws4_request" in credential
@@ -155,6 +251,7 @@ def main() -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
+    cheap_transactions()
 
     app = verify_s3(missing_objects_forbidden(DomainDispatcherApplication(create_backend_app)), os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
     lock = threading.Lock()

@@ -21,6 +21,8 @@ use axum::routing::{any, get};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shared::AppContext;
+
+use crate::faults::Fault;
 use shared::calls::{self, AwsCalls};
 use shared::lambda::log_invocation;
 use tokio::sync::mpsc;
@@ -98,6 +100,8 @@ pub struct Gateway {
     pub stage: String,
     pub domain_name: String,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Injected `PostToConnection` failures (see `faults`).
+    pub faults: Option<Arc<crate::faults::Faults>>,
 }
 
 fn now_ms() -> u64 {
@@ -136,6 +140,7 @@ impl Gateway {
             stage,
             domain_name,
             connections: Mutex::default(),
+            faults: None,
         }
     }
 
@@ -438,6 +443,12 @@ async fn management_api(
     };
     match method.as_str() {
         "POST" => {
+            match gateway.faults.as_ref().and_then(|f| f.pick("ApiGatewayManagementApi.PostToConnection")) {
+                Some(Fault::Gone) => return aws_error(StatusCode::GONE, "GoneException", "connection is gone (injected)"),
+                Some(Fault::ServerError) => return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerErrorException", "injected"),
+                Some(Fault::Stall(how_long)) => tokio::time::sleep(how_long).await,
+                _ => {}
+            }
             if body.len() > gateway.quotas.max_post_bytes {
                 return aws_error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException", "payload too large");
             }

@@ -3,6 +3,7 @@
 //! `template.yaml`, creates the tables, and serves the WebSocket API and its
 //! `@connections` Management API with the handlers running in process.
 
+pub mod faults;
 pub mod gateway;
 pub mod handlers;
 pub mod http_api;
@@ -55,6 +56,8 @@ pub struct Options {
     pub quotas: Quotas,
     /// Template parameters to override (name → value).
     pub parameters: HashMap<String, String>,
+    /// Fault injection for the functions' AWS calls (see `faults`); off when `None`.
+    pub faults: Option<Arc<faults::Faults>>,
 }
 
 impl Options {
@@ -67,6 +70,7 @@ impl Options {
             jwt_secret: DEV_JWT_SECRET.into(),
             quotas: Quotas::default(),
             parameters: HashMap::new(),
+            faults: None,
         }
     }
 }
@@ -160,6 +164,17 @@ impl LocalRuntime {
             }
         };
 
+        let mut tasks = Vec::new();
+        // With fault injection, the functions reach AWS through the fault proxy.
+        let function_sdk = match &options.faults {
+            Some(faults) => {
+                let upstream = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+                let (proxy, task) = faults::start_proxy(faults.clone(), upstream).await?;
+                tasks.push(task);
+                sdk.to_builder().service_config(faults::ThroughProxy(proxy)).build()
+            }
+            None => sdk.clone(),
+        };
         let mut functions = HashMap::new();
         for function in template.functions()? {
             let handler = handlers::handler_for(&function.binary)
@@ -172,7 +187,7 @@ impl LocalRuntime {
             env.insert(CONNECTIONS_API_URL.to_owned(), connections_api_url.clone());
             env.insert(JWT_SECRET.to_owned(), options.jwt_secret.clone());
             let config = Config::from_lookup(|name| env.get(name).cloned())?;
-            let ctx = Arc::new(AppContext::new(config, &sdk));
+            let ctx = Arc::new(AppContext::new(config, &function_sdk));
             functions.insert(function.logical_id.clone(), gateway::LocalFunction { logical_id: function.logical_id, handler, ctx });
         }
 
@@ -184,13 +199,15 @@ impl LocalRuntime {
                 }
             }
         }
-        let gateway = Arc::new(Gateway::new(api, functions, options.quotas.clone(), LOCAL_STAGE.into(), address.to_string()));
+        let mut gateway = Gateway::new(api, functions, options.quotas.clone(), LOCAL_STAGE.into(), address.to_string());
+        gateway.faults = options.faults.clone();
+        let gateway = Arc::new(gateway);
         let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
-        let mut tasks = vec![tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "local gateway stopped");
             }
-        })];
+        }));
         let mut http_address = None;
         if let Some(http_api) = template.http_api(&lookup)? {
             for function in http_api.routes.iter().map(|r| &r.function).chain(http_api.authorizer.as_ref().map(|a| &a.function)) {

@@ -60,8 +60,19 @@ impl System {
         Self::start_with_parameters(quotas, &[]).await
     }
 
+    /// With fault injection on (no faults until rules are set on the handle).
+    pub async fn start_with_faults() -> (Self, std::sync::Arc<local_runtime::faults::Faults>) {
+        let faults = std::sync::Arc::new(local_runtime::faults::Faults::default());
+        let system = Self::start_with_options(Quotas::default(), &[], Some(faults.clone())).await;
+        (system, faults)
+    }
+
     /// With template parameters overridden (`PushCollapseSeconds`, ...).
     pub async fn start_with_parameters(quotas: Quotas, parameters: &[(&str, &str)]) -> Self {
+        Self::start_with_options(quotas, parameters, None).await
+    }
+
+    async fn start_with_options(quotas: Quotas, parameters: &[(&str, &str)], faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
         // Logs for debugging a failing test: RUST_LOG=info cargo test ...
         if std::env::var("RUST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
@@ -71,6 +82,7 @@ impl System {
         options.table_prefix = unique("e2e").replace('_', "-");
         options.quotas = quotas;
         options.parameters.extend(parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        options.faults = faults;
         let runtime = LocalRuntime::start(options).await.expect("local runtime starts (is moto running? use scripts/test)");
         Self { runtime }
     }
@@ -265,6 +277,8 @@ pub struct Client {
     pending: VecDeque<Value>,
     closed: Option<Option<u16>>,
     next_request: u64,
+    /// How long `wait_for` waits ([`WAIT`] unless a test needs more).
+    pub patience: Duration,
 }
 
 impl Client {
@@ -296,7 +310,7 @@ impl Client {
             }
             let _ = tx.send(Incoming::Closed(None));
         });
-        Ok(Self { sink, incoming, pending: VecDeque::new(), closed: None, next_request: 0 })
+        Ok(Self { sink, incoming, pending: VecDeque::new(), closed: None, next_request: 0, patience: WAIT })
     }
 
     pub async fn send_text(&mut self, text: String) {
@@ -339,13 +353,13 @@ impl Client {
         if let Some(i) = self.pending.iter().position(&matches) {
             return self.pending.remove(i).expect("index is valid");
         }
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + self.patience;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.receive(left).await {
                 Some(frame) if matches(&frame) => return frame,
                 Some(frame) => self.pending.push_back(frame),
-                None => panic!("no matching frame within {WAIT:?}; closed: {:?}; received: {:?}", self.closed, self.pending),
+                None => panic!("no matching frame within {:?}; closed: {:?}; received: {:?}", self.patience, self.closed, self.pending),
             }
         }
     }

@@ -1,0 +1,340 @@
+//! Reliability under injected faults (docs/reliability.md).
+//!
+//! The soak: devices of ten users send into 1-1 chats and two groups while
+//! DynamoDB calls are throttled, fail with 500s, stall or are applied with
+//! their answer lost (the function fails right after its transaction), and
+//! `PostToConnection` answers 410 or 500. Senders retry with the same
+//! `clientMessageId` until they are told the message is stored; receivers
+//! ack what they get and now and then reconnect and `sync`. Then faults stop,
+//! every device drains its inbox, and the test checks: every acknowledged
+//! message reached every device it was meant for (0 lost), each
+//! `clientMessageId` is one stored message (0 duplicates), every inbox is
+//! empty, and every recipient's `delivered` state is true.
+//!
+//! `SOAK_SENDS` sets the number of sends (CI: 600; the figures in
+//! docs/reliability.md: `SOAK_SENDS=10000`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use e2e_tests::{Client, System, number, text, unique, unpack};
+use futures::future::join_all;
+use local_runtime::faults::{Fault, FaultRule};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use shared::ids::device_key;
+
+const SOAK_PATIENCE: Duration = Duration::from_secs(180);
+
+fn soak_sends() -> usize {
+    std::env::var("SOAK_SENDS").ok().and_then(|v| v.parse().ok()).unwrap_or(600)
+}
+
+fn rules() -> Vec<FaultRule> {
+    let rule = |operation: &str, fault, probability| FaultRule { operation: operation.into(), fault, probability };
+    vec![
+        rule("DynamoDB.TransactWriteItems", Fault::LoseResponse, 0.02),
+        rule("DynamoDB.", Fault::Throttle, 0.03),
+        rule("DynamoDB.", Fault::ServerError, 0.02),
+        rule("DynamoDB.", Fault::Stall(Duration::from_millis(300)), 0.01),
+        rule("ApiGatewayManagementApi.PostToConnection", Fault::Gone, 0.02),
+        rule("ApiGatewayManagementApi.PostToConnection", Fault::ServerError, 0.03),
+    ]
+}
+
+/// What one device saw and did.
+#[derive(Default)]
+struct Tally {
+    /// messageId → how many times it arrived (live or by sync).
+    received: HashMap<String, usize>,
+    /// (chatId, clientMessageId) → (messageId, seq) as the server confirmed.
+    accepted: BTreeMap<(String, String), (String, u64)>,
+    retries: usize,
+    reconnects: usize,
+}
+
+struct Device {
+    user: String,
+    device: String,
+    chats: Vec<String>,
+    client: Client,
+    tally: Tally,
+}
+
+impl Device {
+    /// Takes in whatever has arrived, and acks it (messages and events).
+    async fn absorb(&mut self) {
+        let frames: Vec<Value> = self.client.drain(Duration::ZERO).await.into_iter().flat_map(unpack).collect();
+        let mut acks = Vec::new();
+        for frame in frames {
+            if frame["type"] == "newMessage" {
+                *self.tally.received.entry(text(&frame, "messageId").to_owned()).or_default() += 1;
+                acks.push(json!(text(&frame, "messageId")));
+            } else if let Some(event) = frame["eventId"].as_str() {
+                acks.push(json!(event));
+            }
+        }
+        for chunk in acks.chunks(100) {
+            // Messages and events alike: the server finds each id in this device's inbox.
+            let reply = self.client.request(json!({ "action": "ack", "messageIds": chunk })).await;
+            if reply["type"] == "error" {
+                // An ack that failed under faults leaves the entries for the next sync.
+                self.tally.retries += 1;
+            }
+        }
+    }
+
+    async fn reconnect(&mut self, system: &System) {
+        let token = system.runtime.issue_token(&self.user, &self.device);
+        let mut fresh = None;
+        for _ in 0..50 {
+            // Under faults, the authorizer or $connect may fail (500): try again.
+            match Client::open(&system.url_with_token(&token)).await {
+                Ok(client) => {
+                    fresh = Some(client);
+                    break;
+                }
+                Err(_) => {
+                    self.tally.retries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        let mut fresh = fresh.expect("reconnects");
+        fresh.patience = SOAK_PATIENCE;
+        let old = std::mem::replace(&mut self.client, fresh);
+        old.close().await;
+        self.tally.reconnects += 1;
+        self.sync_once().await;
+    }
+
+    /// One `sync` (retried while faults make it fail); returns how many frames it delivered.
+    async fn sync_once(&mut self) -> u64 {
+        for _ in 0..50 {
+            let reply = self.client.request(json!({ "action": "sync", "limit": 1000 })).await;
+            if reply["type"] == "synced" {
+                self.absorb().await;
+                return number(&reply, "delivered");
+            }
+            self.tally.retries += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{}/{} could not sync", self.user, self.device);
+    }
+
+    async fn send(&mut self, chat: &str, client_message_id: &str) {
+        for attempt in 0..100 {
+            let reply = self.client.request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id, "message": format!("soak {client_message_id}") })).await;
+            if reply["status"] == "SUCCESS" {
+                let confirmed = (text(&reply, "messageId").to_owned(), number(&reply, "seq"));
+                let key = (chat.to_owned(), client_message_id.to_owned());
+                if let Some(earlier) = self.tally.accepted.insert(key, confirmed.clone()) {
+                    assert_eq!(earlier, confirmed, "a retry named another message");
+                }
+                return;
+            }
+            assert!(matches!(reply["code"].as_str(), Some("internal" | "contention")), "{reply}");
+            self.tally.retries += 1;
+            tokio::time::sleep(Duration::from_millis(20 * (attempt as u64 + 1).min(10))).await;
+        }
+        panic!("{client_message_id} was never accepted");
+    }
+}
+
+async fn inbox_size(system: &System, user: &str, device: &str) -> i32 {
+    let out = system
+        .dynamo()
+        .await
+        .query()
+        .table_name(system.table("InboxTable"))
+        .key_condition_expression("deviceKey = :k")
+        .expression_attribute_values(":k", AttributeValue::S(device_key(user, device)))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    out.count()
+}
+
+#[tokio::test]
+async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
+    let started = Instant::now();
+    let (system, faults) = System::start_with_faults().await;
+    let users: Vec<String> = (0..10).map(|i| unique(&format!("soak{i}"))).collect();
+    let devices_of = |i: usize| if i < 6 { vec!["phone", "laptop"] } else { vec!["phone"] };
+    // Chats: five 1-1 pairs and one across, and two overlapping groups of six.
+    let creator = system.connect(&users[0], "setup").await;
+    let mut chats: Vec<(String, Vec<usize>)> = Vec::new();
+    for pair in [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (0, 9)] {
+        let mut a = system.connect(&users[pair.0], "phone").await;
+        chats.push((a.chat_with(&[&users[pair.1]], None).await, vec![pair.0, pair.1]));
+        a.close().await;
+    }
+    for (name, members) in [("g1", (0..6).collect::<Vec<_>>()), ("g2", (4..10).collect())] {
+        let mut admin = system.connect(&users[members[0]], "phone").await;
+        let others: Vec<&str> = members[1..].iter().map(|m| users[*m].as_str()).collect();
+        chats.push((admin.chat_with(&others, Some(name)).await, members.clone()));
+        admin.close().await;
+    }
+    creator.close().await;
+    let mut devices = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        for device in devices_of(i) {
+            let mut client = system.connect(user, device).await;
+            // The local DynamoDB stand-in slows down under this load; the answers still come.
+            client.patience = SOAK_PATIENCE;
+            let mine = chats.iter().filter(|(_, m)| m.contains(&i)).map(|(c, _)| c.clone()).collect();
+            devices.push(Device { user: user.clone(), device: device.to_owned(), chats: mine, client, tally: Tally::default() });
+        }
+    }
+    // (The "setup" device of user 0 takes part too: it is registered and receives.)
+    devices.push(Device {
+        user: users[0].clone(),
+        device: "setup".into(),
+        chats: chats.iter().filter(|(_, m)| m.contains(&0)).map(|(c, _)| c.clone()).collect(),
+        client: system.connect(&users[0], "setup").await,
+        tally: Tally::default(),
+    });
+    for device in &mut devices {
+        device.sync_once().await;
+    }
+
+    faults.set_rules(rules());
+    let total = soak_sends();
+    let per_device = total.div_ceil(devices.len());
+    let system_ref = &system;
+    join_all(devices.iter_mut().enumerate().map(|(n, device)| async move {
+        let mut rng = StdRng::seed_from_u64(n as u64);
+        for i in 0..per_device {
+            // Mostly 1-1 chats, a group now and then (as people chat).
+            let (groups, directs): (Vec<&String>, Vec<&String>) = device.chats.iter().partition(|c| c.starts_with("g-"));
+            let from = if directs.is_empty() || (!groups.is_empty() && rng.random_bool(0.2)) { groups } else { directs };
+            let chat = from[rng.random_range(0..from.len())].clone();
+            device.send(&chat, &format!("{}-{}-{i}", device.device, n)).await;
+            if n == 0 && i % 25 == 0 {
+                eprintln!("soak: device 0 sent {i} of {per_device} after {:.0} s", started.elapsed().as_secs_f64());
+            }
+            device.absorb().await;
+            if rng.random_bool(0.02) {
+                device.reconnect(system_ref).await;
+            }
+        }
+    }))
+    .await;
+    let injected = faults.injected();
+    faults.set_rules(Vec::new());
+    let sending_took = started.elapsed();
+
+    // Every device reconnects and drains its inbox.
+    for device in &mut devices {
+        device.reconnect(&system).await;
+        while device.sync_once().await > 0 {}
+    }
+
+    // 0 lost: every accepted message reached every device of every member but the sending one.
+    let members: HashMap<&str, &Vec<usize>> = chats.iter().map(|(c, m)| (c.as_str(), m)).collect();
+    let mut expected: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
+    let mut accepted = 0;
+    let mut per_chat: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for sender in &devices {
+        for ((chat, _), (message_id, seq)) in &sender.tally.accepted {
+            accepted += 1;
+            per_chat.entry(chat.clone()).or_default().insert(*seq);
+            for member in members[chat.as_str()].iter() {
+                for receiver in devices.iter().filter(|d| d.user == users[*member]) {
+                    if (receiver.user.as_str(), receiver.device.as_str()) != (sender.user.as_str(), sender.device.as_str()) {
+                        expected.entry((receiver.user.clone(), receiver.device.clone())).or_default().insert(message_id.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut lost = 0;
+    let mut delivered_copies = 0;
+    let mut deliveries = 0;
+    for device in &devices {
+        let want = expected.get(&(device.user.clone(), device.device.clone())).cloned().unwrap_or_default();
+        lost += want.iter().filter(|id| !device.tally.received.contains_key(*id)).count();
+        deliveries += want.len();
+        delivered_copies += device.tally.received.values().sum::<usize>();
+    }
+    // 0 duplicates: each clientMessageId is one stored message; seqs are gapless.
+    let mut stored = 0;
+    for (chat, seqs) in &per_chat {
+        let last = *seqs.iter().max().unwrap_or(&0);
+        assert_eq!(seqs.len() as u64, last, "chat {chat}: seqs 1..{last} are each one accepted message");
+        stored += last;
+    }
+    // Every receipt true: each sender's last message in each chat is delivered to every recipient.
+    let mut last_by_sender: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for device in &devices {
+        for ((chat, _), (_, seq)) in &device.tally.accepted {
+            let entry = last_by_sender.entry((device.user.clone(), chat.clone())).or_default();
+            *entry = (*entry).max(*seq);
+        }
+    }
+    let mut asker = HashMap::new();
+    for ((user, chat), seq) in &last_by_sender {
+        if !asker.contains_key(user) {
+            asker.insert(user.clone(), system.connect(user, "phone").await);
+        }
+        let client = asker.get_mut(user).unwrap();
+        let deadline = Instant::now() + e2e_tests::WAIT_ASYNC;
+        loop {
+            let status = client.request(json!({ "action": "messageStatus", "chatId": chat, "seq": seq })).await;
+            if status["recipients"].as_array().is_some_and(|r| r.iter().all(|x| x["delivered"] == true)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{user}'s message {seq} in {chat} is not delivered to everyone: {status}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Every inbox drained (again: the receipts of the last acks arrived after the first drain).
+    for device in &mut devices {
+        while device.sync_once().await > 0 {}
+    }
+    let mut left = 0;
+    for device in &devices {
+        left += inbox_size(&system, &device.user, &device.device).await;
+    }
+    let retries: usize = devices.iter().map(|d| d.tally.retries).sum();
+    let reconnects: usize = devices.iter().map(|d| d.tally.reconnects).sum();
+    let faults_total: u64 = injected.values().sum();
+    println!("soak: {accepted} messages sent and acknowledged over {} chats by {} devices", chats.len(), devices.len());
+    println!("soak: {deliveries} deliveries expected, {lost} lost, {} extra copies before de-duplication, {stored} stored", delivered_copies - (deliveries - lost));
+    println!("soak: {faults_total} faults injected, {retries} client retries, {reconnects} reconnects; sending took {:.1} s, all {:.1} s", sending_took.as_secs_f64(), started.elapsed().as_secs_f64());
+    for (fault, count) in &injected {
+        println!("soak fault {fault}: {count}");
+    }
+    println!("soak: inbox entries left {left}; receipts checked {}", last_by_sender.len());
+    assert_eq!(lost, 0, "acknowledged messages lost");
+    assert_eq!(stored as usize, accepted, "one stored message per accepted clientMessageId");
+    assert_eq!(left, 0, "every inbox drained");
+    assert!(faults_total > 0, "faults were injected");
+}
+
+/// A function that fails right after its transaction (its answer lost): the
+/// client is told it failed, retries with the same clientMessageId, and the
+/// retry completes it — one message, delivered once.
+#[tokio::test]
+async fn a_send_whose_function_fails_after_its_transaction_is_completed_by_its_retry() {
+    let (system, faults) = System::start_with_faults().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    faults.set_rules(vec![FaultRule { operation: "DynamoDB.TransactWriteItems".into(), fault: Fault::LoseResponse, probability: 1.0 }]);
+    let failed = a.send_message(&chat, "crash-1", "survives").await;
+    assert_eq!(failed["code"], "internal", "{failed}");
+    faults.set_rules(Vec::new());
+    let retried = a.send_message(&chat, "crash-1", "survives").await;
+    assert_eq!((retried["status"].as_str(), retried["seq"].as_u64(), retried["duplicate"].as_bool()), (Some("SUCCESS"), Some(1), Some(true)), "{retried}");
+    let got = b.messages(1).await.remove(0);
+    assert_eq!(got["messageId"], retried["messageId"]);
+    assert!(faults.injected().keys().any(|k| k.contains("answer lost")));
+    b.ack(&[text(&got, "messageId")]).await;
+    assert_eq!(number(&a.send_message(&chat, "next", "after").await, "seq"), 2, "one message was stored, not two");
+}

@@ -122,6 +122,29 @@ impl System {
             .collect()
     }
 
+    /// The items of one partition of a table (by logical id), strongly consistent.
+    pub async fn partition(&self, table: &str, key: &str, value: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let out = self
+            .dynamo()
+            .await
+            .query()
+            .table_name(self.table(table))
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":v", aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("the local DynamoDB answers");
+        out.items.unwrap_or_default()
+    }
+
+    /// Entry ids in a device's inbox.
+    pub async fn inbox_of(&self, user: &str, device: &str) -> Vec<String> {
+        let items = self.partition("InboxTable", "deviceKey", &shared::ids::device_key(user, device)).await;
+        items.iter().filter_map(|i| i.get("entryId")?.as_s().ok().cloned()).collect()
+    }
+
     /// Stream records a function has finished handling (retries count again).
     pub fn records_handled(&self, function: &str) -> usize {
         self.runtime.invocations().iter().filter(|i| i.function == function).map(|i| i.records).sum()

@@ -18,22 +18,6 @@ async fn register_push(client: &mut Client) {
     assert_eq!(reply["type"], "pushRegistered", "{reply}");
 }
 
-/// Keys of what a device's inbox holds.
-async fn inbox_of(system: &System, user: &str, device: &str) -> Vec<String> {
-    let out = system
-        .dynamo()
-        .await
-        .query()
-        .table_name(system.table("InboxTable"))
-        .key_condition_expression("deviceKey = :k")
-        .expression_attribute_values(":k", AttributeValue::S(device_key(user, device)))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    out.items().iter().map(|i| i["entryId"].as_s().unwrap().clone()).collect()
-}
-
 /// Waits until the receipts function has handled `count` more REMOVE records than `before`.
 async fn receipts_handled(system: &System, before: usize, count: usize) {
     eventually("the receipts function handles the removals", || async { system.records_handled("ReceiptsFunction") >= before + count }).await;
@@ -159,7 +143,7 @@ async fn a_late_retry_never_brings_back_an_acknowledged_message() {
     // Offline: nor does it refill the inbox.
     b.close().await;
     assert_eq!(a.send_message(&chat, "once-1", "only once").await["duplicate"], true);
-    assert!(inbox_of(&system, &bob, "phone").await.is_empty(), "the acked message is not back in the inbox");
+    assert!(system.inbox_of(&bob, "phone").await.is_empty(), "the acked message is not back in the inbox");
     let mut b = system.connect(&bob, "phone").await;
     assert_eq!(b.sync().await["delivered"], 0);
 
@@ -207,7 +191,7 @@ async fn unregistering_a_lost_device_closes_it_revokes_its_tokens_and_empties_it
     let chat = a.chat_with(&[&bob], None).await;
     a.send_message(&chat, "m1", "hello").await;
     lost.messages(1).await;
-    assert_eq!(inbox_of(&system, &bob, "phone").await.len(), 2, "the notice and the message, unacked");
+    assert_eq!(system.inbox_of(&bob, "phone").await.len(), 2, "the notice and the message, unacked");
     let state = e2e_tests::moto_state().await;
     let owner = format!("{bob}#phone");
     let endpoints = state["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
@@ -222,7 +206,7 @@ async fn unregistering_a_lost_device_closes_it_revokes_its_tokens_and_empties_it
     let gone = laptop.request(json!({ "action": "unregisterDevice", "deviceId": "phone" })).await;
     assert_eq!(gone["type"], "deviceUnregistered", "{gone}");
     assert_eq!(lost.closed().await, Some(1000), "the lost phone's socket is closed");
-    assert!(inbox_of(&system, &bob, "phone").await.is_empty(), "its inbox is discarded");
+    assert!(system.inbox_of(&bob, "phone").await.is_empty(), "its inbox is discarded");
     let deleted = system.sns().await.get_endpoint_attributes().endpoint_arn(&endpoint).send().await;
     assert!(deleted.is_err(), "its push endpoint is deleted");
 
@@ -230,7 +214,7 @@ async fn unregistering_a_lost_device_closes_it_revokes_its_tokens_and_empties_it
     assert_eq!(Client::open(&system.url_with_token(&lost_token)).await.err(), Some(401));
     assert_eq!(Http::new(system.http_url(), Some(lost_token.clone())).get("/chats").await.status, 403);
     a.send_message(&chat, "m2", "after").await;
-    assert!(inbox_of(&system, &bob, "phone").await.is_empty());
+    assert!(system.inbox_of(&bob, "phone").await.is_empty());
     let listed = laptop.request(json!({ "action": "listDevices" })).await;
     assert_eq!(listed["devices"].as_array().unwrap().len(), 1);
 

@@ -65,6 +65,17 @@ pub struct InboxPage {
     pub cursor: Option<String>,
 }
 
+/// The (device, entry) keys of inbox items.
+fn entry_keys(items: &[Item]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let field = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            Some((field("deviceKey")?, field("entryId")?))
+        })
+        .collect()
+}
+
 fn entry_key(device_key: &str, entry_id: &str) -> Item {
     Item::from([("deviceKey".to_owned(), s(device_key)), ("entryId".to_owned(), s(entry_id))])
 }
@@ -129,13 +140,7 @@ impl Store {
     /// Which of these (device, entry) keys are still in their inboxes (not acked).
     pub async fn inbox_keys_present(&self, keys: &[(String, String)]) -> Result<Vec<(String, String)>, StoreError> {
         let items = self.batch_get(&self.tables.inbox, keys.iter().map(|(d, e)| entry_key(d, e)).collect(), Some("deviceKey, entryId")).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                let field = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                Some((field("deviceKey")?, field("entryId")?))
-            })
-            .collect())
+        Ok(entry_keys(&items))
     }
 
     /// Keys of entries that expired in `bucket` before `now_secs`, from the
@@ -150,13 +155,7 @@ impl Store {
             .expression_attribute_values(":b", s(bucket))
             .expression_attribute_values(":now", n(now_secs));
         let items = self.query_all(query).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                let field = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                Some((field("deviceKey")?, field("entryId")?))
-            })
-            .collect())
+        Ok(entry_keys(&items))
     }
 
     /// Deletes entries of any devices by key.

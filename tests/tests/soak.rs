@@ -62,11 +62,29 @@ struct Device {
     chats: Vec<String>,
     client: Client,
     tally: Tally,
+    last_heartbeat: Instant,
+}
+
+/// As real clients do: without heartbeats the presence sweep takes a
+/// connection for dead after 150 s and closes it.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(45);
+
+async fn heartbeat(client: &mut Client) {
+    // A failed heartbeat (faults) is simply sent again next time.
+    client.request(json!({ "action": "heartbeat" })).await;
 }
 
 impl Device {
+    fn new(user: &str, device: &str, chats: Vec<String>, client: Client) -> Self {
+        Self { user: user.to_owned(), device: device.to_owned(), chats, client, tally: Tally::default(), last_heartbeat: Instant::now() }
+    }
+
     /// Takes in whatever has arrived, and acks it (messages and events).
     async fn absorb(&mut self) {
+        if self.last_heartbeat.elapsed() > HEARTBEAT_EVERY {
+            heartbeat(&mut self.client).await;
+            self.last_heartbeat = Instant::now();
+        }
         let frames: Vec<Value> = self.client.drain(Duration::ZERO).await.into_iter().flat_map(unpack).collect();
         let mut acks = Vec::new();
         for frame in frames {
@@ -106,6 +124,7 @@ impl Device {
         let mut fresh = fresh.expect("reconnects");
         fresh.patience = SOAK_PATIENCE;
         let old = std::mem::replace(&mut self.client, fresh);
+        self.last_heartbeat = Instant::now();
         old.close().await;
         self.tally.reconnects += 1;
         self.sync_once().await;
@@ -172,17 +191,14 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
             // The local DynamoDB stand-in slows down under this load; the answers still come.
             client.patience = SOAK_PATIENCE;
             let mine = chats.iter().filter(|(_, m)| m.contains(&i)).map(|(c, _)| c.clone()).collect();
-            devices.push(Device { user: user.clone(), device: device.to_owned(), chats: mine, client, tally: Tally::default() });
+            devices.push(Device::new(user, device, mine, client));
         }
     }
     // (The "setup" device of user 0 takes part too: it is registered and receives.)
-    devices.push(Device {
-        user: users[0].clone(),
-        device: "setup".into(),
-        chats: chats.iter().filter(|(_, m)| m.contains(&0)).map(|(c, _)| c.clone()).collect(),
-        client: system.connect(&users[0], "setup").await,
-        tally: Tally::default(),
-    });
+    let mine = chats.iter().filter(|(_, m)| m.contains(&0)).map(|(c, _)| c.clone()).collect();
+    let mut client = system.connect(&users[0], "setup").await;
+    client.patience = SOAK_PATIENCE;
+    devices.push(Device::new(&users[0], "setup", mine, client));
     for device in &mut devices {
         device.sync_once().await;
     }
@@ -266,6 +282,7 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     let mut asker = HashMap::new();
     let mut pending: Vec<((String, String), u64)> = last_by_sender.iter().map(|(k, v)| (k.clone(), *v)).collect();
     let deadline = Instant::now() + RECEIPTS_DEADLINE;
+    let mut last_beat = Instant::now();
     while !pending.is_empty() {
         let mut still = Vec::new();
         for ((user, chat), seq) in pending {
@@ -282,11 +299,18 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
         pending = still;
         if !pending.is_empty() {
             tokio::time::sleep(Duration::from_millis(500)).await;
+            if last_beat.elapsed() > HEARTBEAT_EVERY {
+                for client in asker.values_mut() {
+                    heartbeat(client).await;
+                }
+                last_beat = Instant::now();
+            }
         }
     }
     let receipts_settled = started.elapsed();
     // Every inbox drained (again: the receipts of the last acks arrived after the first drain).
     for device in &mut devices {
+        device.reconnect(&system).await;
         while device.sync_once().await > 0 {}
     }
     let mut left = 0;
@@ -302,7 +326,7 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     for (fault, count) in &injected {
         println!("soak fault {fault}: {count}");
     }
-    println!("soak: inbox entries left {left}; receipts checked {} (all true after {:.1} s)", last_by_sender.len(), receipts_settled.as_secs_f64());
+    println!("soak: inbox entries left {left}; receipts checked {} (all true at {:.1} s)", last_by_sender.len(), receipts_settled.as_secs_f64());
     assert_eq!(lost, 0, "acknowledged messages lost");
     assert_eq!(stored as usize, accepted, "one stored message per accepted clientMessageId");
     assert_eq!(left, 0, "every inbox drained");

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use e2e_tests::{System, number, unique};
+use e2e_tests::{System, eventually, number, unique};
 use local_runtime::Quotas;
 use serde_json::json;
 
 #[tokio::test]
 async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeats_and_peers_are_told() {
-    let system = System::start_with_parameters(Quotas::default(), &[("PresenceTimeoutSeconds", "1")]).await;
+    let system = System::start_with_parameters(Quotas::default(), &[("PresenceTimeoutSeconds", "3")]).await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     a.create_chat(&[&bob], None).await;
@@ -38,7 +38,10 @@ async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeat
     let mut silent = system.connect(&bob, "phone").await;
     assert_eq!(a.frames_of("presence", 1).await[0]["online"], true);
     assert_eq!(silent.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Past the 3-second presence timeout since that last heartbeat (alice then
+    // beats and the sweep runs: 3 s of slack on a busy machine).
+    let beat_at = shared::time::now_millis();
+    eventually("the silent device's heartbeat is older than the timeout", || async { shared::time::now_millis() > beat_at + 3500 }).await;
     assert_eq!(a.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck", "alice keeps beating");
     let swept = system.runtime.run_scheduled("PresenceSweepFunction").await.unwrap();
     assert_eq!(swept["sweptConnections"], 1, "{swept}");

@@ -156,11 +156,17 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut stored = 1; // the seed message
     let mut sent = 0;
+    let mut last_beat = std::time::Instant::now();
     for base in &bases {
         let action = text(base, "action").to_owned();
         // Without a deviceId, unregisterDevice would (rightly) remove the fuzzer itself.
         let keep: &[&str] = if action == "unregisterDevice" { &["action", "deviceId"] } else { &["action"] };
         for _ in 0..per_action {
+            // A heartbeat a minute, as clients send: the presence sweep closes silent sockets.
+            if last_beat.elapsed() > std::time::Duration::from_secs(45) {
+                assert_eq!(f.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck");
+                last_beat = std::time::Instant::now();
+            }
             sent += 1;
             let request_id = format!("f{sent}");
             let mutated = mutator.mutate(base, keep);

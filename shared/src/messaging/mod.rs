@@ -174,7 +174,7 @@ pub(crate) struct Audience<'a> {
 }
 
 impl Audience<'_> {
-    pub(crate) fn includes(&self, user: &str, device: &str) -> bool {
+    fn includes(&self, user: &str, device: &str) -> bool {
         self.users.iter().any(|u| u == user) && self.except.is_none_or(|e| e.user_id != user || e.device_id != device)
     }
 }
@@ -191,6 +191,19 @@ pub(crate) fn inbox_entries(ctx: &AppContext, out: &Outgoing, audience: &Audienc
     entries
 }
 
+/// The live connections of an audience's devices.
+pub(crate) fn live_targets(audience: &Audience, devices: &HashMap<String, UserDevices>, now_ms: u64) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for user in devices.values() {
+        for (device_id, device) in &user.devices {
+            if let (true, Some(connection_id)) = (audience.includes(&user.user_id, device_id), device.live_connection(now_ms)) {
+                targets.push(Target { user_id: user.user_id.clone(), device_id: device_id.clone(), connection_id: connection_id.into() });
+            }
+        }
+    }
+    targets
+}
+
 /// Posts frames to every live device of their audiences. Connections are read
 /// after the inbox entries were written, so a device that connected (and
 /// synced) in between is still reached: every device gets the frame live,
@@ -200,14 +213,7 @@ pub(crate) async fn post_live(ctx: &AppContext, deliveries: &[(&Audience<'_>, &O
     let devices = ctx.store.devices_of(&users.into_iter().collect::<Vec<_>>()).await?;
     let now = now_millis();
     for (audience, out) in deliveries {
-        let mut targets = Vec::new();
-        for user in devices.values() {
-            for (device_id, device) in &user.devices {
-                if let (true, Some(connection_id)) = (audience.includes(&user.user_id, device_id), device.live_connection(now)) {
-                    targets.push(Target { user_id: user.user_id.clone(), device_id: device_id.clone(), connection_id: connection_id.into() });
-                }
-            }
-        }
+        let targets = live_targets(audience, &devices, now);
         let delivered = fanout::post_to_all(ctx, &targets, &out.frame).await;
         info!(chat_id = %out.chat_id, kind = out.kind, live = targets.len(), delivered, "fanned out");
     }

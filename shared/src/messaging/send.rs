@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use tracing::{info, warn};
 
-use super::{Audience, Outgoing, inbox_entries, post_live};
+use super::{Audience, Outgoing, inbox_entries, live_targets, post_live};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
@@ -172,16 +172,7 @@ async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageReques
         return Ok(send_result(&message, true));
     }
     let devices = ctx.store.devices_of(&audience.users).await?;
-    let now = now_millis();
-    let live: Vec<Target> = devices
-        .values()
-        .flat_map(|user| {
-            user.devices.iter().filter_map(|(device_id, device)| {
-                let connection_id = device.live_connection(now).filter(|_| audience.includes(&user.user_id, device_id))?;
-                Some(Target { user_id: user.user_id.clone(), device_id: device_id.clone(), connection_id: connection_id.to_owned() })
-            })
-        })
-        .collect();
+    let live = live_targets(&audience, &devices, now_millis());
     let keys: Vec<(String, String)> = live.iter().map(|t| (ids::device_key(&t.user_id, &t.device_id), message.message_id.clone())).collect();
     let unacked = if keys.is_empty() { Vec::new() } else { ctx.store.inbox_keys_present(&keys).await? };
     let targets: Vec<Target> = live.into_iter().zip(keys).filter(|(_, key)| unacked.contains(key)).map(|(t, _)| t).collect();

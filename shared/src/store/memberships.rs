@@ -67,8 +67,7 @@ impl Membership {
     /// Whether the message at `seq` was meant for this member: sent after they
     /// joined and not after they were removed (in this or an earlier membership).
     pub fn sees(&self, seq: u64) -> bool {
-        let now = self.joined_at_seq < seq && self.removed_at_seq.is_none_or(|removed| removed >= seq);
-        now || self.earlier.iter().any(|e| e.joined_at_seq < seq && seq <= e.removed_at_seq)
+        self.visible_ranges(u64::MAX).iter().any(|(from, to)| (*from..=*to).contains(&seq))
     }
 
     /// The seq ranges (inclusive, ascending, non-empty) of messages this member
@@ -265,5 +264,21 @@ impl Store {
             .send()
             .await;
         applied(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_added_back_sees_both_memberships_and_not_the_gap() {
+        let first = Membership { removed_at_seq: Some(4), ..Membership::new("bob", "g", 1) };
+        let back = Membership::rejoined(Some(first), "bob", "g", 9);
+        assert_eq!(back.visible_ranges(12), [(2, 4), (10, 12)]);
+        let seen: Vec<u64> = (0..=13).filter(|seq| back.sees(*seq)).collect();
+        assert_eq!(seen, [2, 3, 4, 10, 11, 12, 13], "later messages too, while a member");
+        let removed = Membership { removed_at_seq: Some(11), ..back };
+        assert!(removed.sees(11) && !removed.sees(12));
     }
 }

@@ -135,7 +135,7 @@ pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Res
     let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
     let mut summary = crate::messaging::reads::summary(&chat, &membership);
     add_previews(ctx, std::slice::from_mut(&mut summary)).await?;
-    let admins = membership.admins_at_removal.filter(|_| membership.removed_at_seq.is_some()).unwrap_or(chat.admins);
+    let admins = membership.admins_at_removal.unwrap_or(chat.admins);
     Ok(ChatDetails { summary, admins, created_by: chat.created_by, created_at: chat.created_at })
 }
 

@@ -99,16 +99,16 @@ pub(crate) async fn current_chats(ctx: &AppContext, user_id: &str) -> Result<Vec
 /// were removed: its members, admins and activity then.
 pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
     let visible = membership.visible_until(chat.seq);
-    let removed = membership.removed_at_seq.is_some();
     ChatSummary {
         chat_id: chat.chat_id.clone(),
         kind: chat.kind,
         name: chat.name.clone(),
-        participants: membership.members_at_removal.clone().filter(|_| removed).unwrap_or_else(|| chat.members.clone()),
+        // (Set only by a removal: a member added back gets a fresh membership.)
+        participants: membership.members_at_removal.clone().unwrap_or_else(|| chat.members.clone()),
         joined_at_seq: membership.joined_at_seq,
         last_seq: visible,
         // Their removal is the last thing that happened there, for them.
-        last_active_at: membership.removed_at.filter(|_| removed).unwrap_or(chat.last_active_at),
+        last_active_at: membership.removed_at.unwrap_or(chat.last_active_at),
         last_read: membership.last_read,
         unread_count: visible.saturating_sub(membership.last_read),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,

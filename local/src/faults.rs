@@ -176,7 +176,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
     }
     let fault = proxy.faults.pick(&operation);
     match fault {
-        Some(Fault::Throttle | Fault::ServerError | Fault::Gone) => return injected_error(fault.expect("some"), &operation),
+        Some(answer @ (Fault::Throttle | Fault::ServerError | Fault::Gone)) => return injected_error(answer, &operation),
         Some(Fault::Stall(how_long)) => tokio::time::sleep(how_long).await,
         _ => {}
     }

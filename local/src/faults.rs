@@ -1,9 +1,9 @@
 //! Fault injection: chosen AWS calls of the functions fail or stall, the way
 //! they do in production, so tests can prove nothing acknowledged is lost.
 //!
-//! With faults on, every function's AWS clients (DynamoDB, S3, SNS) reach the
-//! local AWS server through a proxy that, per rule and probability, answers
-//! instead of the server — a throttling error or a 500 that the SDK retries,
+//! With faults on, the proxy every function's AWS clients (DynamoDB, S3, SNS)
+//! reach the stand-ins through (`aws_proxy`), per rule and probability,
+//! answers instead of the server — a throttling error or a 500 that the SDK retries,
 //! a stall, or a call that is *applied and then lost*: the server commits it
 //! and the function never hears back (the proxy drops that request's answer,
 //! and its retries'), so the function fails right after its transaction, as
@@ -13,16 +13,12 @@
 //! faulted; the functions they invoke are.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
-use tokio::net::TcpListener;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -90,30 +86,16 @@ impl Faults {
         Some(fault)
     }
 
-    fn lose(&self, body: &[u8]) {
+    pub(crate) fn lose(&self, body: &[u8]) {
         let mut lost = self.lost.lock().expect("lost");
         let now = Instant::now();
         lost.retain(|_, until| *until > now);
         lost.insert(body.to_vec(), now + LOST_FOR);
     }
 
-    fn is_lost(&self, body: &[u8]) -> bool {
+    pub(crate) fn is_lost(&self, body: &[u8]) -> bool {
         self.lost.lock().expect("lost").get(body).is_some_and(|until| *until > Instant::now())
     }
-}
-
-/// The `Service.Operation` an AWS request is.
-fn operation_of(method: &Method, headers: &HeaderMap, body: &[u8]) -> String {
-    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
-        // `DynamoDB_20120810.TransactWriteItems`
-        let (service, operation) = target.split_once('.').unwrap_or((target, ""));
-        return format!("{}.{operation}", service.split('_').next().unwrap_or(service));
-    }
-    let form = String::from_utf8_lossy(body);
-    if let Some(action) = form.split('&').find_map(|pair| pair.strip_prefix("Action=")) {
-        return format!("SNS.{action}");
-    }
-    format!("S3.{method}")
 }
 
 fn aws_json_error(status: StatusCode, kind: &str, message: &str) -> Response {
@@ -121,7 +103,7 @@ fn aws_json_error(status: StatusCode, kind: &str, message: &str) -> Response {
     (status, [("content-type", "application/x-amz-json-1.0"), ("x-amzn-errortype", kind)], body).into_response()
 }
 
-fn injected_error(fault: Fault, operation: &str) -> Response {
+pub(crate) fn injected_error(fault: Fault, operation: &str) -> Response {
     let query = !operation.starts_with("DynamoDB.");
     match (fault, query) {
         (Fault::Throttle, false) => aws_json_error(StatusCode::BAD_REQUEST, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
@@ -136,80 +118,3 @@ fn xml_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, [("content-type", "application/xml")], body).into_response()
 }
 
-/// Points every AWS client built from an `SdkConfig` at the fault proxy: the
-/// SDK prefers `AWS_ENDPOINT_URL` from the environment over a shared config's
-/// endpoint, so the override is made where the environment is read.
-#[derive(Debug)]
-pub struct ThroughProxy(pub String);
-
-impl aws_types::service_config::LoadServiceConfig for ThroughProxy {
-    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
-        (key.env() == "AWS_ENDPOINT_URL").then(|| self.0.clone())
-    }
-}
-
-struct Proxy {
-    faults: Arc<Faults>,
-    upstream: String,
-    client: reqwest::Client,
-}
-
-/// Starts the fault proxy in front of `upstream` (the local AWS server);
-/// returns its URL, for the functions' `endpoint_url`.
-pub async fn start_proxy(faults: Arc<Faults>, upstream: String) -> Result<(String, tokio::task::JoinHandle<()>), std::io::Error> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-    let address = listener.local_addr()?;
-    let proxy = Arc::new(Proxy { faults, upstream: upstream.trim_end_matches('/').to_owned(), client: reqwest::Client::new() });
-    let app = Router::new().fallback(forward).with_state(proxy);
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "fault proxy stopped");
-        }
-    });
-    Ok((format!("http://{address}"), task))
-}
-
-async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let operation = operation_of(&method, &headers, &body);
-    if proxy.faults.is_lost(&body) {
-        return lost_answer().await;
-    }
-    let fault = proxy.faults.pick(&operation);
-    match fault {
-        Some(answer @ (Fault::Throttle | Fault::ServerError | Fault::Gone)) => return injected_error(answer, &operation),
-        Some(Fault::Stall(how_long)) => tokio::time::sleep(how_long).await,
-        _ => {}
-    }
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = proxy.client.request(method, format!("{}{path}", proxy.upstream));
-    for (name, value) in &headers {
-        // The Host the client signed stays as it was (presigned URLs sign it).
-        if name != "content-length" {
-            request = request.header(name, value);
-        }
-    }
-    let answer = match request.body(body.clone()).send().await {
-        Ok(answer) => answer,
-        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    };
-    if fault == Some(Fault::LoseResponse) && answer.status().is_success() {
-        proxy.faults.lose(&body);
-        return lost_answer().await;
-    }
-    let status = answer.status();
-    let headers = answer.headers().clone();
-    let bytes = answer.bytes().await.unwrap_or_default();
-    let mut response = (status, bytes).into_response();
-    for (name, value) in &headers {
-        if name != "content-length" && name != "transfer-encoding" {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
-    response
-}
-
-/// What a function sees of an answer that never comes: its connection is cut
-/// (an I/O error the SDK treats as transient, so it retries — into the same).
-async fn lost_answer() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, [("connection", "close")], "").into_response()
-}

@@ -60,7 +60,12 @@ pub struct LocalFunction {
     pub logical_id: String,
     pub handler: Handler,
     pub ctx: Arc<AppContext>,
+    /// The template's `Timeout`: an invocation past it is cut off.
+    pub timeout: Duration,
 }
+
+/// Lambda's limit on a synchronous invocation's request and response payloads.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
 /// One handler invocation, with the AWS calls it made.
 #[derive(Clone, Debug)]
@@ -72,6 +77,9 @@ pub struct Invocation {
     pub records: usize,
     pub calls: AwsCalls,
     pub duration: Duration,
+    /// The Lambda error, when the invocation failed (a timeout, a payload
+    /// over the limit, a handler error).
+    pub error: Option<String>,
 }
 
 pub type InvocationLog = Arc<Mutex<Vec<Invocation>>>;
@@ -102,6 +110,12 @@ pub struct Gateway {
     connections: Mutex<HashMap<String, Arc<Connection>>>,
     /// Injected `PostToConnection` failures (see `faults`).
     pub faults: Option<Arc<crate::faults::Faults>>,
+    /// Who may call `@connections` (see `iam`); unchecked when `None`.
+    pub iam: Option<Arc<crate::iam::Iam>>,
+    /// The API id (`requestContext.apiId`, and in ARNs).
+    pub api_id: String,
+    /// `arn:aws:execute-api:{region}:{account}:{api}/{stage}`, for IAM.
+    pub connections_arn: String,
 }
 
 fn now_ms() -> u64 {
@@ -141,6 +155,9 @@ impl Gateway {
             domain_name,
             connections: Mutex::default(),
             faults: None,
+            iam: None,
+            api_id: "local".into(),
+            connections_arn: String::new(),
         }
     }
 
@@ -172,7 +189,27 @@ impl Gateway {
         let function = self.functions.get(function).ok_or_else(|| format!("no local handler for {function}"))?;
         let started = Instant::now();
         let records = event.get("Records").and_then(Value::as_array).map_or(0, Vec::len);
-        let (result, calls) = calls::track((function.handler)(function.ctx.clone(), event)).await;
+        let size = event.to_string().len();
+        let limit = function.timeout;
+        let (result, calls) = if size > MAX_PAYLOAD_BYTES {
+            // Lambda refuses the invocation before any code runs.
+            let refused = format!("RequestEntityTooLargeException: request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation ({size} bytes)");
+            (Err(refused), Default::default())
+        } else {
+            // Lambda stops an invocation at its timeout; dropping the future stops it here.
+            match tokio::time::timeout(limit, calls::track((function.handler)(function.ctx.clone(), event))).await {
+                Ok(done) => done,
+                Err(_) => (Err(format!("Task timed out after {:.2} seconds", limit.as_secs_f64())), Default::default()),
+            }
+        };
+        let result = result.and_then(|response| {
+            let size = response.to_string().len();
+            if size > MAX_PAYLOAD_BYTES {
+                Err(format!("Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."))
+            } else {
+                Ok(response)
+            }
+        });
         log_invocation(&function.logical_id, &calls);
         if let Ok(mut log) = self.invocations.lock() {
             log.push(Invocation {
@@ -182,6 +219,7 @@ impl Gateway {
                 records,
                 calls,
                 duration: started.elapsed(),
+                error: result.as_ref().err().cloned(),
             });
         }
         result
@@ -202,7 +240,7 @@ impl Gateway {
             "connectionId": connection_id,
             "domainName": self.domain_name,
             "stage": self.stage,
-            "apiId": "local",
+            "apiId": self.api_id,
             "identity": { "sourceIp": connection.source_ip, "userAgent": connection.user_agent },
             "authorizer": connection.authorizer,
         })
@@ -256,7 +294,7 @@ async fn websocket_entry(
     if let Some(authorizer) = &connect_route.authorizer {
         let event = json!({
             "type": "REQUEST",
-            "methodArn": format!("arn:aws:execute-api:local:000000000000:local/{}/$connect", gateway.stage),
+            "methodArn": format!("arn:aws:execute-api:us-east-1:{}:{}/{}/$connect", crate::iam::LOCAL_ACCOUNT, gateway.api_id, gateway.stage),
             "headers": header_map,
             "queryStringParameters": query,
             "requestContext": gateway.request_context(&connection_id, "$connect", "CONNECT", &connection),
@@ -425,9 +463,11 @@ async fn management_api_with_stage(
     State(gateway): State<Arc<Gateway>>,
     Path((_stage, connection_id)): Path<(String, String)>,
     method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    management_api(State(gateway), Path(connection_id), method, body).await
+    management_api(State(gateway), Path(connection_id), method, uri, headers, body).await
 }
 
 /// `@connections/{id}`: POST sends data, GET describes, DELETE closes; an
@@ -436,8 +476,16 @@ async fn management_api(
     State(gateway): State<Arc<Gateway>>,
     Path(connection_id): Path<String>,
     method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(iam) = &gateway.iam {
+        let arn = format!("{}/{method}/@connections/{connection_id}", gateway.connections_arn);
+        if let Err(denied) = iam.decide_manage_connections(&headers, &uri, &arn) {
+            return denied;
+        }
+    }
     let Some(connection) = gateway.connection(&connection_id) else {
         return aws_error(StatusCode::GONE, "GoneException", "connection is gone");
     };

@@ -99,7 +99,7 @@ impl HttpGateway {
     fn request_context(&self, route_key: &str, method: &Method, path: &str, source: SocketAddr, headers: &HeaderMap) -> Value {
         let now = shared::time::now_millis();
         json!({
-            "accountId": "000000000000",
+            "accountId": crate::iam::LOCAL_ACCOUNT,
             "apiId": "local",
             "domainName": self.domain_name,
             "domainPrefix": "local",
@@ -137,7 +137,7 @@ impl HttpGateway {
         let event = json!({
             "version": "2.0",
             "type": "REQUEST",
-            "routeArn": format!("arn:aws:execute-api:us-east-1:000000000000:local/{}/{}{}", self.stage, method, uri.path()),
+            "routeArn": format!("arn:aws:execute-api:us-east-1:{}:local/{}/{}{}", crate::iam::LOCAL_ACCOUNT, self.stage, method, uri.path()),
             "identitySource": identity,
             "routeKey": route_key,
             "rawPath": uri.path(),

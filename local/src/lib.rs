@@ -3,10 +3,12 @@
 //! `template.yaml`, creates the tables, and serves the WebSocket API and its
 //! `@connections` Management API with the handlers running in process.
 
+pub mod aws_proxy;
 pub mod faults;
 pub mod gateway;
 pub mod handlers;
 pub mod http_api;
+pub mod iam;
 pub mod streams;
 pub mod tables;
 pub mod template;
@@ -58,6 +60,8 @@ pub struct Options {
     pub parameters: HashMap<String, String>,
     /// Fault injection for the functions' AWS calls (see `faults`); off when `None`.
     pub faults: Option<Arc<faults::Faults>>,
+    /// Check every AWS call of a function against its `Policies` (see `iam`); on by default.
+    pub enforce_iam: bool,
 }
 
 impl Options {
@@ -71,6 +75,7 @@ impl Options {
             quotas: Quotas::default(),
             parameters: HashMap::new(),
             faults: None,
+            enforce_iam: true,
         }
     }
 }
@@ -113,14 +118,17 @@ impl LocalRuntime {
         self.gateway.invocations.lock().map(|log| log.clone()).unwrap_or_default()
     }
 
+    /// AWS calls the local IAM refused (empty when IAM is not enforced).
+    pub fn iam_denials(&self) -> Vec<iam::Denial> {
+        self.gateway.iam.as_ref().map(|iam| iam.denials()).unwrap_or_default()
+    }
+
     pub fn issue_token(&self, user_id: &str, device_id: &str) -> String {
         shared::auth::issue_token(&self.jwt_secret, user_id, device_id, 24 * 3600)
     }
 
     pub async fn start(options: Options) -> Result<Self, LocalError> {
-        if std::env::var("AWS_ENDPOINT_URL").is_err() {
-            return Err(LocalError::NoLocalEndpoint);
-        }
+        let upstreams = aws_proxy::Upstreams::from_env()?;
         let template = Template::load(&options.template)?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
@@ -139,9 +147,21 @@ impl LocalRuntime {
         let address = listener.local_addr()?;
         let connections_api_url = format!("http://{address}");
 
-        // What each `!Ref`/`${...}` in the template stands for locally.
+        let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+        // What each `!Ref`, `${...}` and `!GetAtt` in the template stands for locally.
         let lookup = |name: &str| -> Option<String> {
-            let name = name.split('.').next().unwrap_or(name);
+            let (name, attribute) = match name.split_once('.') {
+                Some((name, attribute)) => (name, Some(attribute)),
+                None => (name, None),
+            };
+            match (template.resource_type(name), attribute) {
+                (Some("AWS::DynamoDB::Table"), Some("Arn")) => {
+                    return Some(format!("arn:aws:dynamodb:{region}:{}:table/{}", iam::LOCAL_ACCOUNT, tables::local_table_name(&options.table_prefix, name)));
+                }
+                (Some("AWS::S3::Bucket"), Some("Arn")) => return Some(format!("arn:aws:s3:::{}", tables::local_bucket_name(&options.table_prefix, name))),
+                (_, Some(other)) if other != "Arn" => return None,
+                _ => {}
+            }
             if let Some(value) = options.parameters.get(name) {
                 return Some(value.clone());
             }
@@ -152,8 +172,10 @@ impl LocalRuntime {
                 return template.parameter_default(name);
             }
             match name {
-                "AWS::Region" => Some(sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())),
-                "AWS::AccountId" => Some("000000000000".into()),
+                "AWS::Region" => Some(region.clone()),
+                "AWS::AccountId" => Some(iam::LOCAL_ACCOUNT.into()),
+                "AWS::Partition" => Some("aws".into()),
+                "AWS::URLSuffix" => Some("amazonaws.com".into()),
                 "AWS::StackName" => Some(options.table_prefix.clone()),
                 _ => match template.resource_type(name) {
                     Some("AWS::DynamoDB::Table") => Some(tables::local_table_name(&options.table_prefix, name)),
@@ -165,18 +187,23 @@ impl LocalRuntime {
         };
 
         let mut tasks = Vec::new();
-        // With fault injection, the functions reach AWS through the fault proxy.
-        let function_sdk = match &options.faults {
-            Some(faults) => {
-                let upstream = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-                let (proxy, task) = faults::start_proxy(faults.clone(), upstream).await?;
-                tasks.push(task);
-                sdk.to_builder().service_config(faults::ThroughProxy(proxy)).build()
+        // Each function's policy, as IAM will judge its calls.
+        let function_defs = template.functions()?;
+        let iam = if options.enforce_iam {
+            let mut iam = iam::Iam::default();
+            for function in &function_defs {
+                iam.add(&function.logical_id, iam::Policy::from_template(&function.policies, &function.logical_id, &lookup)?);
             }
-            None => sdk.clone(),
+            Some(Arc::new(iam))
+        } else {
+            None
         };
+        // The functions reach AWS through one proxy: IAM, faults, then the stand-in.
+        let (proxy, task) = aws_proxy::start(iam.clone(), options.faults.clone(), upstreams).await?;
+        tasks.push(task);
+        let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".into());
         let mut functions = HashMap::new();
-        for function in template.functions()? {
+        for function in function_defs {
             let handler = handlers::handler_for(&function.binary)
                 .ok_or_else(|| LocalError::Template(format!("no local handler for binary {}", function.binary)))?;
             let mut env = HashMap::new();
@@ -187,8 +214,18 @@ impl LocalRuntime {
             env.insert(CONNECTIONS_API_URL.to_owned(), connections_api_url.clone());
             env.insert(JWT_SECRET.to_owned(), options.jwt_secret.clone());
             let config = Config::from_lookup(|name| env.get(name).cloned())?;
+            // Its own credentials, as each deployed function has its role's.
+            let credentials = aws_sdk_dynamodb::config::Credentials::new(iam::access_key_id(&function.logical_id), secret.clone(), None, None, "local-function-role");
+            let function_sdk = sdk
+                .to_builder()
+                .service_config(aws_proxy::ThroughProxy(proxy.clone()))
+                .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(credentials))
+                .build();
             let ctx = Arc::new(AppContext::new(config, &function_sdk));
-            functions.insert(function.logical_id.clone(), gateway::LocalFunction { logical_id: function.logical_id, handler, ctx });
+            functions.insert(
+                function.logical_id.clone(),
+                gateway::LocalFunction { logical_id: function.logical_id, handler, ctx, timeout: function.timeout },
+            );
         }
 
         let api = template.websocket_api()?;
@@ -201,6 +238,9 @@ impl LocalRuntime {
         }
         let mut gateway = Gateway::new(api, functions, options.quotas.clone(), LOCAL_STAGE.into(), address.to_string());
         gateway.faults = options.faults.clone();
+        gateway.iam = iam;
+        gateway.api_id = lookup(&gateway.api.logical_id).unwrap_or_else(|| "local".into());
+        gateway.connections_arn = format!("arn:aws:execute-api:{region}:{}:{}/{}", iam::LOCAL_ACCOUNT, gateway.api_id, template.websocket_stage_name(&lookup)?);
         let gateway = Arc::new(gateway);
         let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {
@@ -226,7 +266,6 @@ impl LocalRuntime {
                 }
             }));
         }
-        let region = lookup("AWS::Region").unwrap_or_else(|| "us-east-1".into());
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
         for source in template.stream_sources()? {
             let table = tables::local_table_name(&options.table_prefix, &source.table);
@@ -267,10 +306,10 @@ async fn invoke_scheduled(gateway: &Gateway, function: &str) -> Result<serde_jso
         "id": ulid::Ulid::generate().to_string(),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": "000000000000",
+        "account": iam::LOCAL_ACCOUNT,
         "time": gateway::rfc3339(now),
         "region": "us-east-1",
-        "resources": [format!("arn:aws:events:us-east-1:000000000000:rule/local-{function}")],
+        "resources": [format!("arn:aws:events:us-east-1:{}:rule/local-{function}", iam::LOCAL_ACCOUNT)],
         "detail": {},
     });
     gateway.invoke(function, "schedule", "", event).await

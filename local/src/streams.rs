@@ -61,9 +61,17 @@ fn sequence_number(record: &Value) -> Option<&str> {
 /// nothing for ever; a fresh iterator at the same position reads on.
 const REFRESH_IDLE: Duration = Duration::from_secs(1);
 
+/// How often the stream's shards are listed again: a stream's shards close
+/// and are followed by child shards (DynamoDB rolls them over every few hours,
+/// DynamoDB Local too), and a poller that kept its first list would stop.
+const DESCRIBE_EVERY: Duration = Duration::from_secs(5);
+
 /// One shard being followed.
 struct ShardPoll {
     shard_id: String,
+    parent: Option<String>,
+    /// Closed and read to its end: its children come next.
+    finished: bool,
     iterator: Option<String>,
     /// Sequence number of the last record read from this shard.
     last_read: Option<String>,
@@ -84,23 +92,37 @@ pub async fn run(
     let aws = |e: &dyn std::fmt::Display| LocalError::Aws(e.to_string());
     let table = dynamo.describe_table().table_name(&table_name).send().await.map_err(|e| aws(&e))?;
     let arn = table.table().and_then(|t| t.latest_stream_arn()).ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?.to_owned();
-    let description = streams.describe_stream().stream_arn(&arn).send().await.map_err(|e| aws(&e))?;
-    let shard_ids: Vec<String> = description.stream_description().map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect()).unwrap_or_default();
     // Every iterator, the first too, comes from `refresh`: after the last
     // record read, or from the horizon before any. LATEST is a position no
     // sequence number names, so it is the horizon minus what came before now.
     let from_latest = source.starting_position != "TRIM_HORIZON";
     let started_at = shared::time::now_secs().saturating_sub(1) as i64;
-    let now = tokio::time::Instant::now();
-    let mut shards: Vec<ShardPoll> = shard_ids
-        .into_iter()
-        .map(|shard_id| ShardPoll { shard_id, iterator: None, last_read: None, refreshed_at: now, batch: Vec::new(), first_at: None })
-        .collect();
-    info!(function = %source.function, table = %table_name, shards = shards.len(), "polling stream");
+    let mut shards: Vec<ShardPoll> = Vec::new();
+    let mut described_at: Option<tokio::time::Instant> = None;
+    info!(function = %source.function, table = %table_name, "polling stream");
     let window = Duration::from_secs(source.batching_window_secs);
     loop {
+        if described_at.is_none_or(|at| at.elapsed() >= DESCRIBE_EVERY) {
+            match list_shards(&streams, &arn).await {
+                Ok(listed) => {
+                    described_at = Some(tokio::time::Instant::now());
+                    for (shard_id, parent) in listed {
+                        if !shards.iter().any(|s| s.shard_id == shard_id) {
+                            let now = tokio::time::Instant::now();
+                            shards.push(ShardPoll { shard_id, parent, finished: false, iterator: None, last_read: None, refreshed_at: now, batch: Vec::new(), first_at: None });
+                        }
+                    }
+                }
+                Err(e) => warn!(error = %e, "DescribeStream failed"),
+            }
+        }
+        // A child shard is read once its parent is read to its end (or gone).
+        let unfinished: Vec<String> = shards.iter().filter(|s| !s.finished).map(|s| s.shard_id.clone()).collect();
         let mut got_any = false;
-        for shard in shards.iter_mut() {
+        for shard in shards.iter_mut().filter(|s| !s.finished) {
+            if shard.parent.as_ref().is_some_and(|parent| unfinished.contains(parent)) {
+                continue;
+            }
             let idle = shard.batch.is_empty() && shard.refreshed_at.elapsed() >= REFRESH_IDLE;
             if idle || shard.iterator.is_none() {
                 refresh(&streams, &arn, shard).await;
@@ -116,6 +138,8 @@ pub async fn run(
                 }
             };
             shard.iterator = page.next_shard_iterator().map(str::to_owned);
+            // No next iterator: the shard is closed and this was its end.
+            shard.finished = shard.iterator.is_none();
             if let Some(last) = page.records().last().and_then(|r| r.dynamodb()).and_then(|c| c.sequence_number()) {
                 shard.last_read = Some(last.to_owned());
                 shard.refreshed_at = tokio::time::Instant::now();
@@ -133,13 +157,34 @@ pub async fn run(
             got_any = true;
             let started = *shard.first_at.get_or_insert_with(tokio::time::Instant::now);
             // Like Lambda: invoke when the batch is full or the batching window has passed.
-            if shard.batch.len() >= source.batch_size || started.elapsed() >= window {
+            if shard.batch.len() >= source.batch_size || started.elapsed() >= window || shard.finished {
                 deliver(&gateway, &source, std::mem::take(&mut shard.batch)).await;
                 shard.first_at = None;
             }
         }
         if !got_any || shards.iter().any(|s| !s.batch.is_empty()) {
             tokio::time::sleep(IDLE_POLL).await;
+        }
+    }
+}
+
+/// The stream's shards and their parents.
+async fn list_shards(streams: &aws_sdk_dynamodbstreams::Client, arn: &str) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = streams
+            .describe_stream()
+            .stream_arn(arn)
+            .set_exclusive_start_shard_id(after.clone())
+            .send()
+            .await
+            .map_err(|e| aws_sdk_dynamodbstreams::error::DisplayErrorContext(e).to_string())?;
+        let Some(description) = page.stream_description() else { return Ok(out) };
+        out.extend(description.shards().iter().filter_map(|s| Some((s.shard_id()?.to_owned(), s.parent_shard_id().map(str::to_owned)))));
+        after = description.last_evaluated_shard_id().map(str::to_owned);
+        if after.is_none() {
+            return Ok(out);
         }
     }
 }

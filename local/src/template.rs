@@ -14,6 +14,8 @@ pub struct Template {
     resources: Mapping,
     parameters: Mapping,
     globals_env: Mapping,
+    /// `Globals.Function.Timeout` (SAM's default is 3 s).
+    globals_timeout: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct WsRoute {
 
 #[derive(Clone, Debug)]
 pub struct WsApi {
+    /// The API's logical id (its `!Ref` is the API id).
+    pub logical_id: String,
     pub route_selection_expression: String,
     pub routes: Vec<WsRoute>,
 }
@@ -41,6 +45,10 @@ pub struct FunctionDef {
     pub binary: String,
     /// Globals' variables overlaid with the function's own, unresolved.
     pub environment: BTreeMap<String, Value>,
+    /// `Policies`, unresolved (see `iam`).
+    pub policies: Vec<Value>,
+    /// `Timeout`: the function's own, else the Globals', else SAM's 3 s.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,7 +91,7 @@ fn str_of<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// `!Tag value` → (tag without `!`, value).
-fn tagged(value: &Value) -> Option<(String, &Value)> {
+pub(crate) fn tagged(value: &Value) -> Option<(String, &Value)> {
     match value {
         Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_owned(), &t.value)),
         _ => None,
@@ -132,7 +140,8 @@ impl Template {
             return Err(err("template has no Resources"));
         }
         let globals_env = mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
-        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env })
+        let globals_timeout = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Timeout")).and_then(Value::as_u64);
+        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout })
     }
 
     fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
@@ -181,7 +190,16 @@ impl Template {
             if let Some(Value::Mapping(own)) = own {
                 environment.extend(own.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))));
             }
-            out.push(FunctionDef { logical_id: id.to_owned(), binary: binary.to_owned(), environment });
+            let properties = res.get("Properties");
+            let policies = properties.and_then(|p| p.get("Policies")).and_then(Value::as_sequence).cloned().unwrap_or_default();
+            let timeout = properties.and_then(|p| p.get("Timeout")).and_then(Value::as_u64).or(self.globals_timeout).unwrap_or(3);
+            out.push(FunctionDef {
+                logical_id: id.to_owned(),
+                binary: binary.to_owned(),
+                environment,
+                policies,
+                timeout: std::time::Duration::from_secs(timeout),
+            });
         }
         Ok(out)
     }
@@ -215,7 +233,19 @@ impl Template {
             let has_route_response = props.get("RouteResponseSelectionExpression").is_some() && has_response_resource;
             routes.push(WsRoute { route_key: route_key.to_owned(), function, authorizer, has_route_response });
         }
-        Ok(WsApi { route_selection_expression: selection.to_owned(), routes })
+        Ok(WsApi { logical_id: api_id.to_owned(), route_selection_expression: selection.to_owned(), routes })
+    }
+
+    /// The `StageName` of the WebSocket API's stage (IAM ARNs name it).
+    pub fn websocket_stage_name(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, LocalError> {
+        let api = self.websocket_api()?.logical_id;
+        let stage = self
+            .resources_of_type("AWS::ApiGatewayV2::Stage")
+            .filter_map(|(_, res)| res.get("Properties"))
+            .find(|p| p.get("ApiId").and_then(referenced_resource).as_deref() == Some(api.as_str()))
+            .and_then(|p| p.get("StageName"))
+            .ok_or_else(|| err(format!("{api} has no stage")))?;
+        resolve(stage, lookup)
     }
 
     /// The function an integration or authorizer invokes (its `...${Fn.Arn}...` URI).
@@ -443,8 +473,8 @@ pub fn scalar(value: &Value) -> Option<String> {
     }
 }
 
-/// Resolves an environment value the way CloudFormation would, given what each
-/// `!Ref` stands for locally.
+/// Resolves a value the way CloudFormation would, given what each `!Ref`,
+/// `!GetAtt X.Attr` and `${X}`/`${X.Attr}` stands for locally.
 pub fn resolve(value: &Value, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, LocalError> {
     if let Some(s) = scalar(value) {
         return Ok(s);
@@ -455,6 +485,13 @@ pub fn resolve(value: &Value, lookup: &dyn Fn(&str) -> Option<String>) -> Result
             let name = inner.as_str().ok_or_else(|| err("!Ref needs a name"))?;
             lookup(name).ok_or_else(|| err(format!("nothing local stands for !Ref {name}")))
         }
+        "GetAtt" => {
+            let name = match inner {
+                Value::Sequence(parts) => parts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("."),
+                other => other.as_str().ok_or_else(|| err("!GetAtt needs Resource.Attribute"))?.to_owned(),
+            };
+            lookup(&name).ok_or_else(|| err(format!("nothing local stands for !GetAtt {name}")))
+        }
         "Sub" => {
             let mut text = inner.as_str().ok_or_else(|| err("only the string form of !Sub is supported"))?.to_owned();
             for reference in sub_references(&text.clone()) {
@@ -463,7 +500,7 @@ pub fn resolve(value: &Value, lookup: &dyn Fn(&str) -> Option<String>) -> Result
             }
             Ok(text)
         }
-        other => Err(err(format!("!{other} is not supported in environment variables"))),
+        other => Err(err(format!("!{other} is not supported locally"))),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Test harness: starts the local runtime (in process, on a free port) against
-//! the moto server that `scripts/test` started, and speaks WebSocket to it like
+//! the local AWS servers that `scripts/test` started (DynamoDB Local, moto), and speaks WebSocket to it like
 //! a client. Every test makes its own users and chats, so tests share tables.
 
 pub mod fuzz;
@@ -72,18 +72,37 @@ impl System {
         Self::start_with_options(quotas, parameters, None).await
     }
 
+    /// With another template (e.g. a copy of the repository's with a change),
+    /// and fault injection if given.
+    pub async fn start_with_template(template: &str, faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
+        let path = std::env::temp_dir().join(format!("{}.yaml", unique("template")));
+        std::fs::write(&path, template).expect("template copy written");
+        let system = Self::start_with_options_from(path.clone(), Quotas::default(), &[], faults).await;
+        let _ = std::fs::remove_file(path);
+        system
+    }
+
     async fn start_with_options(quotas: Quotas, parameters: &[(&str, &str)], faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
+        Self::start_with_options_from(repository_template(), quotas, parameters, faults).await
+    }
+
+    async fn start_with_options_from(
+        template: std::path::PathBuf,
+        quotas: Quotas,
+        parameters: &[(&str, &str)],
+        faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
+    ) -> Self {
         // Logs for debugging a failing test: RUST_LOG=info cargo test ...
         if std::env::var("RUST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         }
-        let mut options = Options::new(repository_template());
+        let mut options = Options::new(template);
         // Tables of its own: stream pollers must not see another runtime's records.
         options.table_prefix = unique("e2e").replace('_', "-");
         options.quotas = quotas;
         options.parameters.extend(parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         options.faults = faults;
-        let runtime = LocalRuntime::start(options).await.expect("local runtime starts (is moto running? use scripts/test)");
+        let runtime = LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
         Self { runtime }
     }
 
@@ -271,6 +290,13 @@ pub async fn upload(http: &Http, chat: &str, bytes: &[u8]) -> String {
     let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.to_vec()).await;
     assert_eq!(status, 200, "S3 accepts the declared bytes: {body}");
     text(&reply.body, "attachmentId").to_owned()
+}
+
+/// Sends a message carrying these attachments; the reply.
+pub async fn send_with(client: &mut Client, chat: &str, attachments: &[&str]) -> Value {
+    client
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": unique("m"), "message": "look", "attachments": attachments }))
+        .await
 }
 
 /// GETs a presigned URL: status and bytes.

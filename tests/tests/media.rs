@@ -1,14 +1,8 @@
 //! Media over the HTTP API: presigned S3 uploads that only accept the declared
 //! bytes, messages that carry them, and downloads for members only.
 
-use e2e_tests::{Client, Http, System, eventually, get_presigned, image, put_presigned, sha256_base64, text, unique, upload, upload_request};
-use serde_json::{Value, json};
-
-async fn send_with(client: &mut Client, chat: &str, attachments: &[&str]) -> Value {
-    client
-        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": unique("m"), "message": "look", "attachments": attachments }))
-        .await
-}
+use e2e_tests::{Http, System, eventually, get_presigned, image, put_presigned, send_with, sha256_base64, text, unique, upload, upload_request};
+use serde_json::json;
 
 #[tokio::test]
 async fn an_image_goes_up_through_its_presigned_url_and_members_download_the_identical_bytes() {

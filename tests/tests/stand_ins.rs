@@ -1,0 +1,159 @@
+//! The local system refuses what AWS would refuse: a call the template's IAM
+//! policy does not grant, a missing S3 key to a caller that may not list the
+//! bucket, an invocation past the function's `Timeout` or over Lambda's 6 MB
+//! payload limit.
+
+use std::time::Duration;
+
+use e2e_tests::*;
+use local_runtime::faults::{Fault, FaultRule, Faults};
+use local_runtime::repository_template;
+use serde_json::json;
+
+fn template() -> String {
+    std::fs::read_to_string(repository_template()).expect("template.yaml")
+}
+
+/// Where `function`'s resource begins and ends in the template text.
+fn resource_span(template: &str, function: &str) -> (usize, usize) {
+    let start = template.find(&format!("\n  {function}:\n")).unwrap_or_else(|| panic!("{function} in the template")) + 1;
+    let body = &template[start..];
+    // It ends where the next top-level resource begins.
+    let end = body.match_indices("\n  ").find(|(i, _)| body[i + 3..].starts_with(|c: char| c.is_ascii_alphabetic())).map_or(body.len(), |(i, _)| i);
+    (start, start + end)
+}
+
+/// Replaces `old` (exact YAML lines, found once) by `new` within `function`'s resource only.
+fn in_function(template: &str, function: &str, old: &str, new: &str) -> String {
+    let (start, end) = resource_span(template, function);
+    let resource = &template[start..end];
+    assert_eq!(resource.matches(old).count(), 1, "{function} has this once:\n{old}");
+    format!("{}{}{}", &template[..start], resource.replacen(old, new, 1), &template[end..])
+}
+
+fn without_statement(template: &str, function: &str, statement: &str) -> String {
+    in_function(template, function, statement, "")
+}
+
+const MESSAGES_PUT: &str = "            - Effect: Allow
+              Action: [dynamodb:PutItem, dynamodb:GetItem]
+              Resource: !GetAtt MessagesTable.Arn
+";
+
+const MEDIA_GET: &str = "            - Effect: Allow
+              Action: s3:GetObject
+              Resource: !Sub \"${MediaBucket.Arn}/media/*\"
+";
+
+#[tokio::test]
+async fn a_statement_removed_from_the_template_fails_its_path_with_access_denied() {
+    // sendMessage without PutItem on the Messages table: the send fails, nothing is delivered.
+    let system = System::start_with_template(&without_statement(&template(), "SendMessageFunction", MESSAGES_PUT), None).await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    let sent = a.send_message(&chat, "m1", "hello").await;
+    assert_ne!(sent["status"], "SUCCESS", "a send without permission to store the message cannot succeed: {sent}");
+    assert_eq!(sent["type"], "error", "{sent}");
+    let denials = system.runtime.iam_denials();
+    let denial = denials.iter().find(|d| d.function == "SendMessageFunction").unwrap_or_else(|| panic!("IAM refused sendMessage: {denials:?}"));
+    assert_eq!(denial.action, "dynamodb:PutItem");
+    assert!(denial.resource.starts_with("arn:aws:dynamodb:") && denial.resource.ends_with("-MessagesTable"), "{denial:?}");
+    let frames = b.drain(Duration::from_millis(500)).await;
+    assert!(!frames.iter().any(|f| f["type"] == "message"), "nothing was delivered: {frames:?}");
+    assert!(denials.iter().all(|d| d.function == "SendMessageFunction"), "only the changed function is refused: {denials:?}");
+
+    // getAttachment without s3:GetObject: its presigned download is refused by S3, 403 AccessDenied.
+    let system = System::start_with_template(&without_statement(&template(), "GetAttachmentFunction", MEDIA_GET), None).await;
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    let attachment = upload(&system.http(&alice), &chat, &image(4096, 1)).await;
+    let sent = send_with(&mut a, &chat, &[&attachment]).await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    let download = system.http(&bob).get(&format!("/chats/{chat}/attachments/{attachment}")).await;
+    assert_eq!(download.status, 200, "signing needs no permission: {}", download.body);
+    let response = reqwest::get(text(&download.body, "url")).await.expect("S3 answers");
+    assert_eq!(response.status().as_u16(), 403);
+    let body = response.text().await.unwrap_or_default();
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    let denials = system.runtime.iam_denials();
+    assert_eq!(denials.len(), 1, "{denials:?}");
+    assert_eq!((denials[0].function.as_str(), denials[0].action.as_str()), ("GetAttachmentFunction", "s3:GetObject"));
+    assert!(denials[0].resource.ends_with(&format!("/media/{attachment}")), "{denials:?}");
+}
+
+#[tokio::test]
+async fn the_repository_template_grants_every_call_a_conversation_makes() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], Some("granted")).await;
+    let attachment = upload(&system.http(&alice), &chat, &image(4096, 2)).await;
+    assert_eq!(send_with(&mut a, &chat, &[&attachment]).await["status"], "SUCCESS");
+    let message = b.messages(1).await.remove(0);
+    b.ack(&[text(&message, "messageId")]).await;
+    let download = system.http(&bob).get(&format!("/chats/{chat}/attachments/{attachment}")).await;
+    assert_eq!(get_presigned(text(&download.body, "url")).await.0, 200);
+    assert_eq!(system.http(&bob).get("/chats").await.status, 200);
+    assert_eq!(system.http(&bob).get(&format!("/chats/{chat}/messages")).await.status, 200);
+    system.runtime.run_scheduled("CleanupFunction").await.expect("the cleanup runs");
+    assert_eq!(system.runtime.iam_denials(), vec![], "the template grants what the functions call");
+}
+
+#[tokio::test]
+async fn s3_answers_a_missing_key_with_403_unless_the_caller_may_list_the_bucket() {
+    let missing_key_status = |system: &System| {
+        let ctx = system.function_context("SendMessageFunction");
+        async move {
+            let head = ctx.s3.head_object().bucket(&ctx.config.media_bucket).key("media/never-uploaded").send().await;
+            head.err().and_then(|e| e.raw_response().map(|r| r.status().as_u16()))
+        }
+    };
+    let system = System::start().await;
+    assert_eq!(missing_key_status(&system).await, Some(403), "without s3:ListBucket a missing key is 403");
+
+    let may_list = "            - Effect: Allow
+              Action: s3:ListBucket
+              Resource: !GetAtt MediaBucket.Arn
+";
+    let template = in_function(&template(), "SendMessageFunction", "          Statement:\n", &format!("          Statement:\n{may_list}"));
+    let system = System::start_with_template(&template, None).await;
+    assert_eq!(missing_key_status(&system).await, Some(404), "with s3:ListBucket S3 says the key does not exist");
+}
+
+#[tokio::test]
+async fn an_invocation_past_its_timeout_is_cut_off_as_lambda_cuts_it() {
+    let faults = std::sync::Arc::new(Faults::default());
+    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 1\n");
+    let system = System::start_with_template(&template, Some(faults.clone())).await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    faults.set_rules(vec![FaultRule { operation: "DynamoDB.TransactWriteItems".into(), fault: Fault::Stall(Duration::from_secs(3)), probability: 1.0 }]);
+    a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" })).await;
+    // API Gateway's answer to a failed integration.
+    a.wait_for(|f| f["message"] == "Internal server error").await;
+    let invocations = system.runtime.invocations();
+    let timed_out = invocations.iter().find(|i| i.function == "SendMessageFunction").expect("sendMessage was invoked");
+    assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 1.00 seconds"));
+    assert!(timed_out.duration < Duration::from_secs(3), "cut off at its timeout, not left to finish: {:?}", timed_out.duration);
+}
+
+#[tokio::test]
+async fn an_event_over_six_megabytes_never_reaches_the_function() {
+    let system = System::start().await;
+    let alice = unique("alice");
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&unique("bob")], None).await;
+    // Under the HTTP API's 10 MB, over Lambda's 6 MB.
+    let body = format!("{{\"fileName\":\"{}\"}}", "x".repeat(7 * 1024 * 1024));
+    let reply = system.http(&alice).post_text(&format!("/chats/{chat}/attachments"), body).await;
+    assert_eq!(reply.status, 500, "{}", reply.body);
+    assert_eq!(reply.body["message"], "Internal Server Error");
+    let invocations = system.runtime.invocations();
+    let refused = invocations.iter().find(|i| i.function == "CreateAttachmentFunction").expect("an invocation was attempted");
+    assert!(refused.error.as_deref().is_some_and(|e| e.starts_with("RequestEntityTooLargeException")), "{refused:?}");
+    assert_eq!(refused.calls.total(), 0, "no code ran");
+}

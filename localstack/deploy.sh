@@ -9,7 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 STACK="${STACK:-messaging}"
-SECRET="${JWT_SECRET:-$(head -c 32 /dev/urandom | base64)}"
 
 samlocal build
 samlocal deploy \
@@ -17,8 +16,11 @@ samlocal deploy \
   --resolve-s3 \
   --capabilities CAPABILITY_IAM \
   --no-confirm-changeset \
-  --parameter-overrides "JwtSecret=$SECRET" "StageName=local"
+  --parameter-overrides "StageName=local"
 
 awslocal cloudformation describe-stacks --stack-name "$STACK" \
   --query "Stacks[0].Outputs[].[OutputKey,OutputValue]" --output table
+# The stack generated the signing key into Secrets Manager.
+ARN=$(awslocal cloudformation describe-stacks --stack-name "$STACK" --query "Stacks[0].Outputs[?OutputKey=='JwtSigningKeyArn'].OutputValue" --output text)
+SECRET=$(awslocal secretsmanager get-secret-value --secret-id "$ARN" --query SecretString --output text)
 echo "Tokens: JWT_SECRET='$SECRET' target/debug/local-runtime token <user> <device>"

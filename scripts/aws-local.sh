@@ -8,8 +8,11 @@ MOTO_VERSION="5.2.5"
 # DynamoDB Local ships inside this npm package (its emulator/ folder).
 DYNAMODB_LOCAL_PACKAGE="amplify-dynamodb-simulator@2.9.30"
 DYNAMODB_LOCAL_DIR="$ROOT/.dynamodb-local"
-# Deployment tooling, also from PyPI: cargo-lambda (with zig) and cfn-lint.
+# Deployment tooling, also from PyPI: cargo-lambda (with zig) and cfn-lint; the
+# SAM CLI in a venv of its own (it pins botocore versions moto does not share).
 DEPLOY_TOOLS=("cargo-lambda==1.9.2" "ziglang==0.17.1" "cfn-lint==1.58.0")
+SAM_VENV="$ROOT/.venv-sam"
+SAM_CLI_VERSION="1.170.0"
 
 ensure_moto() {
   if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
@@ -24,6 +27,11 @@ ensure_deploy_tools() {
   if [ ! -x "$VENV/bin/cargo-lambda" ] || [ ! -x "$VENV/bin/cfn-lint" ] || ! "$VENV/bin/python" -c "import ziglang" 2>/dev/null; then
     echo "==> installing ${DEPLOY_TOOLS[*]} into $VENV" >&2
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${DEPLOY_TOOLS[@]}"
+  fi
+  if [ ! -x "$SAM_VENV/bin/sam" ] || ! "$SAM_VENV/bin/sam" --version 2>/dev/null | grep -q "$SAM_CLI_VERSION"; then
+    echo "==> installing aws-sam-cli==$SAM_CLI_VERSION into $SAM_VENV" >&2
+    python3 -m venv "$SAM_VENV"
+    "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check "aws-sam-cli==$SAM_CLI_VERSION"
   fi
   if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
     echo "==> adding the aarch64-unknown-linux-gnu Rust target" >&2

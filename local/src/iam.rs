@@ -15,7 +15,8 @@
 //! (object and bucket ARNs, `DeleteObjects` per key, 403 for a missing key
 //! unless `s3:ListBucket` is allowed), SNS (the topic, endpoint or platform
 //! application named in the request) and `execute-api:ManageConnections`
-//! (the `@connections` ARN with method and connection id).
+//! (the `@connections` ARN with method and connection id), Secrets Manager
+//! (the secret named in the request).
 //!
 //! Not covered (the template does not use them; a policy that does is refused
 //! at start-up rather than evaluated wrongly): `Condition`, `NotAction`,
@@ -221,6 +222,7 @@ impl Iam {
             Service::DynamoDb => dynamodb_needs(headers, body, &region),
             Service::Sns => sns_needs(body),
             Service::S3 => s3_needs(method, uri, body),
+            Service::SecretsManager => secrets_needs(headers, body),
         };
         if let Some(refused) = needed.iter().find(|n| !principal.policy.allows(&n.action, &n.resource)) {
             self.record(principal, refused);
@@ -267,12 +269,15 @@ pub enum Service {
     DynamoDb,
     S3,
     Sns,
+    SecretsManager,
 }
 
 impl Service {
     pub fn of(headers: &HeaderMap, uri: &Uri) -> Self {
-        if headers.get("x-amz-target").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("DynamoDB")) {
-            return Service::DynamoDb;
+        match headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+            Some(target) if target.starts_with("DynamoDB") => return Service::DynamoDb,
+            Some(target) if target.starts_with("secretsmanager.") => return Service::SecretsManager,
+            _ => {}
         }
         match signer_scope(headers, uri).and_then(|scope| scope.split('/').nth(3).map(str::to_owned)).as_deref() {
             Some("sns") => Service::Sns,
@@ -369,6 +374,13 @@ fn sns_needs(body: &[u8]) -> Vec<Needed> {
     vec![need(format!("sns:{action}"), resource.unwrap_or_else(|| "*".into()))]
 }
 
+/// The action and secret a Secrets Manager (JSON protocol) request needs.
+fn secrets_needs(headers: &HeaderMap, body: &[u8]) -> Vec<Needed> {
+    let operation = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).and_then(|t| t.split_once('.')).map_or("", |(_, op)| op);
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    vec![need(format!("secretsmanager:{operation}"), request["SecretId"].as_str().unwrap_or("*"))]
+}
+
 /// The bucket of a path-style S3 request.
 fn s3_bucket(uri: &Uri) -> Option<String> {
     let path = uri.path().trim_start_matches('/');
@@ -407,7 +419,7 @@ fn xml_unescape(text: &str) -> String {
 /// The service's own access-denied answer, as its SDK parses it.
 fn denied(service: Service, message: &str) -> Response {
     match service {
-        Service::DynamoDb => {
+        Service::DynamoDb | Service::SecretsManager => {
             let body = serde_json::json!({ "__type": "com.amazon.coral.service#AccessDeniedException", "Message": message }).to_string();
             (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.0"), ("x-amzn-errortype", "AccessDeniedException")], body).into_response()
         }

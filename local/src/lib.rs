@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shared::AppContext;
-use shared::config::{CONNECTIONS_API_URL, Config, JWT_SECRET};
+use shared::config::{CONNECTIONS_API_URL, Config};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -135,6 +135,7 @@ impl LocalRuntime {
         let table_defs = template.tables()?;
         tables::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
         tables::ensure_buckets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::S3::Bucket")).await?;
+        let secrets = tables::ensure_secrets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::SecretsManager::Secret"), &options.jwt_secret).await?;
         let mut options = options;
         for (platform, parameter) in [("APNS", "ApnsPlatformApplicationArn"), ("GCM", "GcmPlatformApplicationArn")] {
             if !options.parameters.contains_key(parameter) && template.is_parameter(parameter) {
@@ -165,9 +166,6 @@ impl LocalRuntime {
             if let Some(value) = options.parameters.get(name) {
                 return Some(value.clone());
             }
-            if name == "JwtSecret" {
-                return Some(options.jwt_secret.clone());
-            }
             if template.is_parameter(name) {
                 return template.parameter_default(name);
             }
@@ -180,6 +178,7 @@ impl LocalRuntime {
                 _ => match template.resource_type(name) {
                     Some("AWS::DynamoDB::Table") => Some(tables::local_table_name(&options.table_prefix, name)),
                     Some("AWS::S3::Bucket") => Some(tables::local_bucket_name(&options.table_prefix, name)),
+                    Some("AWS::SecretsManager::Secret") => secrets.get(name).cloned(),
                     Some(_) => Some(format!("local-{name}")),
                     None => None,
                 },
@@ -212,7 +211,6 @@ impl LocalRuntime {
             }
             // The one deliberate difference: handlers post to this gateway, not AWS.
             env.insert(CONNECTIONS_API_URL.to_owned(), connections_api_url.clone());
-            env.insert(JWT_SECRET.to_owned(), options.jwt_secret.clone());
             let config = Config::from_lookup(|name| env.get(name).cloned())?;
             // Its own credentials, as each deployed function has its role's.
             let credentials = aws_sdk_dynamodb::config::Credentials::new(iam::access_key_id(&function.logical_id), secret.clone(), None, None, "local-function-role");

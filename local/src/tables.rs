@@ -111,3 +111,34 @@ pub async fn ensure_buckets(sdk: &aws_config::SdkConfig, prefix: &str, logical_i
     }
     Ok(())
 }
+
+/// Creates the template's Secrets Manager secrets in the local server, each
+/// holding `value` (a deployed stack generates its own; locally the value
+/// must be known, so that dev tokens verify); returns each one's ARN.
+pub async fn ensure_secrets(sdk: &aws_config::SdkConfig, prefix: &str, logical_ids: &[String], value: &str) -> Result<std::collections::HashMap<String, String>, LocalError> {
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    let mut arns = std::collections::HashMap::new();
+    for logical_id in logical_ids {
+        let name = format!("{prefix}-{logical_id}");
+        let arn = match secrets.describe_secret().secret_id(&name).send().await {
+            Ok(existing) => {
+                secrets
+                    .put_secret_value()
+                    .secret_id(&name)
+                    .secret_string(value)
+                    .send()
+                    .await
+                    .map_err(|e| aws_err(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+                existing.arn
+            }
+            Err(_) => {
+                let created = secrets.create_secret().name(&name).secret_string(value).send().await;
+                created.map_err(|e| aws_err(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?.arn
+            }
+        };
+        let arn = arn.ok_or_else(|| LocalError::Aws(format!("Secrets Manager returned no ARN for {name}")))?;
+        info!(secret = %name, "created secret");
+        arns.insert(logical_id.clone(), arn);
+    }
+    Ok(arns)
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::error::ConfigError;
 
-pub const JWT_SECRET: &str = "JWT_SECRET";
+/// The Secrets Manager secret (ARN) holding the token signing key; only the
+/// authorizers have it.
+pub const JWT_SECRET_ARN: &str = "JWT_SECRET_ARN";
 pub const USERS_TABLE: &str = "USERS_TABLE";
 pub const CONNECTIONS_TABLE: &str = "CONNECTIONS_TABLE";
 pub const CHATS_TABLE: &str = "CHATS_TABLE";
@@ -97,7 +99,8 @@ impl MediaLimits {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub jwt_secret: String,
+    /// Where the token signing key is kept (see `secrets`); authorizers only.
+    pub jwt_secret_arn: Option<String>,
     pub tables: Tables,
     pub connections_api_url: String,
     pub max_group_members: usize,
@@ -136,12 +139,8 @@ impl Config {
                 Some(v) => v.parse().map_err(|_| ConfigError::Invalid { name, value: v }),
             }
         };
-        let jwt_secret = required(JWT_SECRET)?;
-        if jwt_secret.len() < 16 {
-            return Err(ConfigError::Invalid { name: JWT_SECRET, value: "<shorter than 16 bytes>".into() });
-        }
         Ok(Self {
-            jwt_secret,
+            jwt_secret_arn: lookup(JWT_SECRET_ARN).filter(|v| !v.is_empty()),
             tables: Tables {
                 users: required(USERS_TABLE)?,
                 connections: required(CONNECTIONS_TABLE)?,
@@ -184,7 +183,6 @@ mod tests {
 
     fn base() -> HashMap<&'static str, String> {
         [
-            (JWT_SECRET, "0123456789abcdef0123"),
             (USERS_TABLE, "u"),
             (CONNECTIONS_TABLE, "c"),
             (CHATS_TABLE, "ch"),
@@ -234,12 +232,5 @@ mod tests {
         let mut vars = base();
         vars.insert(MEDIA_LIMITS, "nonsense".into());
         assert!(matches!(Config::from_lookup(|k| vars.get(k).cloned()), Err(ConfigError::Invalid { name: MEDIA_LIMITS, .. })));
-    }
-
-    #[test]
-    fn short_secrets_are_refused() {
-        let mut vars = base();
-        vars.insert(JWT_SECRET, "short".into());
-        assert!(Config::from_lookup(|k| vars.get(k).cloned()).is_err());
     }
 }

@@ -16,6 +16,10 @@ pub struct AppContext {
     pub sns: aws_sdk_sns::Client,
     /// Media bucket: presigning, upload checks, cleanup.
     pub s3: aws_sdk_s3::Client,
+    /// Secrets Manager, for the token signing key (see `secrets`).
+    pub secrets: aws_sdk_secretsmanager::Client,
+    /// The signing key once read.
+    pub(crate) signing_key: tokio::sync::OnceCell<String>,
 }
 
 impl AppContext {
@@ -37,7 +41,8 @@ impl AppContext {
         );
         let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build());
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(CountCalls).build());
+        let secrets = aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(sdk).interceptor(CountCalls).build());
         let store = Store::new(dynamo, config.tables.clone());
-        Self { config, store, connections, sns, s3 }
+        Self { config, store, connections, sns, s3, secrets, signing_key: tokio::sync::OnceCell::new() }
     }
 }

@@ -14,6 +14,7 @@ pub mod media;
 pub mod messaging;
 pub mod protocol;
 pub mod retention;
+pub mod secrets;
 pub mod store;
 pub mod text;
 pub mod time;

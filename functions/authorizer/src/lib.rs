@@ -28,7 +28,8 @@ pub async fn handle(
         tracing::info!("connection refused: missing, invalid, expired or revoked token");
         HandlerError::from(UNAUTHORIZED)
     };
-    let token = verify_token(&ctx.config.jwt_secret, token).map_err(refused)?;
+    let key = ctx.signing_key().await.map_err(|e| HandlerError::from(e.to_string()))?;
+    let token = verify_token(key, token).map_err(refused)?;
     let admission = match admit(&ctx, &token).await {
         Err(AppError::Internal(e)) => return Err(HandlerError::from(e.to_string())),
         other => other.map_err(refused)?,

@@ -29,7 +29,8 @@ pub async fn handle(
 ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, HandlerError> {
     let header = event.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or(header).trim();
-    let admitted = match verify_token(&ctx.config.jwt_secret, token) {
+    let key = ctx.signing_key().await.map_err(|e| HandlerError::from(e.to_string()))?;
+    let admitted = match verify_token(key, token) {
         Ok(token) => match admit(&ctx, &token).await {
             Ok(Admission::Registered | Admission::New) => Some(token.identity),
             Ok(Admission::OverLimit) | Err(AppError::Unauthorized) => None,

@@ -2,9 +2,10 @@
 //! recipient's socket, 1-1 and in a 100-member group, and how long the HTTP
 //! API's history page and chat list take, against the local system.
 //! Reports percentiles, and splits the handler's time into time waiting on AWS
-//! (moto here; DynamoDB and API Gateway when deployed) and our own work.
+//! (the local stand-ins here; DynamoDB and API Gateway when deployed) and our
+//! own work.
 //!
-//!   scripts/bench            (starts moto, runs this in release mode)
+//!   scripts/bench [ROUNDS]   (starts DynamoDB Local and moto, runs this in release mode)
 
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,10 @@ async fn main() {
         b.ack(&[text(&got, "messageId")]).await;
     }
     println!("1-1: {rounds} messages in {:.2?}", started.elapsed());
+    // Does latency grow with what is stored? The first tenth against the last.
+    let tenth = (rounds / 10).max(1);
+    report("1-1 send -> receives, first tenth", delivery[..tenth].to_vec());
+    report("1-1 send -> receives, last tenth", delivery[rounds - tenth..].to_vec());
     report("1-1 send -> recipient receives", delivery);
     report("1-1 send -> sender gets SUCCESS", reply);
     handler_split(&system, "sendMessage", before);

@@ -66,6 +66,24 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# wait_until_serving NAME PID URL LOGFILE: until URL answers anything over HTTP
+# (DynamoDB Local answers a bare GET with 400), for up to 30 s.
+wait_until_serving() {
+  local name="$1" pid="$2" url="$3" log="$4"
+  for _ in $(seq 1 300); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" != 000 ]; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name failed to start; see $log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "$name did not answer within 30 s; see $log" >&2
+  return 1
+}
+
 local_credentials() {
   export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
   export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
@@ -81,16 +99,7 @@ start_moto() {
   local_credentials
   "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
-  for _ in $(seq 1 100); do
-    if curl -fs -o /dev/null "http://127.0.0.1:$port/moto-api/"; then
-      break
-    fi
-    if ! kill -0 "$MOTO_PID" 2>/dev/null; then
-      echo "moto failed to start; see $log" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
+  wait_until_serving moto "$MOTO_PID" "http://127.0.0.1:$port/moto-api/" "$log"
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 }
 
@@ -103,17 +112,7 @@ start_dynamodb_local() {
   (cd "$DYNAMODB_LOCAL_DIR" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
     -inMemory -sharedDb -disableTelemetry -port "$port") >"$log" 2>&1 &
   DYNAMODB_PID=$!
-  for _ in $(seq 1 300); do
-    # Any HTTP answer (400 to a bare GET) means it is serving.
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" != 000 ]; then
-      break
-    fi
-    if ! kill -0 "$DYNAMODB_PID" 2>/dev/null; then
-      echo "DynamoDB Local failed to start; see $log" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
+  wait_until_serving "DynamoDB Local" "$DYNAMODB_PID" "http://127.0.0.1:$port/" "$log"
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
   export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://127.0.0.1:$port"
 }

@@ -157,3 +157,25 @@ async fn an_event_over_six_megabytes_never_reaches_the_function() {
     assert!(refused.error.as_deref().is_some_and(|e| e.starts_with("RequestEntityTooLargeException")), "{refused:?}");
     assert_eq!(refused.calls.total(), 0, "no code ran");
 }
+
+#[tokio::test]
+async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    let system = System::start().await;
+    // The $default route's function is granted nothing.
+    let ctx = system.function_context("DefaultFunction");
+    let users = system.table("UsersTable");
+    let read = ctx.store.client().get_item().table_name(&users).key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into())).send().await;
+    assert_eq!(read.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
+    let publish = ctx.sns.publish().target_arn("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/x").message("m").send().await;
+    assert_eq!(publish.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AuthorizationError"));
+    // Only the authorizers may read the signing key.
+    let authorizer = system.function_context("AuthorizerFunction");
+    let secret = authorizer.config.jwt_secret_arn.clone().expect("the authorizer is given the secret");
+    let read_key = ctx.secrets.get_secret_value().secret_id(&secret).send().await;
+    assert_eq!(read_key.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
+    assert!(authorizer.signing_key().await.is_ok());
+    // An authorizer reads the Users table and may not write it.
+    let write = authorizer.store.client().delete_item().table_name(&users).key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into())).send().await;
+    assert_eq!(write.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
+}

@@ -61,7 +61,7 @@ pub async fn start(iam: Option<Arc<Iam>>, faults: Option<Arc<Faults>>, upstreams
     let proxy = Arc::new(Proxy { iam, faults, upstreams, client: reqwest::Client::new() });
     let app = Router::new().fallback(forward).with_state(proxy);
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(crate::without_nagle(listener), app).await {
             tracing::error!(error = %e, "AWS proxy stopped");
         }
     });

@@ -1,7 +1,9 @@
-//! The local runtime: runs the SAM template on one machine against a local AWS
-//! server (moto). It reads routes, functions, environment and tables from
-//! `template.yaml`, creates the tables, and serves the WebSocket API and its
-//! `@connections` Management API with the handlers running in process.
+//! The local runtime: runs the SAM template on one machine against local AWS
+//! servers (DynamoDB Local; moto for S3, SNS and Secrets Manager). It reads
+//! routes, functions, environment, policies, tables, the bucket and the secret
+//! from `template.yaml`, creates them, and serves the WebSocket API, its
+//! `@connections` Management API and the HTTP API with the handlers running in
+//! process, each function's AWS calls judged by its own IAM policy.
 
 pub mod aws_proxy;
 pub mod faults;
@@ -93,6 +95,18 @@ pub struct LocalRuntime {
     pub jwt_secret: String,
     pub table_prefix: String,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// Accepted sockets send each frame at once (TCP_NODELAY), as API Gateway's
+/// do. With Nagle's algorithm a frame written while the previous one is not yet
+/// acknowledged waits for the peer's delayed ACK (up to 40 ms on Linux): a
+/// message posted right after an ack's reply reached its recipient ~40 ms late.
+pub(crate) fn without_nagle(listener: TcpListener) -> axum::serve::TapIo<TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn no_delay(stream: &mut tokio::net::TcpStream) {
+        let _ = stream.set_nodelay(true);
+    }
+    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
 }
 
 /// Lambda retries a failed stream batch after a short, growing pause.
@@ -242,7 +256,7 @@ impl LocalRuntime {
         let gateway = Arc::new(gateway);
         let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            if let Err(e) = axum::serve(without_nagle(listener), app).await {
                 tracing::error!(error = %e, "local gateway stopped");
             }
         }));
@@ -259,7 +273,7 @@ impl LocalRuntime {
             let http = Arc::new(http_api::HttpGateway::new(http_api, gateway.clone(), LOCAL_STAGE.into(), bound.to_string()));
             let app = http.router().into_make_service_with_connect_info::<SocketAddr>();
             tasks.push(tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).await {
+                if let Err(e) = axum::serve(without_nagle(listener), app).await {
                     tracing::error!(error = %e, "local HTTP API stopped");
                 }
             }));

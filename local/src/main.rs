@@ -6,7 +6,7 @@ use std::time::Duration;
 use local_runtime::{DEV_JWT_SECRET, LocalRuntime, Options, repository_template};
 
 fn usage() -> ! {
-    eprintln!("usage: local-runtime serve [--port N] [--http-port N] [--template PATH]\n       local-runtime token <user> <device> [--hours N]");
+    eprintln!("usage: local-runtime serve [--port N] [--http-port N] [--template PATH] [--no-iam]\n       local-runtime token <user> <device> [--hours N]");
     std::process::exit(2)
 }
 
@@ -33,6 +33,8 @@ async fn main() {
             let http_port: u16 = flag("--http-port").and_then(|p| p.parse().ok()).unwrap_or(port + 1);
             options.http_bind = ([127, 0, 0, 1], http_port).into();
             options.jwt_secret = secret;
+            // For a look at what a policy change would allow; never in tests.
+            options.enforce_iam = !args.iter().any(|a| a == "--no-iam");
             if let Some(idle) = env_secs("LOCAL_WS_IDLE_TIMEOUT_SECS") {
                 options.quotas.idle_timeout = idle;
             }

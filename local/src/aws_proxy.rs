@@ -55,7 +55,11 @@ struct Proxy {
 }
 
 /// Starts the proxy; returns its URL, for the functions' clients.
-pub async fn start(iam: Option<Arc<Iam>>, faults: Option<Arc<Faults>>, upstreams: Upstreams) -> Result<(String, tokio::task::JoinHandle<()>), std::io::Error> {
+pub async fn start(
+    iam: Option<Arc<Iam>>,
+    faults: Option<Arc<Faults>>,
+    upstreams: Upstreams,
+) -> Result<(String, tokio::task::JoinHandle<()>), std::io::Error> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let address = listener.local_addr()?;
     let proxy = Arc::new(Proxy { iam, faults, upstreams, client: reqwest::Client::new() });
@@ -124,7 +128,12 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
     let status = answer.status();
     // S3 tells a caller that may not list the bucket nothing about which keys
     // exist: a missing object is 403 AccessDenied, not 404.
-    if service == Service::S3 && status == StatusCode::NOT_FOUND && !may_list && matches!(method, Method::GET | Method::HEAD) && uri.path().trim_matches('/').contains('/') {
+    if service == Service::S3
+        && status == StatusCode::NOT_FOUND
+        && !may_list
+        && matches!(method, Method::GET | Method::HEAD)
+        && uri.path().trim_matches('/').contains('/')
+    {
         return if method == Method::HEAD { StatusCode::FORBIDDEN.into_response() } else { s3_access_denied("Access Denied") };
     }
     let headers = answer.headers().clone();

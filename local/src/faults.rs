@@ -81,7 +81,8 @@ impl Faults {
     pub fn pick(&self, operation: &str) -> Option<Fault> {
         let rules = self.rules.lock().expect("rules");
         let mut rng = rand::rng();
-        let fault = rules.iter().filter(|r| operation.starts_with(&r.operation)).find(|r| rng.random_bool(r.probability.clamp(0.0, 1.0)))?.fault;
+        let fault =
+            rules.iter().filter(|r| operation.starts_with(&r.operation)).find(|r| rng.random_bool(r.probability.clamp(0.0, 1.0)))?.fault;
         *self.injected.lock().expect("counts").entry(format!("{}: {operation}", fault.name())).or_default() += 1;
         Some(fault)
     }
@@ -106,7 +107,9 @@ fn aws_json_error(status: StatusCode, kind: &str, message: &str) -> Response {
 pub(crate) fn injected_error(fault: Fault, operation: &str) -> Response {
     let query = !operation.starts_with("DynamoDB.");
     match (fault, query) {
-        (Fault::Throttle, false) => aws_json_error(StatusCode::BAD_REQUEST, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+        (Fault::Throttle, false) => {
+            aws_json_error(StatusCode::BAD_REQUEST, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
+        }
         (Fault::Throttle, true) => xml_error(StatusCode::SERVICE_UNAVAILABLE, "SlowDown", "Please reduce your request rate."),
         (_, false) => aws_json_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal server error (injected)"),
         (_, true) => xml_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error (injected)."),
@@ -117,4 +120,3 @@ fn xml_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>");
     (status, [("content-type", "application/xml")], body).into_response()
 }
-

@@ -124,7 +124,10 @@ fn now_ms() -> u64 {
 
 fn new_connection_id() -> String {
     // Same shape as API Gateway's ids (e.g. "L0SM9cOFvHcCIhw="): URL-safe here.
-    let id: String = (0..15).map(|_| rand::random_range(0..62u8)).map(|n| (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[n as usize]) as char).collect();
+    let id: String = (0..15)
+        .map(|_| rand::random_range(0..62u8))
+        .map(|n| (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[n as usize]) as char)
+        .collect();
     format!("{id}=")
 }
 
@@ -141,7 +144,13 @@ pub(crate) fn request_time(ms: u64) -> String {
     let iso = rfc3339(ms); // 2026-11-22T17:00:00Z
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = iso.get(5..7).and_then(|m| m.parse::<usize>().ok()).and_then(|m| months.get(m - 1)).unwrap_or(&"Jan");
-    format!("{}/{}/{}:{} +0000", iso.get(8..10).unwrap_or("01"), month, iso.get(0..4).unwrap_or("1970"), iso.get(11..19).unwrap_or("00:00:00"))
+    format!(
+        "{}/{}/{}:{} +0000",
+        iso.get(8..10).unwrap_or("01"),
+        month,
+        iso.get(0..4).unwrap_or("1970"),
+        iso.get(11..19).unwrap_or("00:00:00")
+    )
 }
 
 impl Gateway {
@@ -193,7 +202,9 @@ impl Gateway {
         let limit = function.timeout;
         let (result, calls) = if size > MAX_PAYLOAD_BYTES {
             // Lambda refuses the invocation before any code runs.
-            let refused = format!("RequestEntityTooLargeException: request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation ({size} bytes)");
+            let refused = format!(
+                "RequestEntityTooLargeException: request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation ({size} bytes)"
+            );
             (Err(refused), Default::default())
         } else {
             // Lambda stops an invocation at its timeout; dropping the future stops it here.
@@ -308,9 +319,8 @@ async fn websocket_entry(
                 return (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response();
             }
         };
-        let allowed = policy["policyDocument"]["Statement"]
-            .as_array()
-            .is_some_and(|s| !s.is_empty() && s.iter().all(|st| st["Effect"] == "Allow"));
+        let allowed =
+            policy["policyDocument"]["Statement"].as_array().is_some_and(|s| !s.is_empty() && s.iter().all(|st| st["Effect"] == "Allow"));
         if !allowed {
             return (StatusCode::FORBIDDEN, "Forbidden").into_response();
         }
@@ -327,7 +337,8 @@ async fn websocket_entry(
     });
     if !query.is_empty() {
         event["queryStringParameters"] = json!(query);
-        event["multiValueQueryStringParameters"] = json!(query.iter().map(|(k, v)| (k.clone(), vec![v.clone()])).collect::<HashMap<_, _>>());
+        event["multiValueQueryStringParameters"] =
+            json!(query.iter().map(|(k, v)| (k.clone(), vec![v.clone()])).collect::<HashMap<_, _>>());
     }
     match gateway.invoke(&connect_route.function, "$connect", &connection_id, event).await {
         Ok(response) if (200..300).contains(&status_of(&response)) => {}
@@ -493,7 +504,9 @@ async fn management_api(
         "POST" => {
             match gateway.faults.as_ref().and_then(|f| f.pick("ApiGatewayManagementApi.PostToConnection")) {
                 Some(Fault::Gone) => return aws_error(StatusCode::GONE, "GoneException", "connection is gone (injected)"),
-                Some(Fault::ServerError) => return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerErrorException", "injected"),
+                Some(Fault::ServerError) => {
+                    return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerErrorException", "injected");
+                }
                 Some(Fault::Stall(how_long)) => tokio::time::sleep(how_long).await,
                 _ => {}
             }

@@ -119,7 +119,14 @@ impl HttpGateway {
     }
 
     /// The authorizer's context for this request, or the response API Gateway gives instead.
-    async fn authorize(&self, route_key: &str, method: &Method, uri: &Uri, source: SocketAddr, headers: &HeaderMap) -> Result<Value, Response> {
+    async fn authorize(
+        &self,
+        route_key: &str,
+        method: &Method,
+        uri: &Uri,
+        source: SocketAddr,
+        headers: &HeaderMap,
+    ) -> Result<Value, Response> {
         let Some(authorizer) = &self.api.authorizer else { return Ok(Value::Null) };
         let mut identity = Vec::new();
         for name in &authorizer.identity_headers {

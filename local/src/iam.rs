@@ -216,7 +216,10 @@ impl Iam {
             return Decision::Denied(denied(service, "The request is not signed."));
         };
         let Some(principal) = self.principal(&key_id) else {
-            return Decision::Denied(denied(service, &format!("The security token included in the request is invalid (access key {key_id} is no function's).")));
+            return Decision::Denied(denied(
+                service,
+                &format!("The security token included in the request is invalid (access key {key_id} is no function's)."),
+            ));
         };
         let needed = match service {
             Service::DynamoDb => dynamodb_needs(headers, body, &region),
@@ -228,7 +231,9 @@ impl Iam {
             self.record(principal, refused);
             return Decision::Denied(denied(service, &not_authorized(principal, refused)));
         }
-        if service == Service::S3 && s3_bucket(uri).is_some_and(|bucket| principal.policy.allows("s3:ListBucket", &format!("arn:aws:s3:::{bucket}"))) {
+        if service == Service::S3
+            && s3_bucket(uri).is_some_and(|bucket| principal.policy.allows("s3:ListBucket", &format!("arn:aws:s3:::{bucket}")))
+        {
             return Decision::AllowedMayList;
         }
         Decision::Allowed
@@ -238,7 +243,11 @@ impl Iam {
     /// `execute-api` ARN with method (`…/{stage}/POST/@connections/{id}`).
     pub fn decide_manage_connections(&self, headers: &HeaderMap, uri: &Uri, arn: &str) -> Result<(), Response> {
         let refuse = |message: String| {
-            (StatusCode::FORBIDDEN, [("x-amzn-errortype", "AccessDeniedException"), ("content-type", "application/json")], serde_json::json!({ "Message": message }).to_string())
+            (
+                StatusCode::FORBIDDEN,
+                [("x-amzn-errortype", "AccessDeniedException"), ("content-type", "application/json")],
+                serde_json::json!({ "Message": message }).to_string(),
+            )
                 .into_response()
         };
         let Some((key_id, _)) = signer(headers, uri) else { return Err(refuse("Missing Authentication Token".into())) };
@@ -367,7 +376,9 @@ fn sns_needs(body: &[u8]) -> Vec<Needed> {
     let action = field("Action").unwrap_or_default();
     let resource = match action.as_str() {
         "Publish" => field("TargetArn").or_else(|| field("TopicArn")),
-        "CreatePlatformEndpoint" | "ListEndpointsByPlatformApplication" | "GetPlatformApplicationAttributes" => field("PlatformApplicationArn"),
+        "CreatePlatformEndpoint" | "ListEndpointsByPlatformApplication" | "GetPlatformApplicationAttributes" => {
+            field("PlatformApplicationArn")
+        }
         "SetEndpointAttributes" | "GetEndpointAttributes" | "DeleteEndpoint" => field("EndpointArn"),
         _ => None,
     };
@@ -404,7 +415,11 @@ fn s3_needs(method: &Method, uri: &Uri, body: &[u8]) -> Vec<Needed> {
         // DeleteObjects: IAM checks s3:DeleteObject on every key it names.
         ("POST", None) if has("delete") => {
             let body = String::from_utf8_lossy(body);
-            body.split("<Key>").skip(1).filter_map(|rest| rest.split("</Key>").next()).map(|key| need("s3:DeleteObject", object(&xml_unescape(key)))).collect()
+            body.split("<Key>")
+                .skip(1)
+                .filter_map(|rest| rest.split("</Key>").next())
+                .map(|key| need("s3:DeleteObject", object(&xml_unescape(key))))
+                .collect()
         }
         ("GET" | "HEAD", None) => vec![need("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))],
         (other, None) => vec![need(format!("s3:{other}Bucket"), format!("arn:aws:s3:::{bucket}"))],
@@ -421,7 +436,8 @@ fn denied(service: Service, message: &str) -> Response {
     match service {
         Service::DynamoDb | Service::SecretsManager => {
             let body = serde_json::json!({ "__type": "com.amazon.coral.service#AccessDeniedException", "Message": message }).to_string();
-            (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.0"), ("x-amzn-errortype", "AccessDeniedException")], body).into_response()
+            (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.0"), ("x-amzn-errortype", "AccessDeniedException")], body)
+                .into_response()
         }
         Service::Sns => {
             let body = format!(
@@ -504,10 +520,17 @@ mod tests {
         let table = |n: &str| format!("arn:aws:dynamodb:eu-west-1:{LOCAL_ACCOUNT}:table/{n}");
         assert_eq!(
             dynamodb_needs(&headers, body, "eu-west-1"),
-            vec![need("dynamodb:PutItem", table("m")), need("dynamodb:ConditionCheckItem", table("c")), need("dynamodb:UpdateItem", table("c"))]
+            vec![
+                need("dynamodb:PutItem", table("m")),
+                need("dynamodb:ConditionCheckItem", table("c")),
+                need("dynamodb:UpdateItem", table("c"))
+            ]
         );
         headers.insert("x-amz-target", "DynamoDB_20120810.Query".parse().unwrap());
-        assert_eq!(dynamodb_needs(&headers, br#"{"TableName":"m","IndexName":"i"}"#, "eu-west-1"), vec![need("dynamodb:Query", format!("{}/index/i", table("m")))]);
+        assert_eq!(
+            dynamodb_needs(&headers, br#"{"TableName":"m","IndexName":"i"}"#, "eu-west-1"),
+            vec![need("dynamodb:Query", format!("{}/index/i", table("m")))]
+        );
         let uri: Uri = "/bucket?delete".parse().unwrap();
         assert_eq!(
             s3_needs(&Method::POST, &uri, b"<Delete><Object><Key>media/a&amp;b</Key></Object><Object><Key>media/c</Key></Object></Delete>"),
@@ -523,7 +546,10 @@ mod tests {
 
     #[test]
     fn what_the_evaluator_cannot_judge_is_refused_at_start() {
-        let value: Yaml = serde_yaml_ng::from_str("- Statement: [{Effect: Allow, Action: s3:GetObject, Resource: '*', Condition: {Bool: {aws:SecureTransport: true}}}]").unwrap();
+        let value: Yaml = serde_yaml_ng::from_str(
+            "- Statement: [{Effect: Allow, Action: s3:GetObject, Resource: '*', Condition: {Bool: {aws:SecureTransport: true}}}]",
+        )
+        .unwrap();
         assert!(Policy::from_template(value.as_sequence().unwrap(), "F", &|_| None).is_err());
         let value: Yaml = serde_yaml_ng::from_str("- DynamoDBCrudPolicy: {TableName: t}").unwrap();
         assert!(Policy::from_template(value.as_sequence().unwrap(), "F", &|_| None).is_err());

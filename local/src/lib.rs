@@ -149,7 +149,13 @@ impl LocalRuntime {
         let table_defs = template.tables()?;
         tables::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
         tables::ensure_buckets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::S3::Bucket")).await?;
-        let secrets = tables::ensure_secrets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::SecretsManager::Secret"), &options.jwt_secret).await?;
+        let secrets = tables::ensure_secrets(
+            &sdk,
+            &options.table_prefix,
+            &template.logical_ids_of("AWS::SecretsManager::Secret"),
+            &options.jwt_secret,
+        )
+        .await?;
         let mut options = options;
         for (platform, parameter) in [("APNS", "ApnsPlatformApplicationArn"), ("GCM", "GcmPlatformApplicationArn")] {
             if !options.parameters.contains_key(parameter) && template.is_parameter(parameter) {
@@ -171,9 +177,15 @@ impl LocalRuntime {
             };
             match (template.resource_type(name), attribute) {
                 (Some("AWS::DynamoDB::Table"), Some("Arn")) => {
-                    return Some(format!("arn:aws:dynamodb:{region}:{}:table/{}", iam::LOCAL_ACCOUNT, tables::local_table_name(&options.table_prefix, name)));
+                    return Some(format!(
+                        "arn:aws:dynamodb:{region}:{}:table/{}",
+                        iam::LOCAL_ACCOUNT,
+                        tables::local_table_name(&options.table_prefix, name)
+                    ));
                 }
-                (Some("AWS::S3::Bucket"), Some("Arn")) => return Some(format!("arn:aws:s3:::{}", tables::local_bucket_name(&options.table_prefix, name))),
+                (Some("AWS::S3::Bucket"), Some("Arn")) => {
+                    return Some(format!("arn:aws:s3:::{}", tables::local_bucket_name(&options.table_prefix, name)));
+                }
                 (_, Some(other)) if other != "Arn" => return None,
                 _ => {}
             }
@@ -227,7 +239,13 @@ impl LocalRuntime {
             env.insert(CONNECTIONS_API_URL.to_owned(), connections_api_url.clone());
             let config = Config::from_lookup(|name| env.get(name).cloned())?;
             // Its own credentials, as each deployed function has its role's.
-            let credentials = aws_sdk_dynamodb::config::Credentials::new(iam::access_key_id(&function.logical_id), secret.clone(), None, None, "local-function-role");
+            let credentials = aws_sdk_dynamodb::config::Credentials::new(
+                iam::access_key_id(&function.logical_id),
+                secret.clone(),
+                None,
+                None,
+                "local-function-role",
+            );
             let function_sdk = sdk
                 .to_builder()
                 .service_config(aws_proxy::ThroughProxy(proxy.clone()))
@@ -252,7 +270,8 @@ impl LocalRuntime {
         gateway.faults = options.faults.clone();
         gateway.iam = iam;
         gateway.api_id = lookup(&gateway.api.logical_id).unwrap_or_else(|| "local".into());
-        gateway.connections_arn = format!("arn:aws:execute-api:{region}:{}:{}/{}", iam::LOCAL_ACCOUNT, gateway.api_id, template.websocket_stage_name(&lookup)?);
+        gateway.connections_arn =
+            format!("arn:aws:execute-api:{region}:{}:{}/{}", iam::LOCAL_ACCOUNT, gateway.api_id, template.websocket_stage_name(&lookup)?);
         let gateway = Arc::new(gateway);
         let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {

@@ -6,7 +6,9 @@ use std::time::Duration;
 use local_runtime::{DEV_JWT_SECRET, LocalRuntime, Options, repository_template};
 
 fn usage() -> ! {
-    eprintln!("usage: local-runtime serve [--port N] [--http-port N] [--template PATH] [--no-iam]\n       local-runtime token <user> <device> [--hours N]");
+    eprintln!(
+        "usage: local-runtime serve [--port N] [--http-port N] [--template PATH] [--no-iam]\n       local-runtime token <user> <device> [--hours N]"
+    );
     std::process::exit(2)
 }
 
@@ -54,7 +56,10 @@ async fn main() {
             }
             println!("@connections:    {}/@connections/{{id}}", runtime.connections_api_url());
             println!("dev token:       cargo run -q -p local-runtime -- token <user> <device>");
-            println!("chat from a terminal: cargo run -q -p local-runtime --bin chat-client -- {} <user> <device>", runtime.websocket_url());
+            println!(
+                "chat from a terminal: cargo run -q -p local-runtime --bin chat-client -- {} <user> <device>",
+                runtime.websocket_url()
+            );
             let _ = tokio::signal::ctrl_c().await;
         }
         _ => usage(),

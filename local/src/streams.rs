@@ -91,7 +91,11 @@ pub async fn run(
 ) -> Result<(), LocalError> {
     let aws = |e: &dyn std::fmt::Display| LocalError::Aws(e.to_string());
     let table = dynamo.describe_table().table_name(&table_name).send().await.map_err(|e| aws(&e))?;
-    let arn = table.table().and_then(|t| t.latest_stream_arn()).ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?.to_owned();
+    let arn = table
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?
+        .to_owned();
     // Every iterator, the first too, comes from `refresh`: after the last
     // record read, or from the horizon before any. LATEST is a position no
     // sequence number names, so it is the horizon minus what came before now.
@@ -109,7 +113,16 @@ pub async fn run(
                     for (shard_id, parent) in listed {
                         if !shards.iter().any(|s| s.shard_id == shard_id) {
                             let now = tokio::time::Instant::now();
-                            shards.push(ShardPoll { shard_id, parent, finished: false, iterator: None, last_read: None, refreshed_at: now, batch: Vec::new(), first_at: None });
+                            shards.push(ShardPoll {
+                                shard_id,
+                                parent,
+                                finished: false,
+                                iterator: None,
+                                last_read: None,
+                                refreshed_at: now,
+                                batch: Vec::new(),
+                                first_at: None,
+                            });
                         }
                     }
                 }
@@ -148,7 +161,9 @@ pub async fn run(
                 .records()
                 .iter()
                 .filter(|r| !from_latest || written_since(r, started_at))
-                .filter(|r| source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str())))
+                .filter(|r| {
+                    source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str()))
+                })
                 .map(|r| lambda_record(r, &arn, &region));
             shard.batch.extend(records);
             if shard.batch.is_empty() {
@@ -214,9 +229,13 @@ async fn deliver(gateway: &Gateway, source: &StreamSource, mut records: Vec<Valu
     for attempt in 0..=source.maximum_retry_attempts {
         let event = json!({ "Records": records });
         let failed_from = match gateway.invoke(&source.function, "stream", "", event).await {
-            Ok(response) if source.report_batch_item_failures => response["batchItemFailures"]
-                .as_array()
-                .and_then(|failures| failures.iter().filter_map(|f| f["itemIdentifier"].as_str()).min_by_key(|s| s.parse::<u128>().unwrap_or(0)).map(str::to_owned)),
+            Ok(response) if source.report_batch_item_failures => response["batchItemFailures"].as_array().and_then(|failures| {
+                failures
+                    .iter()
+                    .filter_map(|f| f["itemIdentifier"].as_str())
+                    .min_by_key(|s| s.parse::<u128>().unwrap_or(0))
+                    .map(str::to_owned)
+            }),
             Ok(_) => None,
             Err(e) => {
                 warn!(function = %source.function, error = %e, "stream batch failed");

@@ -38,7 +38,9 @@ pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -
         let key_schema = |schema: &[(String, String)]| -> Result<Vec<KeySchemaElement>, LocalError> {
             schema
                 .iter()
-                .map(|(attribute, kind)| KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::from(kind.as_str())).build().map_err(aws_err))
+                .map(|(attribute, kind)| {
+                    KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::from(kind.as_str())).build().map_err(aws_err)
+                })
                 .collect()
         };
         create = create.set_key_schema(Some(key_schema(&table.key_schema)?));
@@ -54,7 +56,11 @@ pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -
         }
         if let Some(view) = &table.stream_view_type {
             create = create.stream_specification(
-                StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(view.as_str())).build().map_err(aws_err)?,
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(view.as_str()))
+                    .build()
+                    .map_err(aws_err)?,
             );
         }
         match create.send().await {
@@ -67,7 +73,9 @@ pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -
             client
                 .update_time_to_live()
                 .table_name(&name)
-                .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build().map_err(aws_err)?)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build().map_err(aws_err)?,
+                )
                 .send()
                 .await
                 .map_err(|e| aws_err(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
@@ -94,7 +102,11 @@ pub async fn ensure_platform_application(sdk: &aws_config::SdkConfig, prefix: &s
 
 /// S3 bucket names are global, lowercase and at most 63 characters.
 pub fn local_bucket_name(prefix: &str, logical_id: &str) -> String {
-    let name: String = format!("{prefix}-{logical_id}").to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let name: String = format!("{prefix}-{logical_id}")
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
     name.chars().take(63).collect::<String>().trim_end_matches('-').to_owned()
 }
 
@@ -115,7 +127,12 @@ pub async fn ensure_buckets(sdk: &aws_config::SdkConfig, prefix: &str, logical_i
 /// Creates the template's Secrets Manager secrets in the local server, each
 /// holding `value` (a deployed stack generates its own; locally the value
 /// must be known, so that dev tokens verify); returns each one's ARN.
-pub async fn ensure_secrets(sdk: &aws_config::SdkConfig, prefix: &str, logical_ids: &[String], value: &str) -> Result<std::collections::HashMap<String, String>, LocalError> {
+pub async fn ensure_secrets(
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+    logical_ids: &[String],
+    value: &str,
+) -> Result<std::collections::HashMap<String, String>, LocalError> {
     let secrets = aws_sdk_secretsmanager::Client::new(sdk);
     let mut arns = std::collections::HashMap::new();
     for logical_id in logical_ids {

@@ -139,15 +139,16 @@ impl Template {
         if resources.is_empty() {
             return Err(err("template has no Resources"));
         }
-        let globals_env = mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
+        let globals_env =
+            mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
         let globals_timeout = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Timeout")).and_then(Value::as_u64);
         Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout })
     }
 
     fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
-        self.resources.iter().filter_map(move |(id, res)| {
-            (str_of(res, "Type") == Some(kind)).then(|| (id.as_str().unwrap_or_default(), res))
-        })
+        self.resources
+            .iter()
+            .filter_map(move |(id, res)| (str_of(res, "Type") == Some(kind)).then(|| (id.as_str().unwrap_or_default(), res)))
     }
 
     fn resource(&self, logical_id: &str) -> Option<&Value> {
@@ -181,11 +182,8 @@ impl Template {
                 .and_then(|m| m.get("BuildProperties"))
                 .and_then(|b| str_of(b, "Binary"))
                 .ok_or_else(|| err(format!("{id} has no Metadata.BuildProperties.Binary")))?;
-            let mut environment: BTreeMap<String, Value> = self
-                .globals_env
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
-                .collect();
+            let mut environment: BTreeMap<String, Value> =
+                self.globals_env.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))).collect();
             let own = res.get("Properties").and_then(|p| p.get("Environment")).and_then(|e| e.get("Variables"));
             if let Some(Value::Mapping(own)) = own {
                 environment.extend(own.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))));
@@ -227,9 +225,9 @@ impl Template {
                 Some(authorizer) => Some(self.function_behind(&authorizer, "AuthorizerUri")?),
                 None => None,
             };
-            let has_response_resource = self.resources_of_type("AWS::ApiGatewayV2::RouteResponse").any(|(_, rr)| {
-                rr.get("Properties").and_then(|p| p.get("RouteId")).and_then(referenced_resource).as_deref() == Some(id)
-            });
+            let has_response_resource = self
+                .resources_of_type("AWS::ApiGatewayV2::RouteResponse")
+                .any(|(_, rr)| rr.get("Properties").and_then(|p| p.get("RouteId")).and_then(referenced_resource).as_deref() == Some(id));
             let has_route_response = props.get("RouteResponseSelectionExpression").is_some() && has_response_resource;
             routes.push(WsRoute { route_key: route_key.to_owned(), function, authorizer, has_route_response });
         }
@@ -251,7 +249,8 @@ impl Template {
     /// The function an integration or authorizer invokes (its `...${Fn.Arn}...` URI).
     fn function_behind(&self, logical_id: &str, uri_property: &str) -> Result<String, LocalError> {
         let res = self.resource(logical_id).ok_or_else(|| err(format!("{logical_id} is referenced but not defined")))?;
-        let uri = res.get("Properties").and_then(|p| p.get(uri_property)).ok_or_else(|| err(format!("{logical_id} has no {uri_property}")))?;
+        let uri =
+            res.get("Properties").and_then(|p| p.get(uri_property)).ok_or_else(|| err(format!("{logical_id} has no {uri_property}")))?;
         let function = referenced_resource(uri).ok_or_else(|| err(format!("{logical_id}.{uri_property} names no function")))?;
         match self.resource_type(&function) {
             Some("AWS::Serverless::Function") => Ok(function),
@@ -310,17 +309,24 @@ impl Template {
                     continue;
                 }
                 let props = event.get("Properties").ok_or_else(|| err(format!("{id} event {name:?} has no Properties")))?;
-                let table = props.get("Stream").and_then(referenced_resource).ok_or_else(|| err(format!("{id}: Stream must be !GetAtt <Table>.StreamArn")))?;
+                let table = props
+                    .get("Stream")
+                    .and_then(referenced_resource)
+                    .ok_or_else(|| err(format!("{id}: Stream must be !GetAtt <Table>.StreamArn")))?;
                 let number = |key: &str, default: u64| props.get(key).and_then(Value::as_u64).unwrap_or(default);
                 let reports = props
                     .get("FunctionResponseTypes")
                     .and_then(Value::as_sequence)
                     .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")));
                 let mut event_names = Vec::new();
-                for filter in props.get("FilterCriteria").and_then(|f| f.get("Filters")).and_then(Value::as_sequence).into_iter().flatten() {
+                for filter in props.get("FilterCriteria").and_then(|f| f.get("Filters")).and_then(Value::as_sequence).into_iter().flatten()
+                {
                     let pattern: serde_json::Value = serde_json::from_str(str_of(filter, "Pattern").unwrap_or("{}"))
                         .map_err(|e| err(format!("{id}: filter pattern is not JSON: {e}")))?;
-                    let names = pattern.get("eventName").and_then(|n| n.as_array()).ok_or_else(|| err(format!("{id}: only eventName filters are supported locally")))?;
+                    let names = pattern
+                        .get("eventName")
+                        .and_then(|n| n.as_array())
+                        .ok_or_else(|| err(format!("{id}: only eventName filters are supported locally")))?;
                     event_names.extend(names.iter().filter_map(|n| n.as_str().map(str::to_owned)));
                 }
                 out.push(StreamSource {
@@ -368,7 +374,8 @@ impl Template {
             let Some(Value::Mapping(events)) = res.get("Properties").and_then(|p| p.get("Events")) else { continue };
             for event in events.values().filter(|e| str_of(e, "Type") == Some("Schedule")) {
                 let expression = event.get("Properties").and_then(|p| str_of(p, "Schedule")).unwrap_or_default();
-                let every = parse_rate(expression).ok_or_else(|| err(format!("{id}: only rate(...) schedules run locally, not {expression:?}")))?;
+                let every =
+                    parse_rate(expression).ok_or_else(|| err(format!("{id}: only rate(...) schedules run locally, not {expression:?}")))?;
                 out.push(ScheduleSource { function: id.to_owned(), every });
             }
         }
@@ -432,11 +439,19 @@ impl Template {
         let authorizer = match auth.and_then(|a| str_of(a, "DefaultAuthorizer")) {
             None => None,
             Some(name) => {
-                let def = auth.and_then(|a| a.get("Authorizers")).and_then(|a| a.get(name)).ok_or_else(|| err(format!("{api_id}: authorizer {name} is not defined")))?;
-                if str_of(def, "AuthorizerPayloadFormatVersion") != Some("2.0") || def.get("EnableSimpleResponses").and_then(Value::as_bool) != Some(true) {
+                let def = auth
+                    .and_then(|a| a.get("Authorizers"))
+                    .and_then(|a| a.get(name))
+                    .ok_or_else(|| err(format!("{api_id}: authorizer {name} is not defined")))?;
+                if str_of(def, "AuthorizerPayloadFormatVersion") != Some("2.0")
+                    || def.get("EnableSimpleResponses").and_then(Value::as_bool) != Some(true)
+                {
                     return Err(err(format!("{api_id}: only Lambda authorizers with payload 2.0 and simple responses run locally")));
                 }
-                let function = def.get("FunctionArn").and_then(referenced_resource).ok_or_else(|| err(format!("{api_id}: authorizer {name} names no function")))?;
+                let function = def
+                    .get("FunctionArn")
+                    .and_then(referenced_resource)
+                    .ok_or_else(|| err(format!("{api_id}: authorizer {name} names no function")))?;
                 let identity_headers = def
                     .get("Identity")
                     .and_then(|i| i.get("Headers"))

@@ -14,14 +14,13 @@ fn functions_in_the_template_and_in_the_workspace_match() {
     let template = Template::load(&repository_template()).unwrap();
     let in_template: BTreeSet<String> = template.functions().unwrap().into_iter().map(|f| f.binary).collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
-    let in_workspace: BTreeSet<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let in_workspace: BTreeSet<String> =
+        std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(in_template, in_workspace, "template functions (left) vs functions/ crates (right)");
     for binary in &in_template {
         assert!(handler_for(binary).is_some(), "{binary} has no local handler");
-        let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{binary}/Cargo.toml"))).unwrap();
+        let manifest =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{binary}/Cargo.toml"))).unwrap();
         assert!(manifest.contains(&format!("name = \"{binary}\"")), "functions/{binary} builds a binary named {binary}");
     }
 }

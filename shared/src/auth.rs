@@ -40,8 +40,7 @@ pub fn verify_token(secret: &str, token: &str) -> Result<VerifiedToken, AppError
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 5;
     validation.set_required_spec_claims(&["exp", "sub"]);
-    let data = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-        .map_err(|_| AppError::Unauthorized)?;
+    let data = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|_| AppError::Unauthorized)?;
     let Claims { sub, device, iat, .. } = data.claims;
     if !is_valid_id(&sub) || !is_valid_id(&device) {
         return Err(AppError::Unauthorized);
@@ -54,8 +53,7 @@ pub fn issue_token(secret: &str, user_id: &str, device_id: &str, valid_for_secs:
     let now = crate::time::now_secs();
     let exp = (now as i64 + valid_for_secs).max(0) as u64;
     let claims = Claims { sub: user_id.into(), device: device_id.into(), exp, iat: Some(now) };
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .expect("HS256 signing cannot fail")
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).expect("HS256 signing cannot fail")
 }
 
 #[cfg(test)]

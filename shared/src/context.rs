@@ -30,9 +30,7 @@ impl AppContext {
     }
 
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
-        let dynamo = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountCalls).build(),
-        );
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountCalls).build());
         let connections = aws_sdk_apigatewaymanagement::Client::from_conf(
             aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
                 .endpoint_url(config.connections_api_url.clone())
@@ -41,7 +39,8 @@ impl AppContext {
         );
         let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build());
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(CountCalls).build());
-        let secrets = aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(sdk).interceptor(CountCalls).build());
+        let secrets =
+            aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(sdk).interceptor(CountCalls).build());
         let store = Store::new(dynamo, config.tables.clone());
         Self { config, store, connections, sns, s3, secrets, signing_key: tokio::sync::OnceCell::new() }
     }

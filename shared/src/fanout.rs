@@ -26,13 +26,7 @@ pub enum PostOutcome {
 }
 
 pub async fn post(ctx: &AppContext, connection_id: &str, payload: &str) -> PostOutcome {
-    let result = ctx
-        .connections
-        .post_to_connection()
-        .connection_id(connection_id)
-        .data(Blob::new(payload.as_bytes()))
-        .send()
-        .await;
+    let result = ctx.connections.post_to_connection().connection_id(connection_id).data(Blob::new(payload.as_bytes())).send().await;
     match result {
         Ok(_) => PostOutcome::Delivered,
         Err(e) if e.as_service_error().is_some_and(PostToConnectionError::is_gone_exception) => PostOutcome::Gone,

@@ -11,8 +11,8 @@ use crate::error::AppError;
 use crate::messaging::chat_summaries;
 use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
-use crate::store::{Chat, Membership};
 use crate::protocol::{ChatDetails, ChatSummary, ChatsPage, MessagePreview, MessageView, MessagesPage, UserProfile};
+use crate::store::{Chat, Membership};
 
 pub const DEFAULT_MESSAGES_PAGE: usize = 50;
 pub const MAX_MESSAGES_PAGE: usize = 100;
@@ -39,8 +39,12 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
     let high = query.before.map_or(u64::MAX, |before| before.saturating_sub(1));
     // What the caller may see, within the asked window: one range per
     // membership (a member removed and added back has several).
-    let mut ranges: Vec<(u64, u64)> =
-        membership.visible_ranges(chat.seq).into_iter().map(|(from, to)| (from.max(low), to.min(high))).filter(|(from, to)| from <= to).collect();
+    let mut ranges: Vec<(u64, u64)> = membership
+        .visible_ranges(chat.seq)
+        .into_iter()
+        .map(|(from, to)| (from.max(low), to.min(high)))
+        .filter(|(from, to)| from <= to)
+        .collect();
     let ascending = query.after.is_some();
     if !ascending {
         ranges.reverse();
@@ -103,8 +107,7 @@ pub async fn chats_page(ctx: &AppContext, user_id: &str, cursor: Option<&str>, l
 
 /// Fills in each chat's last visible message (one BatchGetItem per 100 chats).
 async fn add_previews(ctx: &AppContext, chats: &mut [ChatSummary]) -> Result<(), AppError> {
-    let keys: Vec<(String, u64)> =
-        chats.iter().filter(|c| c.last_seq > c.joined_at_seq).map(|c| (c.chat_id.clone(), c.last_seq)).collect();
+    let keys: Vec<(String, u64)> = chats.iter().filter(|c| c.last_seq > c.joined_at_seq).map(|c| (c.chat_id.clone(), c.last_seq)).collect();
     let messages = ctx.store.messages_by_key(&keys).await?;
     for chat in chats.iter_mut() {
         chat.last_message = messages.iter().find(|m| m.chat_id == chat.chat_id && m.seq == chat.last_seq).map(preview);

@@ -33,7 +33,9 @@ pub fn caller(request: &Request) -> Result<String, AppError> {
 pub fn path_parameter(request: &Request, name: &str) -> Result<String, AppError> {
     let value = request.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned);
     // Path parameters are chat, user and attachment ids: all keys.
-    value.filter(|v| crate::ids::check_chat_id(v).is_ok()).ok_or_else(|| AppError::invalid(format!("path parameter {name} is missing, too long or not an id")))
+    value
+        .filter(|v| crate::ids::check_chat_id(v).is_ok())
+        .ok_or_else(|| AppError::invalid(format!("path parameter {name} is missing, too long or not an id")))
 }
 
 pub fn query_parameter<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

@@ -28,17 +28,11 @@ pub fn direct_chat_id(a: &str, b: &str) -> String {
 /// User and device ids travel in keys (`user#device`) and chat ids, so they are
 /// limited to characters that need no escaping anywhere.
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 pub fn check_id(kind: &str, id: &str) -> Result<(), AppError> {
-    if is_valid_id(id) {
-        Ok(())
-    } else {
-        Err(AppError::invalid(format!("{kind} must be 1-{MAX_ID_LEN} characters of A-Z a-z 0-9 _ .")))
-    }
+    if is_valid_id(id) { Ok(()) } else { Err(AppError::invalid(format!("{kind} must be 1-{MAX_ID_LEN} characters of A-Z a-z 0-9 _ ."))) }
 }
 
 /// Chat ids (`dm-<user>-<user>`, `g-<ulid>`) as clients send them back: they

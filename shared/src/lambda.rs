@@ -27,7 +27,10 @@ pub fn log_invocation(function: &str, calls: &AwsCalls) {
 /// One invocation, its AWS calls counted and logged. Boxed: handler futures
 /// are deep enough to overflow the compiler's layout recursion limit when
 /// nested inside the runtime's own.
-async fn tracked<R>(function: &'static str, invocation: Pin<Box<dyn Future<Output = Result<R, HandlerError>> + Send>>) -> Result<R, HandlerError> {
+async fn tracked<R>(
+    function: &'static str,
+    invocation: Pin<Box<dyn Future<Output = Result<R, HandlerError>> + Send>>,
+) -> Result<R, HandlerError> {
     let (output, calls) = calls::track(invocation).await;
     log_invocation(function, &calls);
     output

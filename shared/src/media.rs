@@ -50,7 +50,11 @@ fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Resul
     let content_type = canonical_media_type(&request.content_type)
         .ok_or_else(|| AppError::invalid(format!("contentType {:?} is not a media type (type/subtype)", request.content_type)))?;
     let max = ctx.config.media_limits.max_bytes(&content_type).ok_or_else(|| {
-        AppError::invalid(format!("contentType {:?} is not accepted; allowed: {}", request.content_type, ctx.config.media_limits.allowed_types()))
+        AppError::invalid(format!(
+            "contentType {:?} is not accepted; allowed: {}",
+            request.content_type,
+            ctx.config.media_limits.allowed_types()
+        ))
     })?;
     if request.size == 0 {
         return Err(AppError::invalid("size must be at least 1 byte"));
@@ -66,7 +70,12 @@ fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Resul
 }
 
 /// `POST /chats/{chatId}/attachments`: records the attachment and presigns its upload.
-pub async fn create_upload(ctx: &AppContext, user_id: &str, chat_id: &str, request: CreateAttachmentRequest) -> Result<AttachmentUpload, AppError> {
+pub async fn create_upload(
+    ctx: &AppContext,
+    user_id: &str,
+    chat_id: &str,
+    request: CreateAttachmentRequest,
+) -> Result<AttachmentUpload, AppError> {
     let content_type = validate_upload(ctx, &request)?;
     let chat = ctx.store.get_chat(chat_id).await?;
     chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
@@ -140,13 +149,18 @@ pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment
         .presigned(presigning(ttl)?)
         .await
         .map_err(s3_error)?;
-    Ok(AttachmentDownload { attachment: attachment.view(), url: presigned.uri().to_owned(), expires_at: now_millis() + ttl.as_millis() as u64 })
+    Ok(AttachmentDownload {
+        attachment: attachment.view(),
+        url: presigned.uri().to_owned(),
+        expires_at: now_millis() + ttl.as_millis() as u64,
+    })
 }
 
 /// `attachment` with the file's name (RFC 6266: an ASCII fallback and the
 /// exact UTF-8 name), so a downloaded file keeps its name.
 pub fn content_disposition(file_name: &str) -> String {
-    let fallback: String = file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let fallback: String =
+        file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
     let encoded = percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
@@ -230,7 +244,16 @@ mod tests {
     fn media_types_are_checked_by_their_grammar_and_stored_canonical() {
         assert_eq!(canonical_media_type("image/PNG").as_deref(), Some("image/png"));
         assert_eq!(canonical_media_type("video/mp4").as_deref(), Some("video/mp4"));
-        for bad in ["audio/mpeg, text/html", "audio/x<script>", "image/png\r\nx-evil: 1", "image/png; charset=x", "image", "/png", "", " image/png"] {
+        for bad in [
+            "audio/mpeg, text/html",
+            "audio/x<script>",
+            "image/png\r\nx-evil: 1",
+            "image/png; charset=x",
+            "image",
+            "/png",
+            "",
+            " image/png",
+        ] {
             assert_eq!(canonical_media_type(bad), None, "{bad:?} must be refused");
         }
     }

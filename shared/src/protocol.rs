@@ -420,10 +420,20 @@ pub enum ServerFrame {
         seq: u64,
     },
     /// Another device of the same user read the chat up to `upToSeq`.
-    ReadSync { event_id: String, chat_id: String, up_to_seq: u64 },
+    ReadSync {
+        event_id: String,
+        chat_id: String,
+        up_to_seq: u64,
+    },
     /// To a sender: `userId` has received (any device acked) or read the
     /// sender's messages in the chat up to `upToSeq`.
-    Receipt { event_id: String, chat_id: String, user_id: String, status: ReceiptStatus, up_to_seq: u64 },
+    Receipt {
+        event_id: String,
+        chat_id: String,
+        user_id: String,
+        status: ReceiptStatus,
+        up_to_seq: u64,
+    },
     ParticipantsModified {
         #[serde(skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
@@ -537,9 +547,7 @@ mod tests {
 
     #[test]
     fn request_id_survives_a_bad_field() {
-        let err = parse_request::<SendMessageRequest>(Some(r#"{"action":"sendMessage","requestId":"r1","chatId":5}"#))
-            .err()
-            .unwrap();
+        let err = parse_request::<SendMessageRequest>(Some(r#"{"action":"sendMessage","requestId":"r1","chatId":5}"#)).err().unwrap();
         assert_eq!(err.0.code(), "invalid_request");
         assert_eq!(err.1.as_deref(), Some("r1"));
     }
@@ -575,6 +583,9 @@ mod tests {
         assert_eq!(value["clientMessageId"], "m");
         assert_eq!(value["seq"], 3);
         let err = ServerFrame::error(&AppError::NotMember, None);
-        assert_eq!(serde_json::to_value(&err).unwrap(), json!({"type":"error","code":"not_member","message":"you are not a member of this chat"}));
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({"type":"error","code":"not_member","message":"you are not a member of this chat"})
+        );
     }
 }

@@ -64,6 +64,11 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
     }
     report.abandoned_uploads = crate::media::delete_abandoned(ctx, &abandoned).await?;
 
-    info!(abandoned_uploads = report.abandoned_uploads, expired_inbox_entries = report.expired_inbox_entries, stale_connections = report.stale_connections, "cleanup finished");
+    info!(
+        abandoned_uploads = report.abandoned_uploads,
+        expired_inbox_entries = report.expired_inbox_entries,
+        stale_connections = report.stale_connections,
+        "cleanup finished"
+    );
     Ok(report)
 }

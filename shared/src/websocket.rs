@@ -82,7 +82,11 @@ where
     run_route(event, identity(event), operation).await
 }
 
-async fn run_route<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, who: Result<Identity, AppError>, operation: F) -> ApiGatewayProxyResponse
+async fn run_route<T, F, Fut>(
+    event: &ApiGatewayWebsocketProxyRequest,
+    who: Result<Identity, AppError>,
+    operation: F,
+) -> ApiGatewayProxyResponse
 where
     T: DeserializeOwned,
     F: FnOnce(Identity, Envelope<T>) -> Fut,
@@ -127,7 +131,12 @@ fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
         | ServerFrame::HeartbeatAck { request_id, .. }
         | ServerFrame::PresenceList { request_id, .. }
         | ServerFrame::Error { request_id, .. } => *request_id = id,
-        ServerFrame::NewMessage(_) | ServerFrame::NewChat { .. } | ServerFrame::ChatUpdate { .. } | ServerFrame::ReadSync { .. } | ServerFrame::Receipt { .. } | ServerFrame::Presence(_) => {}
+        ServerFrame::NewMessage(_)
+        | ServerFrame::NewChat { .. }
+        | ServerFrame::ChatUpdate { .. }
+        | ServerFrame::ReadSync { .. }
+        | ServerFrame::Receipt { .. }
+        | ServerFrame::Presence(_) => {}
     }
     frame
 }

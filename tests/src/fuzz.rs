@@ -112,7 +112,8 @@ impl Mutator {
                     object.remove(&field);
                 }
                 (3, Some(field)) => {
-                    let many: Vec<Value> = (0..self.rng.random_range(0..150)).map(|_| json!(NASTY[self.rng.random_range(0..NASTY.len())])).collect();
+                    let many: Vec<Value> =
+                        (0..self.rng.random_range(0..150)).map(|_| json!(NASTY[self.rng.random_range(0..NASTY.len())])).collect();
                     object.insert(field, Value::Array(many));
                 }
                 (4, _) => {

@@ -82,7 +82,11 @@ impl System {
         system
     }
 
-    async fn start_with_options(quotas: Quotas, parameters: &[(&str, &str)], faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
+    async fn start_with_options(
+        quotas: Quotas,
+        parameters: &[(&str, &str)],
+        faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
+    ) -> Self {
         Self::start_with_options_from(repository_template(), quotas, parameters, faults).await
     }
 
@@ -94,7 +98,8 @@ impl System {
     ) -> Self {
         // Logs for debugging a failing test: RUST_LOG=info cargo test ...
         if std::env::var("RUST_LOG").is_ok() {
-            let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+            let _ =
+                tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         }
         let mut options = Options::new(template);
         // Tables of its own: stream pollers must not see another runtime's records.
@@ -102,7 +107,8 @@ impl System {
         options.quotas = quotas;
         options.parameters.extend(parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         options.faults = faults;
-        let runtime = LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
+        let runtime =
+            LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
         Self { runtime }
     }
 
@@ -142,7 +148,12 @@ impl System {
     }
 
     /// The items of one partition of a table (by logical id), strongly consistent.
-    pub async fn partition(&self, table: &str, key: &str, value: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    pub async fn partition(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let out = self
             .dynamo()
             .await
@@ -249,7 +260,8 @@ impl Http {
 
     /// POSTs a body as given (it need not be JSON).
     pub async fn post_text(&self, path: &str, body: String) -> Reply {
-        let request = self.authorized(self.client.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body));
+        let request =
+            self.authorized(self.client.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body));
         Self::reply(request.send().await.expect("HTTP API answers")).await
     }
 
@@ -419,7 +431,10 @@ impl Client {
         let mut out = Vec::new();
         while out.len() < count {
             let frame = self
-                .wait_for(|f| f["type"] == kind || (f["type"] == "syncBatch" && f["frames"].as_array().is_some_and(|a| a.iter().any(|x| x["type"] == kind))))
+                .wait_for(|f| {
+                    f["type"] == kind
+                        || (f["type"] == "syncBatch" && f["frames"].as_array().is_some_and(|a| a.iter().any(|x| x["type"] == kind)))
+                })
                 .await;
             for inner in unpack(frame) {
                 if inner["type"] == kind {
@@ -488,8 +503,7 @@ impl Client {
     }
 
     pub async fn send_message(&mut self, chat_id: &str, client_message_id: &str, text: &str) -> Value {
-        self.request(json!({ "action": "sendMessage", "chatId": chat_id, "clientMessageId": client_message_id, "message": text }))
-            .await
+        self.request(json!({ "action": "sendMessage", "chatId": chat_id, "clientMessageId": client_message_id, "message": text })).await
     }
 
     pub async fn ack(&mut self, message_ids: &[&str]) -> Value {

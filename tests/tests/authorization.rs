@@ -78,9 +78,12 @@ async fn world() -> World {
     let admin_ws = clients.get_mut(&Admin).unwrap();
     let group = admin_ws.chat_with(&[&member, &removed], Some("matrix")).await;
     let attachment = upload(&Http::new(system.http_url(), Some(tokens[&Admin].clone())), &group, &image(2048, 1)).await;
-    let sent = admin_ws.request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "m1", "message": "hi", "attachments": [attachment] })).await;
+    let sent = admin_ws
+        .request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "m1", "message": "hi", "attachments": [attachment] }))
+        .await;
     let message_id = text(&sent, "messageId").to_owned();
-    let removal = admin_ws.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": removed, "operation": "REMOVE" })).await;
+    let removal =
+        admin_ws.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": removed, "operation": "REMOVE" })).await;
     assert_eq!(removal["type"], "participantsModified", "{removal}");
 
     let stranger_ws = clients.get_mut(&Stranger).unwrap();
@@ -115,47 +118,119 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     let mut m: BTreeMap<&'static str, Vec<Case>> = BTreeMap::new();
     m.insert("$connect", cases(["101", "101", "101", "101", "101", "101", "401"], "own token", |_| Value::Null));
     m.insert("$disconnect", cases(["closed", "closed", "closed", "closed", "closed", "closed", "401"], "own connection", |_| Value::Null));
-    m.insert("$default", cases(["unknown_action", "unknown_action", "unknown_action", "unknown_action", "unknown_action", "unknown_action", "401"], "-", |_| json!({ "action": "fly" })));
-    m.insert("createChat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "a new user", |_| json!({ "action": "createChat", "participants": [unique("new")] })));
-    let mut send = cases(["ok", "ok", "ok", "not_member", "not_member", DNR, "401"], "own group", |a| {
-        json!({ "action": "sendMessage", "chatId": g, "clientMessageId": unique(&format!("{a:?}")), "message": "matrix" })
-    });
-    send.push(one(Member, "another group", json!({ "action": "sendMessage", "chatId": g2, "clientMessageId": "x", "message": "in?" }), "not_member"));
-    send.push(one(Member, "another user's attachment", json!({ "action": "sendMessage", "chatId": g, "clientMessageId": "y", "message": "", "attachments": [w.strangers_attachment] }), "invalid_request"));
+    m.insert(
+        "$default",
+        cases(
+            ["unknown_action", "unknown_action", "unknown_action", "unknown_action", "unknown_action", "unknown_action", "401"],
+            "-",
+            |_| json!({ "action": "fly" }),
+        ),
+    );
+    m.insert(
+        "createChat",
+        cases(
+            ["ok", "ok", "ok", "ok", "ok", DNR, "401"],
+            "a new user",
+            |_| json!({ "action": "createChat", "participants": [unique("new")] }),
+        ),
+    );
+    let mut send = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "own group",
+        |a| json!({ "action": "sendMessage", "chatId": g, "clientMessageId": unique(&format!("{a:?}")), "message": "matrix" }),
+    );
+    send.push(one(
+        Member,
+        "another group",
+        json!({ "action": "sendMessage", "chatId": g2, "clientMessageId": "x", "message": "in?" }),
+        "not_member",
+    ));
+    send.push(one(
+        Member,
+        "another user's attachment",
+        json!({ "action": "sendMessage", "chatId": g, "clientMessageId": "y", "message": "", "attachments": [w.strangers_attachment] }),
+        "invalid_request",
+    ));
     m.insert("sendMessage", send);
     // Acks only ever touch the caller's own inbox (checked after the matrix).
-    m.insert("ack", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "the admin's message id", |_| json!({ "action": "ack", "messageIds": [w.message_id] })));
+    m.insert(
+        "ack",
+        cases(
+            ["ok", "ok", "ok", "ok", "ok", DNR, "401"],
+            "the admin's message id",
+            |_| json!({ "action": "ack", "messageIds": [w.message_id] }),
+        ),
+    );
     m.insert("sync", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own inbox", |_| json!({ "action": "sync" })));
-    let mut modify = cases(["ok", "forbidden", "forbidden", "not_member", "not_member", DNR, "401"], "own group, ADD", |_| {
-        json!({ "action": "modifyChatParticipants", "chatId": g, "userId": unique("added"), "operation": "ADD" })
-    });
-    modify.push(one(Member, "own group, REMOVE the admin", json!({ "action": "modifyChatParticipants", "chatId": g, "userId": w.admin, "operation": "REMOVE" }), "forbidden"));
-    modify.push(one(Member, "another group", json!({ "action": "modifyChatParticipants", "chatId": g2, "userId": w.member, "operation": "ADD" }), "not_member"));
+    let mut modify = cases(
+        ["ok", "forbidden", "forbidden", "not_member", "not_member", DNR, "401"],
+        "own group, ADD",
+        |_| json!({ "action": "modifyChatParticipants", "chatId": g, "userId": unique("added"), "operation": "ADD" }),
+    );
+    modify.push(one(
+        Member,
+        "own group, REMOVE the admin",
+        json!({ "action": "modifyChatParticipants", "chatId": g, "userId": w.admin, "operation": "REMOVE" }),
+        "forbidden",
+    ));
+    modify.push(one(
+        Member,
+        "another group",
+        json!({ "action": "modifyChatParticipants", "chatId": g2, "userId": w.member, "operation": "ADD" }),
+        "not_member",
+    ));
     m.insert("modifyChatParticipants", modify);
-    let mut read = cases(["ok", "ok", "ok", "ok", "not_member", DNR, "401"], "own group", |_| json!({ "action": "markRead", "chatId": g, "upToSeq": 1 }));
+    let mut read = cases(
+        ["ok", "ok", "ok", "ok", "not_member", DNR, "401"],
+        "own group",
+        |_| json!({ "action": "markRead", "chatId": g, "upToSeq": 1 }),
+    );
     read.push(one(Member, "another group", json!({ "action": "markRead", "chatId": g2, "upToSeq": 1 }), "not_member"));
     m.insert("markRead", read);
     m.insert("listChats", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own chats", |_| json!({ "action": "listChats" })));
     // Device ids are scoped to the caller: naming the admin's tablet touches nobody's.
     const NO_SUCH: &str = "invalid_request";
-    m.insert("unregisterDevice", cases([NO_SUCH, NO_SUCH, NO_SUCH, NO_SUCH, NO_SUCH, NO_SUCH, "401"], "another user's device", |a| {
-        json!({ "action": "unregisterDevice", "deviceId": if a == Admin { "nosuchdevice" } else { "tablet" } })
-    }));
+    m.insert(
+        "unregisterDevice",
+        cases(
+            [NO_SUCH, NO_SUCH, NO_SUCH, NO_SUCH, NO_SUCH, NO_SUCH, "401"],
+            "another user's device",
+            |a| json!({ "action": "unregisterDevice", "deviceId": if a == Admin { "nosuchdevice" } else { "tablet" } }),
+        ),
+    );
     m.insert("listDevices", cases(["ok", "ok", "ok", "ok", "ok", "ok", "401"], "own devices", |_| json!({ "action": "listDevices" })));
-    let mut status = cases(["ok", "forbidden", "forbidden", "forbidden", "not_member", DNR, "401"], "the admin's message", |_| {
-        json!({ "action": "messageStatus", "chatId": g, "seq": 1 })
-    });
+    let mut status = cases(
+        ["ok", "forbidden", "forbidden", "forbidden", "not_member", DNR, "401"],
+        "the admin's message",
+        |_| json!({ "action": "messageStatus", "chatId": g, "seq": 1 }),
+    );
     status.push(one(Member, "another group's message", json!({ "action": "messageStatus", "chatId": g2, "seq": 1 }), "not_member"));
     m.insert("messageStatus", status);
-    m.insert("registerPush", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own device", |_| json!({ "action": "registerPush", "platform": "GCM", "token": unique("t") })));
+    m.insert(
+        "registerPush",
+        cases(
+            ["ok", "ok", "ok", "ok", "ok", DNR, "401"],
+            "own device",
+            |_| json!({ "action": "registerPush", "platform": "GCM", "token": unique("t") }),
+        ),
+    );
     m.insert("unregisterPush", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own device", |_| json!({ "action": "unregisterPush" })));
-    let mut mute = cases(["ok", "ok", "ok", "not_member", "not_member", DNR, "401"], "own group", |_| json!({ "action": "muteChat", "chatId": g, "muted": true }));
+    let mut mute = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "own group",
+        |_| json!({ "action": "muteChat", "chatId": g, "muted": true }),
+    );
     mute.push(one(Member, "another group", json!({ "action": "muteChat", "chatId": g2, "muted": true }), "not_member"));
     m.insert("muteChat", mute);
     m.insert("heartbeat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own connection", |_| json!({ "action": "heartbeat" })));
-    m.insert("subscribePresence", cases(["ok", "ok", "ok", "forbidden", "forbidden", DNR, "401"], "the member", |_| {
-        json!({ "action": "subscribePresence", "userIds": [w.member] })
-    }));
+    m.insert(
+        "subscribePresence",
+        cases(
+            ["ok", "ok", "ok", "forbidden", "forbidden", DNR, "401"],
+            "the member",
+            |_| json!({ "action": "subscribePresence", "userIds": [w.member] }),
+        ),
+    );
     m
 }
 
@@ -167,7 +242,9 @@ fn http_matrix(w: &World) -> BTreeMap<String, Vec<Case>> {
     let mut post = cases(["201", "201", "201", "403", "403", "403", "403"], "own group", |_| path(format!("/chats/{g}/attachments")));
     post.push(one(Member, "another group", path(format!("/chats/{g2}/attachments")), "403"));
     m.insert("POST /chats/{chatId}/attachments".to_owned(), post);
-    let mut get = cases(["200", "200", "200", "200", "403", "403", "403"], "media sent before the removal", |_| path(format!("/chats/{g}/attachments/{x}")));
+    let mut get = cases(["200", "200", "200", "200", "403", "403", "403"], "media sent before the removal", |_| {
+        path(format!("/chats/{g}/attachments/{x}"))
+    });
     get.push(one(Member, "another user's attachment, through own group", path(format!("/chats/{g}/attachments/{y}")), "404"));
     get.push(one(Member, "another user's attachment, in their group", path(format!("/chats/{g2}/attachments/{y}")), "403"));
     m.insert("GET /chats/{chatId}/attachments/{attachmentId}".to_owned(), get);
@@ -178,7 +255,10 @@ fn http_matrix(w: &World) -> BTreeMap<String, Vec<Case>> {
     let mut history = cases(["200", "200", "200", "200", "403", "403", "403"], "own group", |_| path(format!("/chats/{g}/messages")));
     history.push(one(Member, "another group", path(format!("/chats/{g2}/messages")), "403"));
     m.insert("GET /chats/{chatId}/messages".to_owned(), history);
-    m.insert("GET /users/{userId}".to_owned(), cases(["200", "200", "200", "404", "404", "403", "403"], "the member", |_| path(format!("/users/{}", w.member))));
+    m.insert(
+        "GET /users/{userId}".to_owned(),
+        cases(["200", "200", "200", "404", "404", "403", "403"], "the member", |_| path(format!("/users/{}", w.member))),
+    );
     m
 }
 
@@ -196,7 +276,11 @@ async fn every_route_refuses_whoever_may_not_use_it() {
         template.http_api(&lookup).unwrap().expect("an HTTP API").routes.into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let ws = websocket_matrix(&w);
     let http = http_matrix(&w);
-    assert_eq!(ws.keys().map(|k| k.to_string()).collect::<BTreeSet<_>>(), ws_routes, "every WebSocket route of the template has matrix entries");
+    assert_eq!(
+        ws.keys().map(|k| k.to_string()).collect::<BTreeSet<_>>(),
+        ws_routes,
+        "every WebSocket route of the template has matrix entries"
+    );
     assert_eq!(http.keys().cloned().collect::<BTreeSet<_>>(), http_routes, "every HTTP route of the template has matrix entries");
 
     let mut failures = Vec::new();
@@ -237,7 +321,10 @@ async fn every_route_refuses_whoever_may_not_use_it() {
                 client.get(path).await
             };
             if reply.status.to_string() != case.expect {
-                failures.push(format!("{route} as {:?} on {}: expected {}, got {} {}", case.actor, case.target, case.expect, reply.status, reply.body));
+                failures.push(format!(
+                    "{route} as {:?} on {}: expected {}, got {} {}",
+                    case.actor, case.target, case.expect, reply.status, reply.body
+                ));
             }
         }
     }
@@ -247,7 +334,10 @@ async fn every_route_refuses_whoever_may_not_use_it() {
     // What the refused and self-scoped calls must not have touched.
     let admin = w.clients.get_mut(&Admin).unwrap();
     let devices = admin.request(json!({ "action": "listDevices" })).await;
-    assert!(devices["devices"].as_array().unwrap().iter().any(|d| d["deviceId"] == "tablet"), "the admin's tablet is still registered: {devices}");
+    assert!(
+        devices["devices"].as_array().unwrap().iter().any(|d| d["deviceId"] == "tablet"),
+        "the admin's tablet is still registered: {devices}"
+    );
     let mut tablet = w.system.connect(&w.admin, "tablet").await;
     tablet.sync().await;
     assert_eq!(tablet.messages(1).await[0]["messageId"], w.message_id.as_str(), "others' acks left the tablet's inbox alone");

@@ -83,7 +83,11 @@ async fn http_reads_and_attachments_stay_within_a_few_calls() {
     assert_eq!(upload.status, 201);
     assert_eq!(e2e_tests::put_presigned(text(&upload.body, "uploadUrl"), &upload.body["uploadHeaders"], bytes).await.0, 200);
     let id = text(&upload.body, "attachmentId").to_owned();
-    let with = a.request(serde_json::json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "with", "message": "", "attachments": [id] })).await;
+    let with = a
+        .request(
+            serde_json::json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "with", "message": "", "attachments": [id] }),
+        )
+        .await;
     assert_eq!(with["status"], "SUCCESS", "{with}");
     assert_eq!(http.get(&format!("/chats/{chat}/attachments/{id}")).await.status, 200);
     assert_eq!(http.get(&format!("/chats/{chat}/messages?limit=10")).await.status, 200);
@@ -101,7 +105,11 @@ async fn http_reads_and_attachments_stay_within_a_few_calls() {
         ("GET /chats/{chatId}/messages", 3),
         ("GET /chats", 3),
     ] {
-        println!("{route}: {} calls ({:?})", calls(route), invocations_of(&system, route).iter().map(|i| i.calls.to_string()).collect::<Vec<_>>());
+        println!(
+            "{route}: {} calls ({:?})",
+            calls(route),
+            invocations_of(&system, route).iter().map(|i| i.calls.to_string()).collect::<Vec<_>>()
+        );
         assert!(calls(route) <= budget, "{route}: budget {budget}, used {}", calls(route));
     }
 }

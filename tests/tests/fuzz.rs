@@ -48,24 +48,36 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
         ("createChat", parses_or_refuses::<CreateChatRequest>(json!({ "action": "createChat", "participants": ["bob"], "name": "n" }), 1)),
         (
             "sendMessage",
-            parses_or_refuses::<SendMessageRequest>(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "c", "message": "m", "attachments": [] }), 2),
+            parses_or_refuses::<SendMessageRequest>(
+                json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "c", "message": "m", "attachments": [] }),
+                2,
+            ),
         ),
         ("ack", parses_or_refuses::<AckRequest>(json!({ "action": "ack", "messageId": "a", "messageIds": ["b"], "eventIds": ["c"] }), 3)),
         ("sync", parses_or_refuses::<SyncRequest>(json!({ "action": "sync", "cursor": "c", "limit": 10 }), 4)),
         (
             "modifyChatParticipants",
-            parses_or_refuses::<ModifyChatParticipantsRequest>(json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": "u", "operation": "ADD" }), 5),
+            parses_or_refuses::<ModifyChatParticipantsRequest>(
+                json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": "u", "operation": "ADD" }),
+                5,
+            ),
         ),
         ("markRead", parses_or_refuses::<MarkReadRequest>(json!({ "action": "markRead", "chatId": chat, "upToSeq": 3 }), 6)),
         ("listChats", parses_or_refuses::<ListChatsRequest>(json!({ "action": "listChats", "x": 1 }), 7)),
         ("unregisterDevice", parses_or_refuses::<UnregisterDeviceRequest>(json!({ "action": "unregisterDevice", "deviceId": "d" }), 8)),
         ("listDevices", parses_or_refuses::<ListDevicesRequest>(json!({ "action": "listDevices", "x": 1 }), 9)),
         ("messageStatus", parses_or_refuses::<MessageStatusRequest>(json!({ "action": "messageStatus", "chatId": chat, "seq": 1 }), 10)),
-        ("registerPush", parses_or_refuses::<RegisterPushRequest>(json!({ "action": "registerPush", "platform": "GCM", "token": "t" }), 11)),
+        (
+            "registerPush",
+            parses_or_refuses::<RegisterPushRequest>(json!({ "action": "registerPush", "platform": "GCM", "token": "t" }), 11),
+        ),
         ("unregisterPush", parses_or_refuses::<UnregisterPushRequest>(json!({ "action": "unregisterPush", "x": 1 }), 12)),
         ("muteChat", parses_or_refuses::<MuteChatRequest>(json!({ "action": "muteChat", "chatId": chat, "muted": true }), 13)),
         ("heartbeat", parses_or_refuses::<HeartbeatRequest>(json!({ "action": "heartbeat", "x": 1 }), 14)),
-        ("subscribePresence", parses_or_refuses::<SubscribePresenceRequest>(json!({ "action": "subscribePresence", "userIds": ["u"] }), 15)),
+        (
+            "subscribePresence",
+            parses_or_refuses::<SubscribePresenceRequest>(json!({ "action": "subscribePresence", "userIds": ["u"] }), 15),
+        ),
     ];
     // HTTP bodies go through serde_json the same way (`shared::http::json_body`).
     let mut mutator = Mutator::new(16);
@@ -224,7 +236,9 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         };
         let reply = http.get(&path).await;
         assert!(reply.status < 500, "{path} -> {} {}", reply.status, reply.body);
-        *statuses.entry(format!("GET {} → {}", path.split('?').next().unwrap_or("").split('/').nth(1).unwrap_or(""), reply.status)).or_default() += 1;
+        *statuses
+            .entry(format!("GET {} → {}", path.split('?').next().unwrap_or("").split('/').nth(1).unwrap_or(""), reply.status))
+            .or_default() += 1;
     }
     for (outcome, count) in &statuses {
         println!("fuzz (end to end) HTTP {outcome}: {count}");

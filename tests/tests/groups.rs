@@ -129,7 +129,8 @@ async fn every_device_gets_every_message_acks_independently_and_a_fourth_is_refu
         system.connect(&user, "phone").await
     };
     phone_again.sync().await;
-    let replayed: Vec<_> = phone_again.drain(Duration::from_millis(300)).await.into_iter().flat_map(unpack).filter(|f| f["type"] == "newMessage").collect();
+    let replayed: Vec<_> =
+        phone_again.drain(Duration::from_millis(300)).await.into_iter().flat_map(unpack).filter(|f| f["type"] == "newMessage").collect();
     assert!(replayed.is_empty(), "the phone acked it: {replayed:?}");
 
     // A fourth device connects, but unregistered: it may only manage devices.

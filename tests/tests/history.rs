@@ -124,7 +124,8 @@ async fn removed_and_late_members_see_only_their_part_and_strangers_see_nothing(
     let [admin, b, c, late, stranger] = ["admin", "b", "c", "late", "stranger"].map(unique);
     let mut admin_ws = system.connect(&admin, "phone").await;
     let chat = admin_ws.chat_with(&[&b, &c], Some("club")).await;
-    let modify = |user: &str, operation: &str| json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": user, "operation": operation });
+    let modify =
+        |user: &str, operation: &str| json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": user, "operation": operation });
     for i in 0..3 {
         admin_ws.send_message(&chat, &unique("m"), &format!("before {i}")).await;
     }

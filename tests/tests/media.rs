@@ -1,7 +1,9 @@
 //! Media over the HTTP API: presigned S3 uploads that only accept the declared
 //! bytes, messages that carry them, and downloads for members only.
 
-use e2e_tests::{Http, System, eventually, get_presigned, image, put_presigned, send_with, sha256_base64, text, unique, upload, upload_request};
+use e2e_tests::{
+    Http, System, eventually, get_presigned, image, put_presigned, send_with, sha256_base64, text, unique, upload, upload_request,
+};
 use serde_json::json;
 
 #[tokio::test]
@@ -176,7 +178,11 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
     let abandoned = upload(&http, &chat, &image(4096, 2)).await;
     // Unsent, the uploader can still fetch it.
     assert_eq!(http.get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 200);
-    assert_eq!(system.http(&bob).get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 404, "others never see an unsent upload");
+    assert_eq!(
+        system.http(&bob).get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status,
+        404,
+        "others never see an unsent upload"
+    );
 
     let ctx = system.function_context("CleanupFunction");
     let two_days_later = shared::time::now_millis() + 2 * 86_400_000;
@@ -239,7 +245,8 @@ async fn browsers_get_the_cors_answers_api_gateway_gives() {
     assert!(header("access-control-allow-methods").contains("POST"));
     assert!(header("access-control-allow-headers").contains("authorization"));
     let token = system.runtime.issue_token(&unique("alice"), "web");
-    let list = client.get(format!("{}/chats", system.http_url())).bearer_auth(token).header("origin", "https://app.example").send().await.unwrap();
+    let list =
+        client.get(format!("{}/chats", system.http_url())).bearer_auth(token).header("origin", "https://app.example").send().await.unwrap();
     assert_eq!(list.status().as_u16(), 200);
     assert_eq!(list.headers().get("access-control-allow-origin").unwrap(), "*");
 }

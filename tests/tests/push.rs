@@ -42,7 +42,8 @@ async fn push_pair() -> PushPair {
 async fn endpoint_arn(user: &str) -> String {
     let owner = format!("{user}#phone");
     let state = e2e_tests::moto_state().await;
-    let endpoint = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().rev().find(|e| e["custom_user_data"] == owner.as_str()).cloned();
+    let endpoint =
+        state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().rev().find(|e| e["custom_user_data"] == owner.as_str()).cloned();
     endpoint.expect("the device registered an endpoint")["arn"].as_str().unwrap().to_owned()
 }
 
@@ -54,7 +55,10 @@ async fn pushes(system: &System, user: &str, device: &str, count: usize) -> Vec<
 
 /// Waits until the push function has handled `count` more inbox records than `before`.
 async fn push_handled(system: &System, before: usize, count: usize) {
-    eventually(&format!("the push function handles {count} more records"), || async { system.records_handled("PushFunction") >= before + count }).await;
+    eventually(&format!("the push function handles {count} more records"), || async {
+        system.records_handled("PushFunction") >= before + count
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -156,7 +160,11 @@ async fn a_failing_push_retries_only_its_own_record() {
 
     let runs = push_runs();
     assert_eq!(runs[0].records, 2, "first batch: both messages");
-    assert!(runs[1..].iter().all(|r| r.records == 1), "retries carry only carol's record: {:?}", runs.iter().map(|r| r.records).collect::<Vec<_>>());
+    assert!(
+        runs[1..].iter().all(|r| r.records == 1),
+        "retries carry only carol's record: {:?}",
+        runs.iter().map(|r| r.records).collect::<Vec<_>>()
+    );
     assert_eq!(system.pushes_to(&bob, "phone").await.len(), 1, "bob's push was not repeated");
 }
 
@@ -194,7 +202,10 @@ async fn a_new_token_replaces_the_device_endpoint_and_the_old_one_is_deleted() {
     assert!(sns.get_endpoint_attributes().endpoint_arn(&second).send().await.is_ok(), "the new one is kept");
     // Registering the same token again keeps its endpoint.
     let state = e2e_tests::moto_state().await;
-    let token = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["arn"] == second.as_str()).unwrap()["token"].as_str().unwrap().to_owned();
+    let token = state["sns"]["PlatformEndpoint"].as_array().unwrap().iter().find(|e| e["arn"] == second.as_str()).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     register(&mut b, &token).await;
     assert!(sns.get_endpoint_attributes().endpoint_arn(&second).send().await.is_ok());
 }

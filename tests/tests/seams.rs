@@ -20,7 +20,8 @@ async fn register_push(client: &mut Client) {
 
 /// Waits until the receipts function has handled `count` more REMOVE records than `before`.
 async fn receipts_handled(system: &System, before: usize, count: usize) {
-    eventually("the receipts function handles the removals", || async { system.records_handled("ReceiptsFunction") >= before + count }).await;
+    eventually("the receipts function handles the removals", || async { system.records_handled("ReceiptsFunction") >= before + count })
+        .await;
 }
 
 fn receipts_in(frames: &[Value]) -> Vec<Value> {
@@ -40,7 +41,8 @@ async fn after_racing_sends_receipts_and_pushes_still_flow() {
 
     // The same clientMessageId twice without waiting: one of the two is cancelled.
     for request in ["r1", "r2"] {
-        a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "same-id", "message": "twice", "requestId": request })).await;
+        a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "same-id", "message": "twice", "requestId": request }))
+            .await;
     }
     let first = a.wait_for(|f| f["requestId"] == "r1").await;
     let second = a.wait_for(|f| f["requestId"] == "r2").await;
@@ -195,11 +197,18 @@ async fn unregistering_a_lost_device_closes_it_revokes_its_tokens_and_empties_it
     let state = e2e_tests::moto_state().await;
     let owner = format!("{bob}#phone");
     let endpoints = state["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
-    let endpoint = endpoints.iter().find(|e| e["custom_user_data"] == owner.as_str()).expect("the phone's endpoint")["arn"].as_str().unwrap().to_owned();
+    let endpoint = endpoints.iter().find(|e| e["custom_user_data"] == owner.as_str()).expect("the phone's endpoint")["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let listed = laptop.request(json!({ "action": "listDevices" })).await;
-    let devices: Vec<(&str, bool, bool)> =
-        listed["devices"].as_array().unwrap().iter().map(|d| (text(d, "deviceId"), d["current"].as_bool().unwrap(), d["online"].as_bool().unwrap())).collect();
+    let devices: Vec<(&str, bool, bool)> = listed["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (text(d, "deviceId"), d["current"].as_bool().unwrap(), d["online"].as_bool().unwrap()))
+        .collect();
     assert_eq!(devices, [("laptop", true, true), ("phone", false, true)], "{listed}");
     assert_eq!(listed["devices"][1]["pushPlatform"], "GCM");
 
@@ -320,7 +329,9 @@ async fn removal_freezes_the_view_and_rejoining_keeps_what_was_seen() {
     let chat = a.chat_with(&[&bob], Some("frozen")).await;
     a.send_message(&chat, "m1", "one").await;
     let photo = upload(&system.http(&admin), &chat, &image(4096, 1)).await;
-    let first = a.request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "p1", "message": "pic", "attachments": [photo] })).await;
+    let first = a
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "p1", "message": "pic", "attachments": [photo] }))
+        .await;
     assert_eq!(first["seq"], 2);
     modify(&mut a, &chat, &bob, "REMOVE").await;
     let at_removal = system.http(&bob).get(&format!("/chats/{chat}")).await.body;
@@ -341,7 +352,9 @@ async fn removal_freezes_the_view_and_rejoining_keeps_what_was_seen() {
     // Carol joined after the photo: she cannot see it, until it is sent again.
     let carol_http = system.http(&carol);
     assert_eq!(carol_http.get(&format!("/chats/{chat}/attachments/{photo}")).await.status, 403);
-    let again = a.request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "p2", "message": "again", "attachments": [photo] })).await;
+    let again = a
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "p2", "message": "again", "attachments": [photo] }))
+        .await;
     assert_eq!(again["status"], "SUCCESS", "{again}");
     assert_eq!(carol_http.get(&format!("/chats/{chat}/attachments/{photo}")).await.status, 200);
 

@@ -321,12 +321,23 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     let reconnects: usize = devices.iter().map(|d| d.tally.reconnects).sum();
     let faults_total: u64 = injected.values().sum();
     println!("soak: {accepted} messages sent and acknowledged over {} chats by {} devices", chats.len(), devices.len());
-    println!("soak: {deliveries} deliveries expected, {lost} lost, {} extra copies before de-duplication, {stored} stored", delivered_copies - (deliveries - lost));
-    println!("soak: {faults_total} faults injected, {retries} client retries, {reconnects} reconnects; sending took {:.1} s, all {:.1} s", sending_took.as_secs_f64(), started.elapsed().as_secs_f64());
+    println!(
+        "soak: {deliveries} deliveries expected, {lost} lost, {} extra copies before de-duplication, {stored} stored",
+        delivered_copies - (deliveries - lost)
+    );
+    println!(
+        "soak: {faults_total} faults injected, {retries} client retries, {reconnects} reconnects; sending took {:.1} s, all {:.1} s",
+        sending_took.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
     for (fault, count) in &injected {
         println!("soak fault {fault}: {count}");
     }
-    println!("soak: inbox entries left {left}; receipts checked {} (all true at {:.1} s)", last_by_sender.len(), receipts_settled.as_secs_f64());
+    println!(
+        "soak: inbox entries left {left}; receipts checked {} (all true at {:.1} s)",
+        last_by_sender.len(),
+        receipts_settled.as_secs_f64()
+    );
     assert_eq!(lost, 0, "acknowledged messages lost");
     assert_eq!(stored as usize, accepted, "one stored message per accepted clientMessageId");
     assert_eq!(left, 0, "every inbox drained");
@@ -348,7 +359,11 @@ async fn a_send_whose_function_fails_after_its_transaction_is_completed_by_its_r
     assert_eq!(failed["code"], "internal", "{failed}");
     faults.set_rules(Vec::new());
     let retried = a.send_message(&chat, "crash-1", "survives").await;
-    assert_eq!((retried["status"].as_str(), retried["seq"].as_u64(), retried["duplicate"].as_bool()), (Some("SUCCESS"), Some(1), Some(true)), "{retried}");
+    assert_eq!(
+        (retried["status"].as_str(), retried["seq"].as_u64(), retried["duplicate"].as_bool()),
+        (Some("SUCCESS"), Some(1), Some(true)),
+        "{retried}"
+    );
     let got = b.messages(1).await.remove(0);
     assert_eq!(got["messageId"], retried["messageId"]);
     assert!(faults.injected().keys().any(|k| k.contains("answer lost")));

@@ -19,7 +19,10 @@ fn resource_span(template: &str, function: &str) -> (usize, usize) {
     let start = template.find(&format!("\n  {function}:\n")).unwrap_or_else(|| panic!("{function} in the template")) + 1;
     let body = &template[start..];
     // It ends where the next top-level resource begins.
-    let end = body.match_indices("\n  ").find(|(i, _)| body[i + 3..].starts_with(|c: char| c.is_ascii_alphabetic())).map_or(body.len(), |(i, _)| i);
+    let end = body
+        .match_indices("\n  ")
+        .find(|(i, _)| body[i + 3..].starts_with(|c: char| c.is_ascii_alphabetic()))
+        .map_or(body.len(), |(i, _)| i);
     (start, start + end)
 }
 
@@ -57,7 +60,8 @@ async fn a_statement_removed_from_the_template_fails_its_path_with_access_denied
     assert_ne!(sent["status"], "SUCCESS", "a send without permission to store the message cannot succeed: {sent}");
     assert_eq!(sent["type"], "error", "{sent}");
     let denials = system.runtime.iam_denials();
-    let denial = denials.iter().find(|d| d.function == "SendMessageFunction").unwrap_or_else(|| panic!("IAM refused sendMessage: {denials:?}"));
+    let denial =
+        denials.iter().find(|d| d.function == "SendMessageFunction").unwrap_or_else(|| panic!("IAM refused sendMessage: {denials:?}"));
     assert_eq!(denial.action, "dynamodb:PutItem");
     assert!(denial.resource.starts_with("arn:aws:dynamodb:") && denial.resource.ends_with("-MessagesTable"), "{denial:?}");
     let frames = b.drain(Duration::from_millis(500)).await;
@@ -131,7 +135,11 @@ async fn an_invocation_past_its_timeout_is_cut_off_as_lambda_cuts_it() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
-    faults.set_rules(vec![FaultRule { operation: "DynamoDB.TransactWriteItems".into(), fault: Fault::Stall(Duration::from_secs(3)), probability: 1.0 }]);
+    faults.set_rules(vec![FaultRule {
+        operation: "DynamoDB.TransactWriteItems".into(),
+        fault: Fault::Stall(Duration::from_secs(3)),
+        probability: 1.0,
+    }]);
     a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" })).await;
     // API Gateway's answer to a failed integration.
     a.wait_for(|f| f["message"] == "Internal server error").await;
@@ -165,7 +173,8 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
     // The $default route's function is granted nothing.
     let ctx = system.function_context("DefaultFunction");
     let users = system.table("UsersTable");
-    let read = ctx.store.client().get_item().table_name(&users).key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into())).send().await;
+    let read =
+        ctx.store.client().get_item().table_name(&users).key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into())).send().await;
     assert_eq!(read.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
     let publish = ctx.sns.publish().target_arn("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/x").message("m").send().await;
     assert_eq!(publish.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AuthorizationError"));
@@ -176,6 +185,13 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
     assert_eq!(read_key.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
     assert!(authorizer.signing_key().await.is_ok());
     // An authorizer reads the Users table and may not write it.
-    let write = authorizer.store.client().delete_item().table_name(&users).key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into())).send().await;
+    let write = authorizer
+        .store
+        .client()
+        .delete_item()
+        .table_name(&users)
+        .key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))
+        .send()
+        .await;
     assert_eq!(write.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
 }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse};
 use serde_json::json;
 use shared::AppContext;
+use shared::AppError;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
 use shared::messaging::devices::{Admission, admit};
 use shared::websocket::{authorizer_context, unregistered_device_context};
-use shared::AppError;
 
 /// The exact error message API Gateway turns into 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::AppContext;
 use shared::lambda::HandlerError;
 use shared::messaging::presence;
 use shared::protocol::HeartbeatRequest;
 use shared::websocket::{connection_id, route};
-use shared::AppContext;
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     let connection = connection_id(&event).unwrap_or_default().to_owned();

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
 use serde_json::json;
 use shared::AppContext;
+use shared::AppError;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
-use shared::AppError;
 use shared::messaging::devices::{Admission, admit};
 use shared::websocket::authorizer_context;
 

@@ -9,5 +9,8 @@ use shared::websocket::route;
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    Ok(route::<MessageStatusRequest, _, _>(&event, |who, request| async move { messaging::message_status(&ctx, &who, &request.body.chat_id, request.body.seq).await }).await)
+    Ok(route::<MessageStatusRequest, _, _>(&event, |who, request| async move {
+        messaging::message_status(&ctx, &who, &request.body.chat_id, request.body.seq).await
+    })
+    .await)
 }

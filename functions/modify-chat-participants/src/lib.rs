@@ -9,5 +9,8 @@ use shared::websocket::route;
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    Ok(route::<ModifyChatParticipantsRequest, _, _>(&event, |who, request| async move { messaging::modify_participants(&ctx, &who, request.body).await }).await)
+    Ok(route::<ModifyChatParticipantsRequest, _, _>(&event, |who, request| async move {
+        messaging::modify_participants(&ctx, &who, request.body).await
+    })
+    .await)
 }

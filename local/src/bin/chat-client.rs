@@ -38,14 +38,22 @@ async fn main() {
             let frame: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             let messages = match frame["type"].as_str() {
                 Some("newMessage") => vec![frame.clone()],
-                Some("syncBatch") => frame["frames"].as_array().into_iter().flatten().filter(|f| f["type"] == "newMessage").cloned().collect(),
+                Some("syncBatch") => {
+                    frame["frames"].as_array().into_iter().flatten().filter(|f| f["type"] == "newMessage").cloned().collect()
+                }
                 _ => {
                     println!("<< {text}");
                     continue;
                 }
             };
             for m in &messages {
-                println!("[{} #{}] {}: {}", m["chatId"].as_str().unwrap_or("?"), m["seq"], m["senderId"].as_str().unwrap_or("?"), m["message"].as_str().unwrap_or(""));
+                println!(
+                    "[{} #{}] {}: {}",
+                    m["chatId"].as_str().unwrap_or("?"),
+                    m["seq"],
+                    m["senderId"].as_str().unwrap_or("?"),
+                    m["message"].as_str().unwrap_or("")
+                );
             }
             let ids = messages.iter().filter_map(|m| m["messageId"].as_str().map(str::to_owned)).collect();
             let _ = acks.send(ids);

@@ -12,12 +12,16 @@ use crate::error::AppError;
 use crate::ids::{check_chat_id, check_id};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame};
 use crate::store::backoff;
-use crate::time::now_millis;
 use crate::store::memberships::{Membership, put_membership, remove_at};
+use crate::time::now_millis;
 
 const MAX_ATTEMPTS: usize = 12;
 
-pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: ModifyChatParticipantsRequest) -> Result<ServerFrame, AppError> {
+pub async fn modify_participants(
+    ctx: &AppContext,
+    who: &Identity,
+    request: ModifyChatParticipantsRequest,
+) -> Result<ServerFrame, AppError> {
     check_chat_id(&request.chat_id)?;
     check_id("userId", &request.user_id)?;
     let target = request.user_id.as_str();
@@ -86,7 +90,14 @@ pub async fn modify_participants(ctx: &AppContext, who: &Identity, request: Modi
         }
         let out = Outgoing::event(&chat.chat_id, chat.seq, &update);
         publish(ctx, &[(&Audience { users: everyone, except: Some(who) }, &out)]).await?;
-        return Ok(ServerFrame::ParticipantsModified { request_id: None, chat_id: chat.chat_id, participants: members, admins, version, seq: chat.seq });
+        return Ok(ServerFrame::ParticipantsModified {
+            request_id: None,
+            chat_id: chat.chat_id,
+            participants: members,
+            admins,
+            version,
+            seq: chat.seq,
+        });
     }
     Err(AppError::Contention)
 }

@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use tracing::info;
 
-pub use inbox::{ack, sync};
 pub use devices::{list_devices, unregister_device};
+pub use inbox::{ack, sync};
 pub use membership::modify_participants;
 pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
 pub use reads::{DeliveredAck, chat_summaries, list_chats, mark_read, message_status, receipts_for_acks};
@@ -33,9 +33,7 @@ pub const MAX_CHAT_NAME_CHARS: usize = 100;
 
 pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
     let now = now_millis();
-    ctx.store
-        .register_device_connection(&who.user_id, &who.device_id, connection_id, now, ctx.config.max_devices_per_user)
-        .await?;
+    ctx.store.register_device_connection(&who.user_id, &who.device_id, connection_id, now, ctx.config.max_devices_per_user).await?;
     ctx.store.put_connection(&ConnectionRecord::new(connection_id, &who.user_id, &who.device_id, now)).await?;
     Ok(())
 }
@@ -179,7 +177,12 @@ impl Audience<'_> {
     }
 }
 
-pub(crate) fn inbox_entries(ctx: &AppContext, out: &Outgoing, audience: &Audience, devices: &HashMap<String, UserDevices>) -> Vec<InboxEntry> {
+pub(crate) fn inbox_entries(
+    ctx: &AppContext,
+    out: &Outgoing,
+    audience: &Audience,
+    devices: &HashMap<String, UserDevices>,
+) -> Vec<InboxEntry> {
     let mut entries = Vec::new();
     for user in devices.values() {
         for device_id in user.devices.keys() {

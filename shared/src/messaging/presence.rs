@@ -66,9 +66,8 @@ pub async fn announce(ctx: &AppContext, user_id: &str) -> Result<PresenceView, A
 pub async fn after_connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
     let devices = ctx.store.devices_of(std::slice::from_ref(&who.user_id)).await?;
     let now = now_millis();
-    let others_live = devices
-        .get(&who.user_id)
-        .is_some_and(|u| u.devices.values().filter_map(|d| d.live_connection(now)).any(|c| c != connection_id));
+    let others_live =
+        devices.get(&who.user_id).is_some_and(|u| u.devices.values().filter_map(|d| d.live_connection(now)).any(|c| c != connection_id));
     if !others_live {
         announce(ctx, &who.user_id).await?;
     }
@@ -98,7 +97,12 @@ async fn contacts_of(ctx: &AppContext, user_id: &str) -> Result<BTreeSet<String>
     Ok(super::reads::current_chats(ctx, user_id).await?.into_iter().flat_map(|c| c.members).collect())
 }
 
-pub async fn subscribe_presence(ctx: &AppContext, who: &Identity, connection_id: &str, user_ids: Vec<String>) -> Result<ServerFrame, AppError> {
+pub async fn subscribe_presence(
+    ctx: &AppContext,
+    who: &Identity,
+    connection_id: &str,
+    user_ids: Vec<String>,
+) -> Result<ServerFrame, AppError> {
     let users: Vec<String> = user_ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
     if users.is_empty() || users.len() > MAX_PRESENCE_USERS {
         return Err(AppError::invalid(format!("ask for 1 to {MAX_PRESENCE_USERS} users")));

@@ -31,14 +31,19 @@ fn sns_error(e: impl std::fmt::Display) -> AppError {
 
 pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPushRequest) -> Result<ServerFrame, AppError> {
     let offered = || ctx.config.push_platforms.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ");
-    let (platform, application) =
-        ctx.config.push_platforms.iter().find(|(p, _)| *p == request.platform).ok_or_else(|| AppError::PushUnavailable(request.platform.clone(), offered()))?;
+    let (platform, application) = ctx
+        .config
+        .push_platforms
+        .iter()
+        .find(|(p, _)| *p == request.platform)
+        .ok_or_else(|| AppError::PushUnavailable(request.platform.clone(), offered()))?;
     let token = request.token.trim();
     if token.is_empty() || token.len() > MAX_PUSH_TOKEN_LEN || token.chars().any(char::is_whitespace) {
         return Err(AppError::invalid(format!("token must be 1-{MAX_PUSH_TOKEN_LEN} characters without spaces")));
     }
     let owner = device_key(&who.user_id, &who.device_id);
-    let created = ctx.sns.create_platform_endpoint().platform_application_arn(application).token(token).custom_user_data(&owner).send().await;
+    let created =
+        ctx.sns.create_platform_endpoint().platform_application_arn(application).token(token).custom_user_data(&owner).send().await;
     let endpoint_arn = match created {
         Ok(out) => out.endpoint_arn.ok_or_else(|| sns_error("no endpoint ARN"))?,
         // The token already has an endpoint with other attributes (another
@@ -141,7 +146,8 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
     for new in new_entries.iter().filter(|n| n.entry.is_message()) {
         // The sender's other devices keep their own messages in their inboxes
         // (for sync) but are never notified of them.
-        if let Some((user, device)) = parse_device_key(&new.entry.device_key).filter(|(user, _)| new.entry.sender_id.as_ref() != Some(user)) {
+        if let Some((user, device)) = parse_device_key(&new.entry.device_key).filter(|(user, _)| new.entry.sender_id.as_ref() != Some(user))
+        {
             by_device.entry((user, device)).or_default().push(new);
         }
     }
@@ -178,8 +184,11 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
             continue;
         }
         let messages: Vec<MessageView> = entries.iter().filter_map(|e| serde_json::from_str(&e.entry.frame).ok()).collect();
-        let muted_chats: BTreeSet<String> =
-            messages.iter().filter(|m| muted.get(&((*user).clone(), m.chat_id.clone())).copied().unwrap_or(false)).map(|m| m.chat_id.clone()).collect();
+        let muted_chats: BTreeSet<String> = messages
+            .iter()
+            .filter(|m| muted.get(&((*user).clone(), m.chat_id.clone())).copied().unwrap_or(false))
+            .map(|m| m.chat_id.clone())
+            .collect();
         let text = push_text(&messages, &muted_chats);
         let chat_id = messages.last().map(|m| m.chat_id.as_str()).unwrap_or_default();
         let sent = ctx

@@ -166,7 +166,13 @@ pub async fn receipts_for_acks(ctx: &AppContext, acks: &[DeliveredAck]) -> Resul
     let mut receipts = Vec::new();
     for ((recipient, chat_id), (seq, device, senders)) in groups {
         if ctx.store.advance_delivered(&recipient, &chat_id, seq, &device).await? {
-            let frame = ServerFrame::Receipt { event_id: crate::ids::receipt_id(&recipient, &chat_id, seq), chat_id: chat_id.clone(), user_id: recipient, status: ReceiptStatus::Delivered, up_to_seq: seq };
+            let frame = ServerFrame::Receipt {
+                event_id: crate::ids::receipt_id(&recipient, &chat_id, seq),
+                chat_id: chat_id.clone(),
+                user_id: recipient,
+                status: ReceiptStatus::Delivered,
+                up_to_seq: seq,
+            };
             receipts.push((Audience { users: senders.into_iter().collect(), except: None }, Outgoing::event(&chat_id, seq, &frame)));
         }
     }

@@ -10,8 +10,8 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::fanout::{self, Target};
 use crate::ids;
-use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
 use crate::media;
+use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
 use crate::store::attachments::mark_sent;
 use crate::store::memberships::{add_mention, sender_read_up_to};
 use crate::store::{AppendOutcome, Chat, InboxEntry, MAX_TRANSACTION_ACTIONS, UserDevices, backoff};
@@ -146,23 +146,14 @@ fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {
 /// posting), and a device that acknowledged it gets nothing — a late retry
 /// never brings an acknowledged message back.
 async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageRequest) -> Result<ServerFrame, AppError> {
-    let accepted = ctx
-        .store
-        .find_accepted(&request.chat_id, &who.user_id, &request.client_message_id)
-        .await?
-        .ok_or(AppError::Contention)?;
+    let accepted =
+        ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await?.ok_or(AppError::Contention)?;
     let message = ctx.store.get_message(&accepted.chat_id, accepted.seq).await?.ok_or(AppError::Contention)?;
     let chat = ctx.store.get_chat(&message.chat_id).await?.ok_or(AppError::NotMember)?;
     // Whoever was a member when the message was accepted gets it, even if
     // removed since; whoever joined later does not.
-    let recipients: BTreeSet<String> = ctx
-        .store
-        .memberships_of_chat(&chat.chat_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.sees(message.seq))
-        .map(|m| m.user_id)
-        .collect();
+    let recipients: BTreeSet<String> =
+        ctx.store.memberships_of_chat(&chat.chat_id).await?.into_iter().filter(|m| m.sees(message.seq)).map(|m| m.user_id).collect();
     let audience = Audience { users: recipients.into_iter().collect(), except: Some(who) };
     let out = message_outgoing(&message);
     if !accepted.inbox_written {
@@ -173,7 +164,8 @@ async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageReques
     }
     let devices = ctx.store.devices_of(&audience.users).await?;
     let live = live_targets(&audience, &devices, now_millis());
-    let keys: Vec<(String, String)> = live.iter().map(|t| (ids::device_key(&t.user_id, &t.device_id), message.message_id.clone())).collect();
+    let keys: Vec<(String, String)> =
+        live.iter().map(|t| (ids::device_key(&t.user_id, &t.device_id), message.message_id.clone())).collect();
     let unacked = if keys.is_empty() { Vec::new() } else { ctx.store.inbox_keys_present(&keys).await? };
     let targets: Vec<Target> = live.into_iter().zip(keys).filter(|(_, key)| unacked.contains(key)).map(|(t, _)| t).collect();
     let posted = fanout::post_to_all(ctx, &targets, &out.frame).await;

@@ -141,14 +141,7 @@ impl Store {
 
     /// Strongly consistent: a send must see every membership change acknowledged before it.
     pub async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.chats)
-            .key("chatId", s(chat_id))
-            .consistent_read(true)
-            .send()
-            .await?;
+        let out = self.client.get_item().table_name(&self.tables.chats).key("chatId", s(chat_id)).consistent_read(true).send().await?;
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 }

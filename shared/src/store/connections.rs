@@ -53,12 +53,7 @@ impl ConnectionRecord {
 
 impl Store {
     pub async fn put_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.tables.connections)
-            .set_item(Some(serde_dynamo::to_item(record)?))
-            .send()
-            .await?;
+        self.client.put_item().table_name(&self.tables.connections).set_item(Some(serde_dynamo::to_item(record)?)).send().await?;
         Ok(())
     }
 
@@ -103,12 +98,7 @@ impl Store {
     }
 
     pub async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.tables.connections)
-            .key("connectionId", s(connection_id))
-            .send()
-            .await?;
+        self.client.delete_item().table_name(&self.tables.connections).key("connectionId", s(connection_id)).send().await?;
         Ok(())
     }
 }

@@ -127,7 +127,8 @@ impl Store {
             .key_condition_expression("deviceKey = :k")
             .expression_attribute_values(":k", s(device_key))
             .consistent_read(true);
-        let mut entries: Vec<InboxEntry> = self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?;
+        let mut entries: Vec<InboxEntry> =
+            self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?;
         for entry in &mut entries {
             entry.discarded = true;
         }
@@ -139,7 +140,8 @@ impl Store {
 
     /// Which of these (device, entry) keys are still in their inboxes (not acked).
     pub async fn inbox_keys_present(&self, keys: &[(String, String)]) -> Result<Vec<(String, String)>, StoreError> {
-        let items = self.batch_get(&self.tables.inbox, keys.iter().map(|(d, e)| entry_key(d, e)).collect(), Some("deviceKey, entryId")).await?;
+        let items =
+            self.batch_get(&self.tables.inbox, keys.iter().map(|(d, e)| entry_key(d, e)).collect(), Some("deviceKey, entryId")).await?;
         Ok(entry_keys(&items))
     }
 

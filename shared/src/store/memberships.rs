@@ -56,7 +56,14 @@ pub struct EarlierMembership {
 
 impl Membership {
     pub fn new(user_id: &str, chat_id: &str, joined_at_seq: u64) -> Self {
-        Self { user_id: user_id.into(), chat_id: chat_id.into(), joined_at_seq, last_read: joined_at_seq, last_delivered: joined_at_seq, ..Default::default() }
+        Self {
+            user_id: user_id.into(),
+            chat_id: chat_id.into(),
+            joined_at_seq,
+            last_read: joined_at_seq,
+            last_delivered: joined_at_seq,
+            ..Default::default()
+        }
     }
 
     /// The last seq this member may see.
@@ -109,7 +116,13 @@ pub(crate) fn put_membership(table: &str, membership: &Membership) -> Result<Tra
 }
 
 /// Transaction action on one membership: `expression` with `:seq` bound to `value`.
-fn member_update(table: &str, user_id: &str, chat_id: &str, expression: &str, value: AttributeValue) -> Result<TransactWriteItem, StoreError> {
+fn member_update(
+    table: &str,
+    user_id: &str,
+    chat_id: &str,
+    expression: &str,
+    value: AttributeValue,
+) -> Result<TransactWriteItem, StoreError> {
     let update = built(
         Update::builder()
             .table_name(table)
@@ -133,7 +146,15 @@ pub(crate) fn add_mention(table: &str, user_id: &str, chat_id: &str, seq: u64) -
 
 /// Transaction action: the member leaves at `seq` (at `now_ms`), leaving
 /// these members and admins behind.
-pub(crate) fn remove_at(table: &str, user_id: &str, chat_id: &str, seq: u64, now_ms: u64, members: &[String], admins: &[String]) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn remove_at(
+    table: &str,
+    user_id: &str,
+    chat_id: &str,
+    seq: u64,
+    now_ms: u64,
+    members: &[String],
+    admins: &[String],
+) -> Result<TransactWriteItem, StoreError> {
     let list = |ids: &[String]| AttributeValue::L(ids.iter().map(|id| s(id)).collect());
     let update = built(
         Update::builder()
@@ -195,7 +216,9 @@ impl Store {
             .table_name(&self.tables.memberships)
             .set_key(Some(key(user_id, chat_id)))
             .update_expression("SET lastRead = :seq")
-            .condition_expression("attribute_exists(chatId) AND lastRead < :seq AND (attribute_not_exists(removedAtSeq) OR removedAtSeq >= :seq)")
+            .condition_expression(
+                "attribute_exists(chatId) AND lastRead < :seq AND (attribute_not_exists(removedAtSeq) OR removedAtSeq >= :seq)",
+            )
             .expression_attribute_values(":seq", n(up_to_seq))
             .return_values(ReturnValue::AllOld)
             .send()

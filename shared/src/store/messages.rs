@@ -172,7 +172,14 @@ impl Store {
 impl Store {
     /// Up to `limit` messages of a chat with seq in `[from, to]`, ascending or
     /// descending by seq (one Query, more pages only past DynamoDB's 1 MB).
-    pub async fn messages_between(&self, chat_id: &str, from: u64, to: u64, ascending: bool, limit: usize) -> Result<Vec<MessageView>, StoreError> {
+    pub async fn messages_between(
+        &self,
+        chat_id: &str,
+        from: u64,
+        to: u64,
+        ascending: bool,
+        limit: usize,
+    ) -> Result<Vec<MessageView>, StoreError> {
         let mut messages = Vec::new();
         let mut start = None;
         while messages.len() < limit {
@@ -203,7 +210,10 @@ impl Store {
 
     /// Messages by (chat, seq), one BatchGetItem per 100.
     pub async fn messages_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<MessageView>, StoreError> {
-        let keys = keys.iter().map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))])).collect();
+        let keys = keys
+            .iter()
+            .map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))]))
+            .collect();
         let items = self.batch_get(&self.tables.messages, keys, None).await?;
         Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }

@@ -26,7 +26,7 @@ pub use chats::Chat;
 pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
 pub use inbox::{EXPIRY_SHARDS, InboxEntry, InboxPage, expiry_bucket};
 pub use memberships::Membership;
-pub use messages::{AppendOutcome, Accepted};
+pub use messages::{Accepted, AppendOutcome};
 pub use presence::PresenceSubscription;
 pub use users::{Device, PushEndpoint, UserDevices};
 

@@ -113,7 +113,12 @@ impl Store {
             if applied(known)? {
                 return Ok(());
             }
-            let device = Device { connection_id: Some(connection_id.into()), connected_at: Some(now_ms), registered_at: now_ms, ..Default::default() };
+            let device = Device {
+                connection_id: Some(connection_id.into()),
+                connected_at: Some(now_ms),
+                registered_at: now_ms,
+                ..Default::default()
+            };
             let device: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(&device).map_err(StoreError::from)?;
             // New device for a user who has devices: only while under the limit.
             let added = self
@@ -161,7 +166,13 @@ impl Store {
 
     /// Forgets the device's connection, unless a newer connection replaced it
     /// or it connected after `connected_before` (milliseconds). Returns whether it did.
-    pub async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str, connected_before: u64) -> Result<bool, StoreError> {
+    pub async fn clear_device_connection(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        connection_id: &str,
+        connected_before: u64,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -224,7 +235,12 @@ impl Store {
 
     /// Sets (or removes) a device's push endpoint. `None` when the device is
     /// not registered; otherwise the endpoint it had before, if any.
-    pub async fn set_device_push(&self, user_id: &str, device_id: &str, push: Option<&PushEndpoint>) -> Result<Option<Option<PushEndpoint>>, StoreError> {
+    pub async fn set_device_push(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        push: Option<&PushEndpoint>,
+    ) -> Result<Option<Option<PushEndpoint>>, StoreError> {
         let mut update = self
             .client
             .update_item()
@@ -263,7 +279,9 @@ impl Store {
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
             .update_expression("SET devices.#d.lastPushAt = :now")
-            .condition_expression("attribute_exists(devices.#d) AND (attribute_not_exists(devices.#d.lastPushAt) OR devices.#d.lastPushAt < :cutoff)")
+            .condition_expression(
+                "attribute_exists(devices.#d) AND (attribute_not_exists(devices.#d.lastPushAt) OR devices.#d.lastPushAt < :cutoff)",
+            )
             .expression_attribute_names("#d", device_id)
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(window_ms)))
@@ -322,7 +340,10 @@ mod tests {
 
     #[test]
     fn the_latest_revocation_of_a_device_counts() {
-        let user = UserDevices { revocations: vec![revocation("phone", 10), revocation("phone", 30), revocation("tablet", 50)], ..Default::default() };
+        let user = UserDevices {
+            revocations: vec![revocation("phone", 10), revocation("phone", 30), revocation("tablet", 50)],
+            ..Default::default()
+        };
         assert_eq!(user.revoked_at("phone"), Some(30));
         assert_eq!(user.revoked_at("tablet"), Some(50));
         assert_eq!(user.revoked_at("laptop"), None);

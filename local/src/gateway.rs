@@ -493,7 +493,7 @@ async fn management_api(
 ) -> Response {
     if let Some(iam) = &gateway.iam {
         let arn = format!("{}/{method}/@connections/{connection_id}", gateway.connections_arn);
-        if let Err(denied) = iam.decide_manage_connections(&headers, &uri, &arn) {
+        if let Some(denied) = iam.refuse_manage_connections(&headers, &uri, &arn) {
             return denied;
         }
     }

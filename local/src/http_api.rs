@@ -136,10 +136,10 @@ impl HttpGateway {
             }
         }
         let cache_key = identity.join("\n");
-        if let Some((at, context)) = self.authorized.lock().ok().and_then(|c| c.get(&cache_key).cloned()) {
-            if at.elapsed() < AUTHORIZER_CACHE_TTL {
-                return Ok(context);
-            }
+        if let Some((at, context)) = self.authorized.lock().ok().and_then(|c| c.get(&cache_key).cloned())
+            && at.elapsed() < AUTHORIZER_CACHE_TTL
+        {
+            return Ok(context);
         }
         let event = json!({
             "version": "2.0",
@@ -186,10 +186,11 @@ async fn handle(
         (Some(cors), Some(origin)) if cors.allow_origins.contains(&origin) => Some(origin),
         _ => None,
     };
-    if method == Method::OPTIONS && headers.contains_key("access-control-request-method") {
-        if let (Some(cors), Some(origin)) = (&gateway.api.cors, &allowed_origin) {
-            return preflight(cors, origin);
-        }
+    if method == Method::OPTIONS
+        && headers.contains_key("access-control-request-method")
+        && let (Some(cors), Some(origin)) = (&gateway.api.cors, &allowed_origin)
+    {
+        return preflight(cors, origin);
     }
     let mut response = route_request(&gateway, source, method, uri, headers, body).await;
     if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(&o).ok()) {

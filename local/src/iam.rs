@@ -241,7 +241,8 @@ impl Iam {
 
     /// Checks a call to the `@connections` API; `arn` is the connection's
     /// `execute-api` ARN with method (`…/{stage}/POST/@connections/{id}`).
-    pub fn decide_manage_connections(&self, headers: &HeaderMap, uri: &Uri, arn: &str) -> Result<(), Response> {
+    /// `Some` is API Gateway's refusal.
+    pub fn refuse_manage_connections(&self, headers: &HeaderMap, uri: &Uri, arn: &str) -> Option<Response> {
         let refuse = |message: String| {
             (
                 StatusCode::FORBIDDEN,
@@ -250,16 +251,16 @@ impl Iam {
             )
                 .into_response()
         };
-        let Some((key_id, _)) = signer(headers, uri) else { return Err(refuse("Missing Authentication Token".into())) };
+        let Some((key_id, _)) = signer(headers, uri) else { return Some(refuse("Missing Authentication Token".into())) };
         let Some(principal) = self.principal(&key_id) else {
-            return Err(refuse(format!("The security token included in the request is invalid (access key {key_id} is no function's).")));
+            return Some(refuse(format!("The security token included in the request is invalid (access key {key_id} is no function's).")));
         };
         let needed = need("execute-api:ManageConnections", arn);
         if principal.policy.allows(&needed.action, &needed.resource) {
-            return Ok(());
+            return None;
         }
         self.record(principal, &needed);
-        Err(refuse(not_authorized(principal, &needed)))
+        Some(refuse(not_authorized(principal, &needed)))
     }
 }
 

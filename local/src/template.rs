@@ -148,7 +148,8 @@ impl Template {
     fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
         self.resources
             .iter()
-            .filter_map(move |(id, res)| (str_of(res, "Type") == Some(kind)).then(|| (id.as_str().unwrap_or_default(), res)))
+            .filter(move |(_, res)| str_of(res, "Type") == Some(kind))
+            .map(|(id, res)| (id.as_str().unwrap_or_default(), res))
     }
 
     fn resource(&self, logical_id: &str) -> Option<&Value> {

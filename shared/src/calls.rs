@@ -108,10 +108,10 @@ impl Intercept for CountCalls {
             let _ = TALLY.try_with(|tally| {
                 if let Ok(mut tally) = tally.lock() {
                     tally.in_flight = tally.in_flight.saturating_sub(1);
-                    if tally.in_flight == 0 {
-                        if let Some(since) = tally.waiting_since.take() {
-                            tally.waiting += since.elapsed();
-                        }
+                    if tally.in_flight == 0
+                        && let Some(since) = tally.waiting_since.take()
+                    {
+                        tally.waiting += since.elapsed();
                     }
                 }
             });

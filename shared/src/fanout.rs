@@ -41,10 +41,10 @@ pub async fn post(ctx: &AppContext, connection_id: &str, payload: &str) -> PostO
 /// `$disconnect`). A connection already gone is not an error.
 pub async fn close(ctx: &AppContext, connection_id: &str) {
     let result = ctx.connections.delete_connection().connection_id(connection_id).send().await;
-    if let Err(e) = result {
-        if !e.as_service_error().is_some_and(|e| e.is_gone_exception()) {
-            warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "could not close connection");
-        }
+    if let Err(e) = result
+        && !e.as_service_error().is_some_and(|e| e.is_gone_exception())
+    {
+        warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "could not close connection");
     }
 }
 

@@ -155,7 +155,7 @@ pub(crate) fn remove_at(
     members: &[String],
     admins: &[String],
 ) -> Result<TransactWriteItem, StoreError> {
-    let list = |ids: &[String]| AttributeValue::L(ids.iter().map(|id| s(id)).collect());
+    let list = |ids: &[String]| AttributeValue::L(ids.iter().map(s).collect());
     let update = built(
         Update::builder()
             .table_name(table)

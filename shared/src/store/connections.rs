@@ -7,7 +7,7 @@ use super::{Store, applied, s};
 use crate::config::CONNECTION_RECORD_TTL;
 use crate::error::StoreError;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionRecord {
     pub connection_id: String,

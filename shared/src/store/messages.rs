@@ -11,7 +11,7 @@ use crate::protocol::MessageView;
 use crate::store::Chat;
 
 /// Records which message a sender's `clientMessageId` became.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Accepted {
     pub chat_id: String,

@@ -5,6 +5,8 @@ pub(crate) mod attachments;
 mod chats;
 mod connections;
 mod inbox;
+#[cfg(test)]
+mod item_formats;
 pub(crate) mod memberships;
 mod messages;
 mod presence;

@@ -1,0 +1,198 @@
+//! The stored item format of every table, pinned. Messages are kept for ever
+//! and inbox entries for 30 days, so a renamed field or a changed encoding
+//! would leave items already written unreadable. `item_formats.json` holds one
+//! item per table exactly as DynamoDB stores it (DynamoDB JSON), as written on
+//! 2026-11-23; each must still read as the same value, and today's writer must
+//! still produce it. A deliberate format change adds a new pinned item and
+//! keeps the old one reading (through `#[serde(default)]`, an alias, or a
+//! conversion), never edits the old one.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::memberships::EarlierMembership;
+use super::*;
+use crate::protocol::{AttachmentView, ChatKind, MessageView};
+
+fn pinned() -> BTreeMap<String, Value> {
+    serde_json::from_str(include_str!("item_formats.json")).expect("item_formats.json is JSON")
+}
+
+/// `value` is what the pinned item `name` holds.
+fn holds<T: Serialize + DeserializeOwned + PartialEq + Debug>(pinned: &BTreeMap<String, Value>, name: &str, value: T) {
+    let stored = pinned.get(name).unwrap_or_else(|| panic!("no pinned item {name}"));
+    let item: serde_dynamo::Item = serde_json::from_value(stored.clone()).expect("DynamoDB JSON");
+    let read: T = serde_dynamo::from_item(item).unwrap_or_else(|e| panic!("{name}: an item written on 2026-11-23 no longer reads: {e}"));
+    assert_eq!(read, value, "{name}: the pinned item reads as another value");
+    let written: serde_dynamo::Item = serde_dynamo::to_item(&value).expect("writes");
+    assert_eq!(&serde_json::to_value(&written).expect("JSON"), stored, "{name}: today's writer stores another format");
+}
+
+#[test]
+fn every_table_reads_and_writes_its_pinned_item() {
+    let p = pinned();
+    holds(
+        &p,
+        "Messages",
+        MessageView {
+            chat_id: "c1".into(),
+            message_id: "01JMSG".into(),
+            seq: 7,
+            sender_id: "alice".into(),
+            sender_device: "phone".into(),
+            client_message_id: "m-7".into(),
+            message: "hi @bob".into(),
+            attachments: vec![AttachmentView {
+                attachment_id: "01JATT".into(),
+                file_name: "a.png".into(),
+                content_type: "image/png".into(),
+                size: 2048,
+                sha256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into(),
+            }],
+            mentions: vec!["bob".into()],
+            sent_at: 1_795_400_000_000,
+        },
+    );
+    holds(
+        &p,
+        "ClientMessageIds",
+        Accepted {
+            chat_id: "c1".into(),
+            client_key: "alice#m-7".into(),
+            message_id: "01JMSG".into(),
+            seq: 7,
+            expires_at: 1_795_486_400,
+            inbox_written: true,
+        },
+    );
+    holds(
+        &p,
+        "Chats",
+        Chat {
+            chat_id: "c1".into(),
+            kind: ChatKind::Group,
+            name: Some("team".into()),
+            members: vec!["alice".into(), "bob".into()],
+            admins: vec!["alice".into()],
+            created_by: "alice".into(),
+            created_at: 1_795_300_000_000,
+            seq: 7,
+            version: 3,
+            last_active_at: 1_795_400_000_000,
+        },
+    );
+    holds(
+        &p,
+        "Memberships",
+        Membership {
+            user_id: "bob".into(),
+            chat_id: "c1".into(),
+            joined_at_seq: 2,
+            last_read: 5,
+            last_delivered: 6,
+            mentions: vec![7],
+            removed_at_seq: Some(7),
+            muted: true,
+            removed_at: Some(1_795_400_000_001),
+            members_at_removal: Some(vec!["alice".into(), "bob".into()]),
+            admins_at_removal: Some(vec!["alice".into()]),
+            earlier: vec![EarlierMembership { joined_at_seq: 0, removed_at_seq: 1 }],
+        },
+    );
+    holds(
+        &p,
+        "Inbox",
+        InboxEntry {
+            device_key: "bob#phone".into(),
+            entry_id: "c1#00000000000000000007".into(),
+            chat_id: "c1".into(),
+            seq: 7,
+            kind: "message".into(),
+            sender_id: Some("alice".into()),
+            frame: r#"{"type":"message","chatId":"c1","seq":7}"#.into(),
+            expires_at: 1_797_992_000,
+            expiry_bucket: "20261223#3".into(),
+            discarded: false,
+        },
+    );
+    holds(
+        &p,
+        "Connections",
+        ConnectionRecord {
+            connection_id: "L0SM9cOFvHcCIhw=".into(),
+            user_id: "bob".into(),
+            device_id: "phone".into(),
+            connected_at: 1_795_400_000_000,
+            expires_at: 1_795_410_800,
+            connected_hour: 498_722,
+            last_heartbeat_at: 1_795_400_060_000,
+            heartbeat_bucket: "2#498722".into(),
+        },
+    );
+    holds(
+        &p,
+        "Users",
+        UserDevices {
+            user_id: "bob".into(),
+            devices: BTreeMap::from([(
+                "phone".to_owned(),
+                Device {
+                    connection_id: Some("L0SM9cOFvHcCIhw=".into()),
+                    connected_at: Some(1_795_400_000_000),
+                    registered_at: 1_795_300_000_000,
+                    push: Some(PushEndpoint {
+                        platform: "GCM".into(),
+                        endpoint_arn: "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/1".into(),
+                    }),
+                    last_push_at: Some(1_795_400_000_500),
+                },
+            )]),
+            last_seen: Some(1_795_400_000_000),
+            revocations: vec!["tablet@1795300000".into()],
+        },
+    );
+    holds(
+        &p,
+        "PresenceSubscriptions",
+        PresenceSubscription {
+            user_id: "bob".into(),
+            connection_id: "L0SM9cOFvHcCIhw=".into(),
+            subscriber_id: "alice".into(),
+            expires_at: 1_795_410_800,
+        },
+    );
+    holds(
+        &p,
+        "Attachments",
+        Attachment {
+            attachment_id: "01JATT".into(),
+            chat_id: "c1".into(),
+            uploader_id: "alice".into(),
+            file_name: "a.png".into(),
+            content_type: "image/png".into(),
+            size: 2048,
+            sha256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into(),
+            created_at: 1_795_399_000_000,
+            sent_seq: Some(7),
+            sent_seqs: vec![7, 9],
+            expires_at: None,
+            expiry_bucket: None,
+        },
+    );
+}
+
+#[test]
+fn items_written_before_later_fields_existed_still_read() {
+    let p = pinned();
+    let old: Accepted =
+        serde_dynamo::from_item(serde_json::from_value::<serde_dynamo::Item>(p["ClientMessageIds before inboxWritten"].clone()).unwrap())
+            .expect("an idempotency record from before inboxWritten reads");
+    assert!(old.inbox_written, "its entries were written in the send transaction");
+    let old: Membership = serde_dynamo::from_item(serde_json::from_value::<serde_dynamo::Item>(p["Memberships minimal"].clone()).unwrap())
+        .expect("a membership with only its keys reads");
+    assert_eq!((old.joined_at_seq, old.last_read, old.muted, old.earlier.len()), (0, 0, false, 0));
+}

@@ -342,6 +342,7 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     assert_eq!(stored as usize, accepted, "one stored message per accepted clientMessageId");
     assert_eq!(left, 0, "every inbox drained");
     assert!(faults_total > 0, "faults were injected");
+    assert_eq!(system.runtime.iam_denials(), vec![], "no path under faults calls outside its function's policy");
 }
 
 /// A function that fails right after its transaction (its answer lost): the

@@ -2,7 +2,7 @@
 //! client a function builds points here (`ThroughProxy`); each call is judged
 //! by IAM against the calling function's policy (`iam`), may meet an injected
 //! fault (`faults`), and then goes on to the stand-in that serves its service:
-//! DynamoDB Local for DynamoDB, moto for S3 and SNS. The local runtime's own
+//! DynamoDB Local for DynamoDB, moto for S3, SNS and Secrets Manager. The local runtime's own
 //! clients (provisioning, stream pollers) and the tests go straight to the
 //! stand-ins, as AWS's machinery and an administrator would.
 

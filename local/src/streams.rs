@@ -1,5 +1,5 @@
-//! Lambda's DynamoDB event source mapping, locally: polls the table's stream in
-//! moto, drops records the mapping's filter rejects, invokes the function with
+//! Lambda's DynamoDB event source mapping, locally: polls the table's stream
+//! (DynamoDB Local's Streams), follows its shards, drops records the mapping's filter rejects, invokes the function with
 //! batches in the Lambda event format, and on failure retries — from the
 //! lowest failed record when the function reports `batchItemFailures`, the
 //! whole batch otherwise — up to `MaximumRetryAttempts`, then moves on.

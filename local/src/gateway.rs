@@ -67,6 +67,23 @@ pub struct LocalFunction {
 /// Lambda's limit on a synchronous invocation's request and response payloads.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
+/// How many bytes a payload is as JSON, counted without building the text.
+fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
 /// One handler invocation, with the AWS calls it made.
 #[derive(Clone, Debug)]
 pub struct Invocation {
@@ -198,7 +215,7 @@ impl Gateway {
         let function = self.functions.get(function).ok_or_else(|| format!("no local handler for {function}"))?;
         let started = Instant::now();
         let records = event.get("Records").and_then(Value::as_array).map_or(0, Vec::len);
-        let size = event.to_string().len();
+        let size = json_size(&event);
         let limit = function.timeout;
         let (result, calls) = if size > MAX_PAYLOAD_BYTES {
             // Lambda refuses the invocation before any code runs.
@@ -214,7 +231,7 @@ impl Gateway {
             }
         };
         let result = result.and_then(|response| {
-            let size = response.to_string().len();
+            let size = json_size(&response);
             if size > MAX_PAYLOAD_BYTES {
                 Err(format!("Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."))
             } else {

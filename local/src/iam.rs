@@ -106,9 +106,14 @@ impl Policy {
             s.actions.iter().any(|a| wildcard_match(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
                 && s.resources.iter().any(|r| wildcard_match(r, resource))
         };
-        let mut matched = self.statements.iter().filter(matching);
-        let effects: Vec<Effect> = matched.by_ref().map(|s| s.effect).collect();
-        !effects.contains(&Effect::Deny) && effects.contains(&Effect::Allow)
+        let mut allowed = false;
+        for statement in self.statements.iter().filter(matching) {
+            if statement.effect == Effect::Deny {
+                return false;
+            }
+            allowed = true;
+        }
+        allowed
     }
 }
 
@@ -210,16 +215,21 @@ impl Iam {
     }
 
     /// Checks an AWS request bound for a stand-in (DynamoDB, S3 or SNS).
+    /// The function that signed a request, and the region it signed for; or
+    /// why the request names no function.
+    fn signed_by(&self, headers: &HeaderMap, uri: &Uri) -> Result<(&Principal, String), String> {
+        let (key_id, region) = signer(headers, uri).ok_or("The request is not signed.")?;
+        let principal = self
+            .principal(&key_id)
+            .ok_or_else(|| format!("The security token included in the request is invalid (access key {key_id} is no function's)."))?;
+        Ok((principal, region))
+    }
+
     pub fn decide(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Decision {
         let service = Service::of(headers, uri);
-        let Some((key_id, region)) = signer(headers, uri) else {
-            return Decision::Denied(denied(service, "The request is not signed."));
-        };
-        let Some(principal) = self.principal(&key_id) else {
-            return Decision::Denied(denied(
-                service,
-                &format!("The security token included in the request is invalid (access key {key_id} is no function's)."),
-            ));
+        let (principal, region) = match self.signed_by(headers, uri) {
+            Ok(signed) => signed,
+            Err(why) => return Decision::Denied(denied(service, &why)),
         };
         let needed = match service {
             Service::DynamoDb => dynamodb_needs(headers, body, &region),
@@ -251,9 +261,11 @@ impl Iam {
             )
                 .into_response()
         };
-        let Some((key_id, _)) = signer(headers, uri) else { return Some(refuse("Missing Authentication Token".into())) };
-        let Some(principal) = self.principal(&key_id) else {
-            return Some(refuse(format!("The security token included in the request is invalid (access key {key_id} is no function's).")));
+        let principal = match self.signed_by(headers, uri) {
+            Ok((principal, _)) => principal,
+            // API Gateway's words for a request with no signature at all.
+            Err(_) if signer(headers, uri).is_none() => return Some(refuse("Missing Authentication Token".into())),
+            Err(why) => return Some(refuse(why)),
         };
         let needed = need("execute-api:ManageConnections", arn);
         if principal.policy.allows(&needed.action, &needed.resource) {

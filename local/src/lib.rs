@@ -226,7 +226,7 @@ impl LocalRuntime {
         // The functions reach AWS through one proxy: IAM, faults, then the stand-in.
         let (proxy, task) = aws_proxy::start(iam.clone(), options.faults.clone(), upstreams).await?;
         tasks.push(task);
-        let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".into());
+        let secret_access_key = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".into());
         let mut functions = HashMap::new();
         for function in function_defs {
             let handler = handlers::handler_for(&function.binary)
@@ -241,7 +241,7 @@ impl LocalRuntime {
             // Its own credentials, as each deployed function has its role's.
             let credentials = aws_sdk_dynamodb::config::Credentials::new(
                 iam::access_key_id(&function.logical_id),
-                secret.clone(),
+                secret_access_key.clone(),
                 None,
                 None,
                 "local-function-role",
@@ -270,8 +270,12 @@ impl LocalRuntime {
         gateway.faults = options.faults.clone();
         gateway.iam = iam;
         gateway.api_id = lookup(&gateway.api.logical_id).unwrap_or_else(|| "local".into());
-        gateway.connections_arn =
-            format!("arn:aws:execute-api:{region}:{}:{}/{}", iam::LOCAL_ACCOUNT, gateway.api_id, template.websocket_stage_name(&lookup)?);
+        gateway.connections_arn = format!(
+            "arn:aws:execute-api:{region}:{}:{}/{}",
+            iam::LOCAL_ACCOUNT,
+            gateway.api_id,
+            template.websocket_stage_name(&gateway.api.logical_id, &lookup)?
+        );
         let gateway = Arc::new(gateway);
         let app = gateway.clone().router().into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {

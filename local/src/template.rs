@@ -236,12 +236,11 @@ impl Template {
     }
 
     /// The `StageName` of the WebSocket API's stage (IAM ARNs name it).
-    pub fn websocket_stage_name(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, LocalError> {
-        let api = self.websocket_api()?.logical_id;
+    pub fn websocket_stage_name(&self, api: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, LocalError> {
         let stage = self
             .resources_of_type("AWS::ApiGatewayV2::Stage")
             .filter_map(|(_, res)| res.get("Properties"))
-            .find(|p| p.get("ApiId").and_then(referenced_resource).as_deref() == Some(api.as_str()))
+            .find(|p| p.get("ApiId").and_then(referenced_resource).as_deref() == Some(api))
             .and_then(|p| p.get("StageName"))
             .ok_or_else(|| err(format!("{api} has no stage")))?;
         resolve(stage, lookup)

@@ -2,6 +2,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::AppError;
 use crate::ids::is_valid_id;
@@ -26,6 +27,28 @@ pub struct Claims {
 pub struct Identity {
     pub user_id: String,
     pub device_id: String,
+}
+
+/// Keys of the context both authorizers return, which API Gateway copies into
+/// `requestContext.authorizer` of every later event (the WebSocket
+/// connection's, or the HTTP request's).
+pub const AUTH_USER_ID: &str = "userId";
+pub const AUTH_DEVICE_ID: &str = "deviceId";
+/// Present (`"unregistered"`) on the connection of a device over the user's
+/// device limit: it may only list and unregister devices.
+pub const AUTH_DEVICE_STATUS: &str = "deviceStatus";
+pub const UNREGISTERED: &str = "unregistered";
+
+/// The context both authorizers (`$connect` and the HTTP API's) return for a caller.
+pub fn authorizer_context(who: &Identity) -> Value {
+    serde_json::json!({ AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id })
+}
+
+/// The `$connect` authorizer's context for a device over the limit.
+pub fn unregistered_device_context(who: &Identity) -> Value {
+    let mut context = authorizer_context(who);
+    context[AUTH_DEVICE_STATUS] = Value::from(UNREGISTERED);
+    context
 }
 
 /// A token whose signature and expiry checked out.

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::error::AppError;
 use crate::protocol::HttpError;
-use crate::websocket::AUTH_USER_ID;
+use crate::auth::AUTH_USER_ID;
 
 pub type HttpResponse = Response<Body>;
 

@@ -165,8 +165,15 @@ pub struct SyncRequest {
     pub limit: Option<usize>,
 }
 
-/// A request body split into the route's own fields and the envelope
-/// (`action`, `requestId`) every frame may carry.
+/// A request frame split into the route's own fields and what every frame
+/// carries: its `requestId` (echoed in the reply) and the connection it came on.
+pub struct Request<T> {
+    pub request_id: Option<String>,
+    pub connection_id: String,
+    pub body: T,
+}
+
+/// The envelope fields parsed from a frame, before the connection is known.
 pub struct Envelope<T> {
     pub request_id: Option<String>,
     pub body: T,
@@ -370,8 +377,6 @@ pub enum ReceiptStatus {
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ServerFrame {
     ChatCreated {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         chat_id: String,
         kind: ChatKind,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -382,8 +387,6 @@ pub enum ServerFrame {
     },
     /// Reply to `sendMessage`: the message is stored and in every recipient's inbox.
     SendResult {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         status: &'static str,
         chat_id: String,
         client_message_id: String,
@@ -435,8 +438,6 @@ pub enum ServerFrame {
         up_to_seq: u64,
     },
     ParticipantsModified {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         chat_id: String,
         participants: Vec<String>,
         admins: Vec<String>,
@@ -444,90 +445,78 @@ pub enum ServerFrame {
         seq: u64,
     },
     MarkedRead {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         chat_id: String,
         last_read: u64,
     },
     Chats {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         chats: Vec<ChatSummary>,
     },
     DeviceUnregistered {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         device_id: String,
         /// Inbox entries the device had not acknowledged, now discarded.
         discarded: usize,
     },
     Devices {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         devices: Vec<DeviceView>,
         max_devices: usize,
         /// False on a connection of a device over the limit: it may only
         /// `listDevices` and `unregisterDevice` until it reconnects.
         current_registered: bool,
     },
-    HeartbeatAck {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
-    },
+    HeartbeatAck {},
     PresenceList {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         users: Vec<PresenceView>,
     },
     Presence(PresenceView),
     PushRegistered {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         platform: String,
     },
-    PushUnregistered {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
-    },
+    PushUnregistered {},
     ChatMuted {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         chat_id: String,
         muted: bool,
     },
     MessageStatus {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         chat_id: String,
         seq: u64,
         recipients: Vec<RecipientStatus>,
     },
     Synced {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         delivered: usize,
         /// Present when more entries remain: send `sync` again with it.
         #[serde(skip_serializing_if = "Option::is_none")]
         cursor: Option<String>,
     },
     Acked {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         count: usize,
     },
     Error {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request_id: Option<String>,
         code: &'static str,
         message: String,
     },
 }
 
 impl ServerFrame {
-    pub fn error(err: &AppError, request_id: Option<String>) -> Self {
-        ServerFrame::Error { request_id, code: err.code(), message: err.to_string() }
+    pub fn error(err: &AppError) -> Self {
+        ServerFrame::Error { code: err.code(), message: err.to_string() }
     }
 
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("server frames always serialise")
+    }
+}
+
+/// A route's reply: its frame, echoing the request's `requestId` when it had
+/// one. Frames pushed to a device (`newMessage`, `receipt`…) have none.
+#[derive(Debug, Serialize)]
+pub struct Reply {
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(flatten)]
+    pub frame: ServerFrame,
+}
+
+impl Reply {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("server frames always serialise")
     }
@@ -570,7 +559,6 @@ mod tests {
     #[test]
     fn frames_serialise_with_type_tags_in_camel_case() {
         let frame = ServerFrame::SendResult {
-            request_id: Some("r".into()),
             status: "SUCCESS",
             chat_id: "c".into(),
             client_message_id: "m".into(),
@@ -578,14 +566,17 @@ mod tests {
             seq: 3,
             duplicate: false,
         };
-        let value: Value = serde_json::from_str(&frame.to_json()).unwrap();
+        let value: Value = serde_json::from_str(&Reply { request_id: Some("r".into()), frame }.to_json()).unwrap();
         assert_eq!(value["type"], "sendResult");
+        assert_eq!(value["requestId"], "r");
         assert_eq!(value["clientMessageId"], "m");
         assert_eq!(value["seq"], 3);
-        let err = ServerFrame::error(&AppError::NotMember, None);
+        let err = Reply { request_id: None, frame: ServerFrame::error(&AppError::NotMember) };
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             json!({"type":"error","code":"not_member","message":"you are not a member of this chat"})
         );
+        let pushed = ServerFrame::HeartbeatAck {};
+        assert_eq!(serde_json::to_value(Reply { request_id: Some("h".into()), frame: pushed }).unwrap(), json!({"type":"heartbeatAck","requestId":"h"}));
     }
 }

@@ -7,30 +7,9 @@ use aws_lambda_events::encodings::Body;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::Identity;
+use crate::auth::{AUTH_DEVICE_ID, AUTH_DEVICE_STATUS, AUTH_USER_ID, Identity, UNREGISTERED};
 use crate::error::AppError;
-use crate::protocol::{Envelope, ServerFrame, parse_request};
-
-/// Keys of the `$connect` authorizer's context, which API Gateway copies into
-/// `requestContext.authorizer` of every later event on the connection.
-pub const AUTH_USER_ID: &str = "userId";
-pub const AUTH_DEVICE_ID: &str = "deviceId";
-/// Present (`"unregistered"`) on the connection of a device over the user's
-/// device limit: it may only list and unregister devices.
-pub const AUTH_DEVICE_STATUS: &str = "deviceStatus";
-const UNREGISTERED: &str = "unregistered";
-
-/// The context both authorizers (`$connect` and the HTTP API's) return for a caller.
-pub fn authorizer_context(who: &Identity) -> Value {
-    serde_json::json!({ AUTH_USER_ID: who.user_id, AUTH_DEVICE_ID: who.device_id })
-}
-
-/// The `$connect` authorizer's context for a device over the limit.
-pub fn unregistered_device_context(who: &Identity) -> Value {
-    let mut context = authorizer_context(who);
-    context[AUTH_DEVICE_STATUS] = Value::from(UNREGISTERED);
-    context
-}
+use crate::protocol::{Reply, Request, ServerFrame, parse_request};
 
 /// Whether the connection belongs to a registered device (see [`AUTH_DEVICE_STATUS`]).
 pub fn device_registered(event: &ApiGatewayWebsocketProxyRequest) -> bool {
@@ -64,7 +43,7 @@ pub fn response(status: u16, body: String) -> ApiGatewayProxyResponse {
 pub async fn route<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, operation: F) -> ApiGatewayProxyResponse
 where
     T: DeserializeOwned,
-    F: FnOnce(Identity, Envelope<T>) -> Fut,
+    F: FnOnce(Identity, Request<T>) -> Fut,
     Fut: Future<Output = Result<ServerFrame, AppError>>,
 {
     let who = identity(event).and_then(|who| if device_registered(event) { Ok(who) } else { Err(AppError::DeviceNotRegistered) });
@@ -76,7 +55,7 @@ where
 pub async fn route_for_any_device<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, operation: F) -> ApiGatewayProxyResponse
 where
     T: DeserializeOwned,
-    F: FnOnce(Identity, Envelope<T>) -> Fut,
+    F: FnOnce(Identity, Request<T>) -> Fut,
     Fut: Future<Output = Result<ServerFrame, AppError>>,
 {
     run_route(event, identity(event), operation).await
@@ -89,54 +68,27 @@ async fn run_route<T, F, Fut>(
 ) -> ApiGatewayProxyResponse
 where
     T: DeserializeOwned,
-    F: FnOnce(Identity, Envelope<T>) -> Fut,
+    F: FnOnce(Identity, Request<T>) -> Fut,
     Fut: Future<Output = Result<ServerFrame, AppError>>,
 {
-    let outcome = match (who, parse_request::<T>(event.body.as_deref())) {
-        (Err(e), parsed) => Err((e, parsed.ok().and_then(|p| p.request_id))),
-        (Ok(_), Err(e)) => Err(e),
-        (Ok(who), Ok(envelope)) => {
+    let connection = connection_id(event).map(str::to_owned);
+    let (request_id, outcome) = match (who, connection, parse_request::<T>(event.body.as_deref())) {
+        // Who is asking comes first: a stranger learns nothing about the frame.
+        (Err(e), _, parsed) | (_, Err(e), parsed) => (parsed.ok().and_then(|p| p.request_id), Err(e)),
+        (Ok(_), Ok(_), Err((e, request_id))) => (request_id, Err(e)),
+        (Ok(who), Ok(connection_id), Ok(envelope)) => {
             let request_id = envelope.request_id.clone();
-            operation(who, envelope).await.map(|frame| with_request_id(frame, request_id.clone())).map_err(|e| (e, request_id))
+            let request = Request { request_id: envelope.request_id, connection_id, body: envelope.body };
+            (request_id, operation(who, request).await)
         }
     };
-    match outcome {
-        Ok(frame) => response(200, frame.to_json()),
-        Err((err, request_id)) => {
-            log_failure(event, &err);
-            response(200, ServerFrame::error(&err, request_id).to_json())
-        }
-    }
+    let frame = outcome.unwrap_or_else(|err| {
+        log_failure(event, &err);
+        ServerFrame::error(&err)
+    });
+    response(200, Reply { request_id, frame }.to_json())
 }
 
 pub fn log_failure(event: &ApiGatewayWebsocketProxyRequest, err: &AppError) {
     err.log(event.request_context.route_key.as_deref().unwrap_or("?"));
-}
-
-fn with_request_id(mut frame: ServerFrame, id: Option<String>) -> ServerFrame {
-    match &mut frame {
-        ServerFrame::ChatCreated { request_id, .. }
-        | ServerFrame::SendResult { request_id, .. }
-        | ServerFrame::Synced { request_id, .. }
-        | ServerFrame::Acked { request_id, .. }
-        | ServerFrame::ParticipantsModified { request_id, .. }
-        | ServerFrame::MarkedRead { request_id, .. }
-        | ServerFrame::Chats { request_id, .. }
-        | ServerFrame::DeviceUnregistered { request_id, .. }
-        | ServerFrame::Devices { request_id, .. }
-        | ServerFrame::MessageStatus { request_id, .. }
-        | ServerFrame::PushRegistered { request_id, .. }
-        | ServerFrame::PushUnregistered { request_id, .. }
-        | ServerFrame::ChatMuted { request_id, .. }
-        | ServerFrame::HeartbeatAck { request_id, .. }
-        | ServerFrame::PresenceList { request_id, .. }
-        | ServerFrame::Error { request_id, .. } => *request_id = id,
-        ServerFrame::NewMessage(_)
-        | ServerFrame::NewChat { .. }
-        | ServerFrame::ChatUpdate { .. }
-        | ServerFrame::ReadSync { .. }
-        | ServerFrame::Receipt { .. }
-        | ServerFrame::Presence(_) => {}
-    }
-    frame
 }

@@ -14,7 +14,7 @@ use shared::AppError;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
 use shared::messaging::devices::{Admission, admit};
-use shared::websocket::{authorizer_context, unregistered_device_context};
+use shared::auth::{authorizer_context, unregistered_device_context};
 
 /// The exact error message API Gateway turns into 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";

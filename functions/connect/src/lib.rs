@@ -23,7 +23,7 @@ pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest
         Ok(()) => response(200, String::new()),
         Err(err) => {
             log_failure(&event, &err);
-            response(err.http_status(), ServerFrame::error(&err, None).to_json())
+            response(err.http_status(), ServerFrame::error(&err).to_json())
         }
     })
 }

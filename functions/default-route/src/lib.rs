@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use serde_json::Value;
 use shared::lambda::HandlerError;
-use shared::protocol::{ServerFrame, request_id_of};
+use shared::protocol::{Reply, ServerFrame, request_id_of};
 use shared::websocket::{log_failure, response};
 use shared::{AppContext, AppError};
 
@@ -20,5 +20,5 @@ pub async fn handle(_ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyReques
         },
     };
     log_failure(&event, &err);
-    Ok(response(200, ServerFrame::error(&err, request_id_of(body)).to_json()))
+    Ok(response(200, Reply { request_id: request_id_of(body), frame: ServerFrame::error(&err) }.to_json()))
 }

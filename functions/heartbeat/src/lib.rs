@@ -7,9 +7,8 @@ use shared::AppContext;
 use shared::lambda::HandlerError;
 use shared::messaging::presence;
 use shared::protocol::HeartbeatRequest;
-use shared::websocket::{connection_id, route};
+use shared::websocket::{route};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    let connection = connection_id(&event).unwrap_or_default().to_owned();
-    Ok(route::<HeartbeatRequest, _, _>(&event, |who, _request| async move { presence::heartbeat(&ctx, &who, &connection).await }).await)
+    Ok(route::<HeartbeatRequest, _, _>(&event, |who, request| async move { presence::heartbeat(&ctx, &who, &request.connection_id).await }).await)
 }

@@ -21,7 +21,7 @@ use shared::AppError;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
 use shared::messaging::devices::{Admission, admit};
-use shared::websocket::authorizer_context;
+use shared::auth::authorizer_context;
 
 pub async fn handle(
     ctx: Arc<AppContext>,

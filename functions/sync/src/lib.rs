@@ -5,10 +5,9 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use shared::lambda::HandlerError;
 use shared::protocol::SyncRequest;
-use shared::websocket::{connection_id, route};
+use shared::websocket::{route};
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    let connection = connection_id(&event).unwrap_or_default().to_owned();
-    Ok(route::<SyncRequest, _, _>(&event, |who, request| async move { messaging::sync(&ctx, &who, &connection, request.body).await }).await)
+    Ok(route::<SyncRequest, _, _>(&event, |who, request| async move { messaging::sync(&ctx, &who, &request.connection_id, request.body).await }).await)
 }

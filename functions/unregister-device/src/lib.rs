@@ -6,13 +6,12 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use shared::lambda::HandlerError;
 use shared::protocol::UnregisterDeviceRequest;
-use shared::websocket::{connection_id, route_for_any_device};
+use shared::websocket::{route_for_any_device};
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    let connection = connection_id(&event).unwrap_or_default().to_owned();
     Ok(route_for_any_device::<UnregisterDeviceRequest, _, _>(&event, |who, request| async move {
-        messaging::unregister_device(&ctx, &who, &connection, request.request_id, request.body.device_id).await
+        messaging::unregister_device(&ctx, &who, &request.connection_id, request.request_id, request.body.device_id).await
     })
     .await)
 }

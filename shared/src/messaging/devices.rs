@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::fanout;
 use crate::ids::{check_id, device_key};
 use crate::messaging::push::delete_sns_endpoint;
-use crate::protocol::{DeviceView, ServerFrame};
+use crate::protocol::{DeviceView, Reply, ServerFrame};
 use crate::time::{now_millis, now_secs};
 
 /// What the authorizers make of a token's device.
@@ -71,7 +71,6 @@ pub async fn list_devices(ctx: &AppContext, who: &Identity) -> Result<ServerFram
         })
         .collect();
     Ok(ServerFrame::Devices {
-        request_id: None,
         current_registered: registry.devices.contains_key(&who.device_id),
         devices,
         max_devices: ctx.config.max_devices_per_user,
@@ -102,10 +101,10 @@ pub async fn unregister_device(
     if let Some(open) = device.connection_id.as_deref() {
         if open == connection_id {
             // API Gateway could not deliver the route's reply on a closed socket.
-            let reply = ServerFrame::DeviceUnregistered { request_id, device_id: device_id.clone(), discarded };
+            let reply = Reply { request_id, frame: ServerFrame::DeviceUnregistered { device_id: device_id.clone(), discarded } };
             fanout::post(ctx, open, &reply.to_json()).await;
         }
         fanout::close(ctx, open).await;
     }
-    Ok(ServerFrame::DeviceUnregistered { request_id: None, device_id, discarded })
+    Ok(ServerFrame::DeviceUnregistered { device_id, discarded })
 }

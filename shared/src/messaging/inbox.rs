@@ -28,7 +28,7 @@ pub async fn ack(ctx: &AppContext, who: &Identity, entry_ids: Vec<String>) -> Re
     }
     let unique: Vec<String> = entry_ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
     ctx.store.delete_inbox_entries(&device_key(&who.user_id, &who.device_id), &unique).await?;
-    Ok(ServerFrame::Acked { request_id: None, count: unique.len() })
+    Ok(ServerFrame::Acked { count: unique.len() })
 }
 
 /// Posts the device's inbox to its connection, ordered by chat, then seq
@@ -61,7 +61,7 @@ pub async fn sync(ctx: &AppContext, who: &Identity, connection_id: &str, request
             return Err(AppError::invalid("this connection is closed"));
         }
     }
-    Ok(ServerFrame::Synced { request_id: None, delivered, cursor })
+    Ok(ServerFrame::Synced { delivered, cursor })
 }
 
 /// `{"type":"syncBatch","frames":[...]}` frames of consecutive entries, each

@@ -91,8 +91,7 @@ pub async fn modify_participants(
         let out = Outgoing::event(&chat.chat_id, chat.seq, &update);
         publish(ctx, &[(&Audience { users: everyone, except: Some(who) }, &out)]).await?;
         return Ok(ServerFrame::ParticipantsModified {
-            request_id: None,
-            chat_id: chat.chat_id,
+                chat_id: chat.chat_id,
             participants: members,
             admins,
             version,

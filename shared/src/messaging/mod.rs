@@ -115,7 +115,6 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
     }
     Ok(ServerFrame::ChatCreated {
-        request_id: None,
         chat_id: chat.chat_id,
         kind: chat.kind,
         name: chat.name,

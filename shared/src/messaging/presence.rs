@@ -89,7 +89,7 @@ pub async fn heartbeat(ctx: &AppContext, who: &Identity, connection_id: &str) ->
         register_connection(ctx, who, connection_id).await?;
         after_connect(ctx, who, connection_id).await?;
     }
-    Ok(ServerFrame::HeartbeatAck { request_id: None })
+    Ok(ServerFrame::HeartbeatAck {})
 }
 
 /// Users who share a chat with `user_id` (whose presence they may see).
@@ -125,7 +125,7 @@ pub async fn subscribe_presence(
         })
         .collect();
     ctx.store.put_presence_subscriptions(&subscriptions).await?;
-    Ok(ServerFrame::PresenceList { request_id: None, users: presence_of(ctx, &users).await? })
+    Ok(ServerFrame::PresenceList { users: presence_of(ctx, &users).await? })
 }
 
 /// Connections whose heartbeats stopped: cleared, closed, and their users'

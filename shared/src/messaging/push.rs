@@ -72,7 +72,7 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
     if let Some(old) = previous.filter(|old| old.endpoint_arn != push.endpoint_arn) {
         delete_sns_endpoint(ctx, &old.endpoint_arn).await?;
     }
-    Ok(ServerFrame::PushRegistered { request_id: None, platform: platform.clone() })
+    Ok(ServerFrame::PushRegistered { platform: platform.clone() })
 }
 
 pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
@@ -81,7 +81,7 @@ pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerF
     if let Some(push) = push {
         delete_endpoint(ctx, &who.user_id, &who.device_id, &push).await?;
     }
-    Ok(ServerFrame::PushUnregistered { request_id: None })
+    Ok(ServerFrame::PushUnregistered {})
 }
 
 /// Deletes the SNS endpoint. Idempotent: an endpoint already gone is not an error.
@@ -102,7 +102,7 @@ pub async fn mute_chat(ctx: &AppContext, who: &Identity, request: MuteChatReques
     if !ctx.store.set_muted(&who.user_id, &request.chat_id, request.muted).await? {
         return Err(AppError::NotMember);
     }
-    Ok(ServerFrame::ChatMuted { request_id: None, chat_id: request.chat_id, muted: request.muted })
+    Ok(ServerFrame::ChatMuted { chat_id: request.chat_id, muted: request.muted })
 }
 
 /// A new inbox entry from the stream, with the record's id for failure reports.

@@ -33,7 +33,7 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
                 _ => None,
             };
             let Some(before) = moved else {
-                return Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: membership.last_read });
+                return Ok(ServerFrame::MarkedRead { chat_id: chat.chat_id, last_read: membership.last_read });
             };
             before
         }
@@ -55,7 +55,7 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
     let sync_out = Outgoing::event(&chat.chat_id, up_to, &read_sync);
     let receipt_out = Outgoing::event(&chat.chat_id, up_to, &receipt);
     publish(ctx, &[(&own_devices, &sync_out), (&to_senders, &receipt_out)]).await?;
-    Ok(ServerFrame::MarkedRead { request_id: None, chat_id: chat.chat_id, last_read: up_to })
+    Ok(ServerFrame::MarkedRead { chat_id: chat.chat_id, last_read: up_to })
 }
 
 /// Who sent the messages in `(after, up_to]`, other than `reader`. In a 1-1
@@ -74,7 +74,7 @@ async fn senders_between(ctx: &AppContext, chat: &Chat, reader: &str, after: u64
 
 /// The caller's chats, most recently active first, with unread and mention counts.
 pub async fn list_chats(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
-    Ok(ServerFrame::Chats { request_id: None, chats: chat_summaries(ctx, &who.user_id).await? })
+    Ok(ServerFrame::Chats { chats: chat_summaries(ctx, &who.user_id).await? })
 }
 
 /// Every chat the user is or was in, most recently active first (ties by id).
@@ -136,7 +136,7 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
         .filter(|m| m.user_id != who.user_id && m.sees(seq))
         .map(|m| RecipientStatus { delivered: m.last_delivered >= seq || m.last_read >= seq, read: m.last_read >= seq, user_id: m.user_id })
         .collect();
-    Ok(ServerFrame::MessageStatus { request_id: None, chat_id: chat_id.into(), seq, recipients })
+    Ok(ServerFrame::MessageStatus { chat_id: chat_id.into(), seq, recipients })
 }
 
 /// A message a recipient's device acknowledged (from the inbox stream).

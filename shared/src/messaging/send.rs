@@ -129,7 +129,6 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
 
 fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {
     ServerFrame::SendResult {
-        request_id: None,
         status: "SUCCESS",
         chat_id: message.chat_id.clone(),
         client_message_id: message.client_message_id.clone(),

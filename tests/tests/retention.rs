@@ -6,7 +6,7 @@ use e2e_tests::{System, unique};
 use serde_json::json;
 use shared::config::Tables;
 use shared::ids::device_key;
-use shared::store::{ConnectionRecord, InboxEntry, Store, expiry_bucket};
+use shared::store::{ConnectionRecord, EntryKind, InboxEntry, Store, expiry_bucket};
 use shared::time::now_millis;
 
 const DAY: u64 = 86_400;
@@ -40,7 +40,7 @@ fn entry(user: &str, age_days: u64, text: &str) -> InboxEntry {
         entry_id: id,
         chat_id: "c".into(),
         seq: 100 - age_days,
-        kind: "newMessage".into(),
+        kind: EntryKind::NewMessage,
         sender_id: Some("old".into()),
         frame: frame.to_string(),
         expires_at,

@@ -90,6 +90,7 @@ fn sync_batches(entries: &[InboxEntry], max_bytes: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::EntryKind;
     use serde_json::Value;
 
     fn entry(seq: u64, text_len: usize) -> InboxEntry {
@@ -98,7 +99,7 @@ mod tests {
             entry_id: format!("m{seq:04}"),
             chat_id: "c".into(),
             seq,
-            kind: "newMessage".into(),
+            kind: EntryKind::NewMessage,
             sender_id: Some("a".into()),
             frame: serde_json::json!({"type": "newMessage", "seq": seq, "message": "x".repeat(text_len)}).to_string(),
             expires_at: 0,

@@ -26,7 +26,7 @@ use crate::error::AppError;
 use crate::fanout::{self, Target};
 use crate::ids::{self, check_id, device_key};
 use crate::protocol::{ChatKind, CreateChatRequest, ServerFrame};
-use crate::store::{Chat, ConnectionRecord, InboxEntry, UserDevices};
+use crate::store::{Chat, ConnectionRecord, EntryKind, InboxEntry, UserDevices};
 use crate::time::now_millis;
 
 pub const MAX_CHAT_NAME_CHARS: usize = 100;
@@ -128,7 +128,7 @@ pub(crate) struct Outgoing {
     pub entry_id: String,
     pub chat_id: String,
     pub seq: u64,
-    pub kind: &'static str,
+    pub kind: EntryKind,
     pub sender_id: Option<String>,
     pub frame: String,
 }
@@ -137,11 +137,11 @@ impl Outgoing {
     /// An event frame; its inbox entry is keyed by the frame's own `eventId`.
     pub fn event(chat_id: &str, seq: u64, frame: &ServerFrame) -> Self {
         let (kind, event_id) = match frame {
-            ServerFrame::NewChat { event_id, .. } => ("newChat", event_id.clone()),
-            ServerFrame::ChatUpdate { event_id, .. } => ("chatUpdate", event_id.clone()),
-            ServerFrame::ReadSync { event_id, .. } => ("readSync", event_id.clone()),
-            ServerFrame::Receipt { event_id, .. } => ("receipt", event_id.clone()),
-            _ => ("event", new_event_id()),
+            ServerFrame::NewChat { event_id, .. } => (EntryKind::NewChat, event_id.clone()),
+            ServerFrame::ChatUpdate { event_id, .. } => (EntryKind::ChatUpdate, event_id.clone()),
+            ServerFrame::ReadSync { event_id, .. } => (EntryKind::ReadSync, event_id.clone()),
+            ServerFrame::Receipt { event_id, .. } => (EntryKind::Receipt, event_id.clone()),
+            _ => (EntryKind::Event, new_event_id()),
         };
         Self { entry_id: event_id, chat_id: chat_id.into(), seq, kind, sender_id: None, frame: frame.to_json() }
     }
@@ -155,7 +155,7 @@ impl Outgoing {
             entry_id: self.entry_id.clone(),
             chat_id: self.chat_id.clone(),
             seq: self.seq,
-            kind: self.kind.into(),
+            kind: self.kind,
             sender_id: self.sender_id.clone(),
             frame: self.frame.clone(),
             expires_at,
@@ -217,7 +217,7 @@ pub(crate) async fn post_live(ctx: &AppContext, deliveries: &[(&Audience<'_>, &O
     for (audience, out) in deliveries {
         let targets = live_targets(audience, &devices, now);
         let delivered = fanout::post_to_all(ctx, &targets, &out.frame).await;
-        info!(chat_id = %out.chat_id, kind = out.kind, live = targets.len(), delivered, "fanned out");
+        info!(chat_id = %out.chat_id, kind = ?out.kind, live = targets.len(), delivered, "fanned out");
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::media;
 use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
 use crate::store::attachments::mark_sent;
 use crate::store::memberships::{add_mention, sender_read_up_to};
-use crate::store::{AppendOutcome, Chat, InboxEntry, MAX_TRANSACTION_ACTIONS, UserDevices, backoff};
+use crate::store::{AppendOutcome, Chat, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, UserDevices, backoff};
 use crate::time::now_millis;
 
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
@@ -59,7 +59,7 @@ fn message_outgoing(message: &MessageView) -> Outgoing {
         entry_id: message.message_id.clone(),
         chat_id: message.chat_id.clone(),
         seq: message.seq,
-        kind: "newMessage",
+        kind: EntryKind::NewMessage,
         sender_id: Some(message.sender_id.clone()),
         frame: ServerFrame::NewMessage(message.clone()).to_json(),
     }

@@ -15,6 +15,7 @@ use crate::protocol::ChatKind;
 #[serde(rename_all = "camelCase")]
 pub struct Chat {
     pub chat_id: String,
+    #[serde(with = "stored_kind")]
     pub kind: ChatKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -30,6 +31,32 @@ pub struct Chat {
     /// Bumped by every membership change; a send conditions on it.
     pub version: u64,
     pub last_active_at: u64,
+}
+
+/// The chat kind as stored, named here rather than by the wire's `ChatKind`
+/// serialisation, so renaming the wire value leaves stored chats readable.
+mod stored_kind {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::protocol::ChatKind;
+
+    const DIRECT: &str = "direct";
+    const GROUP: &str = "group";
+
+    pub fn serialize<S: Serializer>(kind: &ChatKind, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(match kind {
+            ChatKind::Direct => DIRECT,
+            ChatKind::Group => GROUP,
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ChatKind, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            DIRECT => Ok(ChatKind::Direct),
+            GROUP => Ok(ChatKind::Group),
+            other => Err(serde::de::Error::unknown_variant(other, &[DIRECT, GROUP])),
+        }
+    }
 }
 
 impl Chat {

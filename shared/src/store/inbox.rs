@@ -19,8 +19,8 @@ pub struct InboxEntry {
     pub chat_id: String,
     /// The chat's seq the frame belongs to (orders a device's replay per chat).
     pub seq: u64,
-    /// The frame's `type`: `newMessage`, `chatUpdate`, `readSync`, `receipt`.
-    pub kind: String,
+    /// What the frame is (its `type`).
+    pub kind: EntryKind,
     /// Who sent the message (messages only): for receipts and push.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_id: Option<String>,
@@ -38,6 +38,21 @@ pub struct InboxEntry {
     pub discarded: bool,
 }
 
+/// What an inbox entry carries, stored as the frame's `type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EntryKind {
+    NewMessage,
+    NewChat,
+    ChatUpdate,
+    ReadSync,
+    Receipt,
+    /// Any other frame; also how a kind written by a newer version reads, so
+    /// an older function in the middle of a deployment still delivers it.
+    #[serde(other)]
+    Event,
+}
+
 /// Shards per day in the `byExpiry` index, so no partition takes a whole day's writes.
 pub const EXPIRY_SHARDS: u64 = 16;
 
@@ -47,7 +62,7 @@ pub fn expiry_bucket(device_key: &str, expires_at: u64) -> String {
 
 impl InboxEntry {
     pub fn is_message(&self) -> bool {
-        self.kind == "newMessage"
+        self.kind == EntryKind::NewMessage
     }
 
     /// Whether removing this entry at `removed_at_secs` means its device got

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::memberships::EarlierMembership;
 use super::*;
-use crate::protocol::{AttachmentView, ChatKind, MessageView};
+use super::messages::{AttachmentRef, MessageItem};
+use crate::protocol::ChatKind;
 
 fn pinned() -> BTreeMap<String, Value> {
     serde_json::from_str(include_str!("item_formats.json")).expect("item_formats.json is JSON")
@@ -38,7 +39,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
     holds(
         &p,
         "Messages",
-        MessageView {
+        MessageItem {
             chat_id: "c1".into(),
             message_id: "01JMSG".into(),
             seq: 7,
@@ -46,7 +47,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sender_device: "phone".into(),
             client_message_id: "m-7".into(),
             message: "hi @bob".into(),
-            attachments: vec![AttachmentView {
+            attachments: vec![AttachmentRef {
                 attachment_id: "01JATT".into(),
                 file_name: "a.png".into(),
                 content_type: "image/png".into(),
@@ -111,9 +112,9 @@ fn every_table_reads_and_writes_its_pinned_item() {
             entry_id: "c1#00000000000000000007".into(),
             chat_id: "c1".into(),
             seq: 7,
-            kind: "message".into(),
+            kind: EntryKind::NewMessage,
             sender_id: Some("alice".into()),
-            frame: r#"{"type":"message","chatId":"c1","seq":7}"#.into(),
+            frame: r#"{"type":"newMessage","chatId":"c1","seq":7}"#.into(),
             expires_at: 1_797_992_000,
             expiry_bucket: "20261223#3".into(),
             discarded: false,
@@ -195,4 +196,10 @@ fn items_written_before_later_fields_existed_still_read() {
     let old: Membership = serde_dynamo::from_item(serde_json::from_value::<serde_dynamo::Item>(p["Memberships minimal"].clone()).unwrap())
         .expect("a membership with only its keys reads");
     assert_eq!((old.joined_at_seq, old.last_read, old.muted, old.earlier.len()), (0, 0, false, 0));
+    // An inbox entry of a kind a newer version introduced still reads (and is
+    // delivered as a plain event) in the middle of a deployment.
+    let mut newer = p["Inbox"].clone();
+    newer["kind"] = serde_json::json!({ "S": "someNewKind" });
+    let entry: InboxEntry = serde_dynamo::from_item(serde_json::from_value::<serde_dynamo::Item>(newer).unwrap()).expect("reads");
+    assert_eq!(entry.kind, EntryKind::Event);
 }

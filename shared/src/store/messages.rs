@@ -7,8 +7,99 @@ use serde::{Deserialize, Serialize};
 
 use super::{InboxEntry, Store, n, s};
 use crate::error::StoreError;
-use crate::protocol::MessageView;
+use crate::protocol::{AttachmentView, MessageView};
 use crate::store::Chat;
+
+/// A message as the Messages table stores it, kept for ever. Apart from the
+/// wire's `MessageView` on purpose: a client-facing rename must not make
+/// stored messages unreadable (`item_formats` pins this format).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MessageItem {
+    pub chat_id: String,
+    pub message_id: String,
+    pub seq: u64,
+    pub sender_id: String,
+    pub sender_device: String,
+    pub client_message_id: String,
+    /// The text.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    pub sent_at: u64,
+}
+
+/// A file a stored message carries: a copy of the attachment's metadata, so
+/// reading history needs no second table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AttachmentRef {
+    pub attachment_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl From<&MessageView> for MessageItem {
+    fn from(m: &MessageView) -> Self {
+        MessageItem {
+            chat_id: m.chat_id.clone(),
+            message_id: m.message_id.clone(),
+            seq: m.seq,
+            sender_id: m.sender_id.clone(),
+            sender_device: m.sender_device.clone(),
+            client_message_id: m.client_message_id.clone(),
+            message: m.message.clone(),
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| AttachmentRef {
+                    attachment_id: a.attachment_id.clone(),
+                    file_name: a.file_name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                })
+                .collect(),
+            mentions: m.mentions.clone(),
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+impl From<MessageItem> for MessageView {
+    fn from(m: MessageItem) -> Self {
+        MessageView {
+            chat_id: m.chat_id,
+            message_id: m.message_id,
+            seq: m.seq,
+            sender_id: m.sender_id,
+            sender_device: m.sender_device,
+            client_message_id: m.client_message_id,
+            message: m.message,
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(|a| AttachmentView {
+                    attachment_id: a.attachment_id,
+                    file_name: a.file_name,
+                    content_type: a.content_type,
+                    size: a.size,
+                    sha256: a.sha256,
+                })
+                .collect(),
+            mentions: m.mentions,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+fn read_message(item: super::Item) -> Result<MessageView, StoreError> {
+    Ok(serde_dynamo::from_item::<_, MessageItem>(item)?.into())
+}
 
 /// Records which message a sender's `clientMessageId` became.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,7 +175,7 @@ impl Store {
         };
         let mut actions = vec![
             TransactWriteItem::builder().update(chat_update).build(),
-            put(&tables.messages, serde_dynamo::to_item(message)?, Some("attribute_not_exists(chatId)"))?,
+            put(&tables.messages, serde_dynamo::to_item(MessageItem::from(message))?, Some("attribute_not_exists(chatId)"))?,
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
         actions.extend(side_updates);
@@ -165,7 +256,7 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+        out.item.map(read_message).transpose()
     }
 }
 
@@ -198,7 +289,7 @@ impl Store {
                 .send()
                 .await?;
             for item in page.items.unwrap_or_default() {
-                messages.push(serde_dynamo::from_item(item)?);
+                messages.push(read_message(item)?);
             }
             start = page.last_evaluated_key;
             if start.is_none() {
@@ -215,7 +306,7 @@ impl Store {
             .map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))]))
             .collect();
         let items = self.batch_get(&self.tables.messages, keys, None).await?;
-        Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+        items.into_iter().map(read_message).collect()
     }
 }
 

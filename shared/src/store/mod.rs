@@ -26,7 +26,7 @@ use crate::error::StoreError;
 pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket, media_key};
 pub use chats::Chat;
 pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
-pub use inbox::{EXPIRY_SHARDS, InboxEntry, InboxPage, expiry_bucket};
+pub use inbox::{EXPIRY_SHARDS, EntryKind, InboxEntry, InboxPage, expiry_bucket};
 pub use memberships::Membership;
 pub use messages::{Accepted, AppendOutcome};
 pub use presence::PresenceSubscription;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +23,18 @@ pub fn init_json_logs() {
 
 pub fn log_invocation(function: &str, calls: &AwsCalls) {
     info!(function, aws_calls = calls.total(), by_operation = %calls, aws_wait_ms = calls.waiting.as_millis() as u64, "invocation finished");
+}
+
+/// A stream consumer's answer naming the records Lambda should retry (by
+/// sequence number); the batch's other records count as processed.
+pub fn retry_records(sequence_numbers: impl IntoIterator<Item = String>) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for sequence_number in sequence_numbers {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = Some(sequence_number);
+        response.batch_item_failures.push(failure);
+    }
+    response
 }
 
 /// One invocation, its AWS calls counted and logged. Boxed: handler futures

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
-use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use shared::AppContext;
-use shared::lambda::HandlerError;
+use shared::lambda::{HandlerError, retry_records};
 use shared::messaging::{NewEntry, push_offline};
 use tracing::{error, warn};
 
@@ -28,11 +28,5 @@ pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventR
             new_entries.iter().map(|n| n.record_id.clone()).collect()
         }
     };
-    let mut response = DynamoDbEventResponse::default();
-    for record_id in failed {
-        let mut failure = DynamoDbBatchItemFailure::default();
-        failure.item_identifier = Some(record_id);
-        response.batch_item_failures.push(failure);
-    }
-    Ok(response)
+    Ok(retry_records(failed))
 }

@@ -10,10 +10,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
-use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use shared::AppContext;
 use shared::ids::parse_device_key;
-use shared::lambda::HandlerError;
+use shared::lambda::{HandlerError, retry_records};
 use shared::messaging::{DeliveredAck, receipts_for_acks};
 use shared::store::InboxEntry;
 use shared::time::now_secs;
@@ -45,14 +45,9 @@ pub fn delivered_ack(record: &EventRecord) -> Option<DeliveredAck> {
 
 pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventResponse, HandlerError> {
     let acks: Vec<DeliveredAck> = event.records.iter().filter_map(delivered_ack).collect();
-    let mut response = DynamoDbEventResponse::default();
     if let Err(e) = receipts_for_acks(&ctx, &acks).await {
         error!(error = %e, records = event.records.len(), "receipts failed; the batch will be retried");
-        for record in &event.records {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-        }
+        return Ok(retry_records(event.records.iter().filter_map(|r| r.change.sequence_number.clone())));
     }
-    Ok(response)
+    Ok(DynamoDbEventResponse::default())
 }

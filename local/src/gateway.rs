@@ -60,6 +60,9 @@ pub struct LocalFunction {
     pub logical_id: String,
     pub handler: Handler,
     pub ctx: Arc<AppContext>,
+    /// The AWS configuration its clients were built from (its own
+    /// credentials, through the IAM proxy), for tests that call AWS as it.
+    pub sdk: aws_config::SdkConfig,
     /// The template's `Timeout`: an invocation past it is cut off.
     pub timeout: Duration,
 }

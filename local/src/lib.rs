@@ -254,7 +254,7 @@ impl LocalRuntime {
             let ctx = Arc::new(AppContext::new(config, &function_sdk));
             functions.insert(
                 function.logical_id.clone(),
-                gateway::LocalFunction { logical_id: function.logical_id, handler, ctx, timeout: function.timeout },
+                gateway::LocalFunction { logical_id: function.logical_id, handler, ctx, sdk: function_sdk, timeout: function.timeout },
             );
         }
 

@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::auth::AUTH_USER_ID;
 use crate::error::AppError;
 use crate::protocol::HttpError;
-use crate::auth::AUTH_USER_ID;
 
 pub type HttpResponse = Response<Body>;
 

@@ -577,6 +577,9 @@ mod tests {
             json!({"type":"error","code":"not_member","message":"you are not a member of this chat"})
         );
         let pushed = ServerFrame::HeartbeatAck {};
-        assert_eq!(serde_json::to_value(Reply { request_id: Some("h".into()), frame: pushed }).unwrap(), json!({"type":"heartbeatAck","requestId":"h"}));
+        assert_eq!(
+            serde_json::to_value(Reply { request_id: Some("h".into()), frame: pushed }).unwrap(),
+            json!({"type":"heartbeatAck","requestId":"h"})
+        );
     }
 }

@@ -194,6 +194,13 @@ impl System {
         self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).ctx.clone()
     }
 
+    /// A DynamoDB client with a function's identity (its role), for calls the
+    /// store has no method for.
+    pub fn function_dynamodb(&self, logical_id: &str) -> aws_sdk_dynamodb::Client {
+        let function = self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}"));
+        aws_sdk_dynamodb::Client::new(&function.sdk)
+    }
+
     pub fn table(&self, logical_id: &str) -> String {
         local_runtime::tables::local_table_name(&self.runtime.table_prefix, logical_id)
     }

@@ -173,8 +173,13 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
     // The $default route's function is granted nothing.
     let ctx = system.function_context("DefaultFunction");
     let users = system.table("UsersTable");
-    let read =
-        ctx.store.client().get_item().table_name(&users).key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into())).send().await;
+    let read = system
+        .function_dynamodb("DefaultFunction")
+        .get_item()
+        .table_name(&users)
+        .key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))
+        .send()
+        .await;
     assert_eq!(read.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
     let publish = ctx.sns.publish().target_arn("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/x").message("m").send().await;
     assert_eq!(publish.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AuthorizationError"));
@@ -185,9 +190,8 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
     assert_eq!(read_key.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
     assert!(authorizer.signing_key().await.is_ok());
     // An authorizer reads the Users table and may not write it.
-    let write = authorizer
-        .store
-        .client()
+    let write = system
+        .function_dynamodb("AuthorizerFunction")
         .delete_item()
         .table_name(&users)
         .key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))

@@ -12,9 +12,9 @@ use serde_json::json;
 use shared::AppContext;
 use shared::AppError;
 use shared::auth::verify_token;
+use shared::auth::{authorizer_context, unregistered_device_context};
 use shared::lambda::HandlerError;
 use shared::messaging::devices::{Admission, admit};
-use shared::auth::{authorizer_context, unregistered_device_context};
 
 /// The exact error message API Gateway turns into 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";

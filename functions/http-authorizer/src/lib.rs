@@ -18,10 +18,10 @@ use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGa
 use serde_json::json;
 use shared::AppContext;
 use shared::AppError;
+use shared::auth::authorizer_context;
 use shared::auth::verify_token;
 use shared::lambda::HandlerError;
 use shared::messaging::devices::{Admission, admit};
-use shared::auth::authorizer_context;
 
 pub async fn handle(
     ctx: Arc<AppContext>,

@@ -7,7 +7,7 @@ use shared::AppContext;
 use shared::lambda::HandlerError;
 use shared::messaging::presence;
 use shared::protocol::SubscribePresenceRequest;
-use shared::websocket::{route};
+use shared::websocket::route;
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     Ok(route::<SubscribePresenceRequest, _, _>(&event, |who, request| async move {

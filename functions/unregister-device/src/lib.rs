@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use shared::lambda::HandlerError;
 use shared::protocol::UnregisterDeviceRequest;
-use shared::websocket::{route_for_any_device};
+use shared::websocket::route_for_any_device;
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::ids::{check_chat_id, check_id};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame};
 use crate::store::backoff;
-use crate::store::memberships::{Membership, put_membership, remove_at};
+use crate::store::{MemberChange, Membership};
 use crate::time::now_millis;
 
 const MAX_ATTEMPTS: usize = 12;
@@ -25,7 +25,6 @@ pub async fn modify_participants(
     check_chat_id(&request.chat_id)?;
     check_id("userId", &request.user_id)?;
     let target = request.user_id.as_str();
-    let table = &ctx.store.tables().memberships;
     for attempt in 0..MAX_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
         let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
@@ -49,7 +48,7 @@ pub async fn modify_participants(
                 members.push(target.to_owned());
                 members.sort();
                 let previous = ctx.store.membership(target, &chat.chat_id).await?;
-                put_membership(table, &Membership::rejoined(previous, target, &chat.chat_id, chat.seq))?
+                MemberChange::Join(Membership::rejoined(previous, target, &chat.chat_id, chat.seq))
             }
             ParticipantOperation::Remove => {
                 if target != who.user_id && !chat.is_admin(&who.user_id) {
@@ -63,7 +62,7 @@ pub async fn modify_participants(
                 if admins.is_empty() {
                     admins.extend(members.first().cloned());
                 }
-                remove_at(table, target, &chat.chat_id, chat.seq, now_millis(), &members, &admins)?
+                MemberChange::Leave { user_id: target.to_owned(), at_ms: now_millis() }
             }
         };
         // Conditioned on the chat's version and seq as read: concurrent changes
@@ -90,13 +89,7 @@ pub async fn modify_participants(
         }
         let out = Outgoing::event(&chat.chat_id, chat.seq, &update);
         publish(ctx, &[(&Audience { users: everyone, except: Some(who) }, &out)]).await?;
-        return Ok(ServerFrame::ParticipantsModified {
-                chat_id: chat.chat_id,
-            participants: members,
-            admins,
-            version,
-            seq: chat.seq,
-        });
+        return Ok(ServerFrame::ParticipantsModified { chat_id: chat.chat_id, participants: members, admins, version, seq: chat.seq });
     }
     Err(AppError::Contention)
 }

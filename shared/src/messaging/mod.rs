@@ -114,13 +114,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         let out = Outgoing::event(&chat.chat_id, chat.seq, &notice);
         publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
     }
-    Ok(ServerFrame::ChatCreated {
-        chat_id: chat.chat_id,
-        kind: chat.kind,
-        name: chat.name,
-        participants: chat.members,
-        created,
-    })
+    Ok(ServerFrame::ChatCreated { chat_id: chat.chat_id, kind: chat.kind, name: chat.name, participants: chat.members, created })
 }
 
 /// A frame on its way to devices: through their inboxes and, when connected, live.

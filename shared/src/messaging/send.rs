@@ -12,9 +12,7 @@ use crate::fanout::{self, Target};
 use crate::ids;
 use crate::media;
 use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
-use crate::store::attachments::mark_sent;
-use crate::store::memberships::{add_mention, sender_read_up_to};
-use crate::store::{AppendOutcome, Chat, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, UserDevices, backoff};
+use crate::store::{AppendOutcome, Chat, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Store, UserDevices, backoff};
 use crate::time::now_millis;
 
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
@@ -92,22 +90,13 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         let out = message_outgoing(&message);
         let audience = Audience { users: chat.members.clone(), except: Some(who) };
         let entries = inbox_entries(ctx, &out, &audience, &devices);
-        let tables = ctx.store.tables();
-        let mut side_updates = vec![sender_read_up_to(&tables.memberships, &who.user_id, &chat.chat_id, message.seq)?];
-        for mentioned in &message.mentions {
-            side_updates.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
-        }
-        for attachment in &attachments {
-            side_updates.push(mark_sent(&tables.attachments, attachment, message.seq)?);
-        }
-        // Side updates: the sender's read marker, mentions, attachments taken.
         // Small chats get their inbox entries in the same transaction as the
         // message; larger ones right after (a retry with the same
         // clientMessageId completes them if this invocation dies in between).
-        let inline = 3 + side_updates.len() + entries.len() <= MAX_TRANSACTION_ACTIONS;
+        let inline = Store::append_actions(&message, &attachments) + entries.len() <= MAX_TRANSACTION_ACTIONS;
         let in_transaction: Option<&[InboxEntry]> = inline.then_some(&entries);
         let accepted_expires_at = message.sent_at / 1000 + ctx.config.inbox_retention.as_secs();
-        match ctx.store.append_message(&chat, &message, accepted_expires_at, in_transaction, side_updates).await? {
+        match ctx.store.append_message(&chat, &message, &attachments, accepted_expires_at, in_transaction).await? {
             AppendOutcome::Appended => {
                 if !inline {
                     ctx.store.put_inbox_entries(&entries).await?;

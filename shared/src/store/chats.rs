@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::memberships::{Membership, put_membership};
+use super::memberships::{MemberChange, Membership, put_membership, remove_at};
 use super::{MAX_TRANSACTION_ACTIONS, Store, n, s};
 use crate::error::StoreError;
 use crate::protocol::ChatKind;
@@ -125,8 +125,13 @@ impl Store {
         read: &Chat,
         members: &[String],
         admins: &[String],
-        membership_change: TransactWriteItem,
+        change: MemberChange,
     ) -> Result<bool, StoreError> {
+        let table = &self.tables.memberships;
+        let membership_change = match change {
+            MemberChange::Join(membership) => put_membership(table, &membership)?,
+            MemberChange::Leave { user_id, at_ms } => remove_at(table, &user_id, &read.chat_id, read.seq, at_ms, members, admins)?,
+        };
         let mut set = vec!["version = :next"];
         let mut remove = Vec::new();
         let mut update = Update::builder()

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::memberships::EarlierMembership;
-use super::*;
 use super::messages::{AttachmentRef, MessageItem};
+use super::*;
 use crate::protocol::ChatKind;
 
 fn pinned() -> BTreeMap<String, Value> {

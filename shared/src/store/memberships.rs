@@ -170,6 +170,14 @@ pub(crate) fn remove_at(
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
+/// How one membership changes together with the chat's member list.
+pub enum MemberChange {
+    /// The user joins (or rejoins) with this membership.
+    Join(Membership),
+    /// The user leaves or is removed, at the chat's current seq.
+    Leave { user_id: String, at_ms: u64 },
+}
+
 impl Store {
     pub async fn membership(&self, user_id: &str, chat_id: &str) -> Result<Option<Membership>, StoreError> {
         let out = self

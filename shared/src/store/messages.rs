@@ -5,7 +5,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{InboxEntry, Store, n, s};
+use super::attachments::mark_sent;
+use super::memberships::{add_mention, sender_read_up_to};
+use super::{Attachment, InboxEntry, Store, n, s};
 use crate::error::StoreError;
 use crate::protocol::{AttachmentView, MessageView};
 use crate::store::Chat;
@@ -139,18 +141,27 @@ pub enum AppendOutcome {
 }
 
 impl Store {
+    /// The transaction actions [`Store::append_message`] takes besides inbox
+    /// entries: chat, message, idempotency record, the sender's read marker,
+    /// one per mention and one per attachment.
+    pub fn append_actions(message: &MessageView, attachments: &[Attachment]) -> usize {
+        4 + message.mentions.len() + attachments.len()
+    }
+
     /// Stores a message as the chat's next seq, in one transaction with the
-    /// idempotency record and the inbox entries (`None`: too many for one
-    /// transaction; the caller writes them and calls [`Store::inbox_written`]). The chat update is
-    /// conditioned on the seq and membership version that were read, so seq
-    /// numbers have no gaps and a send never races a membership change.
+    /// idempotency record, the sender's read marker (up to their own message),
+    /// the mentions, the attachments it takes, and the inbox entries (`None`:
+    /// too many for one transaction; the caller writes them and calls
+    /// [`Store::inbox_written`]). The chat update is conditioned on the seq and
+    /// membership version that were read, so seq numbers have no gaps and a
+    /// send never races a membership change.
     pub async fn append_message(
         &self,
         chat: &Chat,
         message: &MessageView,
+        attachments: &[Attachment],
         accepted_expires_at: u64,
         inbox: Option<&[InboxEntry]>,
-        side_updates: Vec<TransactWriteItem>,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
         let chat_update = Update::builder()
@@ -178,7 +189,13 @@ impl Store {
             put(&tables.messages, serde_dynamo::to_item(MessageItem::from(message))?, Some("attribute_not_exists(chatId)"))?,
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
-        actions.extend(side_updates);
+        actions.push(sender_read_up_to(&tables.memberships, &message.sender_id, &chat.chat_id, message.seq)?);
+        for mentioned in &message.mentions {
+            actions.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
+        }
+        for attachment in attachments {
+            actions.push(mark_sent(&tables.attachments, attachment, message.seq)?);
+        }
         for entry in inbox.unwrap_or_default() {
             actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
         }

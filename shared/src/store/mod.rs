@@ -1,13 +1,13 @@
 //! DynamoDB access, one module per table. Every access is by key or by Query on
 //! one partition: nothing here scans.
 
-pub(crate) mod attachments;
+mod attachments;
 mod chats;
 mod connections;
 mod inbox;
 #[cfg(test)]
 mod item_formats;
-pub(crate) mod memberships;
+mod memberships;
 mod messages;
 mod presence;
 mod users;
@@ -27,7 +27,7 @@ pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bu
 pub use chats::Chat;
 pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
 pub use inbox::{EXPIRY_SHARDS, EntryKind, InboxEntry, InboxPage, expiry_bucket};
-pub use memberships::Membership;
+pub use memberships::{MemberChange, Membership};
 pub use messages::{Accepted, AppendOutcome};
 pub use presence::PresenceSubscription;
 pub use users::{Device, PushEndpoint, UserDevices};
@@ -49,14 +49,6 @@ pub struct Store {
 impl Store {
     pub fn new(client: Client, tables: Tables) -> Self {
         Self { client, tables }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn tables(&self) -> &Tables {
-        &self.tables
     }
 
     /// BatchWriteItem in chunks of 25, re-sending what DynamoDB left unprocessed.

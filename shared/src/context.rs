@@ -3,19 +3,22 @@
 
 use std::sync::Arc;
 
+use crate::bucket::MediaBucket;
 use crate::calls::CountCalls;
 use crate::config::Config;
+use crate::fanout::Connections;
+use crate::notifier::Notifier;
 use crate::store::Store;
 
 pub struct AppContext {
     pub config: Config,
     pub store: Store,
-    /// API Gateway Management API, for `PostToConnection`.
-    pub connections: aws_sdk_apigatewaymanagement::Client,
-    /// SNS mobile push.
-    pub sns: aws_sdk_sns::Client,
-    /// Media bucket: presigning, upload checks, cleanup.
-    pub s3: aws_sdk_s3::Client,
+    /// API Gateway Management API: posting to and closing connections.
+    pub connections: Connections,
+    /// Mobile push (SNS).
+    pub notifier: Notifier,
+    /// Media bucket (S3): presigning, upload checks, cleanup.
+    pub media: MediaBucket,
     /// Secrets Manager, for the token signing key (see `secrets`).
     pub secrets: aws_sdk_secretsmanager::Client,
     /// The signing key once read.
@@ -31,17 +34,19 @@ impl AppContext {
 
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let dynamo = aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountCalls).build());
-        let connections = aws_sdk_apigatewaymanagement::Client::from_conf(
+        let connections = Connections::new(aws_sdk_apigatewaymanagement::Client::from_conf(
             aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
                 .endpoint_url(config.connections_api_url.clone())
                 .interceptor(CountCalls)
                 .build(),
-        );
-        let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build());
+        ));
+        let notifier =
+            Notifier::new(aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build()));
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(CountCalls).build());
+        let media = MediaBucket::new(s3, config.media_bucket.clone());
         let secrets =
             aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(sdk).interceptor(CountCalls).build());
         let store = Store::new(dynamo, config.tables.clone());
-        Self { config, store, connections, sns, s3, secrets, signing_key: tokio::sync::OnceCell::new() }
+        Self { config, store, connections, notifier, media, secrets, signing_key: tokio::sync::OnceCell::new() }
     }
 }

@@ -1,5 +1,10 @@
 //! Errors of the domain library, mapped once to the protocol's error codes.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::error::operation::BuildError;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -10,26 +15,123 @@ pub enum ConfigError {
     Invalid { name: &'static str, value: String },
 }
 
-/// Failures of a DynamoDB or Management API call, or of (de)serialising an item.
+/// One failed AWS call as the SDK reports it after its own retries, with
+/// whether trying again later may succeed.
+#[derive(Debug, Error)]
+#[error("{message}")]
+pub struct CallFailure {
+    /// The service's error code (`ThrottlingException`…), when it answered with one.
+    pub code: Option<String>,
+    pub message: String,
+    /// Throttling, a 5xx, a timeout or a dropped connection: the same call
+    /// may succeed in a moment. Anything else (refused, invalid) will not.
+    pub retryable: bool,
+}
+
+/// Error codes that mean "too much, too fast" across the services used here.
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "LimitExceededException",
+    "TransactionInProgressException",
+];
+
+impl CallFailure {
+    pub fn of<E>(err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let code = err.code().map(str::to_owned);
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let retryable = match err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+            SdkError::ConstructionFailure(_) => false,
+            _ => code.as_deref().is_some_and(|c| THROTTLING_CODES.contains(&c)) || status.is_some_and(|s| s == 429 || s >= 500),
+        };
+        CallFailure { code, message: DisplayErrorContext(err).to_string(), retryable }
+    }
+}
+
+/// Failures of DynamoDB calls, or of (de)serialising an item: the store's errors.
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("DynamoDB: {0}")]
-    Dynamo(String),
+    Call(CallFailure),
+    #[error("DynamoDB request could not be built: {0}")]
+    Build(String),
     #[error("item does not match its schema: {0}")]
     Item(#[from] serde_dynamo::Error),
-    #[error("S3: {0}")]
-    Media(String),
     #[error("gave up after {0} attempts with unprocessed items")]
     Unprocessed(usize),
 }
 
-impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+impl StoreError {
+    pub fn retryable(&self) -> bool {
+        match self {
+            StoreError::Call(failure) => failure.retryable,
+            // DynamoDB leaves items unprocessed when throttled.
+            StoreError::Unprocessed(_) => true,
+            StoreError::Build(_) | StoreError::Item(_) => false,
+        }
+    }
+}
+
+impl<E> From<SdkError<E, HttpResponse>> for StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
+        StoreError::Call(CallFailure::of(&err))
+    }
+}
+
+impl From<BuildError> for StoreError {
+    fn from(err: BuildError) -> Self {
+        StoreError::Build(err.to_string())
+    }
+}
+
+/// Failures of S3 calls (the media bucket).
+#[derive(Debug, Error)]
+pub enum MediaError {
+    #[error("S3: {0}")]
+    Call(CallFailure),
+    #[error("S3 request could not be built: {0}")]
+    Build(String),
+}
+
+/// Failures of SNS calls (mobile push).
+#[derive(Debug, Error)]
+pub enum PushError {
+    #[error("SNS: {0}")]
+    Call(CallFailure),
+    #[error("SNS answered without an endpoint ARN")]
+    NoEndpoint,
+}
+
+/// A backend failure behind a request, by service.
+#[derive(Debug, Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Push(#[from] PushError),
+}
+
+impl BackendError {
+    pub fn retryable(&self) -> bool {
+        match self {
+            BackendError::Store(e) => e.retryable(),
+            BackendError::Media(MediaError::Call(f)) | BackendError::Push(PushError::Call(f)) => f.retryable,
+            BackendError::Media(MediaError::Build(_)) | BackendError::Push(PushError::NoEndpoint) => false,
+        }
     }
 }
 
@@ -64,8 +166,21 @@ pub enum AppError {
     TooLarge { what: String, max: u64 },
     #[error("the chat is too busy right now, retry with the same clientMessageId")]
     Contention,
+    /// A backend refused or failed for a reason retrying will not fix.
     #[error("internal error")]
-    Internal(#[from] StoreError),
+    Internal(#[source] BackendError),
+    /// A backend is throttling or briefly failing (after the SDK's own
+    /// retries): the client should retry shortly, with the same ids.
+    #[error("the service is busy; retry in a moment")]
+    Unavailable(#[source] BackendError),
+}
+
+/// Every backend failure becomes `unavailable` (retry) or `internal`, here and only here.
+impl<E: Into<BackendError>> From<E> for AppError {
+    fn from(err: E) -> Self {
+        let err = err.into();
+        if err.retryable() { AppError::Unavailable(err) } else { AppError::Internal(err) }
+    }
 }
 
 impl AppError {
@@ -86,6 +201,7 @@ impl AppError {
             AppError::TooLarge { .. } => "too_large",
             AppError::PushUnavailable(..) => "push_unavailable",
             AppError::Internal(_) => "internal",
+            AppError::Unavailable(_) => "unavailable",
         }
     }
 
@@ -97,7 +213,7 @@ impl AppError {
             AppError::TooManyDevices { .. } | AppError::DeviceNotRegistered => 403,
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) => 404,
-            AppError::Contention => 503,
+            AppError::Contention | AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
             _ => 400,
         }
@@ -108,6 +224,7 @@ impl AppError {
     pub fn log(&self, route: &str) {
         match self {
             AppError::Internal(cause) => tracing::error!(route, code = self.code(), error = %cause, "request failed"),
+            AppError::Unavailable(cause) => tracing::warn!(route, code = self.code(), error = %cause, "request failed, retryable"),
             _ => tracing::info!(route, code = self.code(), error = %self, "request refused"),
         }
     }

@@ -1,6 +1,7 @@
-//! Posting frames to connections through the API Gateway Management API, with
-//! bounded concurrency. A post answered 410 Gone means API Gateway closed the
-//! connection without our `$disconnect` noticing: the stale record is removed.
+//! Posting frames to connections through the API Gateway Management API (the
+//! one module that calls it), with bounded concurrency. A post answered 410
+//! Gone means API Gateway closed the connection without our `$disconnect`
+//! noticing: the stale record is removed.
 
 use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
@@ -25,26 +26,40 @@ pub enum PostOutcome {
     Failed,
 }
 
-pub async fn post(ctx: &AppContext, connection_id: &str, payload: &str) -> PostOutcome {
-    let result = ctx.connections.post_to_connection().connection_id(connection_id).data(Blob::new(payload.as_bytes())).send().await;
-    match result {
-        Ok(_) => PostOutcome::Delivered,
-        Err(e) if e.as_service_error().is_some_and(PostToConnectionError::is_gone_exception) => PostOutcome::Gone,
-        Err(e) => {
-            warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "post to connection failed");
-            PostOutcome::Failed
-        }
-    }
+/// The API Gateway Management API of the WebSocket stage (`@connections`).
+#[derive(Clone)]
+pub struct Connections {
+    client: aws_sdk_apigatewaymanagement::Client,
 }
 
-/// Closes a connection (API Gateway sends the client a close frame and runs
-/// `$disconnect`). A connection already gone is not an error.
-pub async fn close(ctx: &AppContext, connection_id: &str) {
-    let result = ctx.connections.delete_connection().connection_id(connection_id).send().await;
-    if let Err(e) = result
-        && !e.as_service_error().is_some_and(|e| e.is_gone_exception())
-    {
-        warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "could not close connection");
+impl Connections {
+    pub fn new(client: aws_sdk_apigatewaymanagement::Client) -> Self {
+        Self { client }
+    }
+
+    /// Posts one frame. A failure is logged, not returned: the frame is in
+    /// the device's inbox either way.
+    pub async fn post(&self, connection_id: &str, payload: &str) -> PostOutcome {
+        let result = self.client.post_to_connection().connection_id(connection_id).data(Blob::new(payload.as_bytes())).send().await;
+        match result {
+            Ok(_) => PostOutcome::Delivered,
+            Err(e) if e.as_service_error().is_some_and(PostToConnectionError::is_gone_exception) => PostOutcome::Gone,
+            Err(e) => {
+                warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "post to connection failed");
+                PostOutcome::Failed
+            }
+        }
+    }
+
+    /// Closes a connection (API Gateway sends the client a close frame and
+    /// runs `$disconnect`). A connection already gone is not an error.
+    pub async fn close(&self, connection_id: &str) {
+        let result = self.client.delete_connection().connection_id(connection_id).send().await;
+        if let Err(e) = result
+            && !e.as_service_error().is_some_and(|e| e.is_gone_exception())
+        {
+            warn!(connection_id, error = %aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e), "could not close connection");
+        }
     }
 }
 
@@ -54,7 +69,7 @@ pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) ->
     // Owned targets: borrowing them into the stream trips the compiler's
     // higher-ranked lifetime check when the future must be Send.
     let outcomes: Vec<(PostOutcome, Target)> = stream::iter(targets.to_vec())
-        .map(|target| async move { (post(ctx, &target.connection_id, payload).await, target) })
+        .map(|target| async move { (ctx.connections.post(&target.connection_id, payload).await, target) })
         .buffer_unordered(ctx.config.fanout_concurrency)
         .collect()
         .await;

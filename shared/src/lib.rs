@@ -1,6 +1,7 @@
 //! The domain library every Lambda uses.
 
 pub mod auth;
+pub mod bucket;
 pub mod calls;
 pub mod config;
 pub mod context;
@@ -12,6 +13,7 @@ pub mod ids;
 pub mod lambda;
 pub mod media;
 pub mod messaging;
+pub mod notifier;
 pub mod protocol;
 pub mod retention;
 pub mod secrets;

@@ -3,19 +3,18 @@
 //! size, type and SHA-256 (all three are signed headers); members download
 //! through short-lived presigned GET URLs. Keys name neither chat nor user.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use base64::Engine;
 
 use crate::auth::Identity;
+use crate::bucket::MAX_DELETE_KEYS;
 use crate::context::AppContext;
-use crate::error::{AppError, StoreError};
+use crate::error::AppError;
 use crate::ids;
 use crate::protocol::{AttachmentDownload, AttachmentUpload, AttachmentView, CreateAttachmentRequest};
-use crate::store::{Attachment, attachment_expiry_bucket, media_key};
+use crate::store::{Attachment, attachment_expiry_bucket};
 use crate::time::now_millis;
 
 /// An upload not sent in any message within this long is deleted by the cleanup.
@@ -23,10 +22,6 @@ pub const ABANDONED_UPLOAD_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 /// Attachments one message may carry (each is one write in the send transaction).
 pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
-
-fn s3_error(err: impl std::error::Error) -> StoreError {
-    StoreError::Media(aws_sdk_s3::error::DisplayErrorContext(err).to_string())
-}
 
 /// The canonical `type/subtype` of a media type, or `None` when it is not one
 /// (RFC 9110 grammar; parameters are not accepted: S3 would serve them back).
@@ -100,29 +95,14 @@ pub async fn create_upload(
         return Err(AppError::Contention);
     }
     let ttl = ctx.config.upload_url_ttl;
-    let presigned = ctx
-        .s3
-        .put_object()
-        .bucket(&ctx.config.media_bucket)
-        .key(media_key(&attachment.attachment_id))
-        .content_type(&attachment.content_type)
-        .content_length(attachment.size as i64)
-        .checksum_sha256(&attachment.sha256)
-        .presigned(presigning(ttl)?)
-        .await
-        .map_err(s3_error)?;
-    let upload_headers: BTreeMap<String, String> = presigned.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let upload = ctx.media.presign_upload(&attachment, ttl).await?;
     Ok(AttachmentUpload {
         attachment_id: attachment.attachment_id,
-        upload_url: presigned.uri().to_owned(),
-        upload_method: presigned.method().to_owned(),
-        upload_headers,
+        upload_url: upload.url,
+        upload_method: upload.method,
+        upload_headers: upload.headers,
         expires_at: now + ttl.as_millis() as u64,
     })
-}
-
-fn presigning(ttl: Duration) -> Result<PresigningConfig, AppError> {
-    PresigningConfig::expires_in(ttl).map_err(|e| AppError::Internal(StoreError::Media(e.to_string())))
 }
 
 /// `GET /chats/{chatId}/attachments/{attachmentId}`: a presigned download for
@@ -139,21 +119,8 @@ pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment
         return Err(AppError::Forbidden("this attachment was sent when you were not a member".into()));
     }
     let ttl = ctx.config.download_url_ttl;
-    let presigned = ctx
-        .s3
-        .get_object()
-        .bucket(&ctx.config.media_bucket)
-        .key(media_key(attachment_id))
-        .response_content_type(&attachment.content_type)
-        .response_content_disposition(content_disposition(&attachment.file_name))
-        .presigned(presigning(ttl)?)
-        .await
-        .map_err(s3_error)?;
-    Ok(AttachmentDownload {
-        attachment: attachment.view(),
-        url: presigned.uri().to_owned(),
-        expires_at: now_millis() + ttl.as_millis() as u64,
-    })
+    let download = ctx.media.presign_download(&attachment, content_disposition(&attachment.file_name), ttl).await?;
+    Ok(AttachmentDownload { attachment: attachment.view(), url: download.url, expires_at: now_millis() + ttl.as_millis() as u64 })
 }
 
 /// `attachment` with the file's name (RFC 6266: an ASCII fallback and the
@@ -184,7 +151,7 @@ pub async fn attachments_for_message(ctx: &AppContext, who: &Identity, chat_id: 
             .ok_or_else(|| AppError::invalid(format!("attachment {id:?} is not one of your uploads to this chat")))?;
         ordered.push(attachment.clone());
     }
-    let heads = futures::future::join_all(ordered.iter().map(|a| uploaded_size(ctx, &a.attachment_id))).await;
+    let heads = futures::future::join_all(ordered.iter().map(|a| ctx.media.uploaded_size(&a.attachment_id))).await;
     for (attachment, head) in ordered.iter().zip(heads) {
         if head? != Some(attachment.size) {
             return Err(AppError::invalid(format!("attachment {:?} has not been uploaded yet", attachment.attachment_id)));
@@ -193,23 +160,11 @@ pub async fn attachments_for_message(ctx: &AppContext, who: &Identity, chat_id: 
     Ok(ordered)
 }
 
-/// The size of an uploaded object, or `None` when nothing is there yet.
-async fn uploaded_size(ctx: &AppContext, attachment_id: &str) -> Result<Option<u64>, StoreError> {
-    match ctx.s3.head_object().bucket(&ctx.config.media_bucket).key(media_key(attachment_id)).send().await {
-        Ok(head) => Ok(head.content_length.map(|l| l.max(0) as u64)),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
-        // S3 answers a missing key with 403 to callers that may not list the
-        // bucket (this function may not): not uploaded, as far as we can tell.
-        Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
-        Err(err) => Err(s3_error(err)),
-    }
-}
-
 /// Deletes uploads no message took within [`ABANDONED_UPLOAD_AFTER`]: their S3
 /// objects (up to 1000 per request) and then their records.
 pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Result<usize, AppError> {
     let mut deleted = 0;
-    for chunk in attachment_ids.chunks(1000) {
+    for chunk in attachment_ids.chunks(MAX_DELETE_KEYS) {
         let mut gone = Vec::new();
         for id in chunk {
             // Record first: if a message takes it meanwhile, the condition fails and the object stays.
@@ -220,13 +175,7 @@ pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Re
         if gone.is_empty() {
             continue;
         }
-        let objects = gone
-            .iter()
-            .map(|id| ObjectIdentifier::builder().key(media_key(id)).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Media(e.to_string()))?;
-        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| StoreError::Media(e.to_string()))?;
-        ctx.s3.delete_objects().bucket(&ctx.config.media_bucket).delete(delete).send().await.map_err(s3_error)?;
+        ctx.media.delete(&gone).await?;
         deleted += gone.len();
     }
     Ok(deleted)

@@ -194,11 +194,10 @@ impl System {
         self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).ctx.clone()
     }
 
-    /// A DynamoDB client with a function's identity (its role), for calls the
-    /// store has no method for.
-    pub fn function_dynamodb(&self, logical_id: &str) -> aws_sdk_dynamodb::Client {
-        let function = self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}"));
-        aws_sdk_dynamodb::Client::new(&function.sdk)
+    /// The AWS configuration of a function (its role's credentials, through
+    /// the local IAM proxy), for calling AWS as that function does.
+    pub fn function_sdk(&self, logical_id: &str) -> aws_config::SdkConfig {
+        self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).sdk.clone()
     }
 
     pub fn table(&self, logical_id: &str) -> String {

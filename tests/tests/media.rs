@@ -190,7 +190,7 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
     assert!(report.abandoned_uploads >= 1, "{report:?}");
 
     assert_eq!(http.get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 404);
-    let s3_object = ctx.s3.head_object().bucket(&ctx.config.media_bucket).key(shared::store::media_key(&abandoned)).send().await;
+    let s3_object = ctx.media.uploaded_size(&abandoned).await;
     assert!(s3_object.is_err(), "the abandoned object is gone from S3");
     let kept_download = http.get(&format!("/chats/{chat}/attachments/{kept}")).await;
     assert_eq!(kept_download.status, 200);

@@ -309,7 +309,12 @@ async fn a_message_with_an_attachment_never_uploaded_is_refused_as_s3_answers() 
     let attachment = text(&reply.body, "attachmentId");
 
     let ctx = system.function_context("SendMessageFunction");
-    let head = ctx.s3.head_object().bucket(&ctx.config.media_bucket).key(format!("media/{attachment}")).send().await;
+    let head = aws_sdk_s3::Client::new(&system.function_sdk("SendMessageFunction"))
+        .head_object()
+        .bucket(&ctx.config.media_bucket)
+        .key(format!("media/{attachment}"))
+        .send()
+        .await;
     let status = head.err().and_then(|e| e.raw_response().map(|r| r.status().as_u16()));
     assert_eq!(status, Some(403), "the local S3 answers a missing key as S3 does");
     let sent = a

@@ -1,7 +1,8 @@
 //! The local system refuses what AWS would refuse: a call the template's IAM
 //! policy does not grant, a missing S3 key to a caller that may not list the
 //! bucket, an invocation past the function's `Timeout` or over Lambda's 6 MB
-//! payload limit.
+//! payload limit. A backend throttling past the SDK retries is told to the
+//! client as retryable.
 
 use std::time::Duration;
 
@@ -110,8 +111,9 @@ async fn the_repository_template_grants_every_call_a_conversation_makes() {
 async fn s3_answers_a_missing_key_with_403_unless_the_caller_may_list_the_bucket() {
     let missing_key_status = |system: &System| {
         let ctx = system.function_context("SendMessageFunction");
+        let s3 = aws_sdk_s3::Client::new(&system.function_sdk("SendMessageFunction"));
         async move {
-            let head = ctx.s3.head_object().bucket(&ctx.config.media_bucket).key("media/never-uploaded").send().await;
+            let head = s3.head_object().bucket(&ctx.config.media_bucket).key("media/never-uploaded").send().await;
             head.err().and_then(|e| e.raw_response().map(|r| r.status().as_u16()))
         }
     };
@@ -173,15 +175,19 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
     // The $default route's function is granted nothing.
     let ctx = system.function_context("DefaultFunction");
     let users = system.table("UsersTable");
-    let read = system
-        .function_dynamodb("DefaultFunction")
+    let read = aws_sdk_dynamodb::Client::new(&system.function_sdk("DefaultFunction"))
         .get_item()
         .table_name(&users)
         .key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))
         .send()
         .await;
     assert_eq!(read.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
-    let publish = ctx.sns.publish().target_arn("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/x").message("m").send().await;
+    let publish = aws_sdk_sns::Client::new(&system.function_sdk("DefaultFunction"))
+        .publish()
+        .target_arn("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/x")
+        .message("m")
+        .send()
+        .await;
     assert_eq!(publish.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AuthorizationError"));
     // Only the authorizers may read the signing key.
     let authorizer = system.function_context("AuthorizerFunction");
@@ -190,12 +196,39 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
     assert_eq!(read_key.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
     assert!(authorizer.signing_key().await.is_ok());
     // An authorizer reads the Users table and may not write it.
-    let write = system
-        .function_dynamodb("AuthorizerFunction")
+    let write = aws_sdk_dynamodb::Client::new(&system.function_sdk("AuthorizerFunction"))
         .delete_item()
         .table_name(&users)
         .key("userId", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))
         .send()
         .await;
     assert_eq!(write.err().and_then(|e| e.code().map(str::to_owned)).as_deref(), Some("AccessDeniedException"));
+}
+
+/// DynamoDB throttling that outlasts the SDK's retries reaches the client as
+/// the retryable `unavailable` (503 over HTTP), not as `internal`; the same
+/// send retried once the table recovers is delivered exactly once.
+#[tokio::test]
+async fn throttling_past_the_sdk_retries_is_a_retryable_error_and_the_retry_lands_once() {
+    let (system, faults) = System::start_with_faults().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    faults.set_rules(vec![FaultRule { operation: "DynamoDB.GetItem".into(), fault: Fault::Throttle, probability: 1.0 }]);
+    let refused = a.send_message(&chat, "m1", "hello").await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    faults.set_rules(Vec::new());
+    let sent = a.send_message(&chat, "m1", "hello").await;
+    assert_eq!(sent["type"], "sendResult", "{sent}");
+    let got = b.wait_for(|f| f["type"] == "newMessage").await;
+    assert_eq!(got["message"], "hello");
+    assert_eq!(got["seq"], 1, "the refused attempt took no seq");
+
+    // Over HTTP: a Query (the authorizer's GetItem would fail the
+    // authorizer, which API Gateway answers with a bare 500).
+    faults.set_rules(vec![FaultRule { operation: "DynamoDB.Query".into(), fault: Fault::Throttle, probability: 1.0 }]);
+    let page = system.http(&alice).get(&format!("/chats/{chat}/messages")).await;
+    assert_eq!((page.status, page.body["code"].as_str()), (503, Some("unavailable")), "{}", page.body);
 }

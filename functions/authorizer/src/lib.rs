@@ -31,7 +31,8 @@ pub async fn handle(
     let key = ctx.signing_key().await.map_err(|e| HandlerError::from(e.to_string()))?;
     let token = verify_token(key, token).map_err(refused)?;
     let admission = match admit(&ctx, &token).await {
-        Err(AppError::Internal(e)) => return Err(HandlerError::from(e.to_string())),
+        // A backend failure is not a refusal: API Gateway answers 500 and the client retries.
+        Err(AppError::Internal(cause) | AppError::Unavailable(cause)) => return Err(HandlerError::from(cause.to_string())),
         other => other.map_err(refused)?,
     };
     let who = token.identity;

@@ -19,7 +19,6 @@ use tracing::info;
 use crate::auth::{Identity, VerifiedToken};
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout;
 use crate::ids::{check_id, device_key};
 use crate::messaging::push::delete_sns_endpoint;
 use crate::protocol::{DeviceView, Reply, ServerFrame};
@@ -102,9 +101,9 @@ pub async fn unregister_device(
         if open == connection_id {
             // API Gateway could not deliver the route's reply on a closed socket.
             let reply = Reply { request_id, frame: ServerFrame::DeviceUnregistered { device_id: device_id.clone(), discarded } };
-            fanout::post(ctx, open, &reply.to_json()).await;
+            ctx.connections.post(open, &reply.to_json()).await;
         }
-        fanout::close(ctx, open).await;
+        ctx.connections.close(open).await;
     }
     Ok(ServerFrame::DeviceUnregistered { device_id, discarded })
 }

@@ -57,7 +57,7 @@ pub async fn sync(ctx: &AppContext, who: &Identity, connection_id: &str, request
     entries.sort_by(|a, b| (&a.chat_id, a.seq, !a.is_message(), &a.entry_id).cmp(&(&b.chat_id, b.seq, !b.is_message(), &b.entry_id)));
     let delivered = entries.len();
     for batch in sync_batches(&entries, MAX_SYNC_FRAME_BYTES) {
-        if fanout::post(ctx, connection_id, &batch).await != fanout::PostOutcome::Delivered {
+        if ctx.connections.post(connection_id, &batch).await != fanout::PostOutcome::Delivered {
             return Err(AppError::invalid("this connection is closed"));
         }
     }

@@ -19,7 +19,6 @@ use super::connect as register_connection;
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout;
 use crate::ids::{check_id, time_buckets};
 use crate::protocol::{PresenceView, ServerFrame};
 use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription};
@@ -56,7 +55,7 @@ pub async fn announce(ctx: &AppContext, user_id: &str) -> Result<PresenceView, A
     let frame = ServerFrame::Presence(view.clone()).to_json();
     for watcher in &watchers {
         // Presence is a live signal: a gone watcher simply misses it.
-        fanout::post(ctx, &watcher.connection_id, &frame).await;
+        ctx.connections.post(&watcher.connection_id, &frame).await;
     }
     info!(user_id, online = view.online, watchers = watchers.len(), "presence announced");
     Ok(view)
@@ -143,7 +142,7 @@ pub async fn sweep(ctx: &AppContext, now_ms: u64) -> Result<usize, AppError> {
             ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, u64::MAX).await?;
             ctx.store.delete_connection(&record.connection_id).await?;
             // API Gateway may still hold the socket: close it, so the client reconnects.
-            let _ = ctx.connections.delete_connection().connection_id(&record.connection_id).send().await;
+            ctx.connections.close(&record.connection_id).await;
             affected.insert(record.user_id);
             swept += 1;
         }

@@ -10,24 +10,20 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_sns::operation::publish::PublishError;
 use serde_json::json;
 use tracing::{info, warn};
 
 use crate::auth::Identity;
 use crate::context::AppContext;
-use crate::error::{AppError, StoreError};
+use crate::error::AppError;
 use crate::ids::{device_key, parse_device_key};
+use crate::notifier::Published;
 use crate::protocol::{MessageView, MuteChatRequest, RegisterPushRequest, ServerFrame};
 use crate::store::{InboxEntry, PushEndpoint};
 use crate::time::now_millis;
 
 pub const MAX_PUSH_TOKEN_LEN: usize = 4096;
 const PREVIEW_CHARS: usize = 100;
-
-fn sns_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(StoreError::Dynamo(format!("SNS: {e}")))
-}
 
 pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPushRequest) -> Result<ServerFrame, AppError> {
     let offered = || ctx.config.push_platforms.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ");
@@ -42,27 +38,7 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
         return Err(AppError::invalid(format!("token must be 1-{MAX_PUSH_TOKEN_LEN} characters without spaces")));
     }
     let owner = device_key(&who.user_id, &who.device_id);
-    let created =
-        ctx.sns.create_platform_endpoint().platform_application_arn(application).token(token).custom_user_data(&owner).send().await;
-    let endpoint_arn = match created {
-        Ok(out) => out.endpoint_arn.ok_or_else(|| sns_error("no endpoint ARN"))?,
-        // The token already has an endpoint with other attributes (another
-        // owner of this phone): take it over.
-        Err(e) => {
-            let message = aws_sdk_sns::error::DisplayErrorContext(&e).to_string();
-            let arn = message.split("Endpoint ").nth(1).and_then(|rest| rest.split(' ').next()).filter(|arn| arn.starts_with("arn:"));
-            let Some(arn) = arn else { return Err(sns_error(message)) };
-            ctx.sns
-                .set_endpoint_attributes()
-                .endpoint_arn(arn)
-                .attributes("CustomUserData", &owner)
-                .attributes("Enabled", "true")
-                .send()
-                .await
-                .map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
-            arn.to_owned()
-        }
-    };
+    let endpoint_arn = ctx.notifier.endpoint_for(application, token, &owner).await?;
     let push = PushEndpoint { platform: platform.clone(), endpoint_arn };
     let Some(previous) = ctx.store.set_device_push(&who.user_id, &who.device_id, Some(&push)).await? else {
         return Err(AppError::invalid("this device is not registered"));
@@ -86,7 +62,7 @@ pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerF
 
 /// Deletes the SNS endpoint. Idempotent: an endpoint already gone is not an error.
 pub(crate) async fn delete_sns_endpoint(ctx: &AppContext, endpoint_arn: &str) -> Result<(), AppError> {
-    ctx.sns.delete_endpoint().endpoint_arn(endpoint_arn).send().await.map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(e)))?;
+    ctx.notifier.delete_endpoint(endpoint_arn).await?;
     Ok(())
 }
 
@@ -191,22 +167,14 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
             .collect();
         let text = push_text(&messages, &muted_chats);
         let chat_id = messages.last().map(|m| m.chat_id.as_str()).unwrap_or_default();
-        let sent = ctx
-            .sns
-            .publish()
-            .target_arn(&push.endpoint_arn)
-            .message_structure("json")
-            .message(payload(&text, messages.len(), chat_id))
-            .send()
-            .await;
-        match sent {
-            Ok(_) => info!(user, device_id, count = messages.len(), "push sent"),
-            Err(e) if e.as_service_error().is_some_and(PublishError::is_endpoint_disabled_exception) => {
+        match ctx.notifier.publish(&push.endpoint_arn, payload(&text, messages.len(), chat_id)).await {
+            Ok(Published::Sent) => info!(user, device_id, count = messages.len(), "push sent"),
+            Ok(Published::EndpointDisabled) => {
                 info!(user, device_id, "push endpoint disabled: removing it");
                 delete_endpoint(ctx, user, device_id, &push).await?;
             }
             Err(e) => {
-                warn!(user, device_id, error = %aws_sdk_sns::error::DisplayErrorContext(&e), "push failed");
+                warn!(user, device_id, error = %e, "push failed");
                 ctx.store.release_push_slot(user, device_id, now).await?;
                 failed.extend(entries.iter().map(|e| e.record_id.clone()));
             }

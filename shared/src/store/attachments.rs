@@ -42,11 +42,6 @@ pub struct Attachment {
     pub expiry_bucket: Option<String>,
 }
 
-/// The S3 key of an attachment's content: it names neither chat nor user.
-pub fn media_key(attachment_id: &str) -> String {
-    format!("media/{attachment_id}")
-}
-
 pub fn attachment_expiry_bucket(attachment_id: &str, expires_at: u64) -> String {
     crate::ids::time_bucket(expires_at / 86_400, attachment_id, ATTACHMENT_EXPIRY_SHARDS)
 }
@@ -85,8 +80,7 @@ pub(crate) fn mark_sent(table: &str, attachment: &Attachment, seq: u64) -> Resul
         .expression_attribute_values(":seqs", aws_sdk_dynamodb::types::AttributeValue::Ns(vec![seq.to_string()]))
         .expression_attribute_values(":chat", s(&attachment.chat_id))
         .expression_attribute_values(":uploader", s(&attachment.uploader_id))
-        .build()
-        .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        .build()?;
     Ok(TransactWriteItem::builder().update(update).build())
 }
 

@@ -102,8 +102,7 @@ impl Store {
             .table_name(&self.tables.chats)
             .set_item(Some(serde_dynamo::to_item(chat)?))
             .condition_expression("attribute_not_exists(chatId)")
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+            .build()?;
         let mut actions = vec![TransactWriteItem::builder().put(put_chat).build()];
         for membership in &memberships {
             actions.push(put_membership(table, membership)?);
@@ -154,7 +153,7 @@ impl Store {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        let update = update.update_expression(expression).build().map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let update = update.update_expression(expression).build()?;
         let actions = vec![TransactWriteItem::builder().update(update).build(), membership_change];
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),

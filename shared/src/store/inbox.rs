@@ -101,7 +101,7 @@ impl Store {
             .iter()
             .map(|entry| {
                 let put = PutRequest::builder().set_item(Some(serde_dynamo::to_item(entry)?)).build();
-                let put = put.map_err(|e| StoreError::Dynamo(e.to_string()))?;
+                let put = put?;
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -124,7 +124,7 @@ impl Store {
             .iter()
             .map(|id| {
                 let delete = DeleteRequest::builder().set_key(Some(entry_key(device_key, id))).build();
-                let delete = delete.map_err(|e| StoreError::Dynamo(e.to_string()))?;
+                let delete = delete?;
                 Ok(WriteRequest::builder().delete_request(delete).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -181,7 +181,7 @@ impl Store {
             .iter()
             .map(|(device, entry)| {
                 let delete = DeleteRequest::builder().set_key(Some(entry_key(device, entry))).build();
-                let delete = delete.map_err(|e| StoreError::Dynamo(e.to_string()))?;
+                let delete = delete?;
                 Ok(WriteRequest::builder().delete_request(delete).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -107,7 +107,7 @@ fn key(user_id: &str, chat_id: &str) -> Item {
 }
 
 fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Dynamo(e.to_string()))
+    r.map_err(|e| StoreError::Build(e.to_string()))
 }
 
 pub(crate) fn put_membership(table: &str, membership: &Membership) -> Result<TransactWriteItem, StoreError> {

@@ -174,8 +174,7 @@ impl Store {
             .expression_attribute_values(":seq", n(chat.seq))
             .expression_attribute_values(":version", n(chat.version))
             .expression_attribute_values(":sender", s(&message.sender_id))
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+            .build()?;
         let accepted = Accepted {
             chat_id: chat.chat_id.clone(),
             client_key: client_key(&message.sender_id, &message.client_message_id),
@@ -328,11 +327,6 @@ impl Store {
 }
 
 fn put(table: &str, item: super::Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression(condition.map(str::to_owned))
-        .build()
-        .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+    let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_owned)).build()?;
     Ok(TransactWriteItem::builder().put(put).build())
 }

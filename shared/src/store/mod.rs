@@ -19,11 +19,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::config::Tables;
 use crate::error::StoreError;
 
-pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket, media_key};
+pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket};
 pub use chats::Chat;
 pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
 pub use inbox::{EXPIRY_SHARDS, EntryKind, InboxEntry, InboxPage, expiry_bucket};
@@ -81,8 +82,7 @@ impl Store {
                 .set_keys(Some(chunk.to_vec()))
                 .consistent_read(true)
                 .set_projection_expression(projection.map(str::to_owned))
-                .build()
-                .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+                .build()?;
             let mut pending = HashMap::from([(table.to_owned(), request)]);
             let mut round = 0;
             while !pending.is_empty() {
@@ -104,10 +104,9 @@ impl Store {
 
 /// The outcome of a conditional write: `true` when it was applied, `false`
 /// when its condition did not hold (an expected answer, not an error).
-pub(crate) fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+pub(crate) fn applied<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<bool, StoreError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match result {
         Ok(_) => Ok(true),

@@ -26,7 +26,7 @@ impl Store {
             .iter()
             .map(|sub| {
                 let put = PutRequest::builder().set_item(Some(serde_dynamo::to_item(sub)?)).build();
-                Ok(WriteRequest::builder().put_request(put.map_err(|e| StoreError::Dynamo(e.to_string()))?).build())
+                Ok(WriteRequest::builder().put_request(put?).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.batch_write(&self.tables.presence_subscriptions, requests).await

@@ -1,0 +1,120 @@
+//! The media bucket (S3): the one module that calls S3. Objects are keyed by
+//! attachment id alone (`media/<id>`), naming neither chat nor user.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+
+use crate::error::{CallFailure, MediaError};
+use crate::store::Attachment;
+
+/// S3's limit on keys in one DeleteObjects request.
+pub const MAX_DELETE_KEYS: usize = 1000;
+
+/// The object key of an attachment's bytes.
+pub fn media_key(attachment_id: &str) -> String {
+    format!("media/{attachment_id}")
+}
+
+/// A presigned request: the URL, its method and the headers it must carry exactly.
+pub struct Presigned {
+    pub url: String,
+    pub method: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl From<PresignedRequest> for Presigned {
+    fn from(request: PresignedRequest) -> Self {
+        Presigned {
+            url: request.uri().to_owned(),
+            method: request.method().to_owned(),
+            headers: request.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct MediaBucket {
+    client: aws_sdk_s3::Client,
+    name: String,
+}
+
+fn failed<E>(err: aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> MediaError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    MediaError::Call(CallFailure::of(&err))
+}
+
+fn presigning(ttl: Duration) -> Result<PresigningConfig, MediaError> {
+    PresigningConfig::expires_in(ttl).map_err(|e| MediaError::Build(e.to_string()))
+}
+
+impl MediaBucket {
+    pub fn new(client: aws_sdk_s3::Client, name: String) -> Self {
+        Self { client, name }
+    }
+
+    /// A PUT that S3 honours only for the declared size, type and SHA-256
+    /// (all three are signed headers).
+    pub async fn presign_upload(&self, attachment: &Attachment, ttl: Duration) -> Result<Presigned, MediaError> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(media_key(&attachment.attachment_id))
+            .content_type(&attachment.content_type)
+            .content_length(attachment.size as i64)
+            .checksum_sha256(&attachment.sha256)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(failed)?;
+        Ok(request.into())
+    }
+
+    /// A GET served with the attachment's type and `content_disposition`.
+    pub async fn presign_download(
+        &self,
+        attachment: &Attachment,
+        content_disposition: String,
+        ttl: Duration,
+    ) -> Result<Presigned, MediaError> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(media_key(&attachment.attachment_id))
+            .response_content_type(&attachment.content_type)
+            .response_content_disposition(content_disposition)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(failed)?;
+        Ok(request.into())
+    }
+
+    /// The size of an uploaded object, or `None` when nothing is there yet.
+    pub async fn uploaded_size(&self, attachment_id: &str) -> Result<Option<u64>, MediaError> {
+        match self.client.head_object().bucket(&self.name).key(media_key(attachment_id)).send().await {
+            Ok(head) => Ok(head.content_length.map(|l| l.max(0) as u64)),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            // S3 answers a missing key with 403 to callers that may not list the
+            // bucket (no function may): not uploaded, as far as we can tell.
+            Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
+            Err(err) => Err(failed(err)),
+        }
+    }
+
+    /// Deletes the objects of up to [`MAX_DELETE_KEYS`] attachments in one request.
+    pub async fn delete(&self, attachment_ids: &[String]) -> Result<(), MediaError> {
+        let objects = attachment_ids
+            .iter()
+            .map(|id| ObjectIdentifier::builder().key(media_key(id)).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| MediaError::Build(e.to_string()))?;
+        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| MediaError::Build(e.to_string()))?;
+        self.client.delete_objects().bucket(&self.name).delete(delete).send().await.map_err(failed)?;
+        Ok(())
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,15 +20,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use shared::AppContext;
 
 use crate::faults::Fault;
-use shared::calls::{self, AwsCalls};
-use shared::lambda::log_invocation;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::handlers::Handler;
+use crate::lambda::LambdaHost;
 use crate::template::WsApi;
 
 /// API Gateway's WebSocket quotas, configurable so tests need not wait hours.
@@ -55,55 +52,6 @@ pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_NORMAL: u16 = 1000;
 
-/// A function from the template, ready to invoke.
-pub struct LocalFunction {
-    pub logical_id: String,
-    pub handler: Handler,
-    pub ctx: Arc<AppContext>,
-    /// The AWS configuration its clients were built from (its own
-    /// credentials, through the IAM proxy), for tests that call AWS as it.
-    pub sdk: aws_config::SdkConfig,
-    /// The template's `Timeout`: an invocation past it is cut off.
-    pub timeout: Duration,
-}
-
-/// Lambda's limit on a synchronous invocation's request and response payloads.
-pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
-
-/// How many bytes a payload is as JSON, counted without building the text.
-fn json_size(value: &Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
-}
-
-/// One handler invocation, with the AWS calls it made.
-#[derive(Clone, Debug)]
-pub struct Invocation {
-    pub function: String,
-    pub route_key: String,
-    pub connection_id: String,
-    /// Stream records in the event (stream invocations only).
-    pub records: usize,
-    pub calls: AwsCalls,
-    pub duration: Duration,
-    /// The Lambda error, when the invocation failed (a timeout, a payload
-    /// over the limit, a handler error).
-    pub error: Option<String>,
-}
-
-pub type InvocationLog = Arc<Mutex<Vec<Invocation>>>;
-
 enum Outbound {
     Text(String),
     Binary(Vec<u8>),
@@ -122,9 +70,9 @@ struct Connection {
 
 pub struct Gateway {
     pub api: WsApi,
-    pub functions: HashMap<String, LocalFunction>,
+    /// Where the routes' and the authorizer's functions run.
+    pub lambda: Arc<LambdaHost>,
     pub quotas: Quotas,
-    pub invocations: InvocationLog,
     pub stage: String,
     pub domain_name: String,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
@@ -174,12 +122,11 @@ pub(crate) fn request_time(ms: u64) -> String {
 }
 
 impl Gateway {
-    pub fn new(api: WsApi, functions: HashMap<String, LocalFunction>, quotas: Quotas, stage: String, domain_name: String) -> Self {
+    pub fn new(api: WsApi, lambda: Arc<LambdaHost>, quotas: Quotas, stage: String, domain_name: String) -> Self {
         Self {
             api,
-            functions,
+            lambda,
             quotas,
-            invocations: Arc::default(),
             stage,
             domain_name,
             connections: Mutex::default(),
@@ -212,48 +159,6 @@ impl Gateway {
             .and_then(|v| v.get(field).and_then(Value::as_str).map(str::to_owned))
             .filter(|key| !key.starts_with('$') && self.route(key).is_some());
         selected.unwrap_or_else(|| "$default".to_owned())
-    }
-
-    pub async fn invoke(&self, function: &str, route_key: &str, connection_id: &str, event: Value) -> Result<Value, String> {
-        let function = self.functions.get(function).ok_or_else(|| format!("no local handler for {function}"))?;
-        let started = Instant::now();
-        let records = event.get("Records").and_then(Value::as_array).map_or(0, Vec::len);
-        let size = json_size(&event);
-        let limit = function.timeout;
-        let (result, calls) = if size > MAX_PAYLOAD_BYTES {
-            // Lambda refuses the invocation before any code runs.
-            let refused = format!(
-                "RequestEntityTooLargeException: request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation ({size} bytes)"
-            );
-            (Err(refused), Default::default())
-        } else {
-            // Lambda stops an invocation at its timeout; dropping the future stops it here.
-            match tokio::time::timeout(limit, calls::track((function.handler)(function.ctx.clone(), event))).await {
-                Ok(done) => done,
-                Err(_) => (Err(format!("Task timed out after {:.2} seconds", limit.as_secs_f64())), Default::default()),
-            }
-        };
-        let result = result.and_then(|response| {
-            let size = json_size(&response);
-            if size > MAX_PAYLOAD_BYTES {
-                Err(format!("Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."))
-            } else {
-                Ok(response)
-            }
-        });
-        log_invocation(&function.logical_id, &calls);
-        if let Ok(mut log) = self.invocations.lock() {
-            log.push(Invocation {
-                function: function.logical_id.clone(),
-                route_key: route_key.to_owned(),
-                connection_id: connection_id.to_owned(),
-                records,
-                calls,
-                duration: started.elapsed(),
-                error: result.as_ref().err().cloned(),
-            });
-        }
-        result
     }
 
     fn request_context(&self, connection_id: &str, route_key: &str, event_type: &str, connection: &Connection) -> Value {
@@ -330,7 +235,7 @@ async fn websocket_entry(
             "queryStringParameters": query,
             "requestContext": gateway.request_context(&connection_id, "$connect", "CONNECT", &connection),
         });
-        let policy = match gateway.invoke(authorizer, "$connect", &connection_id, event).await {
+        let policy = match gateway.lambda.invoke(authorizer, "$connect", &connection_id, event).await {
             Ok(policy) => policy,
             // API Gateway maps the authorizer's "Unauthorized" error to 401, any other failure to 500.
             Err(e) if e == "Unauthorized" => return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
@@ -360,7 +265,7 @@ async fn websocket_entry(
         event["multiValueQueryStringParameters"] =
             json!(query.iter().map(|(k, v)| (k.clone(), vec![v.clone()])).collect::<HashMap<_, _>>());
     }
-    match gateway.invoke(&connect_route.function, "$connect", &connection_id, event).await {
+    match gateway.lambda.invoke(&connect_route.function, "$connect", &connection_id, event).await {
         Ok(response) if (200..300).contains(&status_of(&response)) => {}
         Ok(response) => {
             let status = StatusCode::from_u16(status_of(&response)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -457,7 +362,7 @@ async fn run_connection(
         context["disconnectStatusCode"] = json!(status);
         context["disconnectReason"] = json!(reason);
         let event = json!({ "requestContext": context, "isBase64Encoded": false });
-        if let Err(e) = gateway.invoke(&route.function, "$disconnect", &connection_id, event).await {
+        if let Err(e) = gateway.lambda.invoke(&route.function, "$disconnect", &connection_id, event).await {
             warn!(error = %e, "$disconnect handler failed");
         }
     }
@@ -474,7 +379,7 @@ async fn dispatch(gateway: Arc<Gateway>, connection_id: String, connection: Arc<
     let request_id = context["requestId"].clone();
     context["messageDirection"] = json!("IN");
     let event = json!({ "requestContext": context, "body": body, "isBase64Encoded": false });
-    let reply = match gateway.invoke(&route.function, &route_key, &connection_id, event).await {
+    let reply = match gateway.lambda.invoke(&route.function, &route_key, &connection_id, event).await {
         Ok(response) => body_of(&response),
         Err(e) => {
             warn!(route = %route_key, error = %e, "handler failed");

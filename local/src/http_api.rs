@@ -20,7 +20,8 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use crate::gateway::{Gateway, new_request_id, request_time};
+use crate::gateway::{new_request_id, request_time};
+use crate::lambda::LambdaHost;
 use crate::template::{HttpApi, HttpRoute};
 
 /// API Gateway's HTTP API payload limit.
@@ -30,7 +31,7 @@ const AUTHORIZER_CACHE_TTL: Duration = Duration::from_secs(60);
 
 pub struct HttpGateway {
     api: HttpApi,
-    functions: Arc<Gateway>,
+    lambda: Arc<LambdaHost>,
     stage: String,
     domain_name: String,
     authorized: Mutex<HashMap<String, (Instant, Value)>>,
@@ -83,8 +84,8 @@ fn header_map_json(headers: &HeaderMap) -> BTreeMap<String, String> {
 }
 
 impl HttpGateway {
-    pub fn new(api: HttpApi, functions: Arc<Gateway>, stage: String, domain_name: String) -> Self {
-        Self { api, functions, stage, domain_name, authorized: Mutex::default() }
+    pub fn new(api: HttpApi, lambda: Arc<LambdaHost>, stage: String, domain_name: String) -> Self {
+        Self { api, lambda, stage, domain_name, authorized: Mutex::default() }
     }
 
     pub fn router(self: Arc<Self>) -> Router {
@@ -153,7 +154,7 @@ impl HttpGateway {
             "queryStringParameters": query_parameters(uri.query().unwrap_or_default()),
             "requestContext": self.request_context(route_key, method, uri.path(), source, headers),
         });
-        let answer = self.functions.invoke(&authorizer.function, &format!("{route_key} (authorizer)"), "", event).await;
+        let answer = self.lambda.invoke(&authorizer.function, &format!("{route_key} (authorizer)"), "", event).await;
         match answer {
             Ok(answer) if answer.get("isAuthorized").and_then(Value::as_bool) == Some(true) => {
                 let context = answer.get("context").cloned().unwrap_or_else(|| json!({}));
@@ -260,7 +261,7 @@ async fn route_request(gateway: &HttpGateway, source: SocketAddr, method: Method
     if !body.is_empty() {
         event["body"] = json!(body);
     }
-    match gateway.functions.invoke(&route.function, &route_key, "", event).await {
+    match gateway.lambda.invoke(&route.function, &route_key, "", event).await {
         Ok(output) => lambda_output_to_response(&output),
         Err(e) => {
             tracing::warn!(function = %route.function, error = %e, "HTTP handler failed");

@@ -11,8 +11,9 @@ pub mod gateway;
 pub mod handlers;
 pub mod http_api;
 pub mod iam;
+pub mod lambda;
+pub mod provision;
 pub mod streams;
-pub mod tables;
 pub mod template;
 
 use std::collections::HashMap;
@@ -26,7 +27,8 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use gateway::{Gateway, Invocation, InvocationLog, Quotas};
+pub use gateway::{Gateway, Quotas};
+pub use lambda::{Invocation, LambdaHost, LocalFunction};
 use template::{Template, resolve};
 
 /// Development-only signing key; never used by a deployed stack (which takes
@@ -92,6 +94,8 @@ pub struct LocalRuntime {
     /// The HTTP API's address (`None` when the template has no HTTP API).
     pub http_address: Option<SocketAddr>,
     pub gateway: Arc<Gateway>,
+    /// The functions, invoked by the gateway, the HTTP API, the stream pollers and the schedules.
+    pub lambda: Arc<LambdaHost>,
     pub jwt_secret: String,
     pub table_prefix: String,
     tasks: Vec<JoinHandle<()>>,
@@ -129,7 +133,7 @@ impl LocalRuntime {
     }
 
     pub fn invocations(&self) -> Vec<Invocation> {
-        self.gateway.invocations.lock().map(|log| log.clone()).unwrap_or_default()
+        self.lambda.invocations()
     }
 
     /// AWS calls the local IAM refused (empty when IAM is not enforced).
@@ -147,9 +151,9 @@ impl LocalRuntime {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table_defs = template.tables()?;
-        tables::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
-        tables::ensure_buckets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::S3::Bucket")).await?;
-        let secrets = tables::ensure_secrets(
+        provision::ensure_tables(&dynamo, &options.table_prefix, &table_defs).await?;
+        provision::ensure_buckets(&sdk, &options.table_prefix, &template.logical_ids_of("AWS::S3::Bucket")).await?;
+        let secrets = provision::ensure_secrets(
             &sdk,
             &options.table_prefix,
             &template.logical_ids_of("AWS::SecretsManager::Secret"),
@@ -159,7 +163,7 @@ impl LocalRuntime {
         let mut options = options;
         for (platform, parameter) in [("APNS", "ApnsPlatformApplicationArn"), ("GCM", "GcmPlatformApplicationArn")] {
             if !options.parameters.contains_key(parameter) && template.is_parameter(parameter) {
-                let arn = tables::ensure_platform_application(&sdk, &options.table_prefix, platform).await?;
+                let arn = provision::ensure_platform_application(&sdk, &options.table_prefix, platform).await?;
                 options.parameters.insert(parameter.to_owned(), arn);
             }
         }
@@ -180,11 +184,11 @@ impl LocalRuntime {
                     return Some(format!(
                         "arn:aws:dynamodb:{region}:{}:table/{}",
                         iam::LOCAL_ACCOUNT,
-                        tables::local_table_name(&options.table_prefix, name)
+                        provision::local_table_name(&options.table_prefix, name)
                     ));
                 }
                 (Some("AWS::S3::Bucket"), Some("Arn")) => {
-                    return Some(format!("arn:aws:s3:::{}", tables::local_bucket_name(&options.table_prefix, name)));
+                    return Some(format!("arn:aws:s3:::{}", provision::local_bucket_name(&options.table_prefix, name)));
                 }
                 (_, Some(other)) if other != "Arn" => return None,
                 _ => {}
@@ -202,8 +206,8 @@ impl LocalRuntime {
                 "AWS::URLSuffix" => Some("amazonaws.com".into()),
                 "AWS::StackName" => Some(options.table_prefix.clone()),
                 _ => match template.resource_type(name) {
-                    Some("AWS::DynamoDB::Table") => Some(tables::local_table_name(&options.table_prefix, name)),
-                    Some("AWS::S3::Bucket") => Some(tables::local_bucket_name(&options.table_prefix, name)),
+                    Some("AWS::DynamoDB::Table") => Some(provision::local_table_name(&options.table_prefix, name)),
+                    Some("AWS::S3::Bucket") => Some(provision::local_bucket_name(&options.table_prefix, name)),
                     Some("AWS::SecretsManager::Secret") => secrets.get(name).cloned(),
                     Some(_) => Some(format!("local-{name}")),
                     None => None,
@@ -254,19 +258,20 @@ impl LocalRuntime {
             let ctx = Arc::new(AppContext::new(config, &function_sdk));
             functions.insert(
                 function.logical_id.clone(),
-                gateway::LocalFunction { logical_id: function.logical_id, handler, ctx, sdk: function_sdk, timeout: function.timeout },
+                LocalFunction { logical_id: function.logical_id, handler, ctx, sdk: function_sdk, timeout: function.timeout },
             );
         }
 
+        let lambda = Arc::new(LambdaHost::new(functions));
         let api = template.websocket_api()?;
         for route in &api.routes {
             for function in std::iter::once(&route.function).chain(route.authorizer.as_ref()) {
-                if !functions.contains_key(function) {
+                if !lambda.has(function) {
                     return Err(LocalError::Template(format!("route {} uses {function}, which is not a function", route.route_key)));
                 }
             }
         }
-        let mut gateway = Gateway::new(api, functions, options.quotas.clone(), LOCAL_STAGE.into(), address.to_string());
+        let mut gateway = Gateway::new(api, lambda.clone(), options.quotas.clone(), LOCAL_STAGE.into(), address.to_string());
         gateway.faults = options.faults.clone();
         gateway.iam = iam;
         gateway.api_id = lookup(&gateway.api.logical_id).unwrap_or_else(|| "local".into());
@@ -286,14 +291,14 @@ impl LocalRuntime {
         let mut http_address = None;
         if let Some(http_api) = template.http_api(&lookup)? {
             for function in http_api.routes.iter().map(|r| &r.function).chain(http_api.authorizer.as_ref().map(|a| &a.function)) {
-                if !gateway.functions.contains_key(function) {
+                if !lambda.has(function) {
                     return Err(LocalError::Template(format!("HTTP API uses {function}, which is not a function")));
                 }
             }
             let listener = TcpListener::bind(options.http_bind).await?;
             let bound = listener.local_addr()?;
             http_address = Some(bound);
-            let http = Arc::new(http_api::HttpGateway::new(http_api, gateway.clone(), LOCAL_STAGE.into(), bound.to_string()));
+            let http = Arc::new(http_api::HttpGateway::new(http_api, lambda.clone(), LOCAL_STAGE.into(), bound.to_string()));
             let app = http.router().into_make_service_with_connect_info::<SocketAddr>();
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = axum::serve(without_nagle(listener), app).await {
@@ -303,38 +308,38 @@ impl LocalRuntime {
         }
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
         for source in template.stream_sources()? {
-            let table = tables::local_table_name(&options.table_prefix, &source.table);
-            let (gateway, dynamo, streams, region) = (gateway.clone(), dynamo.clone(), streams.clone(), region.clone());
+            let table = provision::local_table_name(&options.table_prefix, &source.table);
+            let (lambda, dynamo, streams, region) = (lambda.clone(), dynamo.clone(), streams.clone(), region.clone());
             tasks.push(tokio::spawn(async move {
                 let function = source.function.clone();
-                if let Err(e) = streams::run(gateway, dynamo, streams, table, region, source).await {
+                if let Err(e) = streams::run(lambda, dynamo, streams, table, region, source).await {
                     tracing::error!(function, error = %e, "stream event source stopped");
                 }
             }));
         }
         for schedule in template.schedules()? {
-            let gateway = gateway.clone();
+            let lambda = lambda.clone();
             tasks.push(tokio::spawn(async move {
                 let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + schedule.every, schedule.every);
                 loop {
                     timer.tick().await;
-                    if let Err(e) = invoke_scheduled(&gateway, &schedule.function).await {
+                    if let Err(e) = invoke_scheduled(&lambda, &schedule.function).await {
                         tracing::warn!(function = %schedule.function, error = %e, "scheduled run failed");
                     }
                 }
             }));
         }
-        Ok(Self { address, http_address, gateway, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
+        Ok(Self { address, http_address, gateway, lambda, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
     }
 
     /// Runs a scheduled function now, as its schedule would (`sam local invoke`-style).
     pub async fn run_scheduled(&self, function: &str) -> Result<serde_json::Value, String> {
-        invoke_scheduled(&self.gateway, function).await
+        invoke_scheduled(&self.lambda, function).await
     }
 }
 
 /// Invokes a function with the event an EventBridge schedule sends.
-async fn invoke_scheduled(gateway: &Gateway, function: &str) -> Result<serde_json::Value, String> {
+async fn invoke_scheduled(lambda: &LambdaHost, function: &str) -> Result<serde_json::Value, String> {
     let now = shared::time::now_millis();
     let event = serde_json::json!({
         "version": "0",
@@ -347,7 +352,7 @@ async fn invoke_scheduled(gateway: &Gateway, function: &str) -> Result<serde_jso
         "resources": [format!("arn:aws:events:us-east-1:{}:rule/local-{function}", iam::LOCAL_ACCOUNT)],
         "detail": {},
     });
-    gateway.invoke(function, "schedule", "", event).await
+    lambda.invoke(function, "schedule", "", event).await
 }
 
 impl Drop for LocalRuntime {

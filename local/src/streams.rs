@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use crate::LocalError;
-use crate::gateway::Gateway;
+use crate::lambda::LambdaHost;
 use crate::template::StreamSource;
 
 const IDLE_POLL: Duration = Duration::from_millis(50);
@@ -82,7 +82,7 @@ struct ShardPoll {
 }
 
 pub async fn run(
-    gateway: Arc<Gateway>,
+    lambda: Arc<LambdaHost>,
     dynamo: aws_sdk_dynamodb::Client,
     streams: aws_sdk_dynamodbstreams::Client,
     table_name: String,
@@ -173,7 +173,7 @@ pub async fn run(
             let started = *shard.first_at.get_or_insert_with(tokio::time::Instant::now);
             // Like Lambda: invoke when the batch is full or the batching window has passed.
             if shard.batch.len() >= source.batch_size || started.elapsed() >= window || shard.finished {
-                deliver(&gateway, &source, std::mem::take(&mut shard.batch)).await;
+                deliver(&lambda, &source, std::mem::take(&mut shard.batch)).await;
                 shard.first_at = None;
             }
         }
@@ -225,10 +225,10 @@ async fn refresh(streams: &aws_sdk_dynamodbstreams::Client, arn: &str, shard: &m
 }
 
 /// Invokes the function with one batch until it succeeds or retries run out.
-async fn deliver(gateway: &Gateway, source: &StreamSource, mut records: Vec<Value>) {
+async fn deliver(lambda: &LambdaHost, source: &StreamSource, mut records: Vec<Value>) {
     for attempt in 0..=source.maximum_retry_attempts {
         let event = json!({ "Records": records });
-        let failed_from = match gateway.invoke(&source.function, "stream", "", event).await {
+        let failed_from = match lambda.invoke(&source.function, "stream", "", event).await {
             Ok(response) if source.report_batch_item_failures => response["batchItemFailures"].as_array().and_then(|failures| {
                 failures
                     .iter()

@@ -191,17 +191,17 @@ impl System {
 
     /// The context a template function runs with (its configuration and AWS clients).
     pub fn function_context(&self, logical_id: &str) -> std::sync::Arc<shared::AppContext> {
-        self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).ctx.clone()
+        self.runtime.lambda.function(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).ctx.clone()
     }
 
     /// The AWS configuration of a function (its role's credentials, through
     /// the local IAM proxy), for calling AWS as that function does.
     pub fn function_sdk(&self, logical_id: &str) -> aws_config::SdkConfig {
-        self.runtime.gateway.functions.get(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).sdk.clone()
+        self.runtime.lambda.function(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).sdk.clone()
     }
 
     pub fn table(&self, logical_id: &str) -> String {
-        local_runtime::tables::local_table_name(&self.runtime.table_prefix, logical_id)
+        local_runtime::provision::local_table_name(&self.runtime.table_prefix, logical_id)
     }
 }
 

@@ -1,4 +1,7 @@
-//! Creates the template's DynamoDB tables in the local AWS server (moto).
+//! Provisions what the template declares in the local AWS servers before
+//! anything runs: the DynamoDB tables (in DynamoDB Local, with their indexes,
+//! streams and TTL), the S3 buckets, the Secrets Manager secrets and the SNS
+//! platform applications (in moto).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{

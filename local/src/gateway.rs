@@ -26,6 +26,26 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::lambda::LambdaHost;
+
+type WebsocketEvent = aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+type WebsocketContext = aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequestContext;
+type AuthorizerEvent = aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use aws_lambda_events::query_map::QueryMap;
+
+/// A `$connect` authorizer's request context. API Gateway also sends the
+/// connection's WebSocket fields (`connectionId`, `routeKey`…); the REST-shaped
+/// type has no place for them without its `catch-all-fields` feature, and the
+/// authorizer reads none of them.
+fn authorizer_context(websocket: WebsocketContext) -> aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequestContext {
+    let mut context = aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequestContext::default();
+    context.stage = websocket.stage.clone();
+    context.request_id = websocket.request_id.clone();
+    context.apiid = websocket.apiid.clone();
+    let mut identity = aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequestIdentity::default();
+    identity.source_ip = websocket.identity.source_ip.clone();
+    context.identity = Some(identity);
+    context
+}
 use crate::template::WsApi;
 
 /// API Gateway's WebSocket quotas, configurable so tests need not wait hours.
@@ -65,7 +85,7 @@ struct Connection {
     source_ip: String,
     user_agent: String,
     /// What API Gateway puts in `requestContext.authorizer` for this connection.
-    authorizer: Value,
+    authorizer: HashMap<String, Value>,
 }
 
 pub struct Gateway {
@@ -161,25 +181,34 @@ impl Gateway {
         selected.unwrap_or_else(|| "$default".to_owned())
     }
 
-    fn request_context(&self, connection_id: &str, route_key: &str, event_type: &str, connection: &Connection) -> Value {
+    fn request_context(&self, connection_id: &str, route_key: &str, event_type: &str, connection: &Connection) -> WebsocketContext {
         let now = now_ms();
-        json!({
-            "routeKey": route_key,
-            "eventType": event_type,
-            "messageDirection": "IN",
-            "messageId": new_request_id(),
-            "extendedRequestId": new_request_id(),
-            "requestId": new_request_id(),
-            "requestTime": request_time(now),
-            "requestTimeEpoch": now,
-            "connectedAt": connection.connected_at_ms,
-            "connectionId": connection_id,
-            "domainName": self.domain_name,
-            "stage": self.stage,
-            "apiId": self.api_id,
-            "identity": { "sourceIp": connection.source_ip, "userAgent": connection.user_agent },
-            "authorizer": connection.authorizer,
-        })
+        let mut context = WebsocketContext::default();
+        context.route_key = Some(route_key.into());
+        context.event_type = Some(event_type.into());
+        context.message_direction = Some("IN".into());
+        context.message_id = Some(new_request_id());
+        context.extended_request_id = Some(new_request_id());
+        context.request_id = Some(new_request_id());
+        context.request_time = Some(request_time(now));
+        context.request_time_epoch = now as i64;
+        context.connected_at = connection.connected_at_ms as i64;
+        context.connection_id = Some(connection_id.into());
+        context.domain_name = Some(self.domain_name.clone());
+        context.stage = Some(self.stage.clone());
+        context.apiid = Some(self.api_id.clone());
+        context.identity.source_ip = Some(connection.source_ip.clone());
+        context.identity.user_agent = Some(connection.user_agent.clone());
+        context.authorizer.fields = connection.authorizer.clone();
+        context
+    }
+
+    /// A route's event: what API Gateway sends the integration.
+    fn event(&self, context: WebsocketContext, body: Option<String>) -> WebsocketEvent {
+        let mut event = WebsocketEvent::default();
+        event.request_context = context;
+        event.body = body;
+        event
     }
 
     fn connection(&self, connection_id: &str) -> Option<Arc<Connection>> {
@@ -213,8 +242,6 @@ async fn websocket_entry(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let connection_id = new_connection_id();
-    let header_map: serde_json::Map<String, Value> =
-        headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), Value::String(v.to_str().ok()?.to_owned())))).collect();
     let user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let mut connection = Connection {
         outbound: mpsc::unbounded_channel().0,
@@ -222,19 +249,21 @@ async fn websocket_entry(
         last_active_ms: AtomicU64::new(now_ms()),
         source_ip: peer.ip().to_string(),
         user_agent,
-        authorizer: json!({}),
+        authorizer: HashMap::new(),
     };
     let Some(connect_route) = gateway.route("$connect").cloned() else {
         return (StatusCode::FORBIDDEN, "no $connect route").into_response();
     };
     if let Some(authorizer) = &connect_route.authorizer {
-        let event = json!({
-            "type": "REQUEST",
-            "methodArn": format!("arn:aws:execute-api:us-east-1:{}:{}/{}/$connect", crate::iam::LOCAL_ACCOUNT, gateway.api_id, gateway.stage),
-            "headers": header_map,
-            "queryStringParameters": query,
-            "requestContext": gateway.request_context(&connection_id, "$connect", "CONNECT", &connection),
-        });
+        let mut event = AuthorizerEvent::default();
+        event.type_ = Some("REQUEST".into());
+        event.method_arn =
+            Some(format!("arn:aws:execute-api:us-east-1:{}:{}/{}/$connect", crate::iam::LOCAL_ACCOUNT, gateway.api_id, gateway.stage));
+        event.headers = headers.clone();
+        event.multi_value_headers = headers.clone();
+        event.query_string_parameters = QueryMap::from(query.clone());
+        event.multi_value_query_string_parameters = QueryMap::from(query.clone());
+        event.request_context = authorizer_context(gateway.request_context(&connection_id, "$connect", "CONNECT", &connection));
         let policy = match gateway.lambda.invoke(authorizer, "$connect", &connection_id, event).await {
             Ok(policy) => policy,
             // API Gateway maps the authorizer's "Unauthorized" error to 401, any other failure to 500.
@@ -249,22 +278,17 @@ async fn websocket_entry(
         if !allowed {
             return (StatusCode::FORBIDDEN, "Forbidden").into_response();
         }
-        let mut context = policy.get("context").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut context: HashMap<String, Value> =
+            policy.get("context").and_then(Value::as_object).map(|c| c.clone().into_iter().collect()).unwrap_or_default();
         context.insert("principalId".into(), policy.get("principalId").cloned().unwrap_or(Value::Null));
         context.insert("integrationLatency".into(), json!(0));
-        connection.authorizer = Value::Object(context);
+        connection.authorizer = context;
     }
-    let mut event = json!({
-        "headers": header_map,
-        "multiValueHeaders": header_map.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>(),
-        "requestContext": gateway.request_context(&connection_id, "$connect", "CONNECT", &connection),
-        "isBase64Encoded": false,
-    });
-    if !query.is_empty() {
-        event["queryStringParameters"] = json!(query);
-        event["multiValueQueryStringParameters"] =
-            json!(query.iter().map(|(k, v)| (k.clone(), vec![v.clone()])).collect::<HashMap<_, _>>());
-    }
+    let mut event = gateway.event(gateway.request_context(&connection_id, "$connect", "CONNECT", &connection), None);
+    event.headers = headers.clone();
+    event.multi_value_headers = headers;
+    event.query_string_parameters = QueryMap::from(query.clone());
+    event.multi_value_query_string_parameters = QueryMap::from(query);
     match gateway.lambda.invoke(&connect_route.function, "$connect", &connection_id, event).await {
         Ok(response) if (200..300).contains(&status_of(&response)) => {}
         Ok(response) => {
@@ -359,9 +383,9 @@ async fn run_connection(
     // `$disconnect` comes after the socket is gone, as in API Gateway (best effort).
     if let Some(route) = gateway.route("$disconnect").cloned() {
         let mut context = gateway.request_context(&connection_id, "$disconnect", "DISCONNECT", &connection);
-        context["disconnectStatusCode"] = json!(status);
-        context["disconnectReason"] = json!(reason);
-        let event = json!({ "requestContext": context, "isBase64Encoded": false });
+        context.disconnect_status_code = Some(i64::from(status));
+        context.disconnect_reason = Some(reason.into());
+        let event = gateway.event(context, None);
         if let Err(e) = gateway.lambda.invoke(&route.function, "$disconnect", &connection_id, event).await {
             warn!(error = %e, "$disconnect handler failed");
         }
@@ -375,10 +399,9 @@ async fn dispatch(gateway: Arc<Gateway>, connection_id: String, connection: Arc<
         let _ = connection.outbound.send(Outbound::Text(json!({"message": "Forbidden", "connectionId": connection_id}).to_string()));
         return;
     };
-    let mut context = gateway.request_context(&connection_id, &route_key, "MESSAGE", &connection);
-    let request_id = context["requestId"].clone();
-    context["messageDirection"] = json!("IN");
-    let event = json!({ "requestContext": context, "body": body, "isBase64Encoded": false });
+    let context = gateway.request_context(&connection_id, &route_key, "MESSAGE", &connection);
+    let request_id = context.request_id.clone();
+    let event = gateway.event(context, Some(body));
     let reply = match gateway.lambda.invoke(&route.function, &route_key, &connection_id, event).await {
         Ok(response) => body_of(&response),
         Err(e) => {

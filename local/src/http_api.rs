@@ -22,7 +22,12 @@ use serde_json::{Value, json};
 
 use crate::gateway::{new_request_id, request_time};
 use crate::lambda::LambdaHost;
+
+type HttpEvent = aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+type HttpContext = aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+type AuthorizerEvent = aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use crate::template::{HttpApi, HttpRoute};
+use aws_lambda_events::query_map::QueryMap;
 
 /// API Gateway's HTTP API payload limit.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
@@ -74,15 +79,6 @@ fn query_parameters(raw: &str) -> BTreeMap<String, String> {
     out
 }
 
-fn header_map_json(headers: &HeaderMap) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in headers {
-        let value = value.to_str().unwrap_or_default().to_owned();
-        out.entry(name.as_str().to_owned()).and_modify(|e| *e = format!("{e},{value}")).or_insert(value);
-    }
-    out
-}
-
 impl HttpGateway {
     pub fn new(api: HttpApi, lambda: Arc<LambdaHost>, stage: String, domain_name: String) -> Self {
         Self { api, lambda, stage, domain_name, authorized: Mutex::default() }
@@ -97,26 +93,24 @@ impl HttpGateway {
         self.api.routes.iter().filter(|r| r.method == method.as_str()).find_map(|r| Some((r, match_path(&r.path, path)?)))
     }
 
-    fn request_context(&self, route_key: &str, method: &Method, path: &str, source: SocketAddr, headers: &HeaderMap) -> Value {
+    fn request_context(&self, route_key: &str, method: &Method, path: &str, source: SocketAddr, headers: &HeaderMap) -> HttpContext {
         let now = shared::time::now_millis();
-        json!({
-            "accountId": crate::iam::LOCAL_ACCOUNT,
-            "apiId": "local",
-            "domainName": self.domain_name,
-            "domainPrefix": "local",
-            "http": {
-                "method": method.as_str(),
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source.ip().to_string(),
-                "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default(),
-            },
-            "requestId": new_request_id(),
-            "routeKey": route_key,
-            "stage": self.stage,
-            "time": request_time(now),
-            "timeEpoch": now,
-        })
+        let mut context = HttpContext::default();
+        context.account_id = Some(crate::iam::LOCAL_ACCOUNT.into());
+        context.apiid = Some("local".into());
+        context.domain_name = Some(self.domain_name.clone());
+        context.domain_prefix = Some("local".into());
+        context.http.method = method.clone();
+        context.http.path = Some(path.into());
+        context.http.protocol = Some("HTTP/1.1".into());
+        context.http.source_ip = Some(source.ip().to_string());
+        context.http.user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        context.request_id = Some(new_request_id());
+        context.route_key = Some(route_key.into());
+        context.stage = Some(self.stage.clone());
+        context.time = Some(request_time(now));
+        context.time_epoch = now as i64;
+        context
     }
 
     /// The authorizer's context for this request, or the response API Gateway gives instead.
@@ -142,18 +136,18 @@ impl HttpGateway {
         {
             return Ok(context);
         }
-        let event = json!({
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": format!("arn:aws:execute-api:us-east-1:{}:local/{}/{}{}", crate::iam::LOCAL_ACCOUNT, self.stage, method, uri.path()),
-            "identitySource": identity,
-            "routeKey": route_key,
-            "rawPath": uri.path(),
-            "rawQueryString": uri.query().unwrap_or_default(),
-            "headers": header_map_json(headers),
-            "queryStringParameters": query_parameters(uri.query().unwrap_or_default()),
-            "requestContext": self.request_context(route_key, method, uri.path(), source, headers),
-        });
+        let mut event = AuthorizerEvent::default();
+        event.version = Some("2.0".into());
+        event.type_ = Some("REQUEST".into());
+        event.route_arn =
+            Some(format!("arn:aws:execute-api:us-east-1:{}:local/{}/{}{}", crate::iam::LOCAL_ACCOUNT, self.stage, method, uri.path()));
+        event.identity_source = Some(identity);
+        event.route_key = Some(route_key.into());
+        event.raw_path = Some(uri.path().into());
+        event.raw_query_string = Some(uri.query().unwrap_or_default().into());
+        event.headers = headers.clone();
+        event.query_string_parameters = query_parameters(uri.query().unwrap_or_default()).into_iter().collect();
+        event.request_context = self.request_context(route_key, method, uri.path(), source, headers);
         let answer = self.lambda.invoke(&authorizer.function, &format!("{route_key} (authorizer)"), "", event).await;
         match answer {
             Ok(answer) if answer.get("isAuthorized").and_then(Value::as_bool) == Some(true) => {
@@ -235,32 +229,27 @@ async fn route_request(gateway: &HttpGateway, source: SocketAddr, method: Method
         Err(response) => return response,
     };
     let mut request_context = gateway.request_context(&route_key, &method, uri.path(), source, &headers);
-    if !context.is_null() {
-        request_context["authorizer"] = json!({ "lambda": context });
+    if let Value::Object(fields) = context {
+        let mut authorizer = aws_lambda_events::apigw::ApiGatewayRequestAuthorizer::default();
+        authorizer.fields = fields.into_iter().collect();
+        request_context.authorizer = Some(authorizer);
     }
     let (body, is_base64) = match std::str::from_utf8(&body) {
         Ok(text) => (text.to_owned(), false),
         Err(_) => (STANDARD.encode(&body), true),
     };
     let raw_query = uri.query().unwrap_or_default();
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": uri.path(),
-        "rawQueryString": raw_query,
-        "headers": header_map_json(&headers),
-        "requestContext": request_context,
-        "isBase64Encoded": is_base64,
-    });
-    if !raw_query.is_empty() {
-        event["queryStringParameters"] = json!(query_parameters(raw_query));
-    }
-    if !path_parameters.is_empty() {
-        event["pathParameters"] = json!(path_parameters);
-    }
-    if !body.is_empty() {
-        event["body"] = json!(body);
-    }
+    let mut event = HttpEvent::default();
+    event.version = Some("2.0".into());
+    event.route_key = Some(route_key.clone());
+    event.raw_path = Some(uri.path().into());
+    event.raw_query_string = Some(raw_query.into());
+    event.headers = headers;
+    event.query_string_parameters = QueryMap::from(query_parameters(raw_query).into_iter().collect::<HashMap<_, _>>());
+    event.path_parameters = path_parameters.into_iter().collect();
+    event.request_context = request_context;
+    event.is_base64_encoded = is_base64;
+    event.body = (!body.is_empty()).then_some(body);
     match gateway.lambda.invoke(&route.function, &route_key, "", event).await {
         Ok(output) => lambda_output_to_response(&output),
         Err(e) => {

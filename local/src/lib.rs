@@ -3,7 +3,9 @@
 //! routes, functions, environment, policies, tables, the bucket and the secret
 //! from `template.yaml`, creates them, and serves the WebSocket API, its
 //! `@connections` Management API and the HTTP API with the handlers running in
-//! process, each function's AWS calls judged by its own IAM policy.
+//! process (`lambda`, the one host every event source invokes through, with
+//! events of `aws_lambda_events`' types), each function's AWS calls judged by
+//! its own IAM policy.
 
 pub mod aws_proxy;
 pub mod faults;
@@ -338,7 +340,9 @@ impl LocalRuntime {
     }
 }
 
-/// Invokes a function with the event an EventBridge schedule sends.
+/// Invokes a function with the event an EventBridge schedule sends. Built as
+/// JSON: `aws_lambda_events`' EventBridge type would add `serde_with` to the
+/// build, and the scheduled functions read nothing from the event.
 async fn invoke_scheduled(lambda: &LambdaHost, function: &str) -> Result<serde_json::Value, String> {
     let now = shared::time::now_millis();
     let event = serde_json::json!({

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lambda_events::dynamodb::{Event, EventRecord, StreamRecord, StreamViewType, UserIdentity};
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
-use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use crate::LocalError;
@@ -18,41 +18,47 @@ use crate::template::StreamSource;
 const IDLE_POLL: Duration = Duration::from_millis(50);
 
 /// A stream record as Lambda hands it to a function.
-fn lambda_record(record: &Record, stream_arn: &str, region: &str) -> Value {
+fn lambda_record(record: &Record, stream_arn: &str, region: &str) -> EventRecord {
     let change = record.dynamodb();
     let image = |image: Option<&std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
-        image.map(|i| serde_json::to_value(serde_dynamo::Item::from(i.clone())).unwrap_or(Value::Null))
+        image.map(|i| serde_dynamo::Item::from(i.clone())).unwrap_or_default()
     };
-    let mut dynamodb = json!({
-        "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time()).map(|t| t.secs()).unwrap_or(0),
-        "Keys": image(change.and_then(|c| c.keys.as_ref())),
-        "SequenceNumber": change.and_then(|c| c.sequence_number()),
-        "SizeBytes": change.and_then(|c| c.size_bytes()),
-        "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|v| v.as_str().to_owned()),
+    let mut stream_record = StreamRecord::default();
+    stream_record.approximate_creation_date_time = change
+        .and_then(|c| c.approximate_creation_date_time())
+        .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        .unwrap_or_default();
+    stream_record.keys = image(change.and_then(|c| c.keys.as_ref()));
+    stream_record.new_image = image(change.and_then(|c| c.new_image.as_ref()));
+    stream_record.old_image = image(change.and_then(|c| c.old_image.as_ref()));
+    stream_record.sequence_number = change.and_then(|c| c.sequence_number()).map(str::to_owned);
+    stream_record.size_bytes = change.and_then(|c| c.size_bytes()).unwrap_or(0);
+    stream_record.stream_view_type = change.and_then(|c| c.stream_view_type()).and_then(|v| match v.as_str() {
+        "NEW_IMAGE" => Some(StreamViewType::NewImage),
+        "OLD_IMAGE" => Some(StreamViewType::OldImage),
+        "NEW_AND_OLD_IMAGES" => Some(StreamViewType::NewAndOldImages),
+        "KEYS_ONLY" => Some(StreamViewType::KeysOnly),
+        _ => None,
     });
-    if let Some(new) = image(change.and_then(|c| c.new_image.as_ref())) {
-        dynamodb["NewImage"] = new;
-    }
-    if let Some(old) = image(change.and_then(|c| c.old_image.as_ref())) {
-        dynamodb["OldImage"] = old;
-    }
-    let mut out = json!({
-        "eventID": record.event_id(),
-        "eventName": record.event_name().map(|n| n.as_str().to_owned()),
-        "eventVersion": record.event_version(),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "eventSourceARN": stream_arn,
-        "dynamodb": dynamodb,
+    let mut out = EventRecord::default();
+    out.event_id = record.event_id().unwrap_or_default().to_owned();
+    out.event_name = record.event_name().map(|n| n.as_str().to_owned()).unwrap_or_default();
+    out.event_version = record.event_version().map(str::to_owned);
+    out.event_source = Some("aws:dynamodb".into());
+    out.aws_region = region.to_owned();
+    out.event_source_arn = Some(stream_arn.to_owned());
+    out.change = stream_record;
+    out.user_identity = record.user_identity().map(|identity| {
+        let mut user = UserIdentity::default();
+        user.type_ = identity.r#type().unwrap_or_default().to_owned();
+        user.principal_id = identity.principal_id().unwrap_or_default().to_owned();
+        user
     });
-    if let Some(identity) = record.user_identity() {
-        out["userIdentity"] = json!({ "type": identity.r#type(), "principalId": identity.principal_id() });
-    }
     out
 }
 
-fn sequence_number(record: &Value) -> Option<&str> {
-    record["dynamodb"]["SequenceNumber"].as_str()
+fn sequence_number(record: &EventRecord) -> Option<&str> {
+    record.change.sequence_number.as_deref()
 }
 
 /// How often an idle poller takes a fresh iterator after the last record it
@@ -77,7 +83,7 @@ struct ShardPoll {
     last_read: Option<String>,
     refreshed_at: tokio::time::Instant,
     /// Records gathered for the next batch, and when the first came.
-    batch: Vec<Value>,
+    batch: Vec<EventRecord>,
     first_at: Option<tokio::time::Instant>,
 }
 
@@ -225,9 +231,10 @@ async fn refresh(streams: &aws_sdk_dynamodbstreams::Client, arn: &str, shard: &m
 }
 
 /// Invokes the function with one batch until it succeeds or retries run out.
-async fn deliver(lambda: &LambdaHost, source: &StreamSource, mut records: Vec<Value>) {
+async fn deliver(lambda: &LambdaHost, source: &StreamSource, mut records: Vec<EventRecord>) {
     for attempt in 0..=source.maximum_retry_attempts {
-        let event = json!({ "Records": records });
+        let mut event = Event::default();
+        event.records = records.clone();
         let failed_from = match lambda.invoke(&source.function, "stream", "", event).await {
             Ok(response) if source.report_batch_item_failures => response["batchItemFailures"].as_array().and_then(|failures| {
                 failures

@@ -13,6 +13,11 @@
    URL is refused, and a body that does not match its x-amz-checksum-sha256 is
    refused with BadDigest, as S3 does.
 
+3. SNS platform endpoints keep their CustomUserData among their attributes
+   (GetEndpointAttributes returns it, SetEndpointAttributes changes it), and
+   "true"/"false" set as text mean what they mean, as in SNS. moto keeps the
+   user data apart and would take the text "true" for a disabled endpoint.
+
 moto serves S3 and SNS here; DynamoDB is AWS's own DynamoDB Local. S3's 403
 for a missing key (to a caller without s3:ListBucket) is the local IAM
 check's answer (local/src/aws_proxy.rs), as it depends on who asks.
@@ -118,11 +123,38 @@ def verify_s3(app, secret):
     return checked
 
 
+def sns_endpoints_as_aws_keeps_them() -> None:
+    from moto.sns import models
+
+    endpoint = models.PlatformEndpoint
+    original_init = endpoint.__init__
+
+    def init(self, account_id, region, application, custom_user_data, token, attributes):
+        original_init(self, account_id, region, application, custom_user_data, token, attributes)
+        if custom_user_data:
+            self.attributes.setdefault("CustomUserData", custom_user_data)
+
+    endpoint.__init__ = init
+    original_set = models.SNSBackend.set_endpoint_attributes
+
+    def set_attributes(self, arn, attributes):
+        attributes = dict(attributes)
+        if isinstance(attributes.get("Enabled"), str):
+            attributes["Enabled"] = attributes["Enabled"].lower() == "true"
+        updated = original_set(self, arn, attributes)
+        if "CustomUserData" in attributes:
+            updated.custom_user_data = attributes["CustomUserData"]
+        return updated
+
+    models.SNSBackend.set_endpoint_attributes = set_attributes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
+    sns_endpoints_as_aws_keeps_them()
 
     app = verify_s3(DomainDispatcherApplication(create_backend_app), os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
     lock = threading.Lock()

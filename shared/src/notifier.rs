@@ -12,6 +12,14 @@ pub struct Notifier {
     client: aws_sdk_sns::Client,
 }
 
+/// A device's endpoint after registering its token.
+#[derive(Debug)]
+pub struct Registered {
+    pub endpoint_arn: String,
+    /// The device key that owned the endpoint before this registration took it over.
+    pub taken_from: Option<String>,
+}
+
 /// How a publish ended, when SNS answered.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Published {
@@ -29,15 +37,17 @@ impl Notifier {
         Self { client }
     }
 
-    /// The endpoint for `token` in `application`, recording `owner` on it. A
-    /// token that already has an endpoint with other attributes (another
-    /// owner of this phone) is taken over: SNS names that endpoint in its
-    /// `InvalidParameter` refusal.
-    pub async fn endpoint_for(&self, application: &str, token: &str, owner: &str) -> Result<String, PushError> {
+    /// The endpoint for `token` in `application`, recording `owner` (a device
+    /// key) on it as `CustomUserData`. A token that already has an endpoint
+    /// with other attributes (the phone changed hands, or another account
+    /// signed in on it) is taken over: SNS names that endpoint in its
+    /// `InvalidParameter` refusal, and the owner it had is returned so its
+    /// record can be cleared.
+    pub async fn endpoint_for(&self, application: &str, token: &str, owner: &str) -> Result<Registered, PushError> {
         let created =
             self.client.create_platform_endpoint().platform_application_arn(application).token(token).custom_user_data(owner).send().await;
         let err = match created {
-            Ok(out) => return out.endpoint_arn.ok_or(PushError::NoEndpoint),
+            Ok(out) => return Ok(Registered { endpoint_arn: out.endpoint_arn.ok_or(PushError::NoEndpoint)?, taken_from: None }),
             Err(err) => err,
         };
         let existing = (err.code() == Some("InvalidParameter"))
@@ -48,6 +58,7 @@ impl Notifier {
             .filter(|arn| arn.starts_with("arn:"))
             .map(str::to_owned);
         let Some(arn) = existing else { return Err(failed(err)) };
+        let taken_from = self.owner_of(&arn).await?.filter(|previous| previous != owner);
         self.client
             .set_endpoint_attributes()
             .endpoint_arn(&arn)
@@ -56,13 +67,27 @@ impl Notifier {
             .send()
             .await
             .map_err(failed)?;
-        Ok(arn)
+        Ok(Registered { endpoint_arn: arn, taken_from })
     }
 
-    /// Deletes an endpoint. Idempotent: SNS answers success for one already gone.
-    pub async fn delete_endpoint(&self, endpoint_arn: &str) -> Result<(), PushError> {
+    /// The device key recorded on an endpoint, or `None` when the endpoint is gone.
+    async fn owner_of(&self, endpoint_arn: &str) -> Result<Option<String>, PushError> {
+        match self.client.get_endpoint_attributes().endpoint_arn(endpoint_arn).send().await {
+            Ok(out) => Ok(Some(out.attributes.unwrap_or_default().remove("CustomUserData").unwrap_or_default())),
+            Err(e) if matches!(e.code(), Some("NotFound" | "ResourceNotFound")) => Ok(None),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// Deletes an endpoint if `owner` still owns it; one another device took
+    /// over (same token) is left to its new owner. Returns whether it was
+    /// deleted; an endpoint already gone is not an error.
+    pub async fn delete_endpoint_of(&self, endpoint_arn: &str, owner: &str) -> Result<bool, PushError> {
+        if self.owner_of(endpoint_arn).await?.as_deref() != Some(owner) {
+            return Ok(false);
+        }
         self.client.delete_endpoint().endpoint_arn(endpoint_arn).send().await.map_err(failed)?;
-        Ok(())
+        Ok(true)
     }
 
     /// Publishes a `MessageStructure: json` payload to one endpoint.

@@ -209,3 +209,30 @@ async fn a_new_token_replaces_the_device_endpoint_and_the_old_one_is_deleted() {
     register(&mut b, &token).await;
     assert!(sns.get_endpoint_attributes().endpoint_arn(&second).send().await.is_ok());
 }
+
+/// A push token another user registers (the phone changed hands) moves to
+/// that user cleanly: the first user's device no longer claims the endpoint,
+/// and the first user unregistering push does not delete the new owner's
+/// endpoint (issue 13).
+#[tokio::test]
+async fn a_token_registered_by_another_user_moves_to_them_and_the_first_cannot_delete_it() {
+    let system = system().await;
+    let (bob, carol) = (unique("bob"), unique("carol"));
+    let mut b = system.connect(&bob, "phone").await;
+    let mut c = system.connect(&carol, "phone").await;
+    let token = unique("shared-phone");
+    register(&mut b, &token).await;
+    let endpoint = endpoint_arn(&bob).await;
+    register(&mut c, &token).await;
+    assert_eq!(endpoint_arn(&carol).await, endpoint, "the same token keeps its endpoint, now carol's");
+
+    let devices = b.request(json!({ "action": "listDevices" })).await;
+    assert_eq!(devices["devices"][0]["pushPlatform"], Value::Null, "bob's phone no longer receives on it: {devices}");
+    let unregistered = b.request(json!({ "action": "unregisterPush" })).await;
+    assert_eq!(unregistered["type"], "pushUnregistered", "{unregistered}");
+    let attributes = system.sns().await.get_endpoint_attributes().endpoint_arn(&endpoint).send().await;
+    let owner = attributes.expect("carol's endpoint still exists").attributes.unwrap_or_default().remove("CustomUserData");
+    assert_eq!(owner, Some(format!("{carol}#phone")));
+    let devices = c.request(json!({ "action": "listDevices" })).await;
+    assert_eq!(devices["devices"][0]["pushPlatform"], "GCM", "{devices}");
+}

@@ -38,15 +38,22 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
         return Err(AppError::invalid(format!("token must be 1-{MAX_PUSH_TOKEN_LEN} characters without spaces")));
     }
     let owner = device_key(&who.user_id, &who.device_id);
-    let endpoint_arn = ctx.notifier.endpoint_for(application, token, &owner).await?;
-    let push = PushEndpoint { platform: platform.clone(), endpoint_arn };
+    let registered = ctx.notifier.endpoint_for(application, token, &owner).await?;
+    // The token belonged to another device (the phone changed hands, or
+    // another account signed in on it): that device no longer receives on
+    // it, and must not delete it later.
+    if let Some((user, device)) = registered.taken_from.as_deref().and_then(parse_device_key) {
+        let forgotten = ctx.store.forget_push_endpoint(&user, &device, &registered.endpoint_arn).await?;
+        info!(from_user = %user, from_device = %device, forgotten, "push token taken over by another device");
+    }
+    let push = PushEndpoint { platform: platform.clone(), endpoint_arn: registered.endpoint_arn };
     let Some(previous) = ctx.store.set_device_push(&who.user_id, &who.device_id, Some(&push)).await? else {
         return Err(AppError::invalid("this device is not registered"));
     };
     // A new token (reinstall, token rotation) replaces the device's old
     // endpoint: delete it so SNS does not keep one per token for ever.
     if let Some(old) = previous.filter(|old| old.endpoint_arn != push.endpoint_arn) {
-        delete_sns_endpoint(ctx, &old.endpoint_arn).await?;
+        delete_sns_endpoint(ctx, who, &old.endpoint_arn).await?;
     }
     Ok(ServerFrame::PushRegistered { platform: platform.clone() })
 }
@@ -60,15 +67,17 @@ pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerF
     Ok(ServerFrame::PushUnregistered {})
 }
 
-/// Deletes the SNS endpoint. Idempotent: an endpoint already gone is not an error.
-pub(crate) async fn delete_sns_endpoint(ctx: &AppContext, endpoint_arn: &str) -> Result<(), AppError> {
-    ctx.notifier.delete_endpoint(endpoint_arn).await?;
+/// Deletes the device's SNS endpoint if the device still owns it (another
+/// device that registered the same token since keeps it). Idempotent.
+pub(crate) async fn delete_sns_endpoint(ctx: &AppContext, device: &Identity, endpoint_arn: &str) -> Result<(), AppError> {
+    ctx.notifier.delete_endpoint_of(endpoint_arn, &device_key(&device.user_id, &device.device_id)).await?;
     Ok(())
 }
 
 /// Deletes the device's endpoint and forgets it.
 async fn delete_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, push: &PushEndpoint) -> Result<(), AppError> {
-    delete_sns_endpoint(ctx, &push.endpoint_arn).await?;
+    let device = Identity { user_id: user_id.to_owned(), device_id: device_id.to_owned() };
+    delete_sns_endpoint(ctx, &device, &push.endpoint_arn).await?;
     ctx.store.set_device_push(user_id, device_id, None).await?;
     Ok(())
 }

@@ -234,6 +234,23 @@ impl Store {
     }
 
     /// Sets (or removes) a device's push endpoint. `None` when the device is
+    /// Forgets a device's push endpoint if it still is `endpoint_arn` (another
+    /// device took the token over). Returns whether it was forgotten.
+    pub async fn forget_push_endpoint(&self, user_id: &str, device_id: &str, endpoint_arn: &str) -> Result<bool, StoreError> {
+        applied(
+            self.client
+                .update_item()
+                .table_name(&self.tables.users)
+                .set_key(Some(user_key(user_id)))
+                .update_expression("REMOVE devices.#d.push")
+                .condition_expression("devices.#d.push.endpointArn = :arn")
+                .expression_attribute_names("#d", device_id)
+                .expression_attribute_values(":arn", s(endpoint_arn))
+                .send()
+                .await,
+        )
+    }
+
     /// not registered; otherwise the endpoint it had before, if any.
     pub async fn set_device_push(
         &self,

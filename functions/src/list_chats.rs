@@ -9,5 +9,5 @@ use shared::websocket::route;
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    Ok(route::<ListChatsRequest, _, _>(&event, |who, _request| async move { messaging::list_chats(&ctx, &who).await }).await)
+    Ok(route::<ListChatsRequest, _, _>(&event, |who, request| async move { messaging::list_chats(&ctx, &who, request.body).await }).await)
 }

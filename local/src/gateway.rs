@@ -402,11 +402,18 @@ async fn dispatch(gateway: Arc<Gateway>, connection_id: String, connection: Arc<
     let context = gateway.request_context(&connection_id, &route_key, "MESSAGE", &connection);
     let request_id = context.request_id.clone();
     let event = gateway.event(context, Some(body));
+    let failed = || Some(json!({"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}).to_string());
     let reply = match gateway.lambda.invoke(&route.function, &route_key, &connection_id, event).await {
+        // API Gateway delivers no WebSocket message over 128 KB, a route's
+        // response included: the reply is lost, as a failed integration's is.
+        Ok(response) if body_of(&response).is_some_and(|body| body.len() > gateway.quotas.max_post_bytes) => {
+            warn!(route = %route_key, limit = gateway.quotas.max_post_bytes, "route response over the message size limit: not delivered");
+            failed()
+        }
         Ok(response) => body_of(&response),
         Err(e) => {
             warn!(route = %route_key, error = %e, "handler failed");
-            Some(json!({"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}).to_string())
+            failed()
         }
     };
     if let (true, Some(reply)) = (route.has_route_response, reply) {

@@ -73,15 +73,23 @@ pub fn page_limit(asked: Option<usize>, default: usize, max: usize) -> Result<us
 }
 
 /// The position after a chat in the list's order (activity, then id).
-fn encode_cursor(summary: &ChatSummary) -> String {
+pub(crate) fn encode_cursor(summary: &ChatSummary) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}.{}", summary.last_active_at, summary.chat_id))
 }
 
-fn decode_cursor(cursor: &str) -> Result<(u64, String), AppError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<(u64, String), AppError> {
     let bad = || AppError::invalid("cursor is not one this API returned");
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
     let (at, chat_id) = text.split_once('.').ok_or_else(bad)?;
     Ok((at.parse().map_err(|_| bad())?, chat_id.to_owned()))
+}
+
+/// Whether a chat comes after the cursor's position in the list's order.
+pub(crate) fn after(summary: &ChatSummary, position: Option<&(u64, String)>) -> bool {
+    match position {
+        None => true,
+        Some((at, id)) => summary.last_active_at < *at || (summary.last_active_at == *at && summary.chat_id > *id),
+    }
 }
 
 /// `GET /chats`: the caller's chats, most recently active first, with previews.
@@ -91,11 +99,7 @@ pub async fn chats_page(ctx: &AppContext, user_id: &str, cursor: Option<&str>, l
     let limit = page_limit(limit, DEFAULT_CHATS_PAGE, MAX_CHATS_PAGE)?;
     let position = cursor.map(decode_cursor).transpose()?;
     let all = chat_summaries(ctx, user_id).await?;
-    let after_cursor = |s: &ChatSummary| match &position {
-        None => true,
-        Some((at, id)) => s.last_active_at < *at || (s.last_active_at == *at && s.chat_id > *id),
-    };
-    let mut rest = all.into_iter().filter(after_cursor);
+    let mut rest = all.into_iter().filter(|s| after(s, position.as_ref()));
     let mut chats: Vec<ChatSummary> = rest.by_ref().take(limit).collect();
     let next_cursor = match rest.next() {
         Some(_) => chats.last().map(encode_cursor),

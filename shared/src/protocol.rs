@@ -74,7 +74,11 @@ pub struct MarkReadRequest {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ListChatsRequest {}
+pub struct ListChatsRequest {
+    /// `nextCursor` from the previous `chats` reply, for the next page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -448,8 +452,12 @@ pub enum ServerFrame {
         chat_id: String,
         last_read: u64,
     },
+    /// One page of the chat list, sized to fit one WebSocket message.
     Chats {
         chats: Vec<ChatSummary>,
+        /// Present when more chats follow: send `listChats` again with it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_cursor: Option<String>,
     },
     DeviceUnregistered {
         device_id: String,

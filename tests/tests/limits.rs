@@ -29,3 +29,49 @@ async fn each_request_limit_is_enforced() {
 
     assert_eq!(number(&a.send_message(&chat, "ok", "nothing above changed anything").await, "seq"), 1);
 }
+
+/// API Gateway delivers no WebSocket message over 128 KB. Twenty groups of 99
+/// members with 64-character ids make a chat list of ~137 KB, which a single
+/// `chats` reply could never bring (issue 13): it comes in pages, each under
+/// the limit, and together they hold every chat once.
+#[tokio::test]
+async fn a_chat_list_larger_than_one_websocket_message_comes_in_pages() {
+    let system = System::start().await;
+    let (stranger, victim) = (unique("stranger"), unique("victim"));
+    let long_id = |i: usize| {
+        let id = format!("{}{i:03}{}", unique("m"), "x".repeat(64));
+        id[..64].to_owned()
+    };
+    let mut s = system.connect(&stranger, "phone").await;
+    let others: Vec<String> = (0..97).map(long_id).collect();
+    let mut created = std::collections::BTreeSet::new();
+    for group in 0..20 {
+        let mut participants: Vec<&str> = others.iter().map(String::as_str).collect();
+        participants.push(&victim);
+        let reply = s.create_chat(&participants, Some(&format!("group {group}"))).await;
+        assert_eq!(reply["type"], "chatCreated", "{reply}");
+        created.insert(reply["chatId"].as_str().unwrap().to_owned());
+    }
+
+    let mut v = system.connect(&victim, "phone").await;
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let mut request = json!({ "action": "listChats" });
+        if let Some(cursor) = &cursor {
+            request["cursor"] = json!(cursor);
+        }
+        let page = v.request(request).await;
+        assert_eq!(page["type"], "chats", "every page is delivered: {}", &page.to_string()[..page.to_string().len().min(300)]);
+        assert!(page.to_string().len() < 128 * 1024, "a page fits one WebSocket message: {} bytes", page.to_string().len());
+        listed.extend(page["chats"].as_array().unwrap().iter().map(|c| c["chatId"].as_str().unwrap().to_owned()));
+        cursor = page["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert!(cursor.is_none(), "the pages end");
+    let distinct: std::collections::BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(listed.len(), distinct.len(), "no chat twice");
+    assert_eq!(distinct, created, "every chat once");
+}

@@ -53,3 +53,23 @@ async fn connections_are_closed_at_the_maximum_age_even_when_active() {
     }
     assert_eq!(client.closed().await, Some(1001));
 }
+
+/// A device holds one socket: connecting again (a reconnect, or a second
+/// socket with the same token) closes the earlier one, so one token cannot
+/// keep hundreds of sockets open to watch presence from (issue 13). Messages
+/// reach the new socket.
+#[tokio::test]
+async fn a_device_connecting_again_replaces_its_earlier_socket() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut first = system.connect(&bob, "phone").await;
+    let mut second = system.connect(&bob, "phone").await;
+    assert_eq!(first.closed().await, Some(1000), "the earlier socket is closed by the server");
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    a.send_message(&chat, "m1", "to the new socket").await;
+    let got = second.wait_for(|f| f["type"] == "newMessage").await;
+    assert_eq!(got["message"], "to the new socket");
+    let connections = second.request(serde_json::json!({ "action": "listDevices" })).await;
+    assert_eq!(connections["devices"].as_array().map(Vec::len), Some(1), "{connections}");
+}

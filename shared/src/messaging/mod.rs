@@ -31,10 +31,19 @@ use crate::time::now_millis;
 
 pub const MAX_CHAT_NAME_CHARS: usize = 100;
 
+/// Registers the connection as its device's one live socket. A device holds
+/// one connection at a time, as a messenger app does: the one it replaces is
+/// closed (its `$disconnect` leaves the new one in place), so one token
+/// cannot hold hundreds of sockets — each able to watch presence — open.
 pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
     let now = now_millis();
-    ctx.store.register_device_connection(&who.user_id, &who.device_id, connection_id, now, ctx.config.max_devices_per_user).await?;
+    let replaced =
+        ctx.store.register_device_connection(&who.user_id, &who.device_id, connection_id, now, ctx.config.max_devices_per_user).await?;
     ctx.store.put_connection(&ConnectionRecord::new(connection_id, &who.user_id, &who.device_id, now)).await?;
+    if let Some(replaced) = replaced {
+        tracing::info!(replaced, "the device's earlier connection is closed");
+        ctx.connections.close(&replaced).await;
+    }
     Ok(())
 }
 

@@ -94,7 +94,7 @@ impl Store {
         connection_id: &str,
         now_ms: u64,
         max_devices: usize,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<String>, AppError> {
         let table = &self.tables.users;
         for _ in 0..4 {
             // Known device: refresh its connection.
@@ -108,10 +108,21 @@ impl Store {
                 .expression_attribute_names("#d", device_id)
                 .expression_attribute_values(":c", s(connection_id))
                 .expression_attribute_values(":t", n(now_ms))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
                 .send()
                 .await;
-            if applied(known)? {
-                return Ok(());
+            match known {
+                // UPDATED_OLD holds the changed paths: devices.<id>.connectionId.
+                Ok(out) => {
+                    let previous = out
+                        .attributes
+                        .as_ref()
+                        .and_then(|a| a.get("devices")?.as_m().ok()?.get(device_id)?.as_m().ok()?.get("connectionId")?.as_s().ok().cloned())
+                        .filter(|previous| previous != connection_id);
+                    return Ok(previous);
+                }
+                Err(e) if condition_failed(&e) => {}
+                Err(e) => return Err(StoreError::from(e).into()),
             }
             let device = Device {
                 connection_id: Some(connection_id.into()),
@@ -134,7 +145,7 @@ impl Store {
                 .send()
                 .await;
             if applied(added)? {
-                return Ok(());
+                return Ok(None);
             }
             // First device of a user.
             let first = self
@@ -151,7 +162,7 @@ impl Store {
                 .send()
                 .await;
             if applied(first)? {
-                return Ok(());
+                return Ok(None);
             }
             // All three conditions failed: either the user is at the limit, or a
             // concurrent connect changed the item between our attempts.

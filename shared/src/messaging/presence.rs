@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures::StreamExt;
 use tracing::info;
 
 use super::connect as register_connection;
@@ -53,10 +54,18 @@ pub async fn announce(ctx: &AppContext, user_id: &str) -> Result<PresenceView, A
     }
     let watchers = ctx.store.presence_subscribers(user_id, now / 1000).await?;
     let frame = ServerFrame::Presence(view.clone()).to_json();
-    for watcher in &watchers {
-        // Presence is a live signal: a gone watcher simply misses it.
-        ctx.connections.post(&watcher.connection_id, &frame).await;
-    }
+    // Concurrently, as the fan-out of messages (posting one by one made
+    // `$connect` grow with the watchers). Presence is a live signal: a gone
+    // watcher simply misses it.
+    let connections: BTreeSet<&str> = watchers.iter().map(|w| w.connection_id.as_str()).collect();
+    futures::stream::iter(connections)
+        .for_each_concurrent(ctx.config.fanout_concurrency, |connection_id| {
+            let frame = &frame;
+            async move {
+                ctx.connections.post(connection_id, frame).await;
+            }
+        })
+        .await;
     info!(user_id, online = view.online, watchers = watchers.len(), "presence announced");
     Ok(view)
 }

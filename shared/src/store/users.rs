@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Item, Store, applied, condition_failed, n, s};
 use crate::config::MAX_CONNECTION_AGE;
 use crate::error::{AppError, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,6 +84,12 @@ fn user_key(user_id: &str) -> Item {
     HashMap::from([("userId".to_owned(), s(user_id))])
 }
 
+/// A device's field in an `UPDATED_OLD` answer, which holds only the changed
+/// paths (`devices.<id>.<field>`).
+fn updated_device_field<'a>(attributes: &'a Item, device_id: &str, field: &str) -> Option<&'a AttributeValue> {
+    attributes.get("devices")?.as_m().ok()?.get(device_id)?.as_m().ok()?.get(field)
+}
+
 impl Store {
     /// Records `connection_id` as the device's live connection, registering the
     /// device if it is new. A new device is refused when the user already has
@@ -112,12 +119,11 @@ impl Store {
                 .send()
                 .await;
             match known {
-                // UPDATED_OLD holds the changed paths: devices.<id>.connectionId.
                 Ok(out) => {
                     let previous = out
                         .attributes
                         .as_ref()
-                        .and_then(|a| a.get("devices")?.as_m().ok()?.get(device_id)?.as_m().ok()?.get("connectionId")?.as_s().ok().cloned())
+                        .and_then(|a| updated_device_field(a, device_id, "connectionId")?.as_s().ok().cloned())
                         .filter(|previous| previous != connection_id);
                     return Ok(previous);
                 }
@@ -244,7 +250,6 @@ impl Store {
         }
     }
 
-    /// Sets (or removes) a device's push endpoint. `None` when the device is
     /// Forgets a device's push endpoint if it still is `endpoint_arn` (another
     /// device took the token over). Returns whether it was forgotten.
     pub async fn forget_push_endpoint(&self, user_id: &str, device_id: &str, endpoint_arn: &str) -> Result<bool, StoreError> {
@@ -262,6 +267,7 @@ impl Store {
         )
     }
 
+    /// Sets (or removes) a device's push endpoint. `None` when the device is
     /// not registered; otherwise the endpoint it had before, if any.
     pub async fn set_device_push(
         &self,
@@ -285,11 +291,10 @@ impl Store {
         };
         match update.send().await {
             Ok(out) => {
-                // UPDATED_OLD holds only the path that changed: devices.<id>.push.
                 let previous = out
                     .attributes
                     .as_ref()
-                    .and_then(|a| a.get("devices")?.as_m().ok()?.get(device_id)?.as_m().ok()?.get("push").cloned())
+                    .and_then(|a| updated_device_field(a, device_id, "push").cloned())
                     .map(serde_dynamo::from_attribute_value)
                     .transpose()?;
                 Ok(Some(previous))

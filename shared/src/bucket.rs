@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use crate::error::{CallFailure, MediaError};
+use crate::error::MediaError;
 use crate::store::Attachment;
 
 /// S3's limit on keys in one DeleteObjects request.
@@ -41,13 +41,6 @@ pub struct MediaBucket {
     name: String,
 }
 
-fn failed<E>(err: aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> MediaError
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    MediaError::Call(CallFailure::of(&err))
-}
-
 fn presigning(ttl: Duration) -> Result<PresigningConfig, MediaError> {
     PresigningConfig::expires_in(ttl).map_err(|e| MediaError::Build(e.to_string()))
 }
@@ -69,8 +62,7 @@ impl MediaBucket {
             .content_length(attachment.size as i64)
             .checksum_sha256(&attachment.sha256)
             .presigned(presigning(ttl)?)
-            .await
-            .map_err(failed)?;
+            .await?;
         Ok(request.into())
     }
 
@@ -89,8 +81,7 @@ impl MediaBucket {
             .response_content_type(&attachment.content_type)
             .response_content_disposition(content_disposition)
             .presigned(presigning(ttl)?)
-            .await
-            .map_err(failed)?;
+            .await?;
         Ok(request.into())
     }
 
@@ -102,7 +93,7 @@ impl MediaBucket {
             // S3 answers a missing key with 403 to callers that may not list the
             // bucket (no function may): not uploaded, as far as we can tell.
             Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
-            Err(err) => Err(failed(err)),
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -114,7 +105,7 @@ impl MediaBucket {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| MediaError::Build(e.to_string()))?;
         let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| MediaError::Build(e.to_string()))?;
-        self.client.delete_objects().bucket(&self.name).delete(delete).send().await.map_err(failed)?;
+        self.client.delete_objects().bucket(&self.name).delete(delete).send().await?;
         Ok(())
     }
 }

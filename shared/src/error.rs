@@ -81,14 +81,21 @@ impl StoreError {
     }
 }
 
-impl<E> From<SdkError<E, HttpResponse>> for StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    fn from(err: SdkError<E, HttpResponse>) -> Self {
-        StoreError::Call(CallFailure::of(&err))
-    }
+/// A failed SDK call becomes the `Call` variant of its backend's error.
+macro_rules! from_sdk_error {
+    ($($backend:ident),+) => {$(
+        impl<E> From<SdkError<E, HttpResponse>> for $backend
+        where
+            E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        {
+            fn from(err: SdkError<E, HttpResponse>) -> Self {
+                $backend::Call(CallFailure::of(&err))
+            }
+        }
+    )+};
 }
+
+from_sdk_error!(StoreError, MediaError, PushError);
 
 impl From<BuildError> for StoreError {
     fn from(err: BuildError) -> Self {

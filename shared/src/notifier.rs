@@ -1,11 +1,10 @@
 //! Mobile push through SNS: the one module that calls SNS. A device's push
 //! token becomes a platform endpoint; a push is a publish to it.
 
-use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::operation::publish::PublishError;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use crate::error::{CallFailure, PushError};
+use crate::error::PushError;
 
 #[derive(Clone)]
 pub struct Notifier {
@@ -26,10 +25,6 @@ pub enum Published {
     Sent,
     /// The platform disabled the endpoint (app uninstalled, token expired).
     EndpointDisabled,
-}
-
-fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(err: SdkError<E, HttpResponse>) -> PushError {
-    PushError::Call(CallFailure::of(&err))
 }
 
 impl Notifier {
@@ -57,7 +52,7 @@ impl Notifier {
             .and_then(|rest| rest.split(' ').next())
             .filter(|arn| arn.starts_with("arn:"))
             .map(str::to_owned);
-        let Some(arn) = existing else { return Err(failed(err)) };
+        let Some(arn) = existing else { return Err(err.into()) };
         let taken_from = self.owner_of(&arn).await?.filter(|previous| previous != owner);
         self.client
             .set_endpoint_attributes()
@@ -65,8 +60,7 @@ impl Notifier {
             .attributes("CustomUserData", owner)
             .attributes("Enabled", "true")
             .send()
-            .await
-            .map_err(failed)?;
+            .await?;
         Ok(Registered { endpoint_arn: arn, taken_from })
     }
 
@@ -75,7 +69,7 @@ impl Notifier {
         match self.client.get_endpoint_attributes().endpoint_arn(endpoint_arn).send().await {
             Ok(out) => Ok(Some(out.attributes.unwrap_or_default().remove("CustomUserData").unwrap_or_default())),
             Err(e) if matches!(e.code(), Some("NotFound" | "ResourceNotFound")) => Ok(None),
-            Err(e) => Err(failed(e)),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -86,7 +80,7 @@ impl Notifier {
         if self.owner_of(endpoint_arn).await?.as_deref() != Some(owner) {
             return Ok(false);
         }
-        self.client.delete_endpoint().endpoint_arn(endpoint_arn).send().await.map_err(failed)?;
+        self.client.delete_endpoint().endpoint_arn(endpoint_arn).send().await?;
         Ok(true)
     }
 
@@ -95,7 +89,7 @@ impl Notifier {
         match self.client.publish().target_arn(endpoint_arn).message_structure("json").message(payload).send().await {
             Ok(_) => Ok(Published::Sent),
             Err(e) if e.as_service_error().is_some_and(PublishError::is_endpoint_disabled_exception) => Ok(Published::EndpointDisabled),
-            Err(e) => Err(failed(e)),
+            Err(e) => Err(e.into()),
         }
     }
 }

@@ -63,16 +63,22 @@ impl Connections {
     }
 }
 
+/// Posts the same payload to each item's connection, at most
+/// `fanout_concurrency` at a time, and hands back each item with its outcome.
+pub async fn post_each<T: Send>(ctx: &AppContext, items: Vec<T>, connection_id: fn(&T) -> &str, payload: &str) -> Vec<(PostOutcome, T)> {
+    // Owned items: borrowing them into the stream trips the compiler's
+    // higher-ranked lifetime check when the future must be Send.
+    stream::iter(items)
+        .map(|item| async move { (ctx.connections.post(connection_id(&item), payload).await, item) })
+        .buffer_unordered(ctx.config.fanout_concurrency)
+        .collect()
+        .await
+}
+
 /// Posts the same payload to every target; returns how many were delivered.
 /// Undelivered devices still have the message in their inbox.
 pub async fn post_to_all(ctx: &AppContext, targets: &[Target], payload: &str) -> usize {
-    // Owned targets: borrowing them into the stream trips the compiler's
-    // higher-ranked lifetime check when the future must be Send.
-    let outcomes: Vec<(PostOutcome, Target)> = stream::iter(targets.to_vec())
-        .map(|target| async move { (ctx.connections.post(&target.connection_id, payload).await, target) })
-        .buffer_unordered(ctx.config.fanout_concurrency)
-        .collect()
-        .await;
+    let outcomes = post_each(ctx, targets.to_vec(), |target| &target.connection_id, payload).await;
     let mut delivered = 0;
     for (outcome, target) in outcomes {
         match outcome {

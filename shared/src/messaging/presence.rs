@@ -13,13 +13,13 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use futures::StreamExt;
 use tracing::info;
 
 use super::connect as register_connection;
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::fanout;
 use crate::ids::{check_id, time_buckets};
 use crate::protocol::{PresenceView, ServerFrame};
 use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription};
@@ -52,21 +52,15 @@ pub async fn announce(ctx: &AppContext, user_id: &str) -> Result<PresenceView, A
         ctx.store.set_last_seen(user_id, now).await?;
         view.last_seen = Some(now);
     }
+    // One subscription per watching connection (the table's key).
     let watchers = ctx.store.presence_subscribers(user_id, now / 1000).await?;
+    let watching = watchers.len();
     let frame = ServerFrame::Presence(view.clone()).to_json();
-    // Concurrently, as the fan-out of messages (posting one by one made
+    // Concurrently, as messages fan out (one post after another made
     // `$connect` grow with the watchers). Presence is a live signal: a gone
     // watcher simply misses it.
-    let connections: BTreeSet<&str> = watchers.iter().map(|w| w.connection_id.as_str()).collect();
-    futures::stream::iter(connections)
-        .for_each_concurrent(ctx.config.fanout_concurrency, |connection_id| {
-            let frame = &frame;
-            async move {
-                ctx.connections.post(connection_id, frame).await;
-            }
-        })
-        .await;
-    info!(user_id, online = view.online, watchers = watchers.len(), "presence announced");
+    fanout::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
+    info!(user_id, online = view.online, watchers = watching, "presence announced");
     Ok(view)
 }
 

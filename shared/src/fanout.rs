@@ -11,6 +11,10 @@ use tracing::warn;
 
 use crate::context::AppContext;
 
+/// The most the server puts in one WebSocket message, route reply or post:
+/// API Gateway delivers at most 128 KB, and this leaves room for the envelope.
+pub const MAX_FRAME_BYTES: usize = 96 * 1024;
+
 /// A device's live connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {

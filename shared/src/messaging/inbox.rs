@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout;
+use crate::fanout::{self, MAX_FRAME_BYTES};
 use crate::ids::{self, device_key};
 use crate::protocol::{ServerFrame, SyncRequest};
 use crate::store::InboxEntry;
@@ -16,8 +16,6 @@ pub const DEFAULT_SYNC_LIMIT: usize = 500;
 pub const MAX_SYNC_LIMIT: usize = 1000;
 /// Inbox items read per Query while draining.
 const INBOX_PAGE: usize = 100;
-/// API Gateway accepts posts up to 128 KB; batches stay well below.
-const MAX_SYNC_FRAME_BYTES: usize = 96 * 1024;
 
 pub async fn ack(ctx: &AppContext, who: &Identity, entry_ids: Vec<String>) -> Result<ServerFrame, AppError> {
     if entry_ids.is_empty() || entry_ids.len() > MAX_ACK_BATCH {
@@ -56,7 +54,7 @@ pub async fn sync(ctx: &AppContext, who: &Identity, connection_id: &str, request
     }
     entries.sort_by(|a, b| (&a.chat_id, a.seq, !a.is_message(), &a.entry_id).cmp(&(&b.chat_id, b.seq, !b.is_message(), &b.entry_id)));
     let delivered = entries.len();
-    for batch in sync_batches(&entries, MAX_SYNC_FRAME_BYTES) {
+    for batch in sync_batches(&entries, MAX_FRAME_BYTES) {
         if ctx.connections.post(connection_id, &batch).await != fanout::PostOutcome::Delivered {
             return Err(AppError::invalid("this connection is closed"));
         }
@@ -111,16 +109,16 @@ mod tests {
     #[test]
     fn sync_batches_are_valid_json_in_order_and_under_the_limit() {
         let entries: Vec<_> = (1..=40).map(|seq| entry(seq, 10_000)).collect();
-        let batches = sync_batches(&entries, MAX_SYNC_FRAME_BYTES);
+        let batches = sync_batches(&entries, MAX_FRAME_BYTES);
         assert!(batches.len() > 1);
         let mut seqs = Vec::new();
         for batch in &batches {
-            assert!(batch.len() <= MAX_SYNC_FRAME_BYTES, "batch of {} bytes", batch.len());
+            assert!(batch.len() <= MAX_FRAME_BYTES, "batch of {} bytes", batch.len());
             let value: Value = serde_json::from_str(batch).unwrap();
             assert_eq!(value["type"], "syncBatch");
             seqs.extend(value["frames"].as_array().unwrap().iter().map(|f| f["seq"].as_u64().unwrap()));
         }
         assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
-        assert!(sync_batches(&[], MAX_SYNC_FRAME_BYTES).is_empty());
+        assert!(sync_batches(&[], MAX_FRAME_BYTES).is_empty());
     }
 }

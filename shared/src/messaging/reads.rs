@@ -8,6 +8,7 @@ use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::fanout::MAX_FRAME_BYTES;
 use crate::ids::check_chat_id;
 use crate::protocol::{ChatSummary, ListChatsRequest, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
 use crate::store::{Chat, Membership};
@@ -77,12 +78,12 @@ async fn senders_between(ctx: &AppContext, chat: &Chat, reader: &str, after: u64
 /// most 128 KB, and a chat of 100 members with long ids takes ~7 KB.
 pub async fn list_chats(ctx: &AppContext, who: &Identity, request: ListChatsRequest) -> Result<ServerFrame, AppError> {
     let position = request.cursor.as_deref().map(crate::history::decode_cursor).transpose()?;
-    let mut rest = chat_summaries(ctx, &who.user_id).await?.into_iter().filter(|s| crate::history::after(s, position.as_ref()));
+    let rest = chat_summaries(ctx, &who.user_id).await?.into_iter().filter(|s| crate::history::after(s, position.as_ref()));
     let mut chats = Vec::new();
     let mut bytes = 0;
-    for summary in rest.by_ref() {
+    for summary in rest {
         let size = serde_json::to_vec(&summary).map_or(0, |json| json.len() + 1);
-        if !chats.is_empty() && bytes + size > MAX_REPLY_BYTES {
+        if !chats.is_empty() && bytes + size > MAX_FRAME_BYTES {
             let next_cursor = chats.last().map(crate::history::encode_cursor);
             return Ok(ServerFrame::Chats { chats, next_cursor });
         }
@@ -91,10 +92,6 @@ pub async fn list_chats(ctx: &AppContext, who: &Identity, request: ListChatsRequ
     }
     Ok(ServerFrame::Chats { chats, next_cursor: None })
 }
-
-/// A reply's budget: API Gateway's 128 KB per WebSocket message, less room
-/// for the envelope.
-pub const MAX_REPLY_BYTES: usize = 96 * 1024;
 
 /// Every chat the user is or was in, most recently active first (ties by id).
 /// One Query on the user's memberships and one BatchGetItem per 100 chats.

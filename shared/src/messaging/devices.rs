@@ -93,8 +93,7 @@ pub async fn unregister_device(
         return Err(AppError::invalid(format!("no device {device_id} is registered")));
     };
     if let Some(push) = &device.push {
-        let unregistered = Identity { user_id: who.user_id.clone(), device_id: device_id.clone() };
-        delete_sns_endpoint(ctx, &unregistered, &push.endpoint_arn).await?;
+        delete_sns_endpoint(ctx, &who.user_id, &device_id, &push.endpoint_arn).await?;
     }
     let discarded = ctx.store.discard_inbox(&device_key(&who.user_id, &device_id)).await?;
     info!(user = %who.user_id, device = %device_id, discarded, "device unregistered");

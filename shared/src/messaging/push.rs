@@ -53,7 +53,7 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
     // A new token (reinstall, token rotation) replaces the device's old
     // endpoint: delete it so SNS does not keep one per token for ever.
     if let Some(old) = previous.filter(|old| old.endpoint_arn != push.endpoint_arn) {
-        delete_sns_endpoint(ctx, who, &old.endpoint_arn).await?;
+        delete_sns_endpoint(ctx, &who.user_id, &who.device_id, &old.endpoint_arn).await?;
     }
     Ok(ServerFrame::PushRegistered { platform: platform.clone() })
 }
@@ -69,15 +69,14 @@ pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerF
 
 /// Deletes the device's SNS endpoint if the device still owns it (another
 /// device that registered the same token since keeps it). Idempotent.
-pub(crate) async fn delete_sns_endpoint(ctx: &AppContext, device: &Identity, endpoint_arn: &str) -> Result<(), AppError> {
-    ctx.notifier.delete_endpoint_of(endpoint_arn, &device_key(&device.user_id, &device.device_id)).await?;
+pub(crate) async fn delete_sns_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, endpoint_arn: &str) -> Result<(), AppError> {
+    ctx.notifier.delete_endpoint_of(endpoint_arn, &device_key(user_id, device_id)).await?;
     Ok(())
 }
 
 /// Deletes the device's endpoint and forgets it.
 async fn delete_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, push: &PushEndpoint) -> Result<(), AppError> {
-    let device = Identity { user_id: user_id.to_owned(), device_id: device_id.to_owned() };
-    delete_sns_endpoint(ctx, &device, &push.endpoint_arn).await?;
+    delete_sns_endpoint(ctx, user_id, device_id, &push.endpoint_arn).await?;
     ctx.store.set_device_push(user_id, device_id, None).await?;
     Ok(())
 }

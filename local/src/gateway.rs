@@ -11,6 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest as AuthorizerEvent,
+    ApiGatewayCustomAuthorizerRequestTypeRequestContext as AuthorizerContext,
+    ApiGatewayCustomAuthorizerRequestTypeRequestIdentity as AuthorizerIdentity, ApiGatewayWebsocketProxyRequest as WebsocketEvent,
+    ApiGatewayWebsocketProxyRequestContext as WebsocketContext,
+};
+use aws_lambda_events::query_map::QueryMap;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -27,24 +34,27 @@ use tracing::{info, warn};
 
 use crate::lambda::LambdaHost;
 
-type WebsocketEvent = aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-type WebsocketContext = aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequestContext;
-type AuthorizerEvent = aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
-use aws_lambda_events::query_map::QueryMap;
-
 /// A `$connect` authorizer's request context. API Gateway also sends the
 /// connection's WebSocket fields (`connectionId`, `routeKey`…); the REST-shaped
 /// type has no place for them without its `catch-all-fields` feature, and the
 /// authorizer reads none of them.
-fn authorizer_context(websocket: WebsocketContext) -> aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequestContext {
-    let mut context = aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequestContext::default();
-    context.stage = websocket.stage.clone();
-    context.request_id = websocket.request_id.clone();
-    context.apiid = websocket.apiid.clone();
-    let mut identity = aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequestIdentity::default();
-    identity.source_ip = websocket.identity.source_ip.clone();
+fn authorizer_context(websocket: WebsocketContext) -> AuthorizerContext {
+    let mut context = AuthorizerContext::default();
+    context.stage = websocket.stage;
+    context.request_id = websocket.request_id;
+    context.apiid = websocket.apiid;
+    let mut identity = AuthorizerIdentity::default();
+    identity.source_ip = websocket.identity.source_ip;
     context.identity = Some(identity);
     context
+}
+
+/// A route's event: what API Gateway sends the integration.
+fn websocket_event(context: WebsocketContext, body: Option<String>) -> WebsocketEvent {
+    let mut event = WebsocketEvent::default();
+    event.request_context = context;
+    event.body = body;
+    event
 }
 use crate::template::WsApi;
 
@@ -203,14 +213,6 @@ impl Gateway {
         context
     }
 
-    /// A route's event: what API Gateway sends the integration.
-    fn event(&self, context: WebsocketContext, body: Option<String>) -> WebsocketEvent {
-        let mut event = WebsocketEvent::default();
-        event.request_context = context;
-        event.body = body;
-        event
-    }
-
     fn connection(&self, connection_id: &str) -> Option<Arc<Connection>> {
         self.connections.lock().ok()?.get(connection_id).cloned()
     }
@@ -284,7 +286,7 @@ async fn websocket_entry(
         context.insert("integrationLatency".into(), json!(0));
         connection.authorizer = context;
     }
-    let mut event = gateway.event(gateway.request_context(&connection_id, "$connect", "CONNECT", &connection), None);
+    let mut event = websocket_event(gateway.request_context(&connection_id, "$connect", "CONNECT", &connection), None);
     event.headers = headers.clone();
     event.multi_value_headers = headers;
     event.query_string_parameters = QueryMap::from(query.clone());
@@ -385,7 +387,7 @@ async fn run_connection(
         let mut context = gateway.request_context(&connection_id, "$disconnect", "DISCONNECT", &connection);
         context.disconnect_status_code = Some(i64::from(status));
         context.disconnect_reason = Some(reason.into());
-        let event = gateway.event(context, None);
+        let event = websocket_event(context, None);
         if let Err(e) = gateway.lambda.invoke(&route.function, "$disconnect", &connection_id, event).await {
             warn!(error = %e, "$disconnect handler failed");
         }
@@ -401,7 +403,7 @@ async fn dispatch(gateway: Arc<Gateway>, connection_id: String, connection: Arc<
     };
     let context = gateway.request_context(&connection_id, &route_key, "MESSAGE", &connection);
     let request_id = context.request_id.clone();
-    let event = gateway.event(context, Some(body));
+    let event = websocket_event(context, Some(body));
     let failed = || Some(json!({"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}).to_string());
     let reply = match gateway.lambda.invoke(&route.function, &route_key, &connection_id, event).await {
         // API Gateway delivers no WebSocket message over 128 KB, a route's

@@ -10,6 +10,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request as AuthorizerEvent, ApiGatewayV2httpRequest as HttpEvent,
+    ApiGatewayV2httpRequestContext as HttpContext,
+};
+use aws_lambda_events::query_map::QueryMap;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
@@ -22,12 +27,7 @@ use serde_json::{Value, json};
 
 use crate::gateway::{new_request_id, request_time};
 use crate::lambda::LambdaHost;
-
-type HttpEvent = aws_lambda_events::apigw::ApiGatewayV2httpRequest;
-type HttpContext = aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
-type AuthorizerEvent = aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use crate::template::{HttpApi, HttpRoute};
-use aws_lambda_events::query_map::QueryMap;
 
 /// API Gateway's HTTP API payload limit.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
@@ -230,7 +230,7 @@ async fn route_request(gateway: &HttpGateway, source: SocketAddr, method: Method
     };
     let mut request_context = gateway.request_context(&route_key, &method, uri.path(), source, &headers);
     if let Value::Object(fields) = context {
-        let mut authorizer = aws_lambda_events::apigw::ApiGatewayRequestAuthorizer::default();
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
         authorizer.fields = fields.into_iter().collect();
         request_context.authorizer = Some(authorizer);
     }

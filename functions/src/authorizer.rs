@@ -23,7 +23,17 @@ pub async fn handle(
     ctx: Arc<AppContext>,
     event: ApiGatewayCustomAuthorizerRequestTypeRequest,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, HandlerError> {
-    let token = event.query_string_parameters.first("token").unwrap_or_default();
+    // API Gateway passes the last of repeated parameters in `queryStringParameters`;
+    // a URL naming two tokens is refused rather than guessed at.
+    let tokens = event.multi_value_query_string_parameters.all("token").unwrap_or_default();
+    let token = match tokens.as_slice() {
+        [] => "",
+        [token] => token,
+        _ => {
+            tracing::info!("connection refused: more than one token");
+            return Err(HandlerError::from(UNAUTHORIZED));
+        }
+    };
     let refused = |_| {
         tracing::info!("connection refused: missing, invalid, expired or revoked token");
         HandlerError::from(UNAUTHORIZED)
@@ -35,11 +45,11 @@ pub async fn handle(
         Err(AppError::Internal(cause) | AppError::Unavailable(cause)) => return Err(HandlerError::from(cause.to_string())),
         other => other.map_err(refused)?,
     };
-    let who = token.identity;
     let context = match admission {
-        Admission::OverLimit => unregistered_device_context(&who),
-        Admission::Registered | Admission::New => authorizer_context(&who),
+        Admission::OverLimit => unregistered_device_context(&token),
+        Admission::Registered | Admission::New => authorizer_context(&token),
     };
+    let who = token.identity;
     let resource = event.method_arn.unwrap_or_else(|| "*".into());
     let response = json!({
         "principalId": who.user_id,

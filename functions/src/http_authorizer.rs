@@ -1,6 +1,6 @@
 //! The HTTP API's Lambda authorizer (payload 2.0, simple responses): verifies
 //! the same JWT as the WebSocket `$connect` authorizer, sent as
-//! `Authorization: Bearer <token>`. API Gateway answers 401 itself when the
+//! `Authorization: Bearer <token>` (a header without the scheme is refused). API Gateway answers 401 itself when the
 //! header is missing, 403 when this says no, and caches a yes per token for
 //! the template's `ReauthorizeEvery`; the context reaches every handler as
 //! `requestContext.authorizer.lambda`.
@@ -11,6 +11,8 @@
 //! Tokens of unregistered devices, and of devices over the user's limit, are
 //! refused. A yes is cached for `ReauthorizeEvery` (60 s): that long a device
 //! unregistered meanwhile keeps the HTTP API with a token it already used.
+//! The cache may outlive the token, so the context carries its `exp` and
+//! `http::caller` refuses it once past.
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use serde_json::json;
 use shared::AppContext;
 use shared::AppError;
 use shared::auth::authorizer_context;
-use shared::auth::verify_token;
+use shared::auth::{bearer_token, verify_token};
 use shared::lambda::HandlerError;
 use shared::messaging::devices::{Admission, admit};
 
@@ -28,18 +30,18 @@ pub async fn handle(
     event: ApiGatewayV2CustomAuthorizerV2Request,
 ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, HandlerError> {
     let header = event.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or(header).trim();
     let key = ctx.signing_key().await.map_err(|e| HandlerError::from(e.to_string()))?;
-    let admitted = match verify_token(key, token) {
+    let verified = bearer_token(header).ok_or(AppError::Unauthorized).and_then(|token| verify_token(key, token));
+    let admitted = match verified {
         Ok(token) => match admit(&ctx, &token).await {
-            Ok(Admission::Registered | Admission::New) => Some(token.identity),
+            Ok(Admission::Registered | Admission::New) => Some(token),
             Ok(Admission::OverLimit) | Err(AppError::Unauthorized) => None,
             Err(e) => return Err(HandlerError::from(e.to_string())),
         },
         Err(_) => None,
     };
     let response = match admitted {
-        Some(who) => json!({ "isAuthorized": true, "context": authorizer_context(&who) }),
+        Some(token) => json!({ "isAuthorized": true, "context": authorizer_context(&token) }),
         None => {
             tracing::info!("HTTP request refused: invalid, expired or revoked token, or unregistered device");
             json!({ "isAuthorized": false, "context": {} })

@@ -21,7 +21,7 @@ use aws_lambda_events::query_map::QueryMap;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -234,15 +234,28 @@ fn body_of(response: &Value) -> Option<String> {
     response.get("body").and_then(Value::as_str).filter(|b| !b.is_empty()).map(str::to_owned)
 }
 
+/// A WebSocket API's query parameters as API Gateway passes them: the last
+/// value of each name, and every value in `multiValueQueryStringParameters`.
+fn websocket_query(raw: &str) -> (QueryMap, QueryMap) {
+    let mut last = HashMap::new();
+    let mut all: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in crate::http_api::query_pairs(raw) {
+        last.insert(name.clone(), value.clone());
+        all.entry(name).or_default().push(value);
+    }
+    (QueryMap::from(last), QueryMap::from(all))
+}
+
 /// `GET /` with an Upgrade: the `$connect` phase. The handshake answers with the
 /// authorizer's or the `$connect` handler's refusal, or upgrades.
 async fn websocket_entry(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let (query, multi_query) = websocket_query(raw_query.as_deref().unwrap_or_default());
     let connection_id = new_connection_id();
     let user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let mut connection = Connection {
@@ -263,8 +276,8 @@ async fn websocket_entry(
             Some(format!("arn:aws:execute-api:us-east-1:{}:{}/{}/$connect", crate::iam::LOCAL_ACCOUNT, gateway.api_id, gateway.stage));
         event.headers = headers.clone();
         event.multi_value_headers = headers.clone();
-        event.query_string_parameters = QueryMap::from(query.clone());
-        event.multi_value_query_string_parameters = QueryMap::from(query.clone());
+        event.query_string_parameters = query.clone();
+        event.multi_value_query_string_parameters = multi_query.clone();
         event.request_context = authorizer_context(gateway.request_context(&connection_id, "$connect", "CONNECT", &connection));
         let policy = match gateway.lambda.invoke(authorizer, "$connect", &connection_id, event).await {
             Ok(policy) => policy,
@@ -289,8 +302,8 @@ async fn websocket_entry(
     let mut event = websocket_event(gateway.request_context(&connection_id, "$connect", "CONNECT", &connection), None);
     event.headers = headers.clone();
     event.multi_value_headers = headers;
-    event.query_string_parameters = QueryMap::from(query.clone());
-    event.multi_value_query_string_parameters = QueryMap::from(query);
+    event.query_string_parameters = query;
+    event.multi_value_query_string_parameters = multi_query;
     match gateway.lambda.invoke(&connect_route.function, "$connect", &connection_id, event).await {
         Ok(response) if (200..300).contains(&status_of(&response)) => {}
         Ok(response) => {

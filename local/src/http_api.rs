@@ -69,12 +69,20 @@ fn match_path(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
 }
 
 /// API Gateway's single-value view of the query string (repeats joined by commas).
+/// A URL query's decoded name/value pairs, in order, repeats included.
+pub(crate) fn query_pairs(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    raw.split('&').filter(|p| !p.is_empty()).map(move |pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k), decode(v))
+    })
+}
+
+/// HTTP API (payload 2.0) joins a repeated parameter's values with commas.
 fn query_parameters(raw: &str) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-        out.entry(decode(k)).and_modify(|e| *e = format!("{e},{}", decode(v))).or_insert_with(|| decode(v));
+    for (k, v) in query_pairs(raw) {
+        out.entry(k).and_modify(|e| *e = format!("{e},{v}")).or_insert(v);
     }
     out
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::AUTH_USER_ID;
+use crate::auth::{AUTH_EXPIRES_AT, AUTH_USER_ID, still_valid};
 use crate::error::AppError;
 use crate::protocol::HttpError;
 
@@ -21,11 +21,17 @@ pub type HttpResponse = Response<Body>;
 /// User data must never sit in a shared cache.
 pub const CACHE_CONTROL: &str = "private, no-store";
 
-/// The user the authorizer let in (its context arrives as `requestContext.authorizer.lambda`).
+/// The user the authorizer let in (its context arrives as `requestContext.authorizer.lambda`),
+/// while the token it checked has not expired.
 pub fn caller(request: &Request) -> Result<String, AppError> {
     let context = request.request_context_ref().ok_or(AppError::Unauthorized)?;
     let authorizer = context.authorizer().ok_or(AppError::Unauthorized)?;
     let user_id = authorizer.fields.get(AUTH_USER_ID).and_then(Value::as_str).ok_or(AppError::Unauthorized)?;
+    // API Gateway reuses the authorizer's yes for `ReauthorizeEvery`, even past the token's expiry.
+    let expires_at = authorizer.fields.get(AUTH_EXPIRES_AT).and_then(Value::as_u64).ok_or(AppError::Unauthorized)?;
+    if !still_valid(expires_at) {
+        return Err(AppError::Unauthorized);
+    }
     crate::ids::check_id("userId", user_id).map_err(|_| AppError::Unauthorized)?;
     Ok(user_id.to_owned())
 }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use e2e_tests::{Client, System, unique};
+use e2e_tests::{Client, Http, System, eventually, unique};
 use local_runtime::Quotas;
+use shared::auth::Claims;
 
 #[tokio::test]
 async fn missing_bad_or_expired_tokens_are_refused_with_401_and_store_nothing() {
@@ -72,4 +73,50 @@ async fn a_device_connecting_again_replaces_its_earlier_socket() {
     assert_eq!(got["message"], "to the new socket");
     let connections = second.request(serde_json::json!({ "action": "listDevices" })).await;
     assert_eq!(connections["devices"].as_array().map(Vec::len), Some(1), "{connections}");
+}
+
+/// A token is good only between its `nbf` and `exp`, and only when it names
+/// itself once: a URL with two `token` parameters is refused rather than
+/// guessed at (API Gateway would pass the last).
+#[tokio::test]
+async fn tokens_for_later_or_named_twice_are_refused() {
+    let system = System::start().await;
+    let (bob, mallory) = (unique("bob"), unique("mallory"));
+    let now = shared::time::now_secs();
+    let secret = &system.runtime.jwt_secret;
+    let from = |nbf| {
+        let claims = Claims { sub: bob.clone(), device: "phone".into(), exp: now + 3600, iat: Some(now), nbf: Some(nbf) };
+        shared::auth::sign(secret, &claims)
+    };
+    let base = system.runtime.websocket_url();
+    assert_eq!(Client::open(&format!("{base}?token={}", from(now + 600))).await.err(), Some(401), "a token for later");
+    let twice =
+        format!("{base}?token={}&token={}", system.runtime.issue_token(&mallory, "phone"), system.runtime.issue_token(&bob, "phone"));
+    assert_eq!(Client::open(&twice).await.err(), Some(401), "two tokens");
+    assert_eq!(system.runtime.gateway.connection_count(), 0);
+    let mut client = Client::open(&format!("{base}?token={}", from(now))).await.expect("a token valid from now connects");
+    assert_eq!(client.sync().await["type"], "synced");
+}
+
+/// The HTTP API takes `Authorization: Bearer <token>` only, and stops taking a
+/// token once it expires, although API Gateway still holds the authorizer's
+/// cached yes (`ReauthorizeEvery: 60`).
+#[tokio::test]
+async fn the_http_api_takes_bearer_tokens_only_and_none_past_expiry() {
+    let system = System::start().await;
+    let user = unique("carol");
+    let token = system.runtime.issue_token(&user, "phone");
+    let unschemed =
+        reqwest::Client::new().get(format!("{}/chats", system.http_url())).header("authorization", &token).send().await.unwrap();
+    assert_eq!(unschemed.status().as_u16(), 403, "a token without the Bearer scheme");
+    assert_eq!(Http::new(system.http_url(), Some(token)).get("/chats").await.status, 200);
+
+    let short_lived = Http::new(system.http_url(), Some(shared::auth::issue_token(&system.runtime.jwt_secret, &user, "phone", 1)));
+    assert_eq!(short_lived.get("/chats").await.status, 200, "valid now, and the authorizer's yes is cached");
+    eventually("the expired token is refused while the cached yes still stands", || async {
+        let reply = short_lived.get("/chats").await;
+        assert_ne!(reply.status, 403, "the authorizer's cache expired first: the handler never checked the expiry");
+        reply.status == 401 && reply.body["code"] == "unauthorized"
+    })
+    .await;
 }

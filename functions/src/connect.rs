@@ -16,7 +16,7 @@ pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest
         if !device_registered(&event) {
             return Ok(());
         }
-        messaging::connect_and_announce(&ctx, &who, connection_id(&event)?).await
+        messaging::connect(&ctx, &who, connection_id(&event)?).await
     }
     .await;
     Ok(match result {

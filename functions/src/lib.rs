@@ -25,6 +25,7 @@ pub mod mark_read;
 pub mod message_status;
 pub mod modify_chat_participants;
 pub mod mute_chat;
+pub mod presence_changes;
 pub mod presence_sweep;
 pub mod push;
 pub mod receipts;

@@ -70,6 +70,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "cleanup" => |ctx, event| invoke(ctx, event, functions::cleanup::handle),
         "heartbeat" => |ctx, event| invoke(ctx, event, functions::heartbeat::handle),
         "subscribe-presence" => |ctx, event| invoke(ctx, event, functions::subscribe_presence::handle),
+        "presence-changes" => |ctx, event| invoke(ctx, event, functions::presence_changes::handle),
         "presence-sweep" => |ctx, event| invoke(ctx, event, functions::presence_sweep::handle),
         "http-authorizer" => |ctx, event| invoke(ctx, event, functions::http_authorizer::handle),
         "create-attachment" => |ctx, event| invoke_http(ctx, event, functions::create_attachment::handle),

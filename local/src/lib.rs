@@ -163,10 +163,10 @@ impl LocalRuntime {
         )
         .await?;
         let mut options = options;
-        for (platform, parameter) in [("APNS", "ApnsPlatformApplicationArn"), ("GCM", "GcmPlatformApplicationArn")] {
+        for (platform, parameter) in [("APNS", "ApnsPlatformApplicationName"), ("GCM", "GcmPlatformApplicationName")] {
             if !options.parameters.contains_key(parameter) && template.is_parameter(parameter) {
-                let arn = provision::ensure_platform_application(&sdk, &options.table_prefix, platform).await?;
-                options.parameters.insert(parameter.to_owned(), arn);
+                let name = provision::ensure_platform_application(&sdk, &options.table_prefix, platform).await?;
+                options.parameters.insert(parameter.to_owned(), name);
             }
         }
 
@@ -311,13 +311,8 @@ impl LocalRuntime {
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
         for source in template.stream_sources()? {
             let table = provision::local_table_name(&options.table_prefix, &source.table);
-            let (lambda, dynamo, streams, region) = (lambda.clone(), dynamo.clone(), streams.clone(), region.clone());
-            tasks.push(tokio::spawn(async move {
-                let function = source.function.clone();
-                if let Err(e) = streams::run(lambda, dynamo, streams, table, region, source).await {
-                    tracing::error!(function, error = %e, "stream event source stopped");
-                }
-            }));
+            let poller = streams::Poller::position(lambda.clone(), dynamo.clone(), streams.clone(), table, region.clone(), source).await?;
+            tasks.push(tokio::spawn(poller.run()));
         }
         for schedule in template.schedules()? {
             let lambda = lambda.clone();

@@ -88,19 +88,20 @@ pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -
 }
 
 /// An SNS platform application in the local server, standing in for the one a
-/// deployment creates with real APNs/FCM credentials.
+/// deployment creates with real APNs/FCM credentials. Returns its name (the
+/// template takes names and builds the ARNs its policies grant).
 pub async fn ensure_platform_application(sdk: &aws_config::SdkConfig, prefix: &str, platform: &str) -> Result<String, LocalError> {
     let sns = aws_sdk_sns::Client::new(sdk);
-    let created = sns
-        .create_platform_application()
-        .name(format!("{prefix}-{platform}"))
+    let name = format!("{prefix}-{platform}");
+    sns.create_platform_application()
+        .name(&name)
         .platform(platform)
         .attributes("PlatformCredential", "local-credential")
         .attributes("PlatformPrincipal", "local-principal")
         .send()
         .await
         .map_err(|e| aws_err(aws_sdk_sns::error::DisplayErrorContext(e)))?;
-    created.platform_application_arn.ok_or_else(|| LocalError::Aws("SNS returned no platform application ARN".into()))
+    Ok(name)
 }
 
 /// S3 bucket names are global, lowercase and at most 63 characters.

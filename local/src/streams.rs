@@ -87,104 +87,125 @@ struct ShardPoll {
     first_at: Option<tokio::time::Instant>,
 }
 
-pub async fn run(
+/// A table's stream with its event source mapping, positioned where Lambda
+/// would start reading: the horizon for TRIM_HORIZON, or past every record
+/// already written for LATEST. Positioned before the runtime starts serving,
+/// so nothing written afterwards can be taken for old.
+impl ShardPoll {
+    fn new(shard_id: String, parent: Option<String>) -> Self {
+        let refreshed_at = tokio::time::Instant::now();
+        Self { shard_id, parent, finished: false, iterator: None, last_read: None, refreshed_at, batch: Vec::new(), first_at: None }
+    }
+}
+
+pub struct Poller {
     lambda: Arc<LambdaHost>,
-    dynamo: aws_sdk_dynamodb::Client,
     streams: aws_sdk_dynamodbstreams::Client,
-    table_name: String,
     region: String,
     source: StreamSource,
-) -> Result<(), LocalError> {
-    let aws = |e: &dyn std::fmt::Display| LocalError::Aws(e.to_string());
-    let table = dynamo.describe_table().table_name(&table_name).send().await.map_err(|e| aws(&e))?;
-    let arn = table
-        .table()
-        .and_then(|t| t.latest_stream_arn())
-        .ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?
-        .to_owned();
-    // Every iterator, the first too, comes from `refresh`: after the last
-    // record read, or from the horizon before any. LATEST is a position no
-    // sequence number names, so it is the horizon minus what came before now.
-    let from_latest = source.starting_position != "TRIM_HORIZON";
-    let started_at = shared::time::now_secs().saturating_sub(1) as i64;
-    let mut shards: Vec<ShardPoll> = Vec::new();
-    let mut described_at: Option<tokio::time::Instant> = None;
-    info!(function = %source.function, table = %table_name, "polling stream");
-    let window = Duration::from_secs(source.batching_window_secs);
-    loop {
-        if described_at.is_none_or(|at| at.elapsed() >= DESCRIBE_EVERY) {
-            match list_shards(&streams, &arn).await {
-                Ok(listed) => {
-                    described_at = Some(tokio::time::Instant::now());
-                    for (shard_id, parent) in listed {
-                        if !shards.iter().any(|s| s.shard_id == shard_id) {
-                            let now = tokio::time::Instant::now();
-                            shards.push(ShardPoll {
-                                shard_id,
-                                parent,
-                                finished: false,
-                                iterator: None,
-                                last_read: None,
-                                refreshed_at: now,
-                                batch: Vec::new(),
-                                first_at: None,
-                            });
+    arn: String,
+    shards: Vec<ShardPoll>,
+}
+
+impl Poller {
+    pub async fn position(
+        lambda: Arc<LambdaHost>,
+        dynamo: aws_sdk_dynamodb::Client,
+        streams: aws_sdk_dynamodbstreams::Client,
+        table_name: String,
+        region: String,
+        source: StreamSource,
+    ) -> Result<Self, LocalError> {
+        let aws = |e: &dyn std::fmt::Display| LocalError::Aws(e.to_string());
+        let table = dynamo.describe_table().table_name(&table_name).send().await.map_err(|e| aws(&e))?;
+        let arn = table
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?
+            .to_owned();
+        let mut shards = Vec::new();
+        // LATEST is a position no sequence number names: read each shard to
+        // its end now and start after its last record. (Record timestamps
+        // cannot tell: DynamoDB Local rounds them down to the minute.)
+        if source.starting_position != "TRIM_HORIZON" {
+            for (shard_id, parent) in list_shards(&streams, &arn).await.map_err(|e| aws(&e))? {
+                let mut shard = ShardPoll::new(shard_id, parent);
+                shard.last_read = last_sequence_number(&streams, &arn, &shard.shard_id).await.map_err(|e| aws(&e))?;
+                shards.push(shard);
+            }
+        }
+        info!(function = %source.function, table = %table_name, "polling stream");
+        Ok(Self { lambda, streams, region, source, arn, shards })
+    }
+
+    pub async fn run(self) {
+        let Self { lambda, streams, region, source, arn, mut shards } = self;
+        let mut described_at: Option<tokio::time::Instant> = None;
+        let window = Duration::from_secs(source.batching_window_secs);
+        loop {
+            if described_at.is_none_or(|at| at.elapsed() >= DESCRIBE_EVERY) {
+                match list_shards(&streams, &arn).await {
+                    Ok(listed) => {
+                        described_at = Some(tokio::time::Instant::now());
+                        for (shard_id, parent) in listed {
+                            if !shards.iter().any(|s| s.shard_id == shard_id) {
+                                shards.push(ShardPoll::new(shard_id, parent));
+                            }
                         }
                     }
+                    Err(e) => warn!(error = %e, "DescribeStream failed"),
                 }
-                Err(e) => warn!(error = %e, "DescribeStream failed"),
             }
-        }
-        // A child shard is read once its parent is read to its end (or gone).
-        let unfinished: Vec<String> = shards.iter().filter(|s| !s.finished).map(|s| s.shard_id.clone()).collect();
-        let mut got_any = false;
-        for shard in shards.iter_mut().filter(|s| !s.finished) {
-            if shard.parent.as_ref().is_some_and(|parent| unfinished.contains(parent)) {
-                continue;
-            }
-            let idle = shard.batch.is_empty() && shard.refreshed_at.elapsed() >= REFRESH_IDLE;
-            if idle || shard.iterator.is_none() {
-                refresh(&streams, &arn, shard).await;
-            }
-            let Some(iterator) = shard.iterator.clone() else { continue };
-            let room = source.batch_size - shard.batch.len();
-            let page = match streams.get_records().shard_iterator(iterator).limit(room as i32).send().await {
-                Ok(page) => page,
-                Err(e) => {
-                    warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; taking a fresh iterator");
-                    shard.iterator = None;
+            // A child shard is read once its parent is read to its end (or gone).
+            let unfinished: Vec<String> = shards.iter().filter(|s| !s.finished).map(|s| s.shard_id.clone()).collect();
+            let mut got_any = false;
+            for shard in shards.iter_mut().filter(|s| !s.finished) {
+                if shard.parent.as_ref().is_some_and(|parent| unfinished.contains(parent)) {
                     continue;
                 }
-            };
-            shard.iterator = page.next_shard_iterator().map(str::to_owned);
-            // No next iterator: the shard is closed and this was its end.
-            shard.finished = shard.iterator.is_none();
-            if let Some(last) = page.records().last().and_then(|r| r.dynamodb()).and_then(|c| c.sequence_number()) {
-                shard.last_read = Some(last.to_owned());
-                shard.refreshed_at = tokio::time::Instant::now();
+                let idle = shard.batch.is_empty() && shard.refreshed_at.elapsed() >= REFRESH_IDLE;
+                if idle || shard.iterator.is_none() {
+                    refresh(&streams, &arn, shard).await;
+                }
+                let Some(iterator) = shard.iterator.clone() else { continue };
+                let room = source.batch_size - shard.batch.len();
+                let page = match streams.get_records().shard_iterator(iterator).limit(room as i32).send().await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; taking a fresh iterator");
+                        shard.iterator = None;
+                        continue;
+                    }
+                };
+                shard.iterator = page.next_shard_iterator().map(str::to_owned);
+                // No next iterator: the shard is closed and this was its end.
+                shard.finished = shard.iterator.is_none();
+                if let Some(last) = page.records().last().and_then(|r| r.dynamodb()).and_then(|c| c.sequence_number()) {
+                    shard.last_read = Some(last.to_owned());
+                    shard.refreshed_at = tokio::time::Instant::now();
+                }
+                let records = page
+                    .records()
+                    .iter()
+                    .filter(|r| {
+                        source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str()))
+                    })
+                    .map(|r| lambda_record(r, &arn, &region));
+                shard.batch.extend(records);
+                if shard.batch.is_empty() {
+                    continue;
+                }
+                got_any = true;
+                let started = *shard.first_at.get_or_insert_with(tokio::time::Instant::now);
+                // Like Lambda: invoke when the batch is full or the batching window has passed.
+                if shard.batch.len() >= source.batch_size || started.elapsed() >= window || shard.finished {
+                    deliver(&lambda, &source, std::mem::take(&mut shard.batch)).await;
+                    shard.first_at = None;
+                }
             }
-            let records = page
-                .records()
-                .iter()
-                .filter(|r| !from_latest || written_since(r, started_at))
-                .filter(|r| {
-                    source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str()))
-                })
-                .map(|r| lambda_record(r, &arn, &region));
-            shard.batch.extend(records);
-            if shard.batch.is_empty() {
-                continue;
+            if !got_any || shards.iter().any(|s| !s.batch.is_empty()) {
+                tokio::time::sleep(IDLE_POLL).await;
             }
-            got_any = true;
-            let started = *shard.first_at.get_or_insert_with(tokio::time::Instant::now);
-            // Like Lambda: invoke when the batch is full or the batching window has passed.
-            if shard.batch.len() >= source.batch_size || started.elapsed() >= window || shard.finished {
-                deliver(&lambda, &source, std::mem::take(&mut shard.batch)).await;
-                shard.first_at = None;
-            }
-        }
-        if !got_any || shards.iter().any(|s| !s.batch.is_empty()) {
-            tokio::time::sleep(IDLE_POLL).await;
         }
     }
 }
@@ -210,9 +231,21 @@ async fn list_shards(streams: &aws_sdk_dynamodbstreams::Client, arn: &str) -> Re
     }
 }
 
-/// Whether a record was written after the poller started (for LATEST).
-fn written_since(record: &Record, started_at: i64) -> bool {
-    record.dynamodb().and_then(|c| c.approximate_creation_date_time()).is_none_or(|t| t.secs() >= started_at)
+/// The sequence number of a shard's last record so far, if it has any.
+async fn last_sequence_number(streams: &aws_sdk_dynamodbstreams::Client, arn: &str, shard_id: &str) -> Result<Option<String>, String> {
+    use aws_sdk_dynamodbstreams::error::DisplayErrorContext as error;
+    let start = streams.get_shard_iterator().stream_arn(arn).shard_id(shard_id).shard_iterator_type(ShardIteratorType::TrimHorizon);
+    let mut iterator = start.send().await.map_err(|e| error(e).to_string())?.shard_iterator;
+    let mut last = None;
+    while let Some(current) = iterator {
+        let page = streams.get_records().shard_iterator(current).send().await.map_err(|e| error(e).to_string())?;
+        match page.records().last().and_then(|r| r.dynamodb()).and_then(|c| c.sequence_number()) {
+            Some(sequence_number) => last = Some(sequence_number.to_owned()),
+            None => break,
+        }
+        iterator = page.next_shard_iterator;
+    }
+    Ok(last)
 }
 
 /// A fresh iterator right after the last record read (or from the horizon

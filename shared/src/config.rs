@@ -29,6 +29,8 @@ pub const UPLOAD_URL_SECS: &str = "UPLOAD_URL_SECS";
 pub const DOWNLOAD_URL_SECS: &str = "DOWNLOAD_URL_SECS";
 /// A device without a heartbeat for this long counts as gone.
 pub const PRESENCE_TIMEOUT_SECS: &str = "PRESENCE_TIMEOUT_SECS";
+/// How many watching connections one change of presence is posted to.
+pub const MAX_PRESENCE_WATCHERS: &str = "MAX_PRESENCE_WATCHERS";
 /// Base URL of the API Gateway Management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
 pub const CONNECTIONS_API_URL: &str = "CONNECTIONS_API_URL";
 pub const MAX_GROUP_MEMBERS: &str = "MAX_GROUP_MEMBERS";
@@ -37,8 +39,11 @@ pub const MAX_MESSAGE_BYTES: &str = "MAX_MESSAGE_BYTES";
 pub const INBOX_RETENTION_DAYS: &str = "INBOX_RETENTION_DAYS";
 pub const FANOUT_CONCURRENCY: &str = "FANOUT_CONCURRENCY";
 /// SNS platform applications (push credentials live there); empty: platform not offered.
-pub const APNS_PLATFORM_APPLICATION_ARN: &str = "APNS_PLATFORM_APPLICATION_ARN";
-pub const GCM_PLATFORM_APPLICATION_ARN: &str = "GCM_PLATFORM_APPLICATION_ARN";
+/// `arn:<partition>:sns:<region>:<account>`: platform applications are named,
+/// and their ARNs built from this, as the functions' IAM policies build theirs.
+pub const SNS_ARN_PREFIX: &str = "SNS_ARN_PREFIX";
+pub const APNS_PLATFORM_APPLICATION: &str = "APNS_PLATFORM_APPLICATION";
+pub const GCM_PLATFORM_APPLICATION: &str = "GCM_PLATFORM_APPLICATION";
 /// A device gets at most one push per this many seconds; a burst becomes one push with a count.
 pub const PUSH_COLLAPSE_SECS: &str = "PUSH_COLLAPSE_SECS";
 
@@ -112,6 +117,7 @@ pub struct Config {
     pub push_platforms: Vec<(String, String)>,
     pub push_collapse: Duration,
     pub presence_timeout: Duration,
+    pub max_presence_watchers: usize,
     pub media_bucket: String,
     pub media_limits: MediaLimits,
     pub upload_url_ttl: Duration,
@@ -158,12 +164,16 @@ impl Config {
             max_message_bytes: number(MAX_MESSAGE_BYTES, 16 * 1024)?,
             inbox_retention: Duration::from_secs(number(INBOX_RETENTION_DAYS, 30)? as u64 * 24 * 60 * 60),
             fanout_concurrency: number(FANOUT_CONCURRENCY, 32)?.max(1),
-            push_platforms: [("APNS", APNS_PLATFORM_APPLICATION_ARN), ("GCM", GCM_PLATFORM_APPLICATION_ARN)]
+            push_platforms: [("APNS", APNS_PLATFORM_APPLICATION), ("GCM", GCM_PLATFORM_APPLICATION)]
                 .into_iter()
-                .filter_map(|(platform, name)| Some((platform.to_owned(), lookup(name).filter(|arn| !arn.is_empty())?)))
+                .filter_map(|(platform, variable)| {
+                    let name = lookup(variable).filter(|name| !name.is_empty())?;
+                    Some((platform.to_owned(), format!("{}:app/{platform}/{name}", lookup(SNS_ARN_PREFIX)?)))
+                })
                 .collect(),
             push_collapse: Duration::from_secs(number(PUSH_COLLAPSE_SECS, 30)? as u64),
             presence_timeout: Duration::from_secs(number(PRESENCE_TIMEOUT_SECS, 150)? as u64),
+            max_presence_watchers: number(MAX_PRESENCE_WATCHERS, 1_000)?,
             media_bucket: required(MEDIA_BUCKET)?,
             media_limits: {
                 let text = lookup(MEDIA_LIMITS).filter(|v| !v.is_empty()).unwrap_or_else(|| DEFAULT_MEDIA_LIMITS.to_owned());

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use e2e_tests::{System, eventually, number, unique};
+use e2e_tests::{System, WAIT_ASYNC, eventually, number, unique};
+use futures::future::join_all;
 use local_runtime::Quotas;
 use serde_json::json;
 
@@ -61,4 +62,41 @@ async fn presence_is_only_for_people_you_share_a_chat_with() {
     assert_eq!(refused["code"], "forbidden", "{refused}");
     let too_many: Vec<String> = (0..101).map(|i| format!("u{i}")).collect();
     assert_eq!(a.request(json!({ "action": "subscribePresence", "userIds": too_many })).await["code"], "invalid_request");
+}
+
+/// Coming online costs `$connect` the same with many watchers as with none:
+/// watchers are told from the users table's stream (PresenceChangesFunction),
+/// and one change reaches at most `PresenceWatchersMax` of them (issue 13).
+#[tokio::test]
+async fn connecting_does_not_wait_for_watchers_and_a_change_reaches_at_most_the_cap() {
+    let system = System::start_with_parameters(Quotas::default(), &[("PresenceWatchersMax", "5")]).await;
+    let bob = unique("bob");
+    let watchers: Vec<String> = (0..8).map(|i| unique(&format!("watcher{i}"))).collect();
+    let mut clients = join_all(watchers.iter().map(|w| system.connect(w, "phone"))).await;
+    let others: Vec<&str> = watchers[1..].iter().map(String::as_str).chain([bob.as_str()]).collect();
+    clients[0].create_chat(&others, Some("watching bob")).await;
+    for client in &mut clients {
+        let watching = client.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
+        assert_eq!(watching["users"][0]["online"], false, "{watching}");
+    }
+
+    let _phone = system.connect(&bob, "phone").await;
+    let connect = system.runtime.invocations().into_iter().rfind(|i| i.function == "ConnectFunction").expect("bob's $connect");
+    assert_eq!(connect.calls.count("PostToConnection"), 0, "$connect posts nothing: {}", connect.calls);
+    assert!(connect.calls.total() <= 4, "$connect registers the device and the connection, nothing more: {}", connect.calls);
+
+    let mut told = vec![false; clients.len()];
+    let deadline = tokio::time::Instant::now() + WAIT_ASYNC;
+    while told.iter().filter(|t| **t).count() < 5 {
+        assert!(tokio::time::Instant::now() < deadline, "five watchers hear bob is online within {WAIT_ASYNC:?}: {told:?}");
+        for (client, told) in clients.iter_mut().zip(told.iter_mut()) {
+            *told |= client.drain(Duration::from_millis(20)).await.iter().any(|f| f["type"] == "presence" && f["online"] == true);
+        }
+    }
+    for (client, told) in clients.iter_mut().zip(told.iter_mut()) {
+        *told |= client.drain(Duration::from_millis(100)).await.iter().any(|f| f["type"] == "presence");
+    }
+    assert_eq!(told.iter().filter(|t| **t).count(), 5, "one change reaches at most PresenceWatchersMax watchers");
+    let asked = clients[7].request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
+    assert_eq!(asked["users"][0]["online"], true, "a watcher past the cap sees it on asking");
 }

@@ -236,3 +236,41 @@ async fn a_token_registered_by_another_user_moves_to_them_and_the_first_cannot_d
     let devices = c.request(json!({ "action": "listDevices" })).await;
     assert_eq!(devices["devices"][0]["pushPlatform"], "GCM", "{devices}");
 }
+
+/// The functions' SNS grants name the stack's own platform applications
+/// (ApnsPlatformApplicationName, GcmPlatformApplicationName): another
+/// application in the account, and its endpoints, are out of their reach.
+#[tokio::test]
+async fn functions_reach_only_the_stacks_own_platform_applications() {
+    let system = system().await;
+    let mut bob = system.connect(&unique("bob"), "phone").await;
+    register(&mut bob, &unique("own-token")).await;
+
+    let admin = system.sns().await;
+    let other_app = admin
+        .create_platform_application()
+        .name(unique("another-team"))
+        .platform("GCM")
+        .attributes("PlatformCredential", "theirs")
+        .send()
+        .await
+        .unwrap()
+        .platform_application_arn
+        .unwrap();
+    let other_endpoint =
+        admin.create_platform_endpoint().platform_application_arn(&other_app).token(unique("their-token")).send().await.unwrap();
+    let other_endpoint = other_endpoint.endpoint_arn.unwrap();
+
+    let as_register = aws_sdk_sns::Client::new(&system.function_sdk("RegisterPushFunction"));
+    let created = as_register.create_platform_endpoint().platform_application_arn(&other_app).token(unique("mine")).send().await;
+    let code = created.map_err(|e| e.into_service_error().meta().code().map(str::to_owned)).err().flatten();
+    assert_eq!(code.as_deref(), Some("AuthorizationError"), "RegisterPushFunction may not add endpoints to another application");
+    for function in ["PushFunction", "UnregisterPushFunction", "UnregisterDeviceFunction"] {
+        let sns = aws_sdk_sns::Client::new(&system.function_sdk(function));
+        let deleted = sns.delete_endpoint().endpoint_arn(&other_endpoint).send().await;
+        let code = deleted.map_err(|e| e.into_service_error().meta().code().map(str::to_owned)).err().flatten();
+        assert_eq!(code.as_deref(), Some("AuthorizationError"), "{function} may not delete another application's endpoint");
+    }
+    let still_there = admin.get_endpoint_attributes().endpoint_arn(&other_endpoint).send().await;
+    assert!(still_there.is_ok(), "the other application's endpoint is untouched");
+}

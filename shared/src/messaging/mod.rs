@@ -35,6 +35,8 @@ pub const MAX_CHAT_NAME_CHARS: usize = 100;
 /// one connection at a time, as a messenger app does: the one it replaces is
 /// closed (its `$disconnect` leaves the new one in place), so one token
 /// cannot hold hundreds of sockets — each able to watch presence — open.
+/// Watchers hear the user came online from the users table's stream
+/// (`presence::announce`), not from here.
 pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
     let now = now_millis();
     let replaced =
@@ -47,20 +49,11 @@ pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> R
     Ok(())
 }
 
-/// `$connect`: register, then tell watchers if the user just came online
-/// (presence is best effort: it never refuses a connection).
-pub async fn connect_and_announce(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
-    connect(ctx, who, connection_id).await?;
-    if let Err(e) = presence::after_connect(ctx, who, connection_id).await {
-        tracing::warn!(error = %e, "presence not announced");
-    }
-    Ok(())
-}
-
+/// `$disconnect` (watchers hear of it from the users table's stream, as of a connect).
 pub async fn disconnect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
-    ctx.store.clear_device_connection(&who.user_id, &who.device_id, connection_id, u64::MAX).await?;
+    ctx.store.clear_device_connection(&who.user_id, &who.device_id, connection_id, now_millis()).await?;
     ctx.store.delete_connection(connection_id).await?;
-    presence::after_disconnect(ctx, &who.user_id).await
+    Ok(())
 }
 
 pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRequest) -> Result<ServerFrame, AppError> {

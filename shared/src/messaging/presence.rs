@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::fanout;
 use crate::ids::{check_id, time_buckets};
 use crate::protocol::{PresenceView, ServerFrame};
-use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription};
+use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription, UserDevices};
 use crate::time::now_millis;
 
 /// How long a `subscribePresence` keeps delivering changes.
@@ -44,52 +44,43 @@ pub async fn presence_of(ctx: &AppContext, user_ids: &[String]) -> Result<Vec<Pr
         .collect())
 }
 
-/// Tells the user's current watchers their presence (after it may have changed).
-pub async fn announce(ctx: &AppContext, user_id: &str) -> Result<PresenceView, AppError> {
-    let now = now_millis();
-    let mut view = presence_of(ctx, &[user_id.to_owned()]).await?.remove(0);
-    if !view.online {
-        ctx.store.set_last_seen(user_id, now).await?;
-        view.last_seen = Some(now);
+/// What a change of a user's item (a users-table stream record) means for
+/// their presence: `Some` when they came online (a first device connected) or
+/// went offline (the last one left), `None` for any other change.
+pub fn presence_change(old: Option<&UserDevices>, new: Option<&UserDevices>, changed_at_ms: u64) -> Option<PresenceView> {
+    let was = old.is_some_and(UserDevices::connected);
+    let is = new.is_some_and(UserDevices::connected);
+    if was == is {
+        return None;
     }
+    let user_id = new.or(old)?.user_id.clone();
+    let last_seen = (!is).then(|| new.and_then(|n| n.last_seen).unwrap_or(changed_at_ms));
+    Some(PresenceView { user_id, online: is, last_seen })
+}
+
+/// Tells the user's current watchers a change of their presence: at most
+/// `max_presence_watchers` of them, so a user watched by thousands (or by
+/// someone farming subscriptions) costs a bounded announcement. Watchers past
+/// it learn the state when they next subscribe, which clients do every few
+/// minutes and on opening a chat. Runs off the users table's stream, never inside
+/// `$connect`, `$disconnect` or a sweep: how many watch a user cannot slow
+/// their connecting down.
+pub async fn announce(ctx: &AppContext, view: &PresenceView) -> Result<usize, AppError> {
     // One subscription per watching connection (the table's key).
-    let watchers = ctx.store.presence_subscribers(user_id, now / 1000).await?;
+    let watchers = ctx.store.presence_subscribers(&view.user_id, now_millis() / 1000, ctx.config.max_presence_watchers).await?;
     let watching = watchers.len();
     let frame = ServerFrame::Presence(view.clone()).to_json();
-    // Concurrently, as messages fan out (one post after another made
-    // `$connect` grow with the watchers). Presence is a live signal: a gone
-    // watcher simply misses it.
+    // Presence is a live signal: a gone watcher simply misses it.
     fanout::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
-    info!(user_id, online = view.online, watchers = watching, "presence announced");
-    Ok(view)
-}
-
-/// After `$connect`: the user comes online with their first live device.
-pub async fn after_connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<(), AppError> {
-    let devices = ctx.store.devices_of(std::slice::from_ref(&who.user_id)).await?;
-    let now = now_millis();
-    let others_live =
-        devices.get(&who.user_id).is_some_and(|u| u.devices.values().filter_map(|d| d.live_connection(now)).any(|c| c != connection_id));
-    if !others_live {
-        announce(ctx, &who.user_id).await?;
-    }
-    Ok(())
-}
-
-/// After `$disconnect` or a sweep: offline when no device is left.
-pub async fn after_disconnect(ctx: &AppContext, user_id: &str) -> Result<(), AppError> {
-    let devices = ctx.store.devices_of(&[user_id.to_owned()]).await?;
-    if !devices.get(user_id).is_some_and(|u| u.is_online(now_millis())) {
-        announce(ctx, user_id).await?;
-    }
-    Ok(())
+    info!(user_id = view.user_id, online = view.online, watchers = watching, "presence announced");
+    Ok(watching)
 }
 
 pub async fn heartbeat(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<ServerFrame, AppError> {
     if !ctx.store.heartbeat(connection_id, now_millis()).await? {
-        // Swept while the socket lived on (heartbeats were late): register again.
+        // Swept while the socket lived on (heartbeats were late): register
+        // again (the users table's stream announces it).
         register_connection(ctx, who, connection_id).await?;
-        after_connect(ctx, who, connection_id).await?;
     }
     Ok(ServerFrame::HeartbeatAck {})
 }
@@ -130,28 +121,23 @@ pub async fn subscribe_presence(
     Ok(ServerFrame::PresenceList { users: presence_of(ctx, &users).await? })
 }
 
-/// Connections whose heartbeats stopped: cleared, closed, and their users'
-/// watchers told. Returns how many were swept.
+/// Connections whose heartbeats stopped: cleared and closed (the users
+/// table's stream tells watchers). Returns how many were swept.
 pub async fn sweep(ctx: &AppContext, now_ms: u64) -> Result<usize, AppError> {
     let cutoff = now_ms.saturating_sub(ctx.config.presence_timeout.as_millis() as u64);
     let last_minute = cutoff / 60_000;
-    let mut affected = BTreeSet::new();
     let mut swept = 0;
     for bucket in time_buckets(last_minute.saturating_sub(SWEEP_LOOKBACK_MINUTES)..=last_minute, HEARTBEAT_SHARDS) {
         for record in ctx.store.connections_of_heartbeat_bucket(&bucket).await? {
             if record.last_heartbeat_at >= cutoff {
                 continue;
             }
-            ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, u64::MAX).await?;
+            ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, now_ms).await?;
             ctx.store.delete_connection(&record.connection_id).await?;
             // API Gateway may still hold the socket: close it, so the client reconnects.
             ctx.connections.close(&record.connection_id).await;
-            affected.insert(record.user_id);
             swept += 1;
         }
-    }
-    for user in &affected {
-        after_disconnect(ctx, user).await?;
     }
     Ok(swept)
 }

@@ -32,8 +32,8 @@ impl Store {
         self.batch_write(&self.tables.presence_subscriptions, requests).await
     }
 
-    /// Unexpired subscriptions to `user_id`'s presence.
-    pub async fn presence_subscribers(&self, user_id: &str, now_secs: u64) -> Result<Vec<PresenceSubscription>, StoreError> {
+    /// Up to `limit` unexpired subscriptions to `user_id`'s presence.
+    pub async fn presence_subscribers(&self, user_id: &str, now_secs: u64, limit: usize) -> Result<Vec<PresenceSubscription>, StoreError> {
         let query = self
             .client
             .query()
@@ -42,6 +42,20 @@ impl Store {
             .filter_expression("expiresAt > :now")
             .expression_attribute_values(":u", s(user_id))
             .expression_attribute_values(":now", n(now_secs));
-        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query.clone().set_exclusive_start_key(start).send().await?;
+            for item in page.items.unwrap_or_default() {
+                found.push(serde_dynamo::from_item(item)?);
+                if found.len() == limit {
+                    return Ok(found);
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
     }
 }

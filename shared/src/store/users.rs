@@ -78,6 +78,12 @@ impl UserDevices {
     pub fn is_online(&self, now_ms: u64) -> bool {
         self.devices.values().any(|d| d.live_connection(now_ms).is_some())
     }
+
+    /// Whether any device holds a connection, however old: what a change of
+    /// the item (a stream record's two images) compares.
+    pub fn connected(&self) -> bool {
+        self.devices.values().any(|d| d.connection_id.is_some())
+    }
 }
 
 fn user_key(user_id: &str) -> Item {
@@ -181,25 +187,26 @@ impl Store {
         Err(AppError::Contention)
     }
 
-    /// Forgets the device's connection, unless a newer connection replaced it
-    /// or it connected after `connected_before` (milliseconds). Returns whether it did.
+    /// Forgets the device's connection, unless a newer connection replaced
+    /// it, and notes `now_ms` as the user's last seen (shown once no device is
+    /// left). Returns whether it did.
     pub async fn clear_device_connection(
         &self,
         user_id: &str,
         device_id: &str,
         connection_id: &str,
-        connected_before: u64,
+        now_ms: u64,
     ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
-            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt")
-            .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
+            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt SET lastSeen = :now")
+            .condition_expression("devices.#d.connectionId = :c")
             .expression_attribute_names("#d", device_id)
             .expression_attribute_values(":c", s(connection_id))
-            .expression_attribute_values(":before", n(connected_before))
+            .expression_attribute_values(":now", n(now_ms))
             .send()
             .await;
         applied(result)
@@ -215,10 +222,12 @@ impl Store {
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
-            .update_expression("REMOVE devices.#d ADD revocations :r")
+            // Last seen, in case this was the user's last connected device.
+            .update_expression("REMOVE devices.#d ADD revocations :r SET lastSeen = :now")
             .condition_expression("attribute_exists(devices.#d)")
             .expression_attribute_names("#d", device_id)
             .expression_attribute_values(":r", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![revocation(device_id, now_secs)]))
+            .expression_attribute_values(":now", n(now_secs * 1000))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
@@ -321,18 +330,6 @@ impl Store {
             .send()
             .await;
         applied(result)
-    }
-
-    pub async fn set_last_seen(&self, user_id: &str, at_ms: u64) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.tables.users)
-            .set_key(Some(user_key(user_id)))
-            .update_expression("SET lastSeen = :at")
-            .expression_attribute_values(":at", n(at_ms))
-            .send()
-            .await?;
-        Ok(())
     }
 
     /// Gives back a push slot whose push failed, so a retry can send it.

@@ -78,3 +78,11 @@ fn the_http_api_has_every_documented_route_behind_the_token_authorizer() {
     assert!(functions.contains(&authorizer.function));
     assert_eq!(authorizer.identity_headers, vec!["authorization".to_owned()]);
 }
+
+/// Limits the code falls back to are the ones the template deploys with.
+#[test]
+fn the_templates_limit_defaults_are_the_codes() {
+    let template = Template::load(&repository_template()).unwrap();
+    assert_eq!(template.parameter_default("RateLimits").as_deref(), Some(shared::limits::DEFAULT_RATE_LIMITS));
+    assert_eq!(template.parameter_default("MediaLimits").as_deref(), Some(shared::config::DEFAULT_MEDIA_LIMITS));
+}

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::error::ConfigError;
+use crate::limits::RateLimits;
 
 /// The Secrets Manager secret (ARN) holding the token signing key; only the
 /// authorizers have it.
@@ -19,6 +20,9 @@ pub const CLIENT_MESSAGE_IDS_TABLE: &str = "CLIENT_MESSAGE_IDS_TABLE";
 pub const MEMBERSHIPS_TABLE: &str = "MEMBERSHIPS_TABLE";
 pub const PRESENCE_SUBSCRIPTIONS_TABLE: &str = "PRESENCE_SUBSCRIPTIONS_TABLE";
 pub const ATTACHMENTS_TABLE: &str = "ATTACHMENTS_TABLE";
+pub const RATE_LIMITS_TABLE: &str = "RATE_LIMITS_TABLE";
+/// `name=max/seconds,…` (see `limits`).
+pub const RATE_LIMITS: &str = "RATE_LIMITS";
 /// The S3 bucket media is uploaded to and downloaded from (presigned URLs only).
 pub const MEDIA_BUCKET: &str = "MEDIA_BUCKET";
 /// Allowed media types and their maximum sizes: `image/*=16,video/mp4=100,...`
@@ -59,6 +63,7 @@ pub struct Tables {
     pub memberships: String,
     pub presence_subscriptions: String,
     pub attachments: String,
+    pub rate_limits: String,
 }
 
 /// What may be uploaded: media types (exact, or `type/*`) with their size caps.
@@ -120,6 +125,7 @@ pub struct Config {
     pub max_presence_watchers: usize,
     pub media_bucket: String,
     pub media_limits: MediaLimits,
+    pub rate_limits: RateLimits,
     pub upload_url_ttl: Duration,
     pub download_url_ttl: Duration,
 }
@@ -157,6 +163,7 @@ impl Config {
                 memberships: required(MEMBERSHIPS_TABLE)?,
                 presence_subscriptions: required(PRESENCE_SUBSCRIPTIONS_TABLE)?,
                 attachments: required(ATTACHMENTS_TABLE)?,
+                rate_limits: required(RATE_LIMITS_TABLE)?,
             },
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
@@ -178,6 +185,10 @@ impl Config {
             media_limits: {
                 let text = lookup(MEDIA_LIMITS).filter(|v| !v.is_empty()).unwrap_or_else(|| DEFAULT_MEDIA_LIMITS.to_owned());
                 MediaLimits::parse(&text).ok_or(ConfigError::Invalid { name: MEDIA_LIMITS, value: text })?
+            },
+            rate_limits: {
+                let text = lookup(RATE_LIMITS).unwrap_or_default();
+                RateLimits::parse(&text).ok_or(ConfigError::Invalid { name: RATE_LIMITS, value: text })?
             },
             // S3 refuses presigned URLs valid for more than 7 days.
             upload_url_ttl: Duration::from_secs(number(UPLOAD_URL_SECS, 15 * 60)?.clamp(1, 7 * 86_400) as u64),
@@ -202,6 +213,7 @@ mod tests {
             (MEMBERSHIPS_TABLE, "ms"),
             (PRESENCE_SUBSCRIPTIONS_TABLE, "ps"),
             (ATTACHMENTS_TABLE, "a"),
+            (RATE_LIMITS_TABLE, "r"),
             (MEDIA_BUCKET, "media"),
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]

@@ -173,6 +173,9 @@ pub enum AppError {
     TooLarge { what: String, max: u64 },
     #[error("the chat is too busy right now, retry with the same clientMessageId")]
     Contention,
+    /// Over a per-user or per-device limit (`limits`): nothing was done.
+    #[error("over the {limit} limit; retry in {retry_after_secs} s")]
+    RateLimited { limit: &'static str, retry_after_secs: u64 },
     /// A backend refused or failed for a reason retrying will not fix.
     #[error("internal error")]
     Internal(#[source] BackendError),
@@ -204,6 +207,7 @@ impl AppError {
             AppError::TooManyDevices { .. } => "too_many_devices",
             AppError::DeviceNotRegistered => "device_not_registered",
             AppError::Contention => "contention",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::NotFound(_) => "not_found",
             AppError::TooLarge { .. } => "too_large",
             AppError::PushUnavailable(..) => "push_unavailable",
@@ -220,6 +224,7 @@ impl AppError {
             AppError::TooManyDevices { .. } | AppError::DeviceNotRegistered => 403,
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) => 404,
+            AppError::RateLimited { .. } => 429,
             AppError::Contention | AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
             _ => 400,
@@ -233,6 +238,14 @@ impl AppError {
             AppError::Internal(cause) => tracing::error!(route, code = self.code(), error = %cause, "request failed"),
             AppError::Unavailable(cause) => tracing::warn!(route, code = self.code(), error = %cause, "request failed, retryable"),
             _ => tracing::info!(route, code = self.code(), error = %self, "request refused"),
+        }
+    }
+
+    /// Seconds the client should wait before retrying, when the error says.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -75,8 +75,12 @@ fn json_response(status: u16, body: String) -> HttpResponse {
 }
 
 pub fn error_response(err: &AppError) -> HttpResponse {
-    let body = HttpError { code: err.code().to_owned(), message: err.to_string() };
-    json_response(err.http_status(), serde_json::to_string(&body).expect("errors serialise"))
+    let body = HttpError { code: err.code().to_owned(), message: err.to_string(), retry_after: err.retry_after_secs() };
+    let mut response = json_response(err.http_status(), serde_json::to_string(&body).expect("errors serialise"));
+    if let Some(seconds) = err.retry_after_secs() {
+        response.headers_mut().insert("retry-after", seconds.into());
+    }
+    response
 }
 
 /// Runs one route: the caller first, then the operation; `status` on success.

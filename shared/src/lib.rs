@@ -11,6 +11,7 @@ pub mod history;
 pub mod http;
 pub mod ids;
 pub mod lambda;
+pub mod limits;
 pub mod media;
 pub mod messaging;
 pub mod notifier;

@@ -3,6 +3,7 @@
 //! size, type and SHA-256 (all three are signed headers); members download
 //! through short-lived presigned GET URLs. Keys name neither chat nor user.
 
+use crate::limits::{self, Limit};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -72,6 +73,8 @@ pub async fn create_upload(
     request: CreateAttachmentRequest,
 ) -> Result<AttachmentUpload, AppError> {
     let content_type = validate_upload(ctx, &request)?;
+    // The declared size is what the presigned URL lets S3 take.
+    limits::charge(ctx, Limit::UploadBytes, user_id, request.size).await?;
     let chat = ctx.store.get_chat(chat_id).await?;
     chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
     let now = now_millis();

@@ -360,6 +360,9 @@ pub struct UserProfile {
 pub struct HttpError {
     pub code: String,
     pub message: String,
+    /// Seconds to wait before retrying (`rate_limited`; also the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -501,12 +504,15 @@ pub enum ServerFrame {
     Error {
         code: &'static str,
         message: String,
+        /// Seconds to wait before retrying (`rate_limited`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
 }
 
 impl ServerFrame {
     pub fn error(err: &AppError) -> Self {
-        ServerFrame::Error { code: err.code(), message: err.to_string() }
+        ServerFrame::Error { code: err.code(), message: err.to_string(), retry_after: err.retry_after_secs() }
     }
 
     pub fn to_json(&self) -> String {

@@ -37,6 +37,12 @@ where
 /// epoch (so latency does not depend on when a test gets round to reading it).
 pub const ARRIVED_AT: &str = "_arrivedAtMicros";
 
+/// `RateLimits` for runs that measure something else (paging, the soak, the
+/// latency benchmark) and send faster than one person may: limits far past
+/// what they send. The limiter's counter is still written, so its cost counts.
+pub const RATE_LIMITS_FOR_LOAD: (&str, &str) =
+    ("RateLimits", "sendMessage=1000000/60,createChat=1000000/60,uploadMegabytes=1000000/60,subscribePresence=1000000/60");
+
 /// A unique id for this test run: `alice_01jd...`.
 pub fn unique(name: &str) -> String {
     format!("{name}_{}", ulid::Ulid::generate().to_string().to_lowercase())
@@ -60,10 +66,11 @@ impl System {
         Self::start_with_parameters(quotas, &[]).await
     }
 
-    /// With fault injection on (no faults until rules are set on the handle).
-    pub async fn start_with_faults() -> (Self, std::sync::Arc<local_runtime::faults::Faults>) {
+    /// With fault injection on (no faults until rules are set on the handle),
+    /// and template parameters overridden.
+    pub async fn start_with_faults(parameters: &[(&str, &str)]) -> (Self, std::sync::Arc<local_runtime::faults::Faults>) {
         let faults = std::sync::Arc::new(local_runtime::faults::Faults::default());
-        let system = Self::start_with_options(Quotas::default(), &[], Some(faults.clone())).await;
+        let system = Self::start_with_options(Quotas::default(), parameters, Some(faults.clone())).await;
         (system, faults)
     }
 

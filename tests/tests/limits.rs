@@ -1,6 +1,7 @@
 //! Every request limit answers with a typed error and changes nothing.
 
-use e2e_tests::{System, number, unique};
+use e2e_tests::{System, image, number, unique, upload_request};
+use local_runtime::Quotas;
 use serde_json::json;
 
 #[tokio::test]
@@ -74,4 +75,60 @@ async fn a_chat_list_larger_than_one_websocket_message_comes_in_pages() {
     let distinct: std::collections::BTreeSet<String> = listed.iter().cloned().collect();
     assert_eq!(listed.len(), distinct.len(), "no chat twice");
     assert_eq!(distinct, created, "every chat once");
+}
+
+/// Per-user and per-device rate limits hold across requests fired at once,
+/// answer `rate_limited` with the seconds to wait, and change nothing: one
+/// user's limits leave another's alone (issue 13). Day-long windows here, so
+/// no window boundary falls inside the test.
+#[tokio::test]
+async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
+    let limits = "sendMessage=5/86400,createChat=3/86400,uploadMegabytes=1/86400,subscribePresence=2/86400";
+    let system = System::start_with_parameters(Quotas::default(), &[("RateLimits", limits)]).await;
+    let (alice, bob, carol) = (unique("alice"), unique("bob"), unique("carol"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+
+    // createChat: three, then refused; the refused chat does not exist.
+    let chat = a.chat_with(&[&bob], None).await;
+    a.chat_with(&[&carol], None).await;
+    a.chat_with(&[&bob, &carol], Some("one")).await;
+    let refused = a.create_chat(&[&bob, &carol], Some("two")).await;
+    assert_eq!(refused["code"], "rate_limited", "{refused}");
+    assert!(number(&refused, "retryAfter") > 0, "{refused}");
+    let chats = a.request(json!({ "action": "listChats" })).await;
+    assert_eq!(chats["chats"].as_array().map(Vec::len), Some(3), "{chats}");
+
+    // sendMessage: twelve fired at once on one socket, five land.
+    for i in 0..12 {
+        a.send(json!({ "action": "sendMessage", "requestId": format!("s{i}"), "chatId": chat, "clientMessageId": format!("c{i}"), "message": "burst" })).await;
+    }
+    let mut replies = Vec::new();
+    for _ in 0..12 {
+        replies.push(a.wait_for(|f| f["requestId"].as_str().is_some_and(|r| r.starts_with('s'))).await);
+    }
+    let landed = replies.iter().filter(|r| r["type"] == "sendResult").count();
+    let limited: Vec<_> = replies.iter().filter(|r| r["code"] == "rate_limited").collect();
+    assert_eq!((landed, limited.len()), (5, 7), "{replies:?}");
+    assert!(limited.iter().all(|r| number(r, "retryAfter") > 0));
+    let history = system.http(&bob).get(&format!("/chats/{chat}/messages")).await;
+    assert_eq!(history.body["messages"].as_array().map(Vec::len), Some(5), "{}", history.body);
+    assert_eq!(number(&b.send_message(&chat, "b1", "bob is not limited by alice").await, "seq"), 6);
+
+    // Upload bytes: 600 KB, then another 600 KB passes the 1 MB.
+    let http = system.http(&alice);
+    let path = format!("/chats/{chat}/attachments");
+    let bytes = image(600 * 1024, 1);
+    assert_eq!(http.post(&path, &upload_request(&bytes, "image/png")).await.status, 201);
+    let over = http.post(&path, &upload_request(&bytes, "image/png")).await;
+    assert_eq!((over.status, over.body["code"].as_str()), (429, Some("rate_limited")), "{}", over.body);
+    assert!(over.header("retry-after").parse::<u64>().unwrap() > 0);
+
+    // subscribePresence: per device, so alice's laptop still may.
+    for _ in 0..2 {
+        assert_eq!(a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await["type"], "presenceList");
+    }
+    assert_eq!(a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await["code"], "rate_limited");
+    let mut laptop = system.connect(&alice, "laptop").await;
+    assert_eq!(laptop.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await["type"], "presenceList");
 }

@@ -22,6 +22,7 @@ async fn store(system: &System) -> Store {
         memberships: system.table("MembershipsTable"),
         presence_subscriptions: system.table("PresenceSubscriptionsTable"),
         attachments: system.table("AttachmentsTable"),
+        rate_limits: system.table("RateLimitsTable"),
     };
     Store::new(system.dynamo().await, tables)
 }

@@ -210,7 +210,7 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
 /// send retried once the table recovers is delivered exactly once.
 #[tokio::test]
 async fn throttling_past_the_sdk_retries_is_a_retryable_error_and_the_retry_lands_once() {
-    let (system, faults) = System::start_with_faults().await;
+    let (system, faults) = System::start_with_faults(&[]).await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

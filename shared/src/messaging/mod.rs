@@ -25,6 +25,7 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::fanout::{self, Target};
 use crate::ids::{self, check_id, device_key};
+use crate::limits::{self, Limit};
 use crate::protocol::{ChatKind, CreateChatRequest, ServerFrame};
 use crate::store::{Chat, ConnectionRecord, EntryKind, InboxEntry, UserDevices};
 use crate::time::now_millis;
@@ -80,6 +81,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         (_, None) => return Err(AppError::invalid("a group chat needs a name")),
         (_, Some(_)) => (ChatKind::Group, ids::new_group_id()),
     };
+    limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
     let mut members: Vec<String> = others.into_iter().collect();
     members.push(who.user_id.clone());
     members.sort();

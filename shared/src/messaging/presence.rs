@@ -20,7 +20,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::fanout;
+use crate::ids;
 use crate::ids::{check_id, time_buckets};
+use crate::limits::{self, Limit};
 use crate::protocol::{PresenceView, ServerFrame};
 use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription, UserDevices};
 use crate::time::now_millis;
@@ -103,6 +105,7 @@ pub async fn subscribe_presence(
     for user in &users {
         check_id("userId", user)?;
     }
+    limits::charge(ctx, Limit::PresenceSubscriptions, &ids::device_key(&who.user_id, &who.device_id), 1).await?;
     let contacts = contacts_of(ctx, &who.user_id).await?;
     if let Some(stranger) = users.iter().find(|u| !contacts.contains(*u)) {
         return Err(AppError::Forbidden(format!("you share no chat with {stranger}")));

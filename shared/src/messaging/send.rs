@@ -1,5 +1,6 @@
 //! `sendMessage`: store, fill inboxes, fan out — idempotent per clientMessageId.
 
+use crate::limits::{self, Limit};
 use std::collections::{BTreeSet, HashMap};
 
 use tracing::{info, warn};
@@ -65,6 +66,8 @@ fn message_outgoing(message: &MessageView) -> Outgoing {
 
 pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessageRequest) -> Result<ServerFrame, AppError> {
     validate_send(ctx, &request)?;
+    // Before any other read: a flood costs one write per request, then nothing.
+    limits::charge(ctx, Limit::Sends, &who.user_id, 1).await?;
     let attachments = media::attachments_for_message(ctx, who, &request.chat_id, &request.attachments).await?;
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {

@@ -10,6 +10,7 @@ mod item_formats;
 mod memberships;
 mod messages;
 mod presence;
+mod rate_limits;
 mod users;
 
 use std::collections::HashMap;

@@ -9,8 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::{ARRIVED_AT, Client, System, number, text, unique};
+use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, number, text, unique};
 use futures::future::join_all;
+use local_runtime::Quotas;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -42,7 +43,7 @@ fn handler_split(system: &System, route: &str, skip: usize) {
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(200);
-    let system = System::start().await;
+    let system = System::start_with_parameters(Quotas::default(), &[RATE_LIMITS_FOR_LOAD]).await;
 
     // 1-1, recipient online.
     let (alice, bob) = (unique("alice"), unique("bob"));

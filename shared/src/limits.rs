@@ -1,0 +1,134 @@
+//! Per-user and per-device rate limits, enforced across Lambda instances by
+//! counters in DynamoDB (`store/rate_limits.rs`): what one account may cost
+//! everyone else. A request over a limit is refused with `rate_limited` and
+//! the seconds until its window ends, and changes nothing else.
+//!
+//! Windows are fixed (aligned to the epoch): simple and one write per charge,
+//! at the price of allowing up to twice a limit across a window boundary.
+//! Defaults and reasons: docs/security.md.
+
+use std::time::Duration;
+
+use crate::context::AppContext;
+use crate::error::AppError;
+use crate::time::now_millis;
+
+/// What is limited, and whose it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// `sendMessage` requests, per user (every device together).
+    Sends,
+    /// `createChat` requests, per user.
+    ChatsCreated,
+    /// Bytes of uploads requested (declared sizes), per user.
+    UploadBytes,
+    /// `subscribePresence` requests, per device.
+    PresenceSubscriptions,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 4] = [Limit::Sends, Limit::ChatsCreated, Limit::UploadBytes, Limit::PresenceSubscriptions];
+
+    /// The name in the `RateLimits` parameter and in `rate_limited` errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::Sends => "sendMessage",
+            Limit::ChatsCreated => "createChat",
+            Limit::UploadBytes => "uploadMegabytes",
+            Limit::PresenceSubscriptions => "subscribePresence",
+        }
+    }
+
+    /// How much one unit in the parameter is worth in charges.
+    fn unit(self) -> u64 {
+        match self {
+            Limit::UploadBytes => 1024 * 1024,
+            _ => 1,
+        }
+    }
+}
+
+/// One limit: at most `max` per `per`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub max: u64,
+    pub per: Duration,
+}
+
+/// Every limit's rate (the `RateLimits` parameter: `name=max/seconds,…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimits(Vec<(Limit, Rate)>);
+
+/// The defaults, argued in docs/security.md: far above what a person does,
+/// far below what a script does.
+pub const DEFAULT_RATE_LIMITS: &str = "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60";
+
+impl RateLimits {
+    /// Parses `name=max/seconds` entries; names not given keep their default.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut limits = Self::parse_entries(DEFAULT_RATE_LIMITS).expect("the defaults parse");
+        for (limit, rate) in Self::parse_entries(text)?.0 {
+            limits.0.retain(|(l, _)| *l != limit);
+            limits.0.push((limit, rate));
+        }
+        Some(limits)
+    }
+
+    fn parse_entries(text: &str) -> Option<Self> {
+        let mut out = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (name, rate) = entry.split_once('=')?;
+            let limit = Limit::ALL.into_iter().find(|l| l.name() == name.trim())?;
+            let (max, seconds) = rate.split_once('/')?;
+            let (max, seconds): (u64, u64) = (max.trim().parse().ok()?, seconds.trim().parse().ok()?);
+            if max == 0 || seconds == 0 {
+                return None;
+            }
+            out.push((limit, Rate { max: max.checked_mul(limit.unit())?, per: Duration::from_secs(seconds) }));
+        }
+        Some(Self(out))
+    }
+
+    pub fn rate(&self, limit: Limit) -> Rate {
+        self.0.iter().find(|(l, _)| *l == limit).map(|(_, rate)| *rate).expect("every limit has a rate (defaults fill in)")
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::parse(DEFAULT_RATE_LIMITS).expect("the defaults parse")
+    }
+}
+
+/// Charges `amount` to `subject`'s `limit`, or refuses with `rate_limited`
+/// and the seconds until the window ends.
+pub async fn charge(ctx: &AppContext, limit: Limit, subject: &str, amount: u64) -> Result<(), AppError> {
+    let Rate { max, per } = ctx.config.rate_limits.rate(limit);
+    let per_ms = per.as_millis() as u64;
+    let now = now_millis();
+    let window = now / per_ms;
+    let window_end_ms = (window + 1) * per_ms;
+    let counter = format!("{}#{subject}#{window}", limit.name());
+    let expires_at = (window_end_ms + per_ms) / 1000;
+    if ctx.store.charge_counter(&counter, amount, max, expires_at).await? {
+        return Ok(());
+    }
+    let retry_after_secs = window_end_ms.saturating_sub(now).div_ceil(1000).max(1);
+    Err(AppError::RateLimited { limit: limit.name(), retry_after_secs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_with_defaults_for_names_not_given() {
+        let limits = RateLimits::parse("sendMessage=5/10, uploadMegabytes=1/60").unwrap();
+        assert_eq!(limits.rate(Limit::Sends), Rate { max: 5, per: Duration::from_secs(10) });
+        assert_eq!(limits.rate(Limit::UploadBytes), Rate { max: 1024 * 1024, per: Duration::from_secs(60) });
+        assert_eq!(limits.rate(Limit::ChatsCreated), Rate { max: 30, per: Duration::from_secs(3600) });
+        for bad in ["sendMessage=5", "nope=1/1", "sendMessage=0/10", "sendMessage=5/0", "sendMessage=x/10"] {
+            assert!(RateLimits::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! so each deploys with its own role, memory and logs; the local runtime calls
 //! the same `handle` functions in process.
 
+pub mod accept_chat;
 pub mod ack;
 pub mod authorizer;
 pub mod cleanup;

@@ -54,6 +54,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "default-route" => |ctx, event| invoke(ctx, event, functions::default_route::handle),
         "create-chat" => |ctx, event| invoke(ctx, event, functions::create_chat::handle),
         "send-message" => |ctx, event| invoke(ctx, event, functions::send_message::handle),
+        "accept-chat" => |ctx, event| invoke(ctx, event, functions::accept_chat::handle),
         "ack" => |ctx, event| invoke(ctx, event, functions::ack::handle),
         "sync" => |ctx, event| invoke(ctx, event, functions::sync::handle),
         "modify-chat-participants" => |ctx, event| invoke(ctx, event, functions::modify_chat_participants::handle),

@@ -21,6 +21,7 @@ pub const MEMBERSHIPS_TABLE: &str = "MEMBERSHIPS_TABLE";
 pub const PRESENCE_SUBSCRIPTIONS_TABLE: &str = "PRESENCE_SUBSCRIPTIONS_TABLE";
 pub const ATTACHMENTS_TABLE: &str = "ATTACHMENTS_TABLE";
 pub const RATE_LIMITS_TABLE: &str = "RATE_LIMITS_TABLE";
+pub const CONTACTS_TABLE: &str = "CONTACTS_TABLE";
 /// `name=max/seconds,…` (see `limits`).
 pub const RATE_LIMITS: &str = "RATE_LIMITS";
 /// The S3 bucket media is uploaded to and downloaded from (presigned URLs only).
@@ -64,6 +65,7 @@ pub struct Tables {
     pub presence_subscriptions: String,
     pub attachments: String,
     pub rate_limits: String,
+    pub contacts: String,
 }
 
 /// What may be uploaded: media types (exact, or `type/*`) with their size caps.
@@ -164,6 +166,7 @@ impl Config {
                 presence_subscriptions: required(PRESENCE_SUBSCRIPTIONS_TABLE)?,
                 attachments: required(ATTACHMENTS_TABLE)?,
                 rate_limits: required(RATE_LIMITS_TABLE)?,
+                contacts: required(CONTACTS_TABLE)?,
             },
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
@@ -214,6 +217,7 @@ mod tests {
             (PRESENCE_SUBSCRIPTIONS_TABLE, "ps"),
             (ATTACHMENTS_TABLE, "a"),
             (RATE_LIMITS_TABLE, "r"),
+            (CONTACTS_TABLE, "co"),
             (MEDIA_BUCKET, "media"),
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]

@@ -150,7 +150,8 @@ pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Res
 /// with; anyone else is indistinguishable from a user that does not exist.
 pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Result<UserProfile, AppError> {
     crate::ids::check_id("userId", user_id)?;
-    let chats_in_common = current_chats(ctx, caller).await?.iter().filter(|c| c.is_member(user_id)).count();
+    // Seen only through chats they accepted (a request shows nothing of its recipient).
+    let chats_in_common = current_chats(ctx, caller).await?.iter().filter(|c| c.accepted_members().any(|m| m == user_id)).count();
     if chats_in_common == 0 && caller != user_id {
         return Err(AppError::NotFound(format!("no user {user_id} among the people you share a chat with")));
     }
@@ -176,6 +177,7 @@ mod tests {
             unread_count: 0,
             mention_count: 0,
             removed_at_seq: None,
+            request: false,
             last_message: None,
         };
         assert_eq!(decode_cursor(&encode_cursor(&summary)).unwrap(), (1_700_000_000_123, "dm-a-b".to_owned()));

@@ -125,6 +125,12 @@ pub struct UnregisterPushRequest {}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcceptChatRequest {
+    pub chat_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MuteChatRequest {
     pub chat_id: String,
     pub muted: bool,
@@ -251,6 +257,10 @@ pub struct ChatSummary {
     /// Set when the caller was removed: they see the chat up to this seq.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_at_seq: Option<u64>,
+    /// A message request or group invitation the caller has not accepted
+    /// (`acceptChat`, or reply): list it apart.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub request: bool,
     /// The last message the caller may see (the HTTP chat list fills it in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<MessagePreview>,
@@ -486,6 +496,9 @@ pub enum ServerFrame {
     ChatMuted {
         chat_id: String,
         muted: bool,
+    },
+    ChatAccepted {
+        chat_id: String,
     },
     MessageStatus {
         chat_id: String,

@@ -515,6 +515,13 @@ impl Client {
         text(&self.create_chat(participants, name).await, "chatId").to_owned()
     }
 
+    /// Accepts a chat this user was requested into (a message request or
+    /// group invitation from someone they never accepted).
+    pub async fn accept(&mut self, chat_id: &str) {
+        let reply = self.request(json!({ "action": "acceptChat", "chatId": chat_id })).await;
+        assert_eq!(reply["type"], "chatAccepted", "{reply}");
+    }
+
     pub async fn send_message(&mut self, chat_id: &str, client_message_id: &str, text: &str) -> Value {
         self.request(json!({ "action": "sendMessage", "chatId": chat_id, "clientMessageId": client_message_id, "message": text })).await
     }

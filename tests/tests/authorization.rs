@@ -86,6 +86,10 @@ async fn world() -> World {
         admin_ws.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": removed, "operation": "REMOVE" })).await;
     assert_eq!(removal["type"], "participantsModified", "{removal}");
 
+    // The member accepts the admin's invitation (until then the group shows nothing of them).
+    let accepted = clients.get_mut(&Member).unwrap().request(json!({ "action": "acceptChat", "chatId": group })).await;
+    assert_eq!(accepted["type"], "chatAccepted", "{accepted}");
+
     let stranger_ws = clients.get_mut(&Stranger).unwrap();
     let other_group = stranger_ws.chat_with(&[&admin], Some("elsewhere")).await;
     let strangers_attachment = upload(&Http::new(system.http_url(), Some(tokens[&Stranger].clone())), &other_group, &image(1024, 2)).await;
@@ -222,6 +226,10 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     );
     mute.push(one(Member, "another group", json!({ "action": "muteChat", "chatId": g2, "muted": true }), "not_member"));
     m.insert("muteChat", mute);
+    let mut accept =
+        cases(["ok", "ok", "ok", "not_member", "not_member", DNR, "401"], "own group", |_| json!({ "action": "acceptChat", "chatId": g }));
+    accept.push(one(Member, "another group", json!({ "action": "acceptChat", "chatId": g2 }), "not_member"));
+    m.insert("acceptChat", accept);
     m.insert("heartbeat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own connection", |_| json!({ "action": "heartbeat" })));
     m.insert(
         "subscribePresence",

@@ -182,6 +182,7 @@ async fn the_sender_sees_delivered_then_read() {
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
+    b.accept(&chat).await;
     let sent = a.send_message(&chat, "r1", "did you get this?").await;
     let seq = number(&sent, "seq");
     let status = a.request(json!({ "action": "messageStatus", "chatId": chat, "seq": seq })).await;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::{System, WAIT_ASYNC, eventually, number, unique};
+use e2e_tests::{System, WAIT_ASYNC, eventually, number, text, unique};
 use futures::future::join_all;
 use local_runtime::Quotas;
 use serde_json::json;
@@ -13,31 +13,39 @@ async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeat
     let system = System::start_with_parameters(Quotas::default(), &[("PresenceTimeoutSeconds", "3")]).await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
-    a.create_chat(&[&bob], None).await;
+    let chat = a.chat_with(&[&bob], None).await;
+    // Bob accepts alice's chat (until then it shows her nothing of him).
+    let mut phone = system.connect(&bob, "phone").await;
+    phone.accept(&chat).await;
 
     let watching = a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
     assert_eq!(watching["type"], "presenceList", "{watching}");
-    assert_eq!(watching["users"][0], json!({ "userId": bob, "online": false }), "never seen yet");
+    assert_eq!(watching["users"][0], json!({ "userId": bob, "online": true }));
     let before = shared::time::now_millis();
-
-    // Online with the first device, and a second device changes nothing.
-    let phone = system.connect(&bob, "phone").await;
-    let online = a.frames_of("presence", 1).await.remove(0);
-    assert_eq!((online["userId"].as_str(), online["online"].as_bool()), (Some(bob.as_str()), Some(true)));
-    let laptop = system.connect(&bob, "laptop").await;
-    laptop.close().await;
-    let extra: Vec<_> = a.drain(Duration::from_millis(400)).await.into_iter().filter(|f| f["type"] == "presence").collect();
-    assert!(extra.is_empty(), "still online while the phone is connected: {extra:?}");
+    // (Bob's coming online may still reach alice, announced after she subscribed.)
+    let is_presence = |online: bool| move |f: &serde_json::Value| f["type"] == "presence" && f["online"] == online;
 
     // Offline on disconnect, with lastSeen.
     phone.close().await;
-    let offline = a.frames_of("presence", 1).await.remove(0);
-    assert_eq!(offline["online"], false);
-    assert!(number(&offline, "lastSeen") > before);
+    let offline = a.wait_for(is_presence(false)).await;
+    assert!(number(&offline, "lastSeen") >= before, "{offline} vs {before}");
+
+    // Online with the first device, and a second device changes nothing.
+    let phone = system.connect(&bob, "phone").await;
+    let online = a.wait_for(is_presence(true)).await;
+    assert_eq!(online["userId"], bob.as_str());
+    let laptop = system.connect(&bob, "laptop").await;
+    laptop.close().await;
+    let extra: Vec<_> = a.drain(Duration::from_millis(400)).await.into_iter().filter(is_presence(false)).collect();
+    assert!(extra.is_empty(), "still online while the phone is connected: {extra:?}");
+
+    // Offline on disconnect again.
+    phone.close().await;
+    a.wait_for(is_presence(false)).await;
 
     // Offline when heartbeats stop, though the socket stays open.
     let mut silent = system.connect(&bob, "phone").await;
-    assert_eq!(a.frames_of("presence", 1).await[0]["online"], true);
+    a.wait_for(is_presence(true)).await;
     assert_eq!(silent.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck");
     // Past the 3-second presence timeout since that last heartbeat (alice then
     // beats and the sweep runs: 3 s of slack on a busy machine).
@@ -46,7 +54,7 @@ async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeat
     assert_eq!(a.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck", "alice keeps beating");
     let swept = system.runtime.run_scheduled("PresenceSweepFunction").await.unwrap();
     assert_eq!(swept["sweptConnections"], 1, "{swept}");
-    assert_eq!(a.frames_of("presence", 1).await[0]["online"], false, "heartbeats stopped: offline");
+    a.wait_for(is_presence(false)).await;
     assert_eq!(silent.closed().await, Some(1000), "the swept connection is closed so the client reconnects");
 
     let asked = a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
@@ -74,7 +82,11 @@ async fn connecting_does_not_wait_for_watchers_and_a_change_reaches_at_most_the_
     let watchers: Vec<String> = (0..8).map(|i| unique(&format!("watcher{i}"))).collect();
     let mut clients = join_all(watchers.iter().map(|w| system.connect(w, "phone"))).await;
     let others: Vec<&str> = watchers[1..].iter().map(String::as_str).chain([bob.as_str()]).collect();
-    clients[0].create_chat(&others, Some("watching bob")).await;
+    let group = clients[0].chat_with(&others, Some("watching bob")).await;
+    // Bob accepts the invitation (until then the group shows nothing of him).
+    let mut setup = system.connect(&bob, "setup").await;
+    setup.accept(&group).await;
+    setup.close().await;
     for client in &mut clients {
         let watching = client.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
         assert_eq!(watching["users"][0]["online"], false, "{watching}");
@@ -94,9 +106,71 @@ async fn connecting_does_not_wait_for_watchers_and_a_change_reaches_at_most_the_
         }
     }
     for (client, told) in clients.iter_mut().zip(told.iter_mut()) {
-        *told |= client.drain(Duration::from_millis(100)).await.iter().any(|f| f["type"] == "presence");
+        *told |= client.drain(Duration::from_millis(100)).await.iter().any(|f| f["type"] == "presence" && f["online"] == true);
     }
     assert_eq!(told.iter().filter(|t| **t).count(), 5, "one change reaches at most PresenceWatchersMax watchers");
     let asked = clients[7].request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
     assert_eq!(asked["users"][0]["online"], true, "a watcher past the cap sees it on asking");
+}
+
+/// The request a chat of `user`'s is, as their chat list shows it.
+async fn is_request(client: &mut e2e_tests::Client, chat: &str) -> bool {
+    let list = client.request(json!({ "action": "listChats" })).await;
+    let summary = list["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == chat).cloned().expect("the chat is listed");
+    summary.get("request").and_then(serde_json::Value::as_bool).unwrap_or(false)
+}
+
+/// Consent before contact (issue 13): a chat from someone the user never
+/// accepted is a message request (a group, an invitation) until they accept
+/// it or reply. Until then its sender sees no presence, last seen, profile or
+/// read receipt of theirs (delivery is reported, as the server's own doing),
+/// and their chat list marks it apart.
+/// Someone the user accepted (they created a chat with them) may add them
+/// to a group directly.
+#[tokio::test]
+async fn a_chat_from_a_stranger_is_a_request_that_shows_them_nothing_until_accepted() {
+    let system = System::start().await;
+    let (mallory, bob, alice) = (unique("mallory"), unique("bob"), unique("alice"));
+    let mut m = system.connect(&mallory, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut a = system.connect(&alice, "phone").await;
+
+    let direct = m.chat_with(&[&bob], None).await;
+    let group = m.chat_with(&[&bob, &alice], Some("strangers")).await;
+    assert!(is_request(&mut b, &direct).await && is_request(&mut b, &group).await, "both are requests for bob");
+    assert!(!is_request(&mut m, &direct).await, "the one who asked chose the chat");
+
+    // Nothing of bob reaches mallory: presence, profile, receipts.
+    let refused = m.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert_eq!(system.http(&mallory).get(&format!("/users/{bob}")).await.status, 404);
+    let sent = m.send_message(&direct, "r1", "hello stranger").await;
+    let got = b.messages(1).await.remove(0);
+    assert_eq!(got["message"], "hello stranger", "a request's messages arrive, to be read before accepting");
+    assert_eq!(b.ack(&[text(&got, "messageId")]).await["count"], 1);
+    assert_eq!(m.frames_of("receipt", 1).await[0]["status"], "delivered");
+    assert_eq!(b.request(json!({ "action": "markRead", "chatId": direct, "upToSeq": 1 })).await["type"], "markedRead");
+    let status = m.request(json!({ "action": "messageStatus", "chatId": direct, "seq": number(&sent, "seq") })).await;
+    assert_eq!(status["recipients"][0], json!({ "userId": bob, "delivered": true, "read": false }), "{status}");
+    let receipts: Vec<_> = m.drain(Duration::from_millis(500)).await.into_iter().filter(|f| f["type"] == "receipt").collect();
+    assert!(receipts.is_empty(), "no read receipt: {receipts:?}");
+
+    // Accepting shows bob to mallory through that chat; the group stays a request.
+    let accepted = b.request(json!({ "action": "acceptChat", "chatId": direct })).await;
+    assert_eq!(accepted["type"], "chatAccepted", "{accepted}");
+    assert!(!is_request(&mut b, &direct).await && is_request(&mut b, &group).await);
+    assert_eq!(m.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await["type"], "presenceList");
+    assert_eq!(system.http(&mallory).get(&format!("/users/{bob}")).await.status, 200);
+    // Replying accepts the invitation.
+    let reply = b.send_message(&group, "g1", "fine, hi").await;
+    assert_eq!(reply["status"], "SUCCESS", "{reply}");
+    assert!(!is_request(&mut b, &group).await, "a reply accepts");
+
+    // Bob accepted alice by creating a chat with her: her group is no request for him.
+    b.chat_with(&[&alice], None).await;
+    let carol = unique("carol");
+    let mut c = system.connect(&carol, "phone").await;
+    let known = a.chat_with(&[&bob, &carol], Some("friends")).await;
+    assert!(!is_request(&mut b, &known).await, "someone bob accepted adds him directly");
+    assert!(is_request(&mut c, &known).await, "carol never accepted alice");
 }

@@ -33,6 +33,8 @@ async fn push_pair() -> PushPair {
     let mut b = system.connect(&bob, "phone").await;
     register(&mut b, &unique("token")).await;
     let chat = a.chat_with(&[&bob], None).await;
+    // Bob knows alice: her chat is no request (requests are pushed without a preview).
+    b.accept(&chat).await;
     // Bob's inbox got the chat's notice: let the push function see it first.
     push_handled(&system, 0, 1).await;
     PushPair { system, alice, bob, a, b, chat }
@@ -273,4 +275,21 @@ async fn functions_reach_only_the_stacks_own_platform_applications() {
     }
     let still_there = admin.get_endpoint_attributes().endpoint_arn(&other_endpoint).send().await;
     assert!(still_there.is_ok(), "the other application's endpoint is untouched");
+}
+
+/// A message request is pushed without a preview: a stranger's text does not
+/// reach the lock screen before the recipient accepts them (issue 13).
+#[tokio::test]
+async fn a_message_request_is_pushed_without_a_preview() {
+    let system = system().await;
+    let (stranger, bob) = (unique("stranger"), unique("bob"));
+    let mut s = system.connect(&stranger, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    register(&mut b, &unique("token")).await;
+    b.close().await;
+    let chat = s.chat_with(&[&bob], None).await;
+    s.send_message(&chat, "spam", "buy cheap watches").await;
+    let got = pushes(&system, &bob, "phone", 1).await;
+    let text = got[0]["default"].as_str().unwrap();
+    assert!(!text.contains("watches") && !text.contains(&stranger), "no preview of a request: {text}");
 }

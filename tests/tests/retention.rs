@@ -23,6 +23,7 @@ async fn store(system: &System) -> Store {
         presence_subscriptions: system.table("PresenceSubscriptionsTable"),
         attachments: system.table("AttachmentsTable"),
         rate_limits: system.table("RateLimitsTable"),
+        contacts: system.table("ContactsTable"),
     };
     Store::new(system.dynamo().await, tables)
 }

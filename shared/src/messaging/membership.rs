@@ -48,7 +48,10 @@ pub async fn modify_participants(
                 members.push(target.to_owned());
                 members.sort();
                 let previous = ctx.store.membership(target, &chat.chat_id).await?;
-                MemberChange::Join(Membership::rejoined(previous, target, &chat.chat_id, chat.seq))
+                let joined = Membership::rejoined(previous, target, &chat.chat_id, chat.seq);
+                // Added by someone they never accepted: an invitation, not a membership they chose.
+                let known = ctx.store.who_accepted(&[target.to_owned()], &who.user_id).await?;
+                MemberChange::Join(if known.is_empty() { joined.requested_by(&who.user_id) } else { joined })
             }
             ParticipantOperation::Remove => {
                 if target != who.user_id && !chat.is_admin(&who.user_id) {

@@ -24,9 +24,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::fanout::{self, Target};
-use crate::ids::{self, check_id, device_key};
+use crate::ids::{self, check_chat_id, check_id, device_key};
 use crate::limits::{self, Limit};
-use crate::protocol::{ChatKind, CreateChatRequest, ServerFrame};
+use crate::protocol::{AcceptChatRequest, ChatKind, CreateChatRequest, ServerFrame};
 use crate::store::{Chat, ConnectionRecord, EntryKind, InboxEntry, UserDevices};
 use crate::time::now_millis;
 
@@ -57,6 +57,30 @@ pub async fn disconnect(ctx: &AppContext, who: &Identity, connection_id: &str) -
     Ok(())
 }
 
+/// The member accepts a chat they were requested into (a no-op when it is
+/// not a request): from now on its other members see their presence,
+/// profile and receipts, and the one who asked becomes someone they know.
+pub async fn accept(ctx: &AppContext, user_id: &str, chat_id: &str) -> Result<(), AppError> {
+    let inviter = ctx.store.membership(user_id, chat_id).await?.and_then(|m| m.invited_by);
+    if ctx.store.accept_chat(user_id, chat_id).await?
+        && let Some(inviter) = inviter
+    {
+        ctx.store.add_contacts(user_id, &[inviter], now_millis()).await?;
+    }
+    Ok(())
+}
+
+/// `acceptChat`: a message request or group invitation accepted.
+pub async fn accept_chat(ctx: &AppContext, who: &Identity, request: AcceptChatRequest) -> Result<ServerFrame, AppError> {
+    check_chat_id(&request.chat_id)?;
+    let chat = ctx.store.get_chat(&request.chat_id).await?;
+    let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
+    if chat.is_requested(&who.user_id) {
+        accept(ctx, &who.user_id, &chat.chat_id).await?;
+    }
+    Ok(ServerFrame::ChatAccepted { chat_id: chat.chat_id })
+}
+
 pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRequest) -> Result<ServerFrame, AppError> {
     let mut others = BTreeSet::new();
     for participant in &request.participants {
@@ -82,7 +106,14 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         (_, Some(_)) => (ChatKind::Group, ids::new_group_id()),
     };
     limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
-    let mut members: Vec<String> = others.into_iter().collect();
+    let others: Vec<String> = others.into_iter().collect();
+    // Whoever never accepted the creator gets the chat as a request; the
+    // creator accepts everyone they chose (before the chat exists, so it
+    // never exists without that).
+    let accepted = ctx.store.who_accepted(&others, &who.user_id).await?;
+    let requested: Vec<String> = others.iter().filter(|o| !accepted.contains(*o)).cloned().collect();
+    ctx.store.add_contacts(&who.user_id, &others, now_millis()).await?;
+    let mut members = others;
     members.push(who.user_id.clone());
     members.sort();
     let admins = if kind == ChatKind::Group { vec![who.user_id.clone()] } else { Vec::new() };
@@ -98,9 +129,14 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         seq: 0,
         version: 1,
         last_active_at: now,
+        requested,
     };
     let created = ctx.store.create_chat(&chat).await?;
     let chat = if created { chat } else { ctx.store.get_chat(&chat.chat_id).await?.ok_or(AppError::Contention)? };
+    if !created && chat.is_requested(&who.user_id) {
+        // Asking for a chat someone already requested with you accepts it.
+        accept(ctx, &who.user_id, &chat.chat_id).await?;
+    }
     info!(chat_id = %chat.chat_id, members = chat.members.len(), created, "chat ready");
     if created {
         // Every member learns of the chat now (live, or from the inbox on

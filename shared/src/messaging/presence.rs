@@ -87,9 +87,11 @@ pub async fn heartbeat(ctx: &AppContext, who: &Identity, connection_id: &str) ->
     Ok(ServerFrame::HeartbeatAck {})
 }
 
-/// Users who share a chat with `user_id` (whose presence they may see).
+/// Users whose presence `user_id` may see: members of a chat with them who
+/// accepted it (a message request's recipient stays hidden from its sender).
 async fn contacts_of(ctx: &AppContext, user_id: &str) -> Result<BTreeSet<String>, AppError> {
-    Ok(super::reads::current_chats(ctx, user_id).await?.into_iter().flat_map(|c| c.members).collect())
+    let chats = super::reads::current_chats(ctx, user_id).await?;
+    Ok(chats.iter().flat_map(|c| c.accepted_members().cloned()).collect())
 }
 
 pub async fn subscribe_presence(

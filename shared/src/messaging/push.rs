@@ -160,8 +160,9 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // Muted chats and requests (not accepted yet) are pushed without a preview.
     let muted: HashMap<(String, String), bool> =
-        ctx.store.memberships_by_key(&keys).await?.into_iter().map(|m| ((m.user_id, m.chat_id), m.muted)).collect();
+        ctx.store.memberships_by_key(&keys).await?.into_iter().map(|m| ((m.user_id, m.chat_id), m.muted || m.request)).collect();
     for (user, device_id, push, entries) in pending {
         if !ctx.store.claim_push_slot(user, device_id, now, ctx.config.push_collapse.as_millis() as u64).await? {
             info!(user, device_id, "push collapsed into a recent one");

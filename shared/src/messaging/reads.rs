@@ -52,7 +52,8 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
         up_to_seq: up_to,
     };
     let own_devices = Audience { users: vec![who.user_id.clone()], except: Some(who) };
-    let to_senders = Audience { users: senders, except: None };
+    // Reading a request tells whoever sent it nothing.
+    let to_senders = Audience { users: if before.request { Vec::new() } else { senders }, except: None };
     let sync_out = Outgoing::event(&chat.chat_id, up_to, &read_sync);
     let receipt_out = Outgoing::event(&chat.chat_id, up_to, &receipt);
     publish(ctx, &[(&own_devices, &sync_out), (&to_senders, &receipt_out)]).await?;
@@ -129,6 +130,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         unread_count: visible.saturating_sub(membership.last_read),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
         removed_at_seq: membership.removed_at_seq,
+        request: membership.request,
         last_message: None,
     }
 }
@@ -150,7 +152,12 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
         .await?
         .into_iter()
         .filter(|m| m.user_id != who.user_id && m.sees(seq))
-        .map(|m| RecipientStatus { delivered: m.last_delivered >= seq || m.last_read >= seq, read: m.last_read >= seq, user_id: m.user_id })
+        // Delivery is the server's to report; reading a request is the recipient's secret.
+        .map(|m| RecipientStatus {
+            delivered: m.last_delivered >= seq || (!m.request && m.last_read >= seq),
+            read: !m.request && m.last_read >= seq,
+            user_id: m.user_id,
+        })
         .collect();
     Ok(ServerFrame::MessageStatus { chat_id: chat_id.into(), seq, recipients })
 }

@@ -74,6 +74,10 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         let chat = ctx.store.get_chat(&request.chat_id).await?;
         // A chat that does not exist and one the caller is not in look the same to them.
         let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
+        if chat.is_requested(&who.user_id) {
+            // Replying to a request accepts it.
+            super::accept(ctx, &who.user_id, &chat.chat_id).await?;
+        }
         let devices = match cached_devices.take() {
             Some((members, found)) if members == chat.members => found,
             _ => ctx.store.devices_of(&chat.members).await?,
@@ -181,6 +185,7 @@ mod tests {
             seq: 0,
             version: 1,
             last_active_at: 0,
+            requested: vec![],
         }
     }
 

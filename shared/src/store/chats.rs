@@ -31,6 +31,12 @@ pub struct Chat {
     /// Bumped by every membership change; a send conditions on it.
     pub version: u64,
     pub last_active_at: u64,
+    /// Members who have not accepted the chat: a message request, or a group
+    /// invitation from someone they never accepted. No one sees their
+    /// presence, last seen, profile or read receipts through this chat until
+    /// they accept.
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub requested: Vec<String>,
 }
 
 /// The chat kind as stored, named here rather than by the wire's `ChatKind`
@@ -67,6 +73,16 @@ impl Chat {
     pub fn is_admin(&self, user_id: &str) -> bool {
         self.admins.iter().any(|m| m == user_id)
     }
+
+    /// Whether the member has not accepted the chat yet.
+    pub fn is_requested(&self, user_id: &str) -> bool {
+        self.requested.iter().any(|m| m == user_id)
+    }
+
+    /// The members who accepted the chat: the ones others may see through it.
+    pub fn accepted_members(&self) -> impl Iterator<Item = &String> {
+        self.members.iter().filter(|m| !self.is_requested(m))
+    }
 }
 
 /// Whether a cancelled transaction failed on its first action's condition
@@ -92,7 +108,14 @@ impl Store {
     /// not exist), and the chat never exists without every membership.
     pub async fn create_chat(&self, chat: &Chat) -> Result<bool, StoreError> {
         let table = &self.tables.memberships;
-        let mut memberships: Vec<Membership> = chat.members.iter().map(|m| Membership::new(m, &chat.chat_id, 0)).collect();
+        let mut memberships: Vec<Membership> = chat
+            .members
+            .iter()
+            .map(|m| {
+                let membership = Membership::new(m, &chat.chat_id, 0);
+                if chat.is_requested(m) { membership.requested_by(&chat.created_by) } else { membership }
+            })
+            .collect();
         if memberships.len() + 1 > MAX_TRANSACTION_ACTIONS {
             let creator = memberships.iter().position(|m| m.user_id == chat.created_by).unwrap_or(0);
             let first = memberships.remove(creator);
@@ -127,9 +150,9 @@ impl Store {
         change: MemberChange,
     ) -> Result<bool, StoreError> {
         let table = &self.tables.memberships;
-        let membership_change = match change {
-            MemberChange::Join(membership) => put_membership(table, &membership)?,
-            MemberChange::Leave { user_id, at_ms } => remove_at(table, &user_id, &read.chat_id, read.seq, at_ms, members, admins)?,
+        let membership_change = match &change {
+            MemberChange::Join(membership) => put_membership(table, membership)?,
+            MemberChange::Leave { user_id, at_ms } => remove_at(table, user_id, &read.chat_id, read.seq, *at_ms, members, admins)?,
         };
         let mut set = vec!["version = :next"];
         let mut remove = Vec::new();
@@ -153,12 +176,52 @@ impl Store {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
+        match &change {
+            MemberChange::Join(membership) if membership.request => {
+                expression.push_str(" ADD requested :requested");
+                update = update.expression_attribute_values(":requested", string_set(std::slice::from_ref(&membership.user_id)));
+            }
+            MemberChange::Leave { user_id, .. } if read.is_requested(user_id) => {
+                expression.push_str(" DELETE requested :requested");
+                update = update.expression_attribute_values(":requested", string_set(std::slice::from_ref(user_id)));
+            }
+            _ => {}
+        }
         let update = update.update_expression(expression).build()?;
         let actions = vec![TransactWriteItem::builder().update(update).build(), membership_change];
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
             Err(e) if first_condition_failed(&e).is_some() => Ok(false),
             Err(e) if e.as_service_error().is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The member accepts the chat: out of its `requested` set, and their
+    /// membership no longer a request, in one transaction. Returns whether
+    /// they had a request to accept.
+    pub async fn accept_chat(&self, user_id: &str, chat_id: &str) -> Result<bool, StoreError> {
+        let chat = Update::builder()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(chat_id))
+            .update_expression("DELETE requested :user")
+            .condition_expression("contains(requested, :id)")
+            .expression_attribute_values(":user", string_set(&[user_id.to_owned()]))
+            .expression_attribute_values(":id", s(user_id))
+            .build()?;
+        let membership = Update::builder()
+            .table_name(&self.tables.memberships)
+            .key("userId", s(user_id))
+            .key("chatId", s(chat_id))
+            // (`request` is one of DynamoDB's reserved words.)
+            .update_expression("REMOVE #request")
+            .condition_expression("attribute_exists(chatId)")
+            .expression_attribute_names("#request", "request")
+            .build()?;
+        let actions = vec![TransactWriteItem::builder().update(chat).build(), TransactWriteItem::builder().update(membership).build()];
+        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if first_condition_failed(&e) == Some(true) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -84,6 +84,8 @@ fn every_table_reads_and_writes_its_pinned_item() {
             seq: 7,
             version: 3,
             last_active_at: 1_795_400_000_000,
+            // (Written before message requests: no requested set, read as empty.)
+            requested: vec![],
         },
     );
     holds(
@@ -102,8 +104,11 @@ fn every_table_reads_and_writes_its_pinned_item() {
             members_at_removal: Some(vec!["alice".into(), "bob".into()]),
             admins_at_removal: Some(vec!["alice".into()]),
             earlier: vec![EarlierMembership { joined_at_seq: 0, removed_at_seq: 1 }],
+            request: false,
+            invited_by: None,
         },
     );
+    holds(&p, "Contacts", Contact { user_id: "bob".into(), contact_id: "alice".into(), since: 1_795_300_000_000 });
     holds(
         &p,
         "Inbox",

@@ -44,6 +44,14 @@ pub struct Membership {
     /// could see then stays visible.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<EarlierMembership>,
+    /// Not accepted yet (a message request or invitation): listed apart,
+    /// pushed without a preview, and no read receipts go out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub request: bool,
+    /// Who created the chat or added the member, while it is a request:
+    /// accepting makes them someone the member knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by: Option<String>,
 }
 
 /// A past membership: messages with seq in `(joined_at_seq, removed_at_seq]`.
@@ -64,6 +72,11 @@ impl Membership {
             last_delivered: joined_at_seq,
             ..Default::default()
         }
+    }
+
+    /// The same membership, as a request from `inviter`.
+    pub fn requested_by(self, inviter: &str) -> Self {
+        Self { request: true, invited_by: Some(inviter.to_owned()), ..self }
     }
 
     /// The last seq this member may see.

@@ -4,6 +4,7 @@
 mod attachments;
 mod chats;
 mod connections;
+mod contacts;
 mod inbox;
 #[cfg(test)]
 mod item_formats;
@@ -28,6 +29,7 @@ use crate::error::StoreError;
 pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket};
 pub use chats::Chat;
 pub use connections::{ConnectionRecord, HEARTBEAT_SHARDS};
+pub use contacts::Contact;
 pub use inbox::{EXPIRY_SHARDS, EntryKind, InboxEntry, InboxPage, expiry_bucket};
 pub use memberships::{MemberChange, Membership};
 pub use messages::{Accepted, AppendOutcome};

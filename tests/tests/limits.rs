@@ -24,6 +24,11 @@ async fn each_request_limit_is_enforced() {
     assert_eq!(a.send_message(&chat, &long_id, "hi").await["code"], "invalid_request", "clientMessageId is at most 64");
     let token = "t".repeat(4097);
     assert_eq!(a.request(json!({ "action": "registerPush", "platform": "GCM", "token": token })).await["code"], "invalid_request");
+    let eleven: Vec<String> = (0..11).map(|i| format!("att{i}")).collect();
+    let reply = a
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "eleven", "message": "x", "attachments": eleven }))
+        .await;
+    assert_eq!(reply["code"], "invalid_request", "a message carries at most 10 attachments: {reply}");
     let long_request_id = "r".repeat(129);
     a.send(json!({ "action": "sync", "requestId": long_request_id })).await;
     assert_eq!(a.wait_for(|f| f["type"] == "error").await["code"], "invalid_request", "requestId is at most 128");

@@ -5,7 +5,7 @@
 //! - Inbox entries past their 30 days: TTL can take days; reads already skip
 //!   them, and this deletes them (`byExpiry`: day-of-expiry × 16 shards).
 //! - Connections past API Gateway's 2 hours whose `$disconnect` never came:
-//!   the device's connection is cleared and the record deleted (`byHour`).
+//!   the device's connection is cleared and the record deleted (`byConnectBucket`).
 //!   (Connections whose post answered 410 are removed by the sender at once.)
 //! - Uploads no message took within a day: S3 object and record deleted
 //!   (the attachments' `byExpiry`: day × 4 shards). Sent media is kept for
@@ -18,7 +18,7 @@ use crate::config::MAX_CONNECTION_AGE;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::time_buckets;
-use crate::store::{ATTACHMENT_EXPIRY_SHARDS, EXPIRY_SHARDS};
+use crate::store::{ATTACHMENT_EXPIRY_SHARDS, CONNECT_SHARDS, EXPIRY_SHARDS};
 
 /// Days of expiry buckets each run looks back over (runs are hourly; this
 /// covers a week of missed runs; older inbox entries TTL removes).
@@ -48,12 +48,14 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
 
     let cutoff = now_ms.saturating_sub(MAX_CONNECTION_AGE.as_millis() as u64);
     let last_hour = cutoff / 3_600_000;
-    for hour in last_hour.saturating_sub(CONNECTION_LOOKBACK_HOURS)..=last_hour {
-        for record in ctx.store.connections_of_hour(hour).await? {
+    for bucket in time_buckets(last_hour.saturating_sub(CONNECTION_LOOKBACK_HOURS)..=last_hour, CONNECT_SHARDS) {
+        for record in ctx.store.connections_of_connect_bucket(&bucket).await? {
             if record.connected_at >= cutoff {
                 continue;
             }
-            ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, cutoff).await?;
+            // Last seen when API Gateway closed it at the latest.
+            let closed_by = record.connected_at + MAX_CONNECTION_AGE.as_millis() as u64;
+            ctx.store.clear_device_connection(&record.user_id, &record.device_id, &record.connection_id, closed_by).await?;
             ctx.store.delete_connection(&record.connection_id).await?;
             report.stale_connections += 1;
         }

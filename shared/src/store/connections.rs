@@ -16,9 +16,11 @@ pub struct ConnectionRecord {
     pub connected_at: u64,
     /// TTL attribute, seconds since the epoch.
     pub expires_at: u64,
-    /// Hours since the epoch at connect: partition of the `byHour` index the
-    /// retention job reads to find connections past API Gateway's 2 hours.
-    pub connected_hour: u64,
+    /// `<hour of connect>#<shard>`: partition of the `byConnectBucket` index
+    /// the retention job reads to find connections past API Gateway's 2
+    /// hours (sharded: one partition for a whole hour's connects would cap
+    /// them at a partition's 1,000 writes a second).
+    pub connect_bucket: String,
     /// Last heartbeat (milliseconds; the connect counts as one).
     #[serde(default)]
     pub last_heartbeat_at: u64,
@@ -28,6 +30,9 @@ pub struct ConnectionRecord {
     #[serde(default)]
     pub heartbeat_bucket: String,
 }
+
+/// Shards per hour in the `byConnectBucket` index.
+pub const CONNECT_SHARDS: u64 = 16;
 
 /// Shards per minute in the `byHeartbeat` index.
 pub const HEARTBEAT_SHARDS: u64 = 16;
@@ -44,7 +49,7 @@ impl ConnectionRecord {
             device_id: device_id.into(),
             connected_at: connected_at_ms,
             expires_at: connected_at_ms / 1000 + CONNECTION_RECORD_TTL.as_secs(),
-            connected_hour: connected_at_ms / 3_600_000,
+            connect_bucket: crate::ids::time_bucket(connected_at_ms / 3_600_000, connection_id, CONNECT_SHARDS),
             last_heartbeat_at: connected_at_ms,
             heartbeat_bucket: heartbeat_bucket(connection_id, connected_at_ms),
         }
@@ -85,15 +90,15 @@ impl Store {
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Connection records made during `hour` (hours since the epoch).
-    pub async fn connections_of_hour(&self, hour: u64) -> Result<Vec<ConnectionRecord>, StoreError> {
+    /// Connection records made during one shard of an hour (`<hour>#<shard>`).
+    pub async fn connections_of_connect_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
         let query = self
             .client
             .query()
             .table_name(&self.tables.connections)
-            .index_name("byHour")
-            .key_condition_expression("connectedHour = :h")
-            .expression_attribute_values(":h", super::n(hour));
+            .index_name("byConnectBucket")
+            .key_condition_expression("connectBucket = :b")
+            .expression_attribute_values(":b", s(bucket));
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 

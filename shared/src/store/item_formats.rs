@@ -134,7 +134,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             device_id: "phone".into(),
             connected_at: 1_795_400_000_000,
             expires_at: 1_795_410_800,
-            connected_hour: 498_722,
+            connect_bucket: "498722#5".into(),
             last_heartbeat_at: 1_795_400_060_000,
             heartbeat_bucket: "2#498722".into(),
         },

@@ -98,8 +98,66 @@ struct Connection {
     authorizer: HashMap<String, Value>,
 }
 
+/// What API Gateway bills a WebSocket API for: messages, each frame in or
+/// out counted in 32 KB units, and connection time.
+#[derive(Debug, Default)]
+pub struct Usage {
+    frames_in: AtomicU64,
+    frames_out: AtomicU64,
+    billed_messages: AtomicU64,
+    closed_connection_ms: AtomicU64,
+    closed_connection_minutes: AtomicU64,
+    connections: AtomicU64,
+}
+
+/// A reading of [`Usage`]; subtract two to meter what happened in between.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UsageReading {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    /// Frames in and out, each counted per started 32 KB as API Gateway bills.
+    pub billed_messages: u64,
+    /// Connections opened (past `$connect`).
+    pub connections: u64,
+    /// Connection time of closed connections and, so far, of open ones.
+    pub connection_ms: u64,
+    /// The same in the minutes API Gateway bills: each connection's time
+    /// rounded up to a whole minute.
+    pub billed_connection_minutes: u64,
+}
+
+impl std::ops::Sub for UsageReading {
+    type Output = Self;
+    fn sub(self, before: Self) -> Self {
+        Self {
+            frames_in: self.frames_in - before.frames_in,
+            frames_out: self.frames_out - before.frames_out,
+            billed_messages: self.billed_messages - before.billed_messages,
+            connections: self.connections - before.connections,
+            connection_ms: self.connection_ms.saturating_sub(before.connection_ms),
+            billed_connection_minutes: self.billed_connection_minutes.saturating_sub(before.billed_connection_minutes),
+        }
+    }
+}
+
+/// API Gateway meters WebSocket messages in 32 KB increments.
+const BILLED_MESSAGE_BYTES: usize = 32 * 1024;
+
+fn billed_minutes(ms: u64) -> u64 {
+    ms.div_ceil(60_000).max(1)
+}
+
+impl Usage {
+    fn frame(&self, counter: &AtomicU64, bytes: usize) {
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.billed_messages.fetch_add(bytes.div_ceil(BILLED_MESSAGE_BYTES).max(1) as u64, Ordering::Relaxed);
+    }
+}
+
 pub struct Gateway {
     pub api: WsApi,
+    /// What API Gateway would bill so far.
+    pub usage: Usage,
     /// Where the routes' and the authorizer's functions run.
     pub lambda: Arc<LambdaHost>,
     pub quotas: Quotas,
@@ -155,6 +213,7 @@ impl Gateway {
     pub fn new(api: WsApi, lambda: Arc<LambdaHost>, quotas: Quotas, stage: String, domain_name: String) -> Self {
         Self {
             api,
+            usage: Usage::default(),
             lambda,
             quotas,
             stage,
@@ -219,6 +278,21 @@ impl Gateway {
 
     fn remove_connection(&self, connection_id: &str) -> Option<Arc<Connection>> {
         self.connections.lock().ok()?.remove(connection_id)
+    }
+
+    pub fn usage(&self) -> UsageReading {
+        let now = now_ms();
+        let open: Vec<u64> =
+            self.connections.lock().map(|all| all.values().map(|c| now.saturating_sub(c.connected_at_ms)).collect()).unwrap_or_default();
+        UsageReading {
+            frames_in: self.usage.frames_in.load(Ordering::Relaxed),
+            frames_out: self.usage.frames_out.load(Ordering::Relaxed),
+            billed_messages: self.usage.billed_messages.load(Ordering::Relaxed),
+            connections: self.usage.connections.load(Ordering::Relaxed),
+            connection_ms: self.usage.closed_connection_ms.load(Ordering::Relaxed) + open.iter().sum::<u64>(),
+            billed_connection_minutes: self.usage.closed_connection_minutes.load(Ordering::Relaxed)
+                + open.iter().map(|ms| billed_minutes(*ms)).sum::<u64>(),
+        }
     }
 
     pub fn connection_count(&self) -> usize {
@@ -339,11 +413,20 @@ async fn run_connection(
     mut receiver: mpsc::UnboundedReceiver<Outbound>,
 ) {
     let (mut sink, mut stream) = socket.split();
+    gateway.usage.connections.fetch_add(1, Ordering::Relaxed);
+    let meter = gateway.clone();
     let writer = tokio::spawn(async move {
+        let usage = &meter.usage;
         while let Some(out) = receiver.recv().await {
             let result = match out {
-                Outbound::Text(text) => sink.send(Message::Text(text.into())).await,
-                Outbound::Binary(bytes) => sink.send(Message::Binary(bytes.into())).await,
+                Outbound::Text(text) => {
+                    usage.frame(&usage.frames_out, text.len());
+                    sink.send(Message::Text(text.into())).await
+                }
+                Outbound::Binary(bytes) => {
+                    usage.frame(&usage.frames_out, bytes.len());
+                    sink.send(Message::Binary(bytes.into())).await
+                }
                 Outbound::Close(code, reason) => {
                     let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
                     break;
@@ -383,6 +466,7 @@ async fn run_connection(
             Message::Close(_) => break (CLOSE_NORMAL, "client closed"),
             Message::Ping(_) | Message::Pong(_) => continue,
         };
+        gateway.usage.frame(&gateway.usage.frames_in, body.len());
         if body.len() > quotas.max_frame_bytes {
             close(CLOSE_MESSAGE_TOO_BIG, "Message too big");
             break (CLOSE_MESSAGE_TOO_BIG, "frame too large");
@@ -391,6 +475,9 @@ async fn run_connection(
         tokio::spawn(dispatch(gateway.clone(), connection_id.clone(), connection.clone(), body));
     };
     gateway.remove_connection(&connection_id);
+    let lasted = now_ms().saturating_sub(connection.connected_at_ms);
+    gateway.usage.closed_connection_ms.fetch_add(lasted, Ordering::Relaxed);
+    gateway.usage.closed_connection_minutes.fetch_add(billed_minutes(lasted), Ordering::Relaxed);
     // Ends the writer whichever side closed (a second close frame is ignored).
     let _ = connection.outbound.send(Outbound::Close(CLOSE_NORMAL, "Bye"));
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;

@@ -27,6 +27,8 @@ pub struct LocalFunction {
     pub sdk: aws_config::SdkConfig,
     /// The template's `Timeout`: an invocation past it is cut off.
     pub timeout: Duration,
+    /// The template's `MemorySize` (MB): what Lambda bills each millisecond at.
+    pub memory_mb: u64,
 }
 
 /// Lambda's limit on a synchronous invocation's request and response payloads.
@@ -59,9 +61,20 @@ pub struct Invocation {
     pub records: usize,
     pub calls: AwsCalls,
     pub duration: Duration,
+    /// The function's `MemorySize` (MB).
+    pub memory_mb: u64,
     /// The Lambda error, when the invocation failed (a timeout, a payload
     /// over the limit, a handler error).
     pub error: Option<String>,
+}
+
+impl Invocation {
+    /// What Lambda bills: the duration rounded up to the millisecond, times
+    /// the configured memory, in GB-seconds.
+    pub fn gb_seconds(&self) -> f64 {
+        let billed_ms = self.duration.as_micros().div_ceil(1000) as f64;
+        billed_ms / 1000.0 * self.memory_mb as f64 / 1024.0
+    }
 }
 
 /// The functions of the template, and the log of their invocations.
@@ -128,6 +141,7 @@ impl LambdaHost {
                 records,
                 calls,
                 duration: started.elapsed(),
+                memory_mb: function.memory_mb,
                 error: result.as_ref().err().cloned(),
             });
         }

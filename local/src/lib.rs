@@ -8,6 +8,7 @@
 //! its own IAM policy.
 
 pub mod aws_proxy;
+mod capacity;
 pub mod faults;
 pub mod gateway;
 pub mod handlers;
@@ -138,6 +139,11 @@ impl LocalRuntime {
         self.lambda.invocations()
     }
 
+    /// What API Gateway would have billed the WebSocket API so far.
+    pub fn gateway_usage(&self) -> gateway::UsageReading {
+        self.gateway.usage()
+    }
+
     /// AWS calls the local IAM refused (empty when IAM is not enforced).
     pub fn iam_denials(&self) -> Vec<iam::Denial> {
         self.gateway.iam.as_ref().map(|iam| iam.denials()).unwrap_or_default()
@@ -260,7 +266,14 @@ impl LocalRuntime {
             let ctx = Arc::new(AppContext::new(config, &function_sdk));
             functions.insert(
                 function.logical_id.clone(),
-                LocalFunction { logical_id: function.logical_id, handler, ctx, sdk: function_sdk, timeout: function.timeout },
+                LocalFunction {
+                    logical_id: function.logical_id,
+                    handler,
+                    ctx,
+                    sdk: function_sdk,
+                    timeout: function.timeout,
+                    memory_mb: function.memory_mb,
+                },
             );
         }
 

@@ -16,6 +16,8 @@ pub struct Template {
     globals_env: Mapping,
     /// `Globals.Function.Timeout` (SAM's default is 3 s).
     globals_timeout: Option<u64>,
+    /// `Globals.Function.MemorySize` (Lambda's default is 128 MB).
+    globals_memory: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +51,8 @@ pub struct FunctionDef {
     pub policies: Vec<Value>,
     /// `Timeout`: the function's own, else the Globals', else SAM's 3 s.
     pub timeout: std::time::Duration,
+    /// `MemorySize` in MB: the function's own, else the Globals', else 128.
+    pub memory_mb: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,8 +145,9 @@ impl Template {
         }
         let globals_env =
             mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
-        let globals_timeout = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Timeout")).and_then(Value::as_u64);
-        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout })
+        let global = |name: &str| doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get(name)).and_then(Value::as_u64);
+        let (globals_timeout, globals_memory) = (global("Timeout"), global("MemorySize"));
+        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout, globals_memory })
     }
 
     fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
@@ -192,12 +197,14 @@ impl Template {
             let properties = res.get("Properties");
             let policies = properties.and_then(|p| p.get("Policies")).and_then(Value::as_sequence).cloned().unwrap_or_default();
             let timeout = properties.and_then(|p| p.get("Timeout")).and_then(Value::as_u64).or(self.globals_timeout).unwrap_or(3);
+            let memory_mb = properties.and_then(|p| p.get("MemorySize")).and_then(Value::as_u64).or(self.globals_memory).unwrap_or(128);
             out.push(FunctionDef {
                 logical_id: id.to_owned(),
                 binary: binary.to_owned(),
                 environment,
                 policies,
                 timeout: std::time::Duration::from_secs(timeout),
+                memory_mb,
             });
         }
         Ok(out)

@@ -1,6 +1,9 @@
 //! Counts the AWS calls each invocation makes, so the per-message budget can be
 //! logged in Lambda and checked by tests. An SDK interceptor records every
-//! attempt that goes on the wire into the invocation's task-local tally.
+//! attempt that goes on the wire into the invocation's task-local tally, and
+//! asks DynamoDB for the capacity each call consumed (`ReturnConsumedCapacity`,
+//! the units the bill counts), so every invocation's log line says what it
+//! cost in read and write units as DynamoDB reports them.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,9 +11,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::operation as ddb;
+use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextMut, BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
@@ -22,10 +29,15 @@ tokio::task_local! {
 /// AWS calls of one invocation, by `Service.Operation`, and the wall-clock
 /// time during which at least one of them was in flight (so the invocation's
 /// own work is its duration minus `waiting`, however many calls overlapped).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsCalls {
     pub by_operation: BTreeMap<String, u32>,
     pub waiting: Duration,
+    /// DynamoDB read and write capacity units the successful calls consumed,
+    /// as DynamoDB reported them (indexes and transactions included; a
+    /// refused conditional write is billed too but reports nothing).
+    pub read_units: f64,
+    pub write_units: f64,
     in_flight: u32,
     waiting_since: Option<Instant>,
 }
@@ -67,9 +79,71 @@ pub async fn track<F: Future>(invocation: F) -> (F::Output, AwsCalls) {
 #[derive(Debug, Default)]
 pub struct CountCalls;
 
+/// Sets `ReturnConsumedCapacity` on a DynamoDB request; reads it back from
+/// its answer (`(read, write)` units).
+macro_rules! capacity_of_operations {
+    ($(($module:ident, $input:ident, $output:ident, $kind:ident, $shape:ident)),* $(,)?) => {
+        fn ask_for_capacity(input: &mut aws_smithy_runtime_api::client::interceptors::context::Input) {
+            $(if let Some(input) = input.downcast_mut::<ddb::$module::$input>() {
+                input.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
+                return;
+            })*
+        }
+
+        fn capacity_reported(output: &aws_smithy_runtime_api::client::interceptors::context::Output) -> (f64, f64) {
+            $(if let Some(output) = output.downcast_ref::<ddb::$module::$output>() {
+                let units = capacity_units!($shape, output.consumed_capacity);
+                return capacity_split!($kind, units);
+            })*
+            (0.0, 0.0)
+        }
+    };
+}
+
+macro_rules! capacity_units {
+    (one, $field:expr) => {
+        $field.as_ref().and_then(ConsumedCapacity::capacity_units).unwrap_or_default()
+    };
+    (many, $field:expr) => {
+        $field.iter().flatten().filter_map(ConsumedCapacity::capacity_units).sum::<f64>()
+    };
+}
+
+macro_rules! capacity_split {
+    (read, $units:expr) => {
+        ($units, 0.0)
+    };
+    (write, $units:expr) => {
+        (0.0, $units)
+    };
+}
+
+capacity_of_operations![
+    (get_item, GetItemInput, GetItemOutput, read, one),
+    (query, QueryInput, QueryOutput, read, one),
+    (scan, ScanInput, ScanOutput, read, one),
+    (batch_get_item, BatchGetItemInput, BatchGetItemOutput, read, many),
+    (transact_get_items, TransactGetItemsInput, TransactGetItemsOutput, read, many),
+    (put_item, PutItemInput, PutItemOutput, write, one),
+    (update_item, UpdateItemInput, UpdateItemOutput, write, one),
+    (delete_item, DeleteItemInput, DeleteItemOutput, write, one),
+    (batch_write_item, BatchWriteItemInput, BatchWriteItemOutput, write, many),
+    (transact_write_items, TransactWriteItemsInput, TransactWriteItemsOutput, write, many),
+];
+
 impl Intercept for CountCalls {
     fn name(&self) -> &'static str {
         "CountCalls"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        ask_for_capacity(context.input_mut());
+        Ok(())
     }
 
     fn read_before_transmit(
@@ -100,13 +174,19 @@ impl Intercept for CountCalls {
 
     fn read_after_attempt(
         &self,
-        _context: &FinalizerInterceptorContextRef<'_>,
+        context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if cfg.load::<Transmitted>().is_some() {
+            let (read, write) = match context.output_or_error() {
+                Some(Ok(output)) => capacity_reported(output),
+                _ => (0.0, 0.0),
+            };
             let _ = TALLY.try_with(|tally| {
                 if let Ok(mut tally) = tally.lock() {
+                    tally.read_units += read;
+                    tally.write_units += write;
                     tally.in_flight = tally.in_flight.saturating_sub(1);
                     if tally.in_flight == 0
                         && let Some(since) = tally.waiting_since.take()

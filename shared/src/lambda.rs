@@ -22,7 +22,7 @@ pub fn init_json_logs() {
 }
 
 pub fn log_invocation(function: &str, calls: &AwsCalls) {
-    info!(function, aws_calls = calls.total(), by_operation = %calls, aws_wait_ms = calls.waiting.as_millis() as u64, "invocation finished");
+    info!(function, aws_calls = calls.total(), by_operation = %calls, aws_wait_ms = calls.waiting.as_millis() as u64, read_units = calls.read_units, write_units = calls.write_units, "invocation finished");
 }
 
 /// A stream consumer's answer naming the records Lambda should retry (by

@@ -3,6 +3,7 @@
 //! a client. Every test makes its own users and chats, so tests share tables.
 
 pub mod fuzz;
+pub mod prices;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -420,6 +421,19 @@ impl Client {
             }
             Err(_) => None,
         }
+    }
+
+    /// The next frame not yet consumed, waiting up to `timeout`; `None` when
+    /// none came or the connection is closed.
+    pub async fn next_frame(&mut self, timeout: Duration) -> Option<Value> {
+        match self.pending.pop_front() {
+            Some(frame) => Some(frame),
+            None => self.receive(timeout).await,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
     }
 
     /// The first frame (already received or arriving within `WAIT`) that matches.

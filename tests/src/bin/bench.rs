@@ -1,0 +1,560 @@
+//! The benchmark: each scenario a client of a messenger produces, run over
+//! real WebSockets and HTTP against the local system, with what AWS would
+//! bill for it. Per scenario: end-to-end latency percentiles; the handlers'
+//! time waiting on AWS (here the local stand-ins) against their own work; AWS
+//! calls; DynamoDB read and write units as DynamoDB reports them; API Gateway
+//! frames in and out and billed messages (32 KB units); connection minutes;
+//! Lambda invocations and GB-seconds (configured memory × billed duration);
+//! HTTP API requests; pushes; and from those, dollars per million at the
+//! prices in `e2e_tests::prices`.
+//!
+//!   scripts/bench [ROUNDS] [--out FILE]   (release build; JSON to FILE, default target/bench.json)
+//!
+//! Every device acknowledges what it receives (messages and receipts alike),
+//! as the clients do; a scenario's usage is metered from before its first
+//! frame until every asynchronous consequence (stream consumers, receipts and
+//! their acks) has settled.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, number, prices, text, unique, unpack};
+use futures::future::join_all;
+use local_runtime::Quotas;
+use local_runtime::gateway::UsageReading;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+// ---- devices that acknowledge everything, as clients do
+
+type Request = (Value, oneshot::Sender<Value>);
+
+/// Not a frame: tells a device's task to close its socket.
+const CLOSE: Value = Value::Null;
+
+/// A connected device run by its own task: it answers requests given to it
+/// and acknowledges every message and inbox event it receives (in one `ack`
+/// per burst), reporting each `newMessage` as it arrives.
+struct Device {
+    requests: mpsc::UnboundedSender<Request>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A `newMessage` some device received: (its label, the frame).
+type Arrivals = mpsc::UnboundedSender<(String, Value)>;
+
+impl Device {
+    async fn connect(system: &System, user: &str, device: &str, arrivals: Arrivals) -> Self {
+        let client = system.connect(user, device).await;
+        Self::run(client, format!("{user}/{device}"), arrivals)
+    }
+
+    fn run(mut client: Client, label: String, arrivals: Arrivals) -> Self {
+        let (requests, mut incoming) = mpsc::unbounded_channel::<Request>();
+        let task = tokio::spawn(async move {
+            loop {
+                let first = tokio::select! {
+                    request = incoming.recv() => {
+                        let Some((frame, reply)) = request else { return };
+                        if frame == CLOSE {
+                            client.close().await;
+                            let _ = reply.send(Value::Null);
+                            return;
+                        }
+                        let _ = reply.send(client.request(frame).await);
+                        continue;
+                    }
+                    frame = client.next_frame(Duration::from_secs(3600)) => frame,
+                };
+                let Some(first) = first else {
+                    if client.is_closed() {
+                        return;
+                    }
+                    continue;
+                };
+                // This frame and any that came with it, acknowledged in one go.
+                let mut batch = vec![first];
+                batch.extend(client.drain(Duration::ZERO).await);
+                let received = batch.into_iter().flat_map(|batch| {
+                    // A sync batch's frames arrived when the batch did.
+                    let arrived = batch[ARRIVED_AT].clone();
+                    unpack(batch).into_iter().map(move |mut frame| {
+                        frame[ARRIVED_AT] = arrived.clone();
+                        frame
+                    })
+                });
+                let (mut messages, mut events) = (Vec::new(), Vec::new());
+                for frame in received {
+                    match frame["type"].as_str() {
+                        Some("newMessage") => {
+                            messages.push(text(&frame, "messageId").to_owned());
+                            let _ = arrivals.send((label.clone(), frame));
+                        }
+                        _ if frame["eventId"].is_string() => events.push(text(&frame, "eventId").to_owned()),
+                        _ => {}
+                    }
+                }
+                for chunk in messages.chunks(100) {
+                    client.request(json!({"action": "ack", "messageIds": chunk})).await;
+                }
+                for chunk in events.chunks(100) {
+                    client.request(json!({"action": "ack", "eventIds": chunk})).await;
+                }
+            }
+        });
+        Self { requests, task }
+    }
+
+    async fn request(&self, frame: Value) -> Value {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send((frame, reply)).expect("device task runs");
+        answer.await.expect("device task answers")
+    }
+
+    async fn send(&self, chat: &str, client_message_id: &str) -> Value {
+        let reply = self
+            .request(json!({"action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id, "message": "benchmark message"}))
+            .await;
+        assert_eq!(reply["status"], "SUCCESS", "{reply}");
+        reply
+    }
+
+    /// Closes the socket and waits for the server's close (the device's task ends with it).
+    async fn close(self) {
+        self.request(CLOSE).await;
+        let _ = self.task.await;
+    }
+}
+
+/// Waits until `count` arrivals of `client_message_id` came; returns the latest arrival time (µs).
+async fn arrivals_of(arrivals: &mut mpsc::UnboundedReceiver<(String, Value)>, client_message_id: &str, count: usize) -> u64 {
+    let mut seen = 0;
+    let mut last = 0;
+    while seen < count {
+        let (_, frame) = tokio::time::timeout(Duration::from_secs(60), arrivals.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{client_message_id}: {seen} of {count} arrivals"))
+            .expect("arrivals channel open");
+        if frame["clientMessageId"] == client_message_id {
+            seen += 1;
+            last = last.max(number(&frame, ARRIVED_AT));
+        }
+    }
+    last
+}
+
+// ---- metering
+
+#[derive(Clone, Copy)]
+struct Mark {
+    invocations: usize,
+    gateway: UsageReading,
+    at: Instant,
+}
+
+fn mark(system: &System) -> Mark {
+    Mark { invocations: system.runtime.invocations().len(), gateway: system.runtime.gateway_usage(), at: Instant::now() }
+}
+
+/// Waits until nothing more happens: no invocation ends and no frame moves
+/// for two seconds (stream consumers — polled, and a push waits for its
+/// batch —, receipts and their acks have settled).
+async fn settle(system: &System) {
+    let reading = || {
+        let usage = system.runtime.gateway_usage();
+        (system.runtime.invocations().len(), usage.frames_in, usage.frames_out)
+    };
+    let mut last = reading();
+    let mut quiet = Duration::ZERO;
+    while quiet < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = reading();
+        quiet = if now == last { quiet + Duration::from_millis(250) } else { Duration::ZERO };
+        last = now;
+    }
+}
+
+/// What a scenario used, in total.
+#[derive(Default, serde::Serialize)]
+struct Usage {
+    invocations: u64,
+    gb_seconds: f64,
+    aws_calls: u64,
+    read_units: f64,
+    write_units: f64,
+    frames_in: u64,
+    frames_out: u64,
+    billed_messages: u64,
+    connection_minutes: f64,
+    http_requests: u64,
+    pushes: u64,
+    by_function: BTreeMap<String, u64>,
+    by_operation: BTreeMap<String, u64>,
+}
+
+impl Usage {
+    fn dollars(&self) -> f64 {
+        self.write_units * prices::DYNAMODB_WRITE_UNIT
+            + self.read_units * prices::DYNAMODB_READ_UNIT
+            + self.billed_messages as f64 * prices::WEBSOCKET_MESSAGE
+            + self.connection_minutes * prices::WEBSOCKET_CONNECTION_MINUTE
+            + self.http_requests as f64 * prices::HTTP_API_REQUEST
+            + self.invocations as f64 * prices::LAMBDA_REQUEST
+            + self.gb_seconds * prices::LAMBDA_ARM_GB_SECOND
+            + self.pushes as f64 * prices::SNS_MOBILE_PUSH
+    }
+
+    fn dollars_by_service(&self) -> BTreeMap<&'static str, f64> {
+        BTreeMap::from([
+            ("dynamodb", self.write_units * prices::DYNAMODB_WRITE_UNIT + self.read_units * prices::DYNAMODB_READ_UNIT),
+            (
+                "apiGateway",
+                self.billed_messages as f64 * prices::WEBSOCKET_MESSAGE
+                    + self.connection_minutes * prices::WEBSOCKET_CONNECTION_MINUTE
+                    + self.http_requests as f64 * prices::HTTP_API_REQUEST,
+            ),
+            ("lambda", self.invocations as f64 * prices::LAMBDA_REQUEST + self.gb_seconds * prices::LAMBDA_ARM_GB_SECOND),
+            ("sns", self.pushes as f64 * prices::SNS_MOBILE_PUSH),
+        ])
+    }
+}
+
+/// Latency samples of a scenario, as reported.
+#[derive(serde::Serialize)]
+struct Percentiles {
+    n: usize,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> Option<Percentiles> {
+    if samples.is_empty() {
+        return None;
+    }
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0;
+    Some(Percentiles { n: samples.len(), p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: at(1.0) })
+}
+
+#[derive(serde::Serialize)]
+struct Scenario {
+    name: String,
+    /// What one unit is ("message", "recipient device", "request", ...).
+    unit: String,
+    units: u64,
+    wall_seconds: f64,
+    latency: Option<Percentiles>,
+    /// Handler time (all invocations of the scenario), split.
+    handler_ms: Option<Percentiles>,
+    handler_waiting_on_aws_ms: Option<Percentiles>,
+    handler_own_work_ms: Option<Percentiles>,
+    total: Usage,
+    per_unit: BTreeMap<&'static str, f64>,
+    dollars_per_million_units: f64,
+    dollars_per_million_by_service: BTreeMap<&'static str, f64>,
+}
+
+struct Extra {
+    http_requests: u64,
+    pushes: u64,
+    /// Connection minutes a scenario stands for but does not wait out (the hour of heartbeats).
+    nominal_connection_minutes: Option<f64>,
+}
+
+const NO_EXTRA: Extra = Extra { http_requests: 0, pushes: 0, nominal_connection_minutes: None };
+
+fn measure(system: &System, name: &str, unit: &str, units: u64, from: Mark, latency: Vec<Duration>, extra: Extra) -> Scenario {
+    eprintln!("measured: {name} ({:.1?})", from.at.elapsed());
+    let to = mark(system);
+    let runs: Vec<_> = system.runtime.invocations().into_iter().skip(from.invocations).take(to.invocations - from.invocations).collect();
+    // Scheduled jobs run per deployment, not per message.
+    let runs: Vec<_> = runs.into_iter().filter(|i| i.route_key != "schedule").collect();
+    let gateway = to.gateway - from.gateway;
+    let mut usage = Usage {
+        invocations: runs.len() as u64,
+        gb_seconds: runs.iter().map(|i| i.gb_seconds()).sum(),
+        aws_calls: runs.iter().map(|i| u64::from(i.calls.total())).sum(),
+        read_units: runs.iter().map(|i| i.calls.read_units).sum(),
+        write_units: runs.iter().map(|i| i.calls.write_units).sum(),
+        frames_in: gateway.frames_in,
+        frames_out: gateway.frames_out,
+        billed_messages: gateway.billed_messages,
+        connection_minutes: extra.nominal_connection_minutes.unwrap_or(gateway.billed_connection_minutes as f64),
+        http_requests: extra.http_requests,
+        pushes: extra.pushes,
+        ..Usage::default()
+    };
+    for run in &runs {
+        *usage.by_function.entry(run.function.clone()).or_default() += 1;
+        for (operation, count) in &run.calls.by_operation {
+            *usage.by_operation.entry(operation.clone()).or_default() += u64::from(*count);
+        }
+    }
+    let n = units.max(1) as f64;
+    let per_unit = BTreeMap::from([
+        ("invocations", usage.invocations as f64 / n),
+        ("gbSeconds", usage.gb_seconds / n),
+        ("awsCalls", usage.aws_calls as f64 / n),
+        ("readUnits", usage.read_units / n),
+        ("writeUnits", usage.write_units / n),
+        ("framesIn", usage.frames_in as f64 / n),
+        ("framesOut", usage.frames_out as f64 / n),
+        ("billedMessages", usage.billed_messages as f64 / n),
+        ("connectionMinutes", usage.connection_minutes / n),
+        ("httpRequests", usage.http_requests as f64 / n),
+        ("pushes", usage.pushes as f64 / n),
+    ]);
+    let dollars_per_million_by_service = usage.dollars_by_service().into_iter().map(|(k, v)| (k, v / n * 1e6)).collect();
+    Scenario {
+        name: name.into(),
+        unit: unit.into(),
+        units,
+        wall_seconds: from.at.elapsed().as_secs_f64(),
+        latency: percentiles(latency),
+        handler_ms: percentiles(runs.iter().map(|i| i.duration).collect()),
+        handler_waiting_on_aws_ms: percentiles(runs.iter().map(|i| i.calls.waiting).collect()),
+        handler_own_work_ms: percentiles(runs.iter().map(|i| i.duration.saturating_sub(i.calls.waiting)).collect()),
+        dollars_per_million_units: usage.dollars() / n * 1e6,
+        dollars_per_million_by_service,
+        per_unit,
+        total: usage,
+    }
+}
+
+fn since(sent_micros: u64, arrived_micros: u64) -> Duration {
+    Duration::from_micros(arrived_micros.saturating_sub(sent_micros))
+}
+
+// ---- scenarios
+
+/// 1-1, both online: send, delivery, ack, the delivered receipt and its ack.
+async fn one_to_one_online(system: &System, rounds: usize) -> Scenario {
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let a = Device::connect(system, &alice, "phone", tx.clone()).await;
+    let b = Device::connect(system, &bob, "phone", tx).await;
+    let chat = text(&a.request(json!({"action": "createChat", "participants": [bob]})).await, "chatId").to_owned();
+    b.request(json!({"action": "acceptChat", "chatId": chat})).await;
+    settle(system).await;
+    let from = mark(system);
+    let mut latency = Vec::new();
+    for i in 0..rounds {
+        let id = format!("one-{i}");
+        let sent = shared::time::now_micros();
+        a.send(&chat, &id).await;
+        latency.push(since(sent, arrivals_of(&mut arrivals, &id, 1).await));
+    }
+    settle(system).await;
+    let scenario = measure(system, "1-1 message, both online", "message", rounds as u64, from, latency, NO_EXTRA);
+    a.close().await;
+    b.close().await;
+    scenario
+}
+
+/// 1-1, the recipient offline with push: sends, one push, then the recipient
+/// connects, syncs, acks; receipts and their acks.
+async fn one_to_one_offline(system: &System, rounds: usize) -> Scenario {
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let a = Device::connect(system, &alice, "phone", tx.clone()).await;
+    let b = Device::connect(system, &bob, "phone", tx.clone()).await;
+    let chat = text(&a.request(json!({"action": "createChat", "participants": [bob]})).await, "chatId").to_owned();
+    b.request(json!({"action": "acceptChat", "chatId": chat})).await;
+    let registered = b.request(json!({"action": "registerPush", "platform": "GCM", "token": unique("gcm-token")})).await;
+    assert_eq!(registered["type"], "pushRegistered", "{registered}");
+    b.close().await;
+    settle(system).await;
+    let from = mark(system);
+    for i in 0..rounds {
+        a.send(&chat, &format!("off-{i}")).await;
+    }
+    e2e_tests::eventually("a push to the offline device", || async { !system.pushes_to(&bob, "phone").await.is_empty() }).await;
+    let started = Instant::now();
+    let b = Device::connect(system, &bob, "phone", tx).await;
+    let synced = b.request(json!({"action": "sync"})).await;
+    assert_eq!(synced["type"], "synced", "{synced}");
+    arrivals_of(&mut arrivals, &format!("off-{}", rounds - 1), 1).await;
+    let sync_time = started.elapsed();
+    settle(system).await;
+    let pushes = system.pushes_to(&bob, "phone").await.len() as u64;
+    let extra = Extra { pushes, ..NO_EXTRA };
+    let scenario =
+        measure(system, "1-1 messages to an offline device, then connect + sync", "message", rounds as u64, from, vec![sync_time], extra);
+    a.close().await;
+    b.close().await;
+    scenario
+}
+
+/// A 100-member group, `devices` devices each: the sender's message reaches
+/// every other device; each acks; each recipient's delivered receipt reaches
+/// the sender's devices, which ack it.
+async fn group(system: &System, rounds: usize, devices: usize) -> Scenario {
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
+    let members: Vec<String> = (0..100).map(|i| unique(&format!("g{i}"))).collect();
+    let names: Vec<String> = (0..devices).map(|d| format!("d{d}")).collect();
+    let mut all = Vec::new();
+    for member in &members {
+        all.extend(join_all(names.iter().map(|d| Device::connect(system, member, d, tx.clone()))).await);
+    }
+    let sender = &all[0];
+    let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let chat = text(&sender.request(json!({"action": "createChat", "participants": others, "name": "bench"})).await, "chatId").to_owned();
+    join_all(all.iter().step_by(devices).skip(1).map(|d| d.request(json!({"action": "acceptChat", "chatId": chat})))).await;
+    settle(system).await;
+    let receivers = members.len() * devices - 1;
+    let from = mark(system);
+    let mut latency = Vec::new();
+    for i in 0..rounds {
+        let id = format!("group-{i}");
+        let sent = shared::time::now_micros();
+        sender.send(&chat, &id).await;
+        latency.push(since(sent, arrivals_of(&mut arrivals, &id, receivers).await));
+    }
+    settle(system).await;
+    let name = format!("100-member group, {devices} device(s) each: per recipient device");
+    let scenario = measure(system, &name, "recipient device", (rounds * receivers) as u64, from, latency, NO_EXTRA);
+    join_all(all.into_iter().map(Device::close)).await;
+    scenario
+}
+
+/// HTTP reads: a page of 50 messages, and the chat list.
+async fn http_reads(system: &System, rounds: usize) -> (Scenario, Scenario) {
+    let (tx, _arrivals) = mpsc::unbounded_channel();
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let a = Device::connect(system, &alice, "phone", tx.clone()).await;
+    let chat = text(&a.request(json!({"action": "createChat", "participants": [bob]})).await, "chatId").to_owned();
+    for i in 0..60 {
+        a.send(&chat, &format!("h-{i}")).await;
+    }
+    for i in 0..9 {
+        a.request(json!({"action": "createChat", "participants": [unique(&format!("friend{i}"))]})).await;
+    }
+    settle(system).await;
+    let http = system.http(&alice);
+    let mut scenarios = Vec::new();
+    for (name, path) in
+        [("HTTP: a page of 50 messages", format!("/chats/{chat}/messages?limit=50")), ("HTTP: chat list (10 chats)", "/chats".into())]
+    {
+        let from = mark(system);
+        let mut latency = Vec::new();
+        for _ in 0..rounds {
+            let started = Instant::now();
+            assert_eq!(http.get(&path).await.status, 200);
+            latency.push(started.elapsed());
+        }
+        settle(system).await;
+        let extra = Extra { http_requests: rounds as u64, ..NO_EXTRA };
+        scenarios.push(measure(system, name, "request", rounds as u64, from, latency, extra));
+    }
+    a.close().await;
+    let list = scenarios.pop().expect("two scenarios");
+    (scenarios.pop().expect("two scenarios"), list)
+}
+
+/// A device connecting and disconnecting.
+async fn connect_disconnect(system: &System, rounds: usize) -> Scenario {
+    let user = unique("commuter");
+    let (tx, _arrivals) = mpsc::unbounded_channel();
+    Device::connect(system, &user, "phone", tx).await.close().await;
+    settle(system).await;
+    let from = mark(system);
+    let mut latency = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let client = system.connect(&user, "phone").await;
+        latency.push(started.elapsed());
+        client.close().await;
+    }
+    settle(system).await;
+    measure(system, "connect + disconnect (a registered device)", "connection", rounds as u64, from, latency, NO_EXTRA)
+}
+
+/// An always-connected device's hour: 60 heartbeats (one a minute, sent
+/// back to back here) and 60 connection minutes (billed as such, not waited).
+async fn heartbeat_hour(system: &System) -> Scenario {
+    let (tx, _arrivals) = mpsc::unbounded_channel();
+    let device = Device::connect(system, &unique("idle"), "phone", tx).await;
+    settle(system).await;
+    let from = mark(system);
+    let mut latency = Vec::new();
+    for _ in 0..60 {
+        let started = Instant::now();
+        let ack = device.request(json!({"action": "heartbeat"})).await;
+        assert_eq!(ack["type"], "heartbeatAck", "{ack}");
+        latency.push(started.elapsed());
+    }
+    settle(system).await;
+    let extra = Extra { nominal_connection_minutes: Some(60.0), ..NO_EXTRA };
+    let scenario = measure(system, "an hour connected: 60 heartbeats + 60 connection minutes", "device-hour", 1, from, latency, extra);
+    device.close().await;
+    scenario
+}
+
+fn row(s: &Scenario) -> String {
+    let p = |x: &Option<Percentiles>| {
+        x.as_ref().map_or("-".into(), |p| format!("{:.1} / {:.1} / {:.1} / {:.1}", p.p50_ms, p.p95_ms, p.p99_ms, p.max_ms))
+    };
+    let u = &s.per_unit;
+    format!(
+        "| {} | {} | {} | {} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} ({:.2}) | {:.2} / {:.5} | {:.2} | **${:.2}** |",
+        s.name,
+        s.units,
+        p(&s.latency),
+        s.handler_own_work_ms.as_ref().map_or("-".into(), |o| format!(
+            "{:.1} / {:.1}",
+            o.p50_ms,
+            s.handler_waiting_on_aws_ms.as_ref().map_or(0.0, |w| w.p50_ms)
+        )),
+        u["awsCalls"],
+        u["readUnits"],
+        u["writeUnits"],
+        u["framesIn"],
+        u["framesOut"],
+        u["billedMessages"],
+        u["invocations"],
+        u["gbSeconds"],
+        u["connectionMinutes"],
+        s.dollars_per_million_units,
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(200);
+    let out = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| "target/bench.json".into());
+    let system = System::start_with_parameters(Quotas::default(), &[RATE_LIMITS_FOR_LOAD]).await;
+
+    let started = Instant::now();
+    let mut scenarios = vec![one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await];
+    let group_rounds = (rounds / 20).max(3);
+    scenarios.push(group(&system, group_rounds, 1).await);
+    scenarios.push(group(&system, group_rounds, 3).await);
+    let (page, list) = http_reads(&system, rounds).await;
+    scenarios.extend([page, list]);
+    scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
+    scenarios.push(heartbeat_hour(&system).await);
+
+    println!(
+        "| scenario | units | latency p50 / p95 / p99 / max (ms) | handler own / waiting p50 (ms) | AWS calls | RCU / WCU | frames in / out (billed) | invocations / GB-s | connection min | $ per million units |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for scenario in &scenarios {
+        println!("{}", row(scenario));
+    }
+    let result = json!({
+        "measuredAt": shared::time::now_millis(),
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "rounds": rounds,
+        "wallSeconds": started.elapsed().as_secs_f64(),
+        "pricesChecked": prices::CHECKED,
+        "scenarios": scenarios,
+    });
+    if let Some(dir) = std::path::Path::new(&out).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&result).expect("result serialises")).expect("result written");
+    println!("\nJSON: {out}");
+}

@@ -524,6 +524,14 @@ pub enum ServerFrame {
 }
 
 impl ServerFrame {
+    /// A success nobody needs to hear of unless they asked (with a
+    /// `requestId`): every reply is a billed API Gateway message, and an ack
+    /// or a heartbeat is sent often and waited on by no one — an ack that
+    /// was lost only means the frame comes again, de-duplicated by id.
+    pub fn is_quiet(&self) -> bool {
+        matches!(self, Self::Acked { .. } | Self::HeartbeatAck {})
+    }
+
     pub fn error(err: &AppError) -> Self {
         ServerFrame::Error { code: err.code(), message: err.to_string(), retry_after: err.retry_after_secs() }
     }

@@ -2,8 +2,10 @@
 //! time-bucket indexes instead of a scan, so a run costs what there is to
 //! clean plus a fixed number of small queries.
 //!
-//! - Inbox entries past their 30 days: TTL can take days; reads already skip
-//!   them, and this deletes them (`byExpiry`: day-of-expiry × 16 shards).
+//! (Inbox entries past their 30 days are TTL's alone: reads skip them until
+//! it deletes them, within days and for no write units. An index for this job
+//! to find them would have cost every delivery two more writes.)
+//!
 //! - Connections past API Gateway's 2 hours whose `$disconnect` never came:
 //!   the device's connection is cleared and the record deleted (`byConnectBucket`).
 //!   (Connections whose post answered 410 are removed by the sender at once.)
@@ -18,10 +20,10 @@ use crate::config::MAX_CONNECTION_AGE;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::time_buckets;
-use crate::store::{ATTACHMENT_EXPIRY_SHARDS, CONNECT_SHARDS, EXPIRY_SHARDS};
+use crate::store::{ATTACHMENT_EXPIRY_SHARDS, CONNECT_SHARDS};
 
-/// Days of expiry buckets each run looks back over (runs are hourly; this
-/// covers a week of missed runs; older inbox entries TTL removes).
+/// Days of upload-expiry buckets each run looks back over (runs are hourly;
+/// this covers a week of missed runs).
 pub const EXPIRY_LOOKBACK_DAYS: u64 = 7;
 /// Hours of connection buckets each run looks back over, before the 2-hour limit.
 pub const CONNECTION_LOOKBACK_HOURS: u64 = 24;
@@ -29,7 +31,6 @@ pub const CONNECTION_LOOKBACK_HOURS: u64 = 24;
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanupReport {
-    pub expired_inbox_entries: usize,
     pub stale_connections: usize,
     pub abandoned_uploads: usize,
 }
@@ -39,13 +40,6 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
     let now_secs = now_ms / 1000;
     let today = now_secs / 86_400;
     let recent_days = today.saturating_sub(EXPIRY_LOOKBACK_DAYS)..=today;
-    let mut expired = Vec::new();
-    for bucket in time_buckets(recent_days.clone(), EXPIRY_SHARDS) {
-        expired.extend(ctx.store.expired_inbox_keys(&bucket, now_secs).await?);
-    }
-    ctx.store.delete_inbox_keys(&expired).await?;
-    report.expired_inbox_entries = expired.len();
-
     let cutoff = now_ms.saturating_sub(MAX_CONNECTION_AGE.as_millis() as u64);
     let last_hour = cutoff / 3_600_000;
     for bucket in time_buckets(last_hour.saturating_sub(CONNECTION_LOOKBACK_HOURS)..=last_hour, CONNECT_SHARDS) {
@@ -66,11 +60,6 @@ pub async fn run_cleanup(ctx: &AppContext, now_ms: u64) -> Result<CleanupReport,
     }
     report.abandoned_uploads = crate::media::delete_abandoned(ctx, &abandoned).await?;
 
-    info!(
-        abandoned_uploads = report.abandoned_uploads,
-        expired_inbox_entries = report.expired_inbox_entries,
-        stale_connections = report.stale_connections,
-        "cleanup finished"
-    );
+    info!(abandoned_uploads = report.abandoned_uploads, stale_connections = report.stale_connections, "cleanup finished");
     Ok(report)
 }

@@ -38,8 +38,9 @@ pub fn response(status: u16, body: String) -> ApiGatewayProxyResponse {
 
 /// Runs one route: identity and body parsing first, then the operation. Every
 /// failure becomes an error frame that echoes the `requestId`; the route's
-/// response (sent to the client by API Gateway) is always a frame. Only
-/// registered devices get past it.
+/// response (sent to the client by API Gateway) is a frame, except for a
+/// quiet success (an ack or heartbeat sent without a `requestId`), which
+/// gets none. Only registered devices get past it.
 pub async fn route<T, F, Fut>(event: &ApiGatewayWebsocketProxyRequest, operation: F) -> ApiGatewayProxyResponse
 where
     T: DeserializeOwned,
@@ -86,6 +87,12 @@ where
         log_failure(event, &err);
         ServerFrame::error(&err)
     });
+    if request_id.is_none() && frame.is_quiet() {
+        // No body: API Gateway sends the client nothing.
+        let mut silent = ApiGatewayProxyResponse::default();
+        silent.status_code = 200;
+        return silent;
+    }
     response(200, Reply { request_id, frame }.to_json())
 }
 

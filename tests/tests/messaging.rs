@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use e2e_tests::{Client, System, number, text, unique};
+use e2e_tests::{Client, System, eventually, number, text, unique};
 use futures::future::join_all;
 use serde_json::json;
 
@@ -122,6 +122,43 @@ async fn a_chat_of_101_members_is_refused() {
     assert_eq!(refused["code"], "too_many_members");
     let fits = c.create_chat(&others[..99], Some("just right")).await;
     assert_eq!(fits["type"], "chatCreated", "{fits}");
+}
+
+/// Each reply is a billed API Gateway message, and no one waits on an ack's
+/// or a heartbeat's: sent without a `requestId`, they take effect and are not
+/// answered, unless they fail.
+#[tokio::test]
+async fn acks_and_heartbeats_without_a_request_id_take_effect_unanswered() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    b.accept(&chat).await;
+    a.send_message(&chat, "q1", "quiet please").await;
+    let message = b.messages(1).await.remove(0);
+    let heartbeats = || system.runtime.invocations().iter().filter(|i| i.function == "HeartbeatFunction" && i.error.is_none()).count();
+    let heartbeats_before = heartbeats();
+
+    b.send(json!({ "action": "ack", "messageId": text(&message, "messageId") })).await;
+    b.send(json!({ "action": "heartbeat" })).await;
+    // The ack took effect: the entry is gone and alice hears it was delivered.
+    eventually("the acked entry leaves bob's inbox", || async {
+        !system.inbox_of(&bob, "phone").await.contains(&text(&message, "messageId").to_owned())
+    })
+    .await;
+    let receipt = a.frames_of("receipt", 1).await.remove(0);
+    assert_eq!((receipt["status"].as_str(), receipt["userId"].as_str()), (Some("delivered"), Some(bob.as_str())));
+    eventually("the quiet heartbeat ran", || async { heartbeats() > heartbeats_before }).await;
+
+    // A failure is answered all the same, and a request with an id as before.
+    b.send(json!({ "action": "ack" })).await;
+    let failed = b.wait_for(|f| f["type"] == "error").await;
+    assert_eq!(failed["code"], "invalid_request", "{failed}");
+    assert_eq!(b.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck");
+    let answered: Vec<_> =
+        b.drain(Duration::ZERO).await.into_iter().filter(|f| f["type"] == "acked" || f["type"] == "heartbeatAck").collect();
+    assert!(answered.is_empty(), "no answer to the quiet ack or heartbeat: {answered:?}");
 }
 
 #[tokio::test]

@@ -1,12 +1,13 @@
-//! The scheduled cleanup removes what TTL has not: expired inbox entries and
-//! connections past API Gateway's 2 hours. Items are written as if old.
+//! Retention: an inbox entry past its 30 days is never served and is left to
+//! TTL; the scheduled cleanup removes connections past API Gateway's 2 hours.
+//! Items are written as if old.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e_tests::{System, unique};
 use serde_json::json;
 use shared::config::Tables;
 use shared::ids::device_key;
-use shared::store::{ConnectionRecord, EntryKind, InboxEntry, Store, expiry_bucket};
+use shared::store::{ConnectionRecord, EntryKind, InboxEntry, Store};
 use shared::time::now_millis;
 
 const DAY: u64 = 86_400;
@@ -37,7 +38,6 @@ fn entry(user: &str, age_days: u64, text: &str) -> InboxEntry {
     let frame = json!({ "type": "newMessage", "chatId": "c", "messageId": id, "seq": 100 - age_days, "senderId": "old", "senderDevice": "d",
                         "clientMessageId": id, "message": text, "attachments": [], "mentions": [], "sentAt": sent_at * 1000 });
     InboxEntry {
-        expiry_bucket: expiry_bucket(&device, expires_at),
         device_key: device,
         entry_id: id,
         chat_id: "c".into(),
@@ -66,7 +66,7 @@ async fn inbox_has(system: &System, entry: &InboxEntry) -> bool {
 }
 
 #[tokio::test]
-async fn cleanup_removes_a_31_day_old_inbox_entry_ttl_missed_and_keeps_a_29_day_old_one() {
+async fn an_inbox_entry_past_30_days_is_never_served_and_left_to_ttl() {
     let system = System::start().await;
     let store = store(&system).await;
     let user = unique("sleeper");
@@ -78,10 +78,18 @@ async fn cleanup_removes_a_31_day_old_inbox_entry_ttl_missed_and_keeps_a_29_day_
     assert_eq!(client.sync().await["delivered"], 1);
     assert_eq!(client.messages(1).await[0]["message"], "still valid");
 
-    let report = system.runtime.run_scheduled("CleanupFunction").await.unwrap();
-    assert_eq!(report["expiredInboxEntries"], 1, "{report}");
-    assert!(!inbox_has(&system, &old).await, "the 31-day-old entry is gone");
-    assert!(inbox_has(&system, &recent).await, "the 29-day-old entry stays");
+    let recent_id = recent.entry_id.clone();
+    assert_eq!(client.request(serde_json::json!({ "action": "ack", "messageId": recent_id })).await["count"], 1);
+    assert_eq!(client.sync().await["delivered"], 0, "the expired one is not served on the next sync either");
+
+    // Deleting it is TTL's (free, within days): the table expires entries
+    // by `expiresAt`, and the cleanup leaves the inbox alone.
+    let ttl = system.dynamo().await.describe_time_to_live().table_name(system.table("InboxTable")).send().await.unwrap();
+    let ttl = ttl.time_to_live_description.expect("TTL described");
+    assert_eq!(ttl.attribute_name(), Some("expiresAt"));
+    assert_eq!(ttl.time_to_live_status().map(|s| s.as_str()), Some("ENABLED"));
+    system.runtime.run_scheduled("CleanupFunction").await.unwrap();
+    assert!(inbox_has(&system, &old).await, "the cleanup leaves the expired entry to TTL");
 }
 
 #[tokio::test]

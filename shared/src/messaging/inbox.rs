@@ -101,7 +101,6 @@ mod tests {
             sender_id: Some("a".into()),
             frame: serde_json::json!({"type": "newMessage", "seq": seq, "message": "x".repeat(text_len)}).to_string(),
             expires_at: 0,
-            expiry_bucket: "0#0".into(),
             discarded: false,
         }
     }

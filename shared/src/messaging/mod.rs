@@ -184,7 +184,6 @@ impl Outgoing {
         let device_key = device_key(user, device);
         let expires_at = now_millis() / 1000 + ctx.config.inbox_retention.as_secs();
         InboxEntry {
-            expiry_bucket: crate::store::expiry_bucket(&device_key, expires_at),
             device_key,
             entry_id: self.entry_id.clone(),
             chat_id: self.chat_id.clone(),

@@ -26,11 +26,9 @@ pub struct InboxEntry {
     pub sender_id: Option<String>,
     /// The frame exactly as it is posted live.
     pub frame: String,
-    /// TTL attribute, seconds since the epoch. TTL deletes lazily, so reads filter on it too.
+    /// TTL attribute, seconds since the epoch. TTL deletes lazily (within
+    /// days, for no write units), so reads filter on it too.
     pub expires_at: u64,
-    /// `<day of expiry>#<shard>`: partition of the `byExpiry` index the
-    /// retention job reads, so it finds expired entries without a scan.
-    pub expiry_bucket: String,
     /// Set just before an entry is deleted for a reason other than an ack
     /// (its device was unregistered), so the REMOVE record on the stream says
     /// the frame was never received: no `delivered` receipt comes of it.
@@ -51,13 +49,6 @@ pub enum EntryKind {
     /// an older function in the middle of a deployment still delivers it.
     #[serde(other)]
     Event,
-}
-
-/// Shards per day in the `byExpiry` index, so no partition takes a whole day's writes.
-pub const EXPIRY_SHARDS: u64 = 16;
-
-pub fn expiry_bucket(device_key: &str, expires_at: u64) -> String {
-    crate::ids::time_bucket(expires_at / 86_400, device_key, EXPIRY_SHARDS)
 }
 
 impl InboxEntry {
@@ -157,21 +148,6 @@ impl Store {
     pub async fn inbox_keys_present(&self, keys: &[(String, String)]) -> Result<Vec<(String, String)>, StoreError> {
         let items =
             self.batch_get(&self.tables.inbox, keys.iter().map(|(d, e)| entry_key(d, e)).collect(), Some("deviceKey, entryId")).await?;
-        Ok(entry_keys(&items))
-    }
-
-    /// Keys of entries that expired in `bucket` before `now_secs`, from the
-    /// `byExpiry` index (what TTL has not removed yet).
-    pub async fn expired_inbox_keys(&self, bucket: &str, now_secs: u64) -> Result<Vec<(String, String)>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.inbox)
-            .index_name("byExpiry")
-            .key_condition_expression("expiryBucket = :b AND expiresAt < :now")
-            .expression_attribute_values(":b", s(bucket))
-            .expression_attribute_values(":now", n(now_secs));
-        let items = self.query_all(query).await?;
         Ok(entry_keys(&items))
     }
 

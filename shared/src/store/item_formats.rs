@@ -121,7 +121,6 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sender_id: Some("alice".into()),
             frame: r#"{"type":"newMessage","chatId":"c1","seq":7}"#.into(),
             expires_at: 1_797_992_000,
-            expiry_bucket: "20261223#3".into(),
             discarded: false,
         },
     );

@@ -1,7 +1,8 @@
 //! Memberships table: one item per (user, chat) holding that member's own
 //! state — how far they have read and received, which messages mention them,
 //! and, once removed, the last seq they may see. Partitioned by user for the
-//! chat list; the `byChat` index lists a chat's members for message status.
+//! chat list; the `byChatKeys` index lists a chat's members (keys only, so
+//! the markers that change with every message are written once).
 
 use std::collections::HashMap;
 
@@ -215,16 +216,23 @@ impl Store {
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Members (present and former) of one chat, through the `byChat` index.
+    /// Members (present and former) of one chat: their keys from the
+    /// `byChatKeys` index, then the memberships themselves.
     pub async fn memberships_of_chat(&self, chat_id: &str) -> Result<Vec<Membership>, StoreError> {
         let query = self
             .client
             .query()
             .table_name(&self.tables.memberships)
-            .index_name("byChat")
+            .index_name("byChatKeys")
             .key_condition_expression("chatId = :c")
             .expression_attribute_values(":c", s(chat_id));
-        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+        let keys: Vec<(String, String)> = self
+            .query_all(query)
+            .await?
+            .iter()
+            .filter_map(|item| Some((item.get("userId")?.as_s().ok()?.clone(), chat_id.to_owned())))
+            .collect();
+        self.memberships_by_key(&keys).await
     }
 
     /// Moves `lastRead` forward (never back). Returns the membership as it was

@@ -30,7 +30,7 @@ pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bu
 pub use chats::Chat;
 pub use connections::{CONNECT_SHARDS, ConnectionRecord, HEARTBEAT_SHARDS};
 pub use contacts::Contact;
-pub use inbox::{EXPIRY_SHARDS, EntryKind, InboxEntry, InboxPage, expiry_bucket};
+pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{MemberChange, Membership};
 pub use messages::{Accepted, AppendOutcome};
 pub use presence::PresenceSubscription;

@@ -182,7 +182,7 @@ impl Config {
                 })
                 .collect(),
             push_collapse: Duration::from_secs(number(PUSH_COLLAPSE_SECS, 30)? as u64),
-            presence_timeout: Duration::from_secs(number(PRESENCE_TIMEOUT_SECS, 150)? as u64),
+            presence_timeout: Duration::from_secs(number(PRESENCE_TIMEOUT_SECS, 660)? as u64),
             max_presence_watchers: number(MAX_PRESENCE_WATCHERS, 1_000)?,
             media_bucket: required(MEDIA_BUCKET)?,
             media_limits: {

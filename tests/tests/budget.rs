@@ -2,8 +2,9 @@
 //! most 7 calls including the ack (one of them the sender's rate-limit
 //! counter); a 100-member group costs one post and one
 //! ack per recipient device plus at most 12 other calls. The counts come from
-//! the SDK interceptor every handler's clients carry. The HTTP API's routes
-//! and attachments are held to theirs too.
+//! the SDK interceptor every handler's clients carry, and so are the write
+//! units DynamoDB reports for a 1-1 message. The HTTP API's routes and
+//! attachments are held to theirs too.
 
 use e2e_tests::{Client, System, text, unique};
 use futures::future::join_all;
@@ -32,6 +33,12 @@ async fn a_one_to_one_message_costs_at_most_seven_aws_calls_including_the_ack() 
     println!("1-1 send: {} calls ({send}); ack: {} calls ({ack})", send.total(), ack.total());
     assert_eq!(send.count("PostToConnection"), 1, "one post to the one recipient device");
     assert!(send.total() + ack.total() <= 7, "budget is 7, used {} + {}", send.total(), ack.total());
+    // What DynamoDB bills, as it reports it: the send's transaction (chat,
+    // message, idempotency record, sender's read marker, the recipient's
+    // inbox entry: 2 units each), the rate-limit counter, and the ack's delete.
+    let units = send.write_units + ack.write_units;
+    println!("1-1 send + ack: {units} write units, {} read units", send.read_units + ack.read_units);
+    assert!(units <= 12.0, "a 1-1 message and its ack cost at most 12 write units, used {units}");
 
     // The delivered receipt is computed off the request path, from the stream.
     assert_eq!(a.frames_of("receipt", 1).await[0]["status"], "delivered");
@@ -115,4 +122,33 @@ async fn http_reads_and_attachments_stay_within_a_few_calls() {
         );
         assert!(calls(route) <= budget, "{route}: budget {budget}, used {}", calls(route));
     }
+}
+
+/// An idle connected device's cost is its heartbeats: one a beat that stays
+/// in its window only reads (half a unit), and only a beat that starts a new
+/// window writes.
+#[tokio::test]
+async fn a_heartbeat_writes_only_when_it_starts_a_new_window() {
+    let system = System::start_with_parameters(local_runtime::Quotas::default(), &[("PresenceTimeoutSeconds", "2")]).await;
+    let mut device = system.connect(&unique("idle"), "phone").await;
+    let beats = |system: &System| invocations_of(system, "heartbeat");
+    // Two beats right after a window starts: neither leaves it.
+    let window_start = |now: u64| now / 2000 * 2000;
+    e2e_tests::eventually("a fresh window", || async { shared::time::now_millis() - window_start(shared::time::now_millis()) < 200 }).await;
+    device.request(serde_json::json!({ "action": "heartbeat" })).await;
+    device.request(serde_json::json!({ "action": "heartbeat" })).await;
+    let first = beats(&system);
+    let writes: Vec<f64> = first.iter().map(|b| b.calls.write_units).collect();
+    println!("heartbeats in one window: {:?}", first.iter().map(|b| b.calls.to_string()).collect::<Vec<_>>());
+    // The first may move the connection from its connect's window; the second stays.
+    assert_eq!(writes[1], 0.0, "a beat in the window it is already in writes nothing");
+    assert_eq!(first[1].calls.count("GetItem"), 1);
+    assert!(first[1].calls.read_units <= 0.5, "one eventually consistent read: {}", first[1].calls.read_units);
+
+    // The next window: the beat moves the connection (and its index key).
+    let next = window_start(shared::time::now_millis()) + 2000;
+    e2e_tests::eventually("the next window", || async { shared::time::now_millis() >= next }).await;
+    device.request(serde_json::json!({ "action": "heartbeat" })).await;
+    let moved = beats(&system).pop().expect("a third beat");
+    assert!(moved.calls.write_units >= 1.0, "a beat that starts a window writes: {}", moved.calls);
 }

@@ -99,7 +99,10 @@ async fn cleanup_removes_a_connection_past_api_gateways_two_hours() {
     let user = unique("ghost");
     let three_hours_ago = now_millis() - 3 * 3_600_000;
     store.register_device_connection(&user, "phone", "staleConn0000=", three_hours_ago, 3).await.unwrap();
-    store.put_connection(&ConnectionRecord::new("staleConn0000=", &user, "phone", three_hours_ago)).await.unwrap();
+    store
+        .put_connection(&ConnectionRecord::new("staleConn0000=", &user, "phone", three_hours_ago, std::time::Duration::from_secs(660)))
+        .await
+        .unwrap();
     // A fresh one on another device stays.
     let mut live = system.connect(&user, "laptop").await;
 

@@ -42,7 +42,7 @@ pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> R
     let now = now_millis();
     let replaced =
         ctx.store.register_device_connection(&who.user_id, &who.device_id, connection_id, now, ctx.config.max_devices_per_user).await?;
-    ctx.store.put_connection(&ConnectionRecord::new(connection_id, &who.user_id, &who.device_id, now)).await?;
+    ctx.store.put_connection(&ConnectionRecord::new(connection_id, &who.user_id, &who.device_id, now, ctx.config.presence_timeout)).await?;
     if let Some(replaced) = replaced {
         tracing::info!(replaced, "the device's earlier connection is closed");
         ctx.connections.close(&replaced).await;

@@ -1,9 +1,13 @@
 //! Presence: a user is online while any of their devices holds a connection.
 //!
-//! Clients send `heartbeat` (every minute; it also keeps API Gateway's
+//! Clients send `heartbeat` every 5 minutes (it also keeps API Gateway's
 //! 10-minute idle timeout away). A connection whose heartbeats stop is swept
 //! (`sweep`, every minute, through the `byHeartbeat` index) as if `$disconnect`
-//! had come. `lastSeen` is kept when the last device goes.
+//! had come — a backstop: API Gateway itself closes a silent socket after
+//! 10 minutes and sends `$disconnect`. `lastSeen` is kept when the last
+//! device goes. Heartbeats are what an idle connected device costs, so they
+//! are rare (5 minutes) and mostly write nothing (see `Store::heartbeat`):
+//! issue 14 measured a minute's beat with its reply at ~$0.19 a device-month.
 //!
 //! Cost is bounded by interest, not by contacts: a change is posted only to
 //! connections that subscribed to that user in the last few minutes
@@ -30,8 +34,9 @@ use crate::time::now_millis;
 /// How long a `subscribePresence` keeps delivering changes.
 pub const SUBSCRIPTION_TTL: Duration = Duration::from_secs(5 * 60);
 pub const MAX_PRESENCE_USERS: usize = 100;
-/// Minutes of heartbeat buckets each sweep looks back over (it runs every minute).
-pub const SWEEP_LOOKBACK_MINUTES: u64 = 10;
+/// Heartbeat windows each sweep looks back over, before the timeout (it runs
+/// every minute; 3 windows of the default 11 minutes cover half an hour).
+pub const SWEEP_LOOKBACK_WINDOWS: u64 = 3;
 
 pub async fn presence_of(ctx: &AppContext, user_ids: &[String]) -> Result<Vec<PresenceView>, AppError> {
     let devices = ctx.store.devices_of(user_ids).await?;
@@ -79,7 +84,7 @@ pub async fn announce(ctx: &AppContext, view: &PresenceView) -> Result<usize, Ap
 }
 
 pub async fn heartbeat(ctx: &AppContext, who: &Identity, connection_id: &str) -> Result<ServerFrame, AppError> {
-    if !ctx.store.heartbeat(connection_id, now_millis()).await? {
+    if !ctx.store.heartbeat(connection_id, now_millis(), ctx.config.presence_timeout).await? {
         // Swept while the socket lived on (heartbeats were late): register
         // again (the users table's stream announces it).
         register_connection(ctx, who, connection_id).await?;
@@ -129,10 +134,14 @@ pub async fn subscribe_presence(
 /// Connections whose heartbeats stopped: cleared and closed (the users
 /// table's stream tells watchers). Returns how many were swept.
 pub async fn sweep(ctx: &AppContext, now_ms: u64) -> Result<usize, AppError> {
-    let cutoff = now_ms.saturating_sub(ctx.config.presence_timeout.as_millis() as u64);
-    let last_minute = cutoff / 60_000;
+    let width = (ctx.config.presence_timeout.as_millis() as u64).max(1);
+    let cutoff = now_ms.saturating_sub(width);
+    // Windows that ended by the cutoff: whoever is still in one has not
+    // beaten for the timeout (a beat moves its connection to the current window).
+    let Some(last_window) = (cutoff / width).checked_sub(1) else { return Ok(0) };
     let mut swept = 0;
-    for bucket in time_buckets(last_minute.saturating_sub(SWEEP_LOOKBACK_MINUTES)..=last_minute, HEARTBEAT_SHARDS) {
+    let windows = last_window.saturating_sub(SWEEP_LOOKBACK_WINDOWS - 1)..=last_window;
+    for bucket in time_buckets(windows, HEARTBEAT_SHARDS) {
         for record in ctx.store.connections_of_heartbeat_bucket(&bucket).await? {
             if record.last_heartbeat_at >= cutoff {
                 continue;

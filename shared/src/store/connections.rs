@@ -1,6 +1,8 @@
 //! Connections table: connection id → user and device, with a TTL beyond API
 //! Gateway's 2-hour connection limit so records of lost `$disconnect`s expire.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Store, applied, s};
@@ -21,7 +23,8 @@ pub struct ConnectionRecord {
     /// hours (sharded: one partition for a whole hour's connects would cap
     /// them at a partition's 1,000 writes a second).
     pub connect_bucket: String,
-    /// Last heartbeat (milliseconds; the connect counts as one).
+    /// The heartbeat that moved the connection into its current window
+    /// (milliseconds; the connect counts as one).
     #[serde(default)]
     pub last_heartbeat_at: u64,
     /// `<minute of the last heartbeat>#<shard>`: partition of the
@@ -37,12 +40,18 @@ pub const CONNECT_SHARDS: u64 = 16;
 /// Shards per minute in the `byHeartbeat` index.
 pub const HEARTBEAT_SHARDS: u64 = 16;
 
-pub fn heartbeat_bucket(connection_id: &str, at_ms: u64) -> String {
-    crate::ids::time_bucket(at_ms / 60_000, connection_id, HEARTBEAT_SHARDS)
+/// `<window>#<shard>`: the heartbeat window (`width` long, since the epoch)
+/// `at_ms` falls in. A heartbeat writes only when it moves its connection to
+/// a new window, so with the presence timeout as the width and a beat every
+/// 5 minutes, fewer than half of them write at all.
+pub fn heartbeat_bucket(connection_id: &str, at_ms: u64, width: Duration) -> String {
+    crate::ids::time_bucket(at_ms / (width.as_millis() as u64).max(1), connection_id, HEARTBEAT_SHARDS)
 }
 
 impl ConnectionRecord {
-    pub fn new(connection_id: &str, user_id: &str, device_id: &str, connected_at_ms: u64) -> Self {
+    /// A connection made at `connected_at_ms`; `heartbeat_width` is the
+    /// presence timeout (see [`heartbeat_bucket`]).
+    pub fn new(connection_id: &str, user_id: &str, device_id: &str, connected_at_ms: u64, heartbeat_width: Duration) -> Self {
         Self {
             connection_id: connection_id.into(),
             user_id: user_id.into(),
@@ -51,7 +60,7 @@ impl ConnectionRecord {
             expires_at: connected_at_ms / 1000 + CONNECTION_RECORD_TTL.as_secs(),
             connect_bucket: crate::ids::time_bucket(connected_at_ms / 3_600_000, connection_id, CONNECT_SHARDS),
             last_heartbeat_at: connected_at_ms,
-            heartbeat_bucket: heartbeat_bucket(connection_id, connected_at_ms),
+            heartbeat_bucket: heartbeat_bucket(connection_id, connected_at_ms, heartbeat_width),
         }
     }
 }
@@ -63,7 +72,24 @@ impl Store {
     }
 
     /// Records a heartbeat; false when the record is gone (swept or expired).
-    pub async fn heartbeat(&self, connection_id: &str, now_ms: u64) -> Result<bool, StoreError> {
+    /// It reads first (half a read unit) and writes only when the beat moves
+    /// the connection to a new window: an update that changed nothing would
+    /// still cost a write unit, and one that moves the index key three.
+    pub async fn heartbeat(&self, connection_id: &str, now_ms: u64, width: Duration) -> Result<bool, StoreError> {
+        let bucket = heartbeat_bucket(connection_id, now_ms, width);
+        let current = self
+            .client
+            .get_item()
+            .table_name(&self.tables.connections)
+            .key("connectionId", s(connection_id))
+            .projection_expression("heartbeatBucket")
+            .send()
+            .await?;
+        match current.item.as_ref().map(|item| item.get("heartbeatBucket").and_then(|b| b.as_s().ok())) {
+            None => return Ok(false),
+            Some(Some(stored)) if *stored == bucket => return Ok(true),
+            Some(_) => {}
+        }
         let result = self
             .client
             .update_item()
@@ -72,7 +98,7 @@ impl Store {
             .update_expression("SET lastHeartbeatAt = :now, heartbeatBucket = :bucket")
             .condition_expression("attribute_exists(connectionId)")
             .expression_attribute_values(":now", super::n(now_ms))
-            .expression_attribute_values(":bucket", s(heartbeat_bucket(connection_id, now_ms)))
+            .expression_attribute_values(":bucket", s(bucket))
             .send()
             .await;
         applied(result)

@@ -52,7 +52,12 @@ pub async fn ensure_tables(client: &Client, prefix: &str, tables: &[TableDef]) -
                 GlobalSecondaryIndex::builder()
                     .index_name(&index.name)
                     .set_key_schema(Some(key_schema(&index.key_schema)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(index.projection.as_str()))
+                            .set_non_key_attributes((!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()))
+                            .build(),
+                    )
                     .build()
                     .map_err(aws_err)?,
             );

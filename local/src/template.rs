@@ -60,6 +60,8 @@ pub struct IndexDef {
     pub name: String,
     pub key_schema: Vec<(String, String)>,
     pub projection: String,
+    /// `NonKeyAttributes` of an `INCLUDE` projection.
+    pub non_key_attributes: Vec<String>,
 }
 
 /// A function's `Events` entry of type DynamoDB: Lambda's event source mapping.
@@ -287,6 +289,12 @@ impl Template {
                                 name: str_of(gsi, "IndexName")?.to_owned(),
                                 key_schema: pairs(gsi, "KeySchema", "AttributeName", "KeyType"),
                                 projection: gsi.get("Projection").and_then(|p| str_of(p, "ProjectionType")).unwrap_or("ALL").to_owned(),
+                                non_key_attributes: gsi
+                                    .get("Projection")
+                                    .and_then(|p| p.get("NonKeyAttributes"))
+                                    .and_then(Value::as_sequence)
+                                    .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+                                    .unwrap_or_default(),
                             })
                         })
                         .collect()

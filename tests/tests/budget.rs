@@ -151,4 +151,7 @@ async fn a_heartbeat_writes_only_when_it_starts_a_new_window() {
     device.request(serde_json::json!({ "action": "heartbeat" })).await;
     let moved = beats(&system).pop().expect("a third beat");
     assert!(moved.calls.write_units >= 1.0, "a beat that starts a window writes: {}", moved.calls);
+    // The item, and the heartbeat index's entry moved (delete + put); no
+    // other index holds what a beat changes.
+    assert!(moved.calls.write_units <= 3.0, "at most 3 write units, used {}", moved.calls.write_units);
 }

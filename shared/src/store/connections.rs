@@ -34,6 +34,16 @@ pub struct ConnectionRecord {
     pub heartbeat_bucket: String,
 }
 
+/// A connection as the `byConnectBucket` index has it: what never changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connected {
+    pub connection_id: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub connected_at: u64,
+}
+
 /// Shards per hour in the `byConnectBucket` index.
 pub const CONNECT_SHARDS: u64 = 16;
 
@@ -116,8 +126,9 @@ impl Store {
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Connection records made during one shard of an hour (`<hour>#<shard>`).
-    pub async fn connections_of_connect_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
+    /// Connections made during one shard of an hour (`<hour>#<shard>`), as
+    /// the index projects them.
+    pub async fn connections_of_connect_bucket(&self, bucket: &str) -> Result<Vec<Connected>, StoreError> {
         let query = self
             .client
             .query()

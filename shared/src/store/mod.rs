@@ -28,7 +28,7 @@ use crate::error::StoreError;
 
 pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket};
 pub use chats::Chat;
-pub use connections::{CONNECT_SHARDS, ConnectionRecord, HEARTBEAT_SHARDS};
+pub use connections::{CONNECT_SHARDS, Connected, ConnectionRecord, HEARTBEAT_SHARDS};
 pub use contacts::Contact;
 pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{MemberChange, Membership};

@@ -110,10 +110,6 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
             _ => {}
         }
     }
-    let transaction_capacity = match service {
-        Service::DynamoDb => transaction_capacity(&proxy, &headers, &body).await,
-        _ => None,
-    };
     let upstream = if service == Service::DynamoDb { &proxy.upstreams.dynamodb } else { &proxy.upstreams.others };
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = proxy.client.request(method.clone(), format!("{upstream}{path}"));
@@ -134,6 +130,12 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
         return lost_answer().await;
     }
     let status = answer.status();
+    // Worked out once the transaction is done, so reading the items does not
+    // widen the window in which concurrent senders contend for them.
+    let capacity = match service {
+        Service::DynamoDb if status.is_success() => transaction_capacity(&proxy, &headers, &body).await,
+        _ => None,
+    };
     // S3 tells a caller that may not list the bucket nothing about which keys
     // exist: a missing object is 403 AccessDenied, not 404.
     if service == Service::S3
@@ -146,7 +148,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
     }
     let mut headers = answer.headers().clone();
     let mut bytes = answer.bytes().await.unwrap_or_default();
-    if let Some(capacity) = transaction_capacity.filter(|_| status.is_success()) {
+    if let Some(capacity) = capacity {
         bytes = with_capacity(&bytes, capacity);
         // The SDK checks DynamoDB's CRC32 of the body it receives.
         headers.insert("x-amz-crc32", crc32fast::hash(&bytes).into());
@@ -162,8 +164,8 @@ async fn forward(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri, head
     response
 }
 
-/// AWS's units for a `TransactWriteItems` that asks for them (DynamoDB Local
-/// misreports these: see `capacity`), worked out before it runs.
+/// AWS's units for a `TransactWriteItems` that asked for them (DynamoDB
+/// Local misreports these: see `capacity`), from the items it left.
 async fn transaction_capacity(proxy: &Proxy, headers: &HeaderMap, body: &[u8]) -> Option<serde_json::Value> {
     let target = headers.get("x-amz-target")?.to_str().ok()?;
     if !target.ends_with(".TransactWriteItems") {

@@ -7,11 +7,14 @@
 //! therefore answers a transaction with the units AWS's published rule gives:
 //! every action — Put, Update, Delete, ConditionCheck — is two writes of its
 //! item (prepare and commit) of `ceil(size / 1 KB)` units each, where the size
-//! is the larger of the stored item and the item put; every global secondary
-//! index the written item belongs to adds the same for its projection (an
-//! update rewrites an `ALL` projection; a `KEYS_ONLY` one only when a key
-//! changes, which no update here does). Stored items and table schemas are read
-//! from DynamoDB Local before the transaction is forwarded.
+//! is the item as the transaction left it (or put it: AWS bills the larger
+//! of before and after, and no transaction here shrinks an item); every
+//! global secondary index the written item belongs to adds the same for its
+//! projection (an update rewrites an `ALL` projection; a `KEYS_ONLY` one only
+//! when a key changes, which no update here does; no transaction here deletes
+//! an item). The items and table schemas are read from DynamoDB Local once
+//! the transaction is done, so the reading does not widen the window in which
+//! concurrent writers contend for those items.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -149,7 +152,7 @@ impl TransactionCapacity {
             };
             actions.push(Action { table, key, put, update: kind == "Update", condition_only: kind == "ConditionCheck" });
         }
-        // The stored items, as the transaction will find them.
+        // The items, as the transaction left them.
         let mut wanted: HashMap<&str, Vec<&Map<String, Value>>> = HashMap::new();
         for action in &actions {
             let keys = wanted.entry(action.table.as_str()).or_default();

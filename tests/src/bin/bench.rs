@@ -8,7 +8,7 @@
 //! HTTP API requests; pushes; and from those, dollars per million at the
 //! prices in `e2e_tests::prices`.
 //!
-//!   scripts/bench [ROUNDS] [--out FILE]   (release build; JSON to FILE, default target/bench.json)
+//!   scripts/bench [ROUNDS] [--out FILE] [--ceiling-only]   (release build; JSON to FILE, default target/bench.json)
 //!
 //! Every device acknowledges what it receives (messages and receipts alike),
 //! as the clients do; a scenario's usage is metered from before its first
@@ -514,6 +514,59 @@ async fn heartbeat_hour() -> Scenario {
     scenario
 }
 
+/// The per-chat send ceiling: `senders` members of one 20-member group send
+/// back to back (each waits for its reply), all at once. Every send takes the
+/// chat's next `seq` by a conditional transaction, so concurrent senders
+/// contend on the chat item: reported are the chat's messages per second, the
+/// attempts per send (`TransactWriteItems` calls: 1 = no retry), and how many
+/// were refused with `contention` after the function's 12 attempts.
+async fn send_ceiling(system: &System, senders: usize, each: usize) -> Value {
+    let (tx, _arrivals) = mpsc::unbounded_channel();
+    let members: Vec<String> = (0..20).map(|i| unique(&format!("c{i}"))).collect();
+    let devices = join_all(members.iter().map(|m| Device::connect(system, m, "phone", tx.clone()))).await;
+    let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let chat =
+        text(&devices[0].request(json!({"action": "createChat", "participants": others, "name": "ceiling"})).await, "chatId").to_owned();
+    join_all(devices[1..].iter().map(|d| d.request(json!({"action": "acceptChat", "chatId": chat})))).await;
+    settle(system).await;
+    let from = mark(system);
+    let refused = std::sync::atomic::AtomicUsize::new(0);
+    join_all(devices[..senders].iter().enumerate().map(|(s, device)| {
+        let (chat, refused) = (&chat, &refused);
+        async move {
+            for i in 0..each {
+                let id = format!("ceiling-{s}-{i}");
+                let reply =
+                    device.request(json!({"action": "sendMessage", "chatId": chat, "clientMessageId": id, "message": "contend"})).await;
+                if reply["code"] == "contention" {
+                    refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
+    }))
+    .await;
+    let seconds = from.at.elapsed().as_secs_f64();
+    let sends: Vec<_> =
+        system.runtime.invocations().into_iter().skip(from.invocations).filter(|i| i.function == "SendMessageFunction").collect();
+    let mut attempts: BTreeMap<u32, usize> = BTreeMap::new();
+    for send in &sends {
+        *attempts.entry(send.calls.count("TransactWriteItems")).or_default() += 1;
+    }
+    let refused = refused.into_inner();
+    let sent = senders * each - refused;
+    settle(system).await;
+    join_all(devices.into_iter().map(Device::close)).await;
+    eprintln!("measured: send ceiling, {senders} senders ({seconds:.1}s)");
+    json!({
+        "senders": senders,
+        "messages": sent,
+        "refusedWithContention": refused,
+        "seconds": seconds,
+        "messagesPerSecond": sent as f64 / seconds,
+        "attemptsPerSend": attempts,
+    })
+}
+
 fn row(s: &Scenario) -> String {
     let p = |x: &Option<Percentiles>| {
         x.as_ref().map_or("-".into(), |p| format!("{:.1} / {:.1} / {:.1} / {:.1}", p.p50_ms, p.p95_ms, p.p99_ms, p.max_ms))
@@ -550,14 +603,22 @@ async fn main() {
     let system = System::start_with_parameters(Quotas::default(), &[RATE_LIMITS_FOR_LOAD]).await;
 
     let started = Instant::now();
-    let mut scenarios = vec![one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await];
-    let group_rounds = (rounds / 20).max(3);
-    scenarios.push(group(&system, group_rounds, 1).await);
-    scenarios.push(group(&system, group_rounds, 3).await);
-    let (page, list) = http_reads(&system, rounds).await;
-    scenarios.extend([page, list]);
-    scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
-    scenarios.push(heartbeat_hour().await);
+    let mut scenarios = Vec::new();
+    // `--ceiling-only`: just the per-chat send ceiling.
+    if !args.iter().any(|a| a == "--ceiling-only") {
+        scenarios.extend([one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await]);
+        let group_rounds = (rounds / 20).max(3);
+        scenarios.push(group(&system, group_rounds, 1).await);
+        scenarios.push(group(&system, group_rounds, 3).await);
+        let (page, list) = http_reads(&system, rounds).await;
+        scenarios.extend([page, list]);
+        scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
+        scenarios.push(heartbeat_hour().await);
+    }
+    let mut ceiling = Vec::new();
+    for senders in [1, 5, 19] {
+        ceiling.push(send_ceiling(&system, senders, 20).await);
+    }
 
     println!(
         "| scenario | units | latency p50 / p95 / p99 / max (ms) | handler own / waiting p50 (ms) | AWS calls | RCU / WCU | frames in / out (billed) | invocations / GB-s | connection min | $ per million units |"
@@ -573,10 +634,27 @@ async fn main() {
         "wallSeconds": started.elapsed().as_secs_f64(),
         "pricesChecked": prices::CHECKED,
         "scenarios": scenarios,
+        "sendCeiling": ceiling,
     });
     if let Some(dir) = std::path::Path::new(&out).parent() {
         let _ = std::fs::create_dir_all(dir);
     }
     std::fs::write(&out, serde_json::to_string_pretty(&result).expect("result serialises")).expect("result written");
+    println!(
+        "\n| senders into one chat | messages | per second | attempts per send (attempts: sends) | refused (contention) |\n| --- | --- | --- | --- | --- |"
+    );
+    for c in &result["sendCeiling"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "| {} | {} | {:.0} | {} | {} |",
+            c["senders"],
+            c["messages"],
+            c["messagesPerSecond"].as_f64().unwrap_or_default(),
+            c["attemptsPerSend"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            c["refusedWithContention"]
+        );
+    }
     println!("\nJSON: {out}");
 }

@@ -16,6 +16,7 @@ use shared::calls::{self, AwsCalls};
 use shared::lambda::log_invocation;
 
 use crate::handlers::Handler;
+use crate::processes::{ProcessOutcome, ProcessPool};
 
 /// A function from the template, ready to invoke.
 pub struct LocalFunction {
@@ -29,6 +30,9 @@ pub struct LocalFunction {
     pub timeout: Duration,
     /// The template's `MemorySize` (MB): what Lambda bills each millisecond at.
     pub memory_mb: u64,
+    /// Its execution environments when it runs as its own process (see
+    /// `processes`); `None` runs the handler in this process.
+    pub processes: Option<ProcessPool>,
 }
 
 /// Lambda's limit on a synchronous invocation's request and response payloads.
@@ -66,13 +70,20 @@ pub struct Invocation {
     /// The Lambda error, when the invocation failed (a timeout, a payload
     /// over the limit, a handler error).
     pub error: Option<String>,
+    /// With functions as processes: the cold start this invocation waited
+    /// for (process start to its first `/next`), if it started an environment.
+    pub init: Option<Duration>,
+    /// With functions as processes: its environment's peak resident memory (kB).
+    pub peak_rss_kb: Option<u64>,
 }
 
 impl Invocation {
-    /// What Lambda bills: the duration rounded up to the millisecond, times
-    /// the configured memory, in GB-seconds.
+    /// What Lambda bills: the duration (and, since August 2025, a cold
+    /// start's init) rounded up to the millisecond, times the configured
+    /// memory, in GB-seconds.
     pub fn gb_seconds(&self) -> f64 {
-        let billed_ms = self.duration.as_micros().div_ceil(1000) as f64;
+        let billed = self.duration + self.init.unwrap_or_default();
+        let billed_ms = billed.as_micros().div_ceil(1000) as f64;
         billed_ms / 1000.0 * self.memory_mb as f64 / 1024.0
     }
 }
@@ -96,6 +107,12 @@ impl LambdaHost {
         self.functions.contains_key(logical_id)
     }
 
+    /// How long `function`'s cold start takes on its own (process start to
+    /// its first `/next`), when functions run as processes.
+    pub async fn cold_start(&self, function: &str) -> Option<Result<Duration, String>> {
+        Some(self.functions.get(function)?.processes.as_ref()?.cold_start().await)
+    }
+
     /// Every invocation so far, oldest first.
     pub fn invocations(&self) -> Vec<Invocation> {
         self.invocations.lock().map(|log| log.clone()).unwrap_or_default()
@@ -111,12 +128,17 @@ impl LambdaHost {
         let records = event.get("Records").and_then(Value::as_array).map_or(0, Vec::len);
         let size = json_size(&event);
         let limit = function.timeout;
+        let (mut init, mut peak_rss_kb) = (None, None);
         let (result, calls) = if size > MAX_PAYLOAD_BYTES {
             // Lambda refuses the invocation before any code runs.
             let refused = format!(
                 "RequestEntityTooLargeException: request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation ({size} bytes)"
             );
             (Err(refused), Default::default())
+        } else if let Some(processes) = &function.processes {
+            let outcome: ProcessOutcome = processes.invoke(&event, limit).await;
+            (init, peak_rss_kb) = (outcome.init, outcome.peak_rss_kb);
+            (outcome.result, outcome.calls)
         } else {
             // Lambda stops an invocation at its timeout; dropping the future stops it here.
             match tokio::time::timeout(limit, calls::track((function.handler)(function.ctx.clone(), event))).await {
@@ -132,7 +154,10 @@ impl LambdaHost {
                 Ok(response)
             }
         });
-        log_invocation(&function.logical_id, &calls);
+        if function.processes.is_none() {
+            // A process logs its own.
+            log_invocation(&function.logical_id, &calls);
+        }
         if let Ok(mut log) = self.invocations.lock() {
             log.push(Invocation {
                 function: function.logical_id.clone(),
@@ -140,9 +165,11 @@ impl LambdaHost {
                 connection_id: connection_id.to_owned(),
                 records,
                 calls,
-                duration: started.elapsed(),
+                duration: started.elapsed().saturating_sub(init.unwrap_or_default()),
                 memory_mb: function.memory_mb,
                 error: result.as_ref().err().cloned(),
+                init,
+                peak_rss_kb,
             });
         }
         result

@@ -2,10 +2,11 @@
 //! servers (DynamoDB Local; moto for S3, SNS and Secrets Manager). It reads
 //! routes, functions, environment, policies, tables, the bucket and the secret
 //! from `template.yaml`, creates them, and serves the WebSocket API, its
-//! `@connections` Management API and the HTTP API with the handlers running in
-//! process (`lambda`, the one host every event source invokes through, with
-//! events of `aws_lambda_events`' types), each function's AWS calls judged by
-//! its own IAM policy.
+//! `@connections` Management API and the HTTP API. Every event source invokes
+//! through one host (`lambda`, with events of `aws_lambda_events`' types),
+//! which runs the handlers in this process or each function as its own process
+//! behind a local Lambda Runtime API (`processes`); each function's AWS calls
+//! are judged by its own IAM policy.
 
 pub mod aws_proxy;
 mod capacity;
@@ -15,6 +16,7 @@ pub mod handlers;
 pub mod http_api;
 pub mod iam;
 pub mod lambda;
+pub mod processes;
 pub mod provision;
 pub mod streams;
 pub mod template;
@@ -69,6 +71,11 @@ pub struct Options {
     pub faults: Option<Arc<faults::Faults>>,
     /// Check every AWS call of a function against its `Policies` (see `iam`); on by default.
     pub enforce_iam: bool,
+    /// Run each function as its own process from the binaries in this
+    /// directory (`target/release`, built by `cargo build --release -p
+    /// functions --bins`) behind a local Lambda Runtime API (see
+    /// `processes`); `None` runs the handlers in this process.
+    pub processes: Option<PathBuf>,
 }
 
 impl Options {
@@ -83,6 +90,7 @@ impl Options {
             parameters: HashMap::new(),
             faults: None,
             enforce_iam: true,
+            processes: None,
         }
     }
 }
@@ -264,6 +272,39 @@ impl LocalRuntime {
                 .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(credentials))
                 .build();
             let ctx = Arc::new(AppContext::new(config, &function_sdk));
+            let processes = match &options.processes {
+                Some(directory) => {
+                    let binary = directory.join(&function.binary);
+                    if !binary.is_file() {
+                        return Err(LocalError::Template(format!(
+                            "no binary {} for {} (build with: cargo build --release -p functions --bins)",
+                            binary.display(),
+                            function.logical_id
+                        )));
+                    }
+                    // What Lambda sets in an environment, and the function's own variables.
+                    let mut process_env: Vec<(String, String)> = env.clone().into_iter().collect();
+                    process_env.extend(
+                        [
+                            ("AWS_ENDPOINT_URL", proxy.clone()),
+                            ("AWS_REGION", region.clone()),
+                            ("AWS_DEFAULT_REGION", region.clone()),
+                            ("AWS_ACCESS_KEY_ID", iam::access_key_id(&function.logical_id)),
+                            ("AWS_SECRET_ACCESS_KEY", secret_access_key.clone()),
+                            ("AWS_LAMBDA_FUNCTION_NAME", function.logical_id.clone()),
+                            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", function.memory_mb.to_string()),
+                            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+                            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", function.logical_id)),
+                            ("AWS_LAMBDA_LOG_STREAM_NAME", "local".into()),
+                            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+                            ("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())),
+                        ]
+                        .map(|(name, value)| (name.to_owned(), value)),
+                    );
+                    Some(processes::ProcessPool::new(function.logical_id.clone(), binary, process_env, function.memory_mb))
+                }
+                None => None,
+            };
             functions.insert(
                 function.logical_id.clone(),
                 LocalFunction {
@@ -273,6 +314,7 @@ impl LocalRuntime {
                     sdk: function_sdk,
                     timeout: function.timeout,
                     memory_mb: function.memory_mb,
+                    processes,
                 },
             );
         }

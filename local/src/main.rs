@@ -7,7 +7,7 @@ use local_runtime::{DEV_JWT_SECRET, LocalRuntime, Options, repository_template};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: local-runtime serve [--port N] [--http-port N] [--template PATH] [--no-iam]\n       local-runtime token <user> <device> [--hours N]"
+        "usage: local-runtime serve [--port N] [--http-port N] [--template PATH] [--no-iam] [--processes DIR]\n       local-runtime token <user> <device> [--hours N]"
     );
     std::process::exit(2)
 }
@@ -37,6 +37,8 @@ async fn main() {
             options.jwt_secret = secret;
             // For a look at what a policy change would allow; never in tests.
             options.enforce_iam = !args.iter().any(|a| a == "--no-iam");
+            // Each function as its own process from DIR's binaries (e.g. target/release).
+            options.processes = flag("--processes").map(Into::into);
             if let Some(idle) = env_secs("LOCAL_WS_IDLE_TIMEOUT_SECS") {
                 options.quotas.idle_timeout = idle;
             }

@@ -43,6 +43,20 @@ pub struct AwsCalls {
 }
 
 impl AwsCalls {
+    /// The tally an invocation logged (`log_invocation`'s fields: its
+    /// operations as `Service.Operation=n,...`, time waiting, units), read
+    /// back from the log line as CloudWatch Logs would hold it.
+    pub fn from_report(by_operation: &str, waiting: Duration, read_units: f64, write_units: f64) -> Self {
+        let by_operation = by_operation
+            .split(',')
+            .filter_map(|part| {
+                let (operation, count) = part.rsplit_once('=')?;
+                Some((operation.to_owned(), count.parse().ok()?))
+            })
+            .collect();
+        Self { by_operation, waiting, read_units, write_units, ..Self::default() }
+    }
+
     pub fn total(&self) -> u32 {
         self.by_operation.values().sum()
     }
@@ -197,5 +211,21 @@ impl Intercept for CountCalls {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_tally_reads_back_as_it_was() {
+        let mut calls = AwsCalls { read_units: 0.5, write_units: 7.0, waiting: Duration::from_millis(12), ..AwsCalls::default() };
+        calls.by_operation.insert("DynamoDB.TransactWriteItems".into(), 2);
+        calls.by_operation.insert("ApiGatewayManagementApi.PostToConnection".into(), 1);
+        let read = AwsCalls::from_report(&calls.to_string(), calls.waiting, calls.read_units, calls.write_units);
+        assert_eq!(read, calls);
+        assert_eq!(read.count("TransactWriteItems"), 2);
+        assert_eq!(AwsCalls::from_report("", Duration::ZERO, 0.0, 0.0).total(), 0);
     }
 }

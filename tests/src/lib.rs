@@ -58,6 +58,35 @@ pub fn unpack(frame: Value) -> Vec<Value> {
     if frame["type"] == "syncBatch" { frame["frames"].as_array().cloned().unwrap_or_default() } else { vec![frame] }
 }
 
+/// Where cargo put the function binaries of `profile`, checked to be newer
+/// than the code they are built from: `cargo test` does not build another
+/// package's binaries (`scripts/test` does, with `cargo build --all-targets`).
+pub fn function_binaries(profile: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let directory = target.join(profile);
+    fn newest(path: &std::path::Path) -> std::time::SystemTime {
+        let Ok(meta) = std::fs::metadata(path) else { return std::time::SystemTime::UNIX_EPOCH };
+        if !meta.is_dir() {
+            return meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        }
+        std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| newest(&entry.path()))
+            .max()
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+    }
+    let sources = ["functions/src", "shared/src", "Cargo.lock"].iter().map(|p| newest(&root.join(p))).max();
+    let binary = directory.join("send-message");
+    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+    let build = if profile == "release" { "cargo build --release -p functions --bins" } else { "cargo build -p functions --bins" };
+    assert!(built.is_some(), "no function binaries in {} (build them: {build})", directory.display());
+    assert!(built >= sources, "the function binaries in {} are older than their code (rebuild: {build})", directory.display());
+    directory
+}
+
 impl System {
     pub async fn start() -> Self {
         Self::start_with(Quotas::default()).await
@@ -85,9 +114,26 @@ impl System {
     pub async fn start_with_template(template: &str, faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
         let path = std::env::temp_dir().join(format!("{}.yaml", unique("template")));
         std::fs::write(&path, template).expect("template copy written");
-        let system = Self::start_with_options_from(path.clone(), Quotas::default(), &[], faults).await;
+        let system = Self::start_with_options_from(path.clone(), Quotas::default(), &[], faults, None).await;
         let _ = std::fs::remove_file(path);
         system
+    }
+
+    /// With every function run as its own process (the binaries of `profile`,
+    /// `debug` or `release`, under the target directory) behind the local
+    /// Lambda Runtime API, from `template`'s text.
+    pub async fn start_as_processes(template: &str, profile: &str, faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
+        let path = std::env::temp_dir().join(format!("{}.yaml", unique("template")));
+        std::fs::write(&path, template).expect("template copy written");
+        let system = Self::start_with_options_from(path.clone(), Quotas::default(), &[], faults, Some(function_binaries(profile))).await;
+        let _ = std::fs::remove_file(path);
+        system
+    }
+
+    /// The repository's template with parameters overridden, every function
+    /// run as its own process (see `start_as_processes`).
+    pub async fn start_processes_with_parameters(profile: &str, parameters: &[(&str, &str)]) -> Self {
+        Self::start_with_options_from(repository_template(), Quotas::default(), parameters, None, Some(function_binaries(profile))).await
     }
 
     async fn start_with_options(
@@ -95,7 +141,7 @@ impl System {
         parameters: &[(&str, &str)],
         faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
     ) -> Self {
-        Self::start_with_options_from(repository_template(), quotas, parameters, faults).await
+        Self::start_with_options_from(repository_template(), quotas, parameters, faults, None).await
     }
 
     async fn start_with_options_from(
@@ -103,6 +149,7 @@ impl System {
         quotas: Quotas,
         parameters: &[(&str, &str)],
         faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
+        processes: Option<std::path::PathBuf>,
     ) -> Self {
         // Logs for debugging a failing test: RUST_LOG=info cargo test ...
         if std::env::var("RUST_LOG").is_ok() {
@@ -115,6 +162,7 @@ impl System {
         options.quotas = quotas;
         options.parameters.extend(parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         options.faults = faults;
+        options.processes = processes;
         let runtime =
             LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
         Self { runtime }

@@ -232,3 +232,55 @@ async fn throttling_past_the_sdk_retries_is_a_retryable_error_and_the_retry_land
     let page = system.http(&alice).get(&format!("/chats/{chat}/messages")).await;
     assert_eq!((page.status, page.body["code"].as_str()), (503, Some("unavailable")), "{}", page.body);
 }
+
+/// The smoke test of the mode the benchmark runs in: every function is its
+/// own process polling the local Lambda Runtime API, started on demand (a
+/// cold start), reused while warm, killed past its `Timeout` or its
+/// `MemorySize`, its AWS calls read from its own log line.
+#[tokio::test]
+async fn functions_run_as_their_own_processes_behind_the_runtime_api() {
+    let faults = std::sync::Arc::new(Faults::default());
+    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 1\n");
+    // Below any Rust process's resident memory: every invocation goes over it.
+    let template = in_function(&template, "ListDevicesFunction", "      CodeUri: .\n", "      CodeUri: .\n      MemorySize: 1\n");
+    let system = System::start_as_processes(&template, "debug", Some(faults.clone())).await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    let sends = || system.runtime.invocations().into_iter().filter(|i| i.function == "SendMessageFunction").collect::<Vec<_>>();
+
+    for (n, text) in ["one", "two"].into_iter().enumerate() {
+        let sent = a.send_message(&chat, &format!("c{n}"), text).await;
+        assert_eq!(sent["status"], "SUCCESS", "{sent}");
+        let got = b.messages(1).await.remove(0);
+        assert_eq!(got["message"], text);
+    }
+    let [first, second] = &sends()[..] else { panic!("two sends: {:?}", sends()) };
+    assert!(first.init.is_some_and(|init| init > Duration::ZERO), "the first send started an environment: {first:?}");
+    assert!(second.init.is_none(), "the second found it warm: {second:?}");
+    assert!(first.peak_rss_kb.is_some_and(|kb| kb > 1024), "its memory is measured: {first:?}");
+    assert_eq!(first.calls.count("TransactWriteItems"), 1, "its AWS calls come from its log: {first:?}");
+    assert!(first.calls.write_units > 0.0, "with the units DynamoDB reported: {first:?}");
+
+    faults.set_rules(vec![FaultRule {
+        operation: "DynamoDB.TransactWriteItems".into(),
+        fault: Fault::Stall(Duration::from_secs(3)),
+        probability: 1.0,
+    }]);
+    a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" })).await;
+    a.wait_for(|f| f["message"] == "Internal server error").await;
+    let timed_out = sends().pop().expect("the slow send");
+    assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 1.00 seconds"));
+    assert!(timed_out.duration < Duration::from_secs(3), "cut off at its timeout: {:?}", timed_out.duration);
+    faults.set_rules(Vec::new());
+    let sent = a.send_message(&chat, "c3", "three").await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    let after = sends().pop().expect("the send after");
+    assert!(after.init.is_some(), "the timed-out environment was killed, so this one started cold: {after:?}");
+
+    a.send(json!({ "action": "listDevices", "requestId": "over-memory" })).await;
+    a.wait_for(|f| f["message"] == "Internal server error").await;
+    let killed = system.runtime.invocations().into_iter().find(|i| i.function == "ListDevicesFunction").expect("listDevices ran");
+    assert!(killed.error.as_deref().is_some_and(|e| e.contains("Runtime.OutOfMemory")), "{killed:?}");
+}

@@ -8,7 +8,14 @@
 //! HTTP API requests; pushes; and from those, dollars per million at the
 //! prices in `e2e_tests::prices`.
 //!
-//!   scripts/bench [ROUNDS] [--out FILE] [--ceiling-only]   (release build; JSON to FILE, default target/bench.json)
+//!   scripts/bench [ROUNDS] [--out FILE] [--ceiling-only] [--in-process]
+//!   (release build; JSON to FILE, default target/bench.json)
+//!
+//! Every function runs as its own process (its release binary behind the
+//! local Lambda Runtime API, as Lambda runs its `bootstrap`), so handler
+//! times include (de)serialising events and the Runtime API's round trip, and
+//! each function's cold starts, warm handler times and peak memory are
+//! reported; `--in-process` runs the handlers inside the local runtime instead.
 //!
 //! Every device acknowledges what it receives (messages and receipts alike),
 //! as the clients do; a scenario's usage is metered from before its first
@@ -20,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, number, prices, text, unique, unpack};
 use futures::future::join_all;
-use local_runtime::Quotas;
 use local_runtime::gateway::UsageReading;
+use local_runtime::{Invocation, Quotas};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
@@ -495,8 +502,8 @@ async fn connect_disconnect(system: &System, rounds: usize) -> Scenario {
 /// instead of every 5 minutes for a minute (12 beats, windows moving as they
 /// would in the hour), without a requestId as clients send them; billed as
 /// 60 connection minutes.
-async fn heartbeat_hour() -> Scenario {
-    let system = System::start_with_parameters(Quotas::default(), &[("PresenceTimeoutSeconds", "11")]).await;
+async fn heartbeat_hour(processes: bool) -> (Scenario, Vec<Invocation>) {
+    let system = start(processes, &[("PresenceTimeoutSeconds", "11")]).await;
     let (tx, _arrivals) = mpsc::unbounded_channel();
     let device = Device::connect(&system, &unique("idle"), "phone", tx).await;
     settle(&system).await;
@@ -511,7 +518,79 @@ async fn heartbeat_hour() -> Scenario {
     let name = "an hour connected: 12 heartbeats (one per 5 min) + 60 connection minutes";
     let scenario = measure(&system, name, "device-hour", 1, from, Vec::new(), extra);
     device.close().await;
-    scenario
+    settle(&system).await;
+    (scenario, system.runtime.invocations())
+}
+
+/// The system under test: functions as processes (release binaries when this
+/// is a release build) or in process.
+async fn start(processes: bool, parameters: &[(&str, &str)]) -> System {
+    if processes {
+        System::start_processes_with_parameters(if cfg!(debug_assertions) { "debug" } else { "release" }, parameters).await
+    } else {
+        System::start_with_parameters(Quotas::default(), parameters).await
+    }
+}
+
+/// Cold starts measured per function on the idle machine after the run.
+const COLD_STARTS_ALONE: usize = 10;
+
+/// One function as Lambda would report it over the run.
+#[derive(serde::Serialize)]
+struct FunctionReport {
+    function: String,
+    memory_mb: u64,
+    invocations: usize,
+    cold_starts: usize,
+    /// Cold starts during the run: process start to its first `/next` (its
+    /// AWS clients built), many at once when a burst scales a function out.
+    init_ms: Option<Percentiles>,
+    /// Cold starts one at a time on the otherwise idle machine (after the run).
+    init_alone_ms: Option<Percentiles>,
+    /// Invocations that found their environment warm.
+    warm_handler_ms: Option<Percentiles>,
+    peak_rss_mb: Option<f64>,
+    /// Its arm64 `bootstrap.zip`, when `scripts/package` has built it.
+    zip_mb: Option<f64>,
+}
+
+async fn function_reports(system: &System, invocations: &[Invocation]) -> Vec<FunctionReport> {
+    let template = local_runtime::template::Template::load(&local_runtime::repository_template()).expect("template.yaml");
+    let binaries: BTreeMap<String, String> =
+        template.functions().expect("functions").into_iter().map(|f| (f.logical_id, f.binary)).collect();
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
+    let zip_mb = |function: &str| {
+        let zip = std::path::Path::new(&target).join("lambda").join(binaries.get(function)?).join("bootstrap.zip");
+        Some(std::fs::metadata(zip).ok()?.len() as f64 / 1e6)
+    };
+    let mut by_function: BTreeMap<&str, Vec<&Invocation>> = BTreeMap::new();
+    for invocation in invocations {
+        by_function.entry(&invocation.function).or_default().push(invocation);
+    }
+    let mut alone = BTreeMap::new();
+    for function in by_function.keys() {
+        let mut samples = Vec::new();
+        for _ in 0..COLD_STARTS_ALONE {
+            if let Some(Ok(init)) = system.runtime.lambda.cold_start(function).await {
+                samples.push(init);
+            }
+        }
+        alone.insert(*function, percentiles(samples));
+    }
+    by_function
+        .into_iter()
+        .map(|(function, runs)| FunctionReport {
+            init_alone_ms: alone.remove(function).flatten(),
+            function: function.to_owned(),
+            memory_mb: runs[0].memory_mb,
+            invocations: runs.len(),
+            cold_starts: runs.iter().filter(|i| i.init.is_some()).count(),
+            init_ms: percentiles(runs.iter().filter_map(|i| i.init).collect()),
+            warm_handler_ms: percentiles(runs.iter().filter(|i| i.init.is_none() && i.error.is_none()).map(|i| i.duration).collect()),
+            peak_rss_mb: runs.iter().filter_map(|i| i.peak_rss_kb).max().map(|kb| kb as f64 / 1024.0),
+            zip_mb: zip_mb(function),
+        })
+        .collect()
 }
 
 /// The per-chat send ceiling: `senders` members of one 20-member group send
@@ -600,10 +679,12 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rounds: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(200);
     let out = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| "target/bench.json".into());
-    let system = System::start_with_parameters(Quotas::default(), &[RATE_LIMITS_FOR_LOAD]).await;
+    let processes = !args.iter().any(|a| a == "--in-process");
+    let system = start(processes, &[RATE_LIMITS_FOR_LOAD]).await;
 
     let started = Instant::now();
     let mut scenarios = Vec::new();
+    let mut invocations = Vec::new();
     // `--ceiling-only`: just the per-chat send ceiling.
     if !args.iter().any(|a| a == "--ceiling-only") {
         scenarios.extend([one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await]);
@@ -613,12 +694,17 @@ async fn main() {
         let (page, list) = http_reads(&system, rounds).await;
         scenarios.extend([page, list]);
         scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
-        scenarios.push(heartbeat_hour().await);
+        let (hour, its_invocations) = heartbeat_hour(processes).await;
+        scenarios.push(hour);
+        invocations.extend(its_invocations);
     }
     let mut ceiling = Vec::new();
     for senders in [1, 5, 19] {
         ceiling.push(send_ceiling(&system, senders, 20).await);
     }
+
+    invocations.extend(system.runtime.invocations());
+    let functions = if processes { function_reports(&system, &invocations).await } else { Vec::new() };
 
     println!(
         "| scenario | units | latency p50 / p95 / p99 / max (ms) | handler own / waiting p50 (ms) | AWS calls | RCU / WCU | frames in / out (billed) | invocations / GB-s | connection min | $ per million units |"
@@ -630,6 +716,8 @@ async fn main() {
     let result = json!({
         "measuredAt": shared::time::now_millis(),
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "functionsAs": if processes { "processes" } else { "in process" },
+        "functions": functions,
         "rounds": rounds,
         "wallSeconds": started.elapsed().as_secs_f64(),
         "pricesChecked": prices::CHECKED,
@@ -655,6 +743,29 @@ async fn main() {
                 .unwrap_or_default(),
             c["refusedWithContention"]
         );
+    }
+    if processes {
+        println!(
+            "\n| function | MB | invocations | cold starts | init alone p50 / max (ms) | init in the run p50 / max (ms) | warm handler p50 / p99 (ms) | peak RSS (MB) | zip (MB) |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        for f in &functions {
+            let p = |x: &Option<Percentiles>, high: fn(&Percentiles) -> f64| {
+                x.as_ref().map_or("-".into(), |p| format!("{:.1} / {:.1}", p.p50_ms, high(p)))
+            };
+            println!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                f.function,
+                f.memory_mb,
+                f.invocations,
+                f.cold_starts,
+                p(&f.init_alone_ms, |p| p.max_ms),
+                p(&f.init_ms, |p| p.max_ms),
+                p(&f.warm_handler_ms, |p| p.p99_ms),
+                f.peak_rss_mb.map_or("-".into(), |mb| format!("{mb:.1}")),
+                f.zip_mb.map_or("-".into(), |mb| format!("{mb:.2}")),
+            );
+        }
     }
     println!("\nJSON: {out}");
 }

@@ -34,5 +34,6 @@ pub mod register_push;
 pub mod send_message;
 pub mod subscribe_presence;
 pub mod sync;
+pub mod typing;
 pub mod unregister_device;
 pub mod unregister_push;

@@ -57,6 +57,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "accept-chat" => |ctx, event| invoke(ctx, event, functions::accept_chat::handle),
         "ack" => |ctx, event| invoke(ctx, event, functions::ack::handle),
         "sync" => |ctx, event| invoke(ctx, event, functions::sync::handle),
+        "typing" => |ctx, event| invoke(ctx, event, functions::typing::handle),
         "modify-chat-participants" => |ctx, event| invoke(ctx, event, functions::modify_chat_participants::handle),
         "mark-read" => |ctx, event| invoke(ctx, event, functions::mark_read::handle),
         "list-chats" => |ctx, event| invoke(ctx, event, functions::list_chats::handle),

@@ -24,10 +24,12 @@ pub enum Limit {
     UploadBytes,
     /// `subscribePresence` requests, per device.
     PresenceSubscriptions,
+    /// `typing` frames, per device (a client renews every few seconds while typing).
+    Typing,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 4] = [Limit::Sends, Limit::ChatsCreated, Limit::UploadBytes, Limit::PresenceSubscriptions];
+    pub const ALL: [Limit; 5] = [Limit::Sends, Limit::ChatsCreated, Limit::UploadBytes, Limit::PresenceSubscriptions, Limit::Typing];
 
     /// The name in the `RateLimits` parameter and in `rate_limited` errors.
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Limit {
             Limit::ChatsCreated => "createChat",
             Limit::UploadBytes => "uploadMegabytes",
             Limit::PresenceSubscriptions => "subscribePresence",
+            Limit::Typing => "typing",
         }
     }
 
@@ -61,7 +64,7 @@ pub struct RateLimits(Vec<(Limit, Rate)>);
 
 /// The defaults, argued in docs/security.md: far above what a person does,
 /// far below what a script does.
-pub const DEFAULT_RATE_LIMITS: &str = "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60";
+pub const DEFAULT_RATE_LIMITS: &str = "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60";
 
 impl RateLimits {
     /// Parses `name=max/seconds` entries; names not given keep their default.

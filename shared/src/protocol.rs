@@ -140,6 +140,19 @@ pub struct MuteChatRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HeartbeatRequest {}
 
+/// The caller is typing in a chat (`typing: true`, sent again every few
+/// seconds while they type) or stopped (`false`). Never stored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypingRequest {
+    pub chat_id: String,
+    pub typing: bool,
+}
+
+/// How long a `typing: true` shows without being renewed: a client that
+/// stops sending (closed, offline) needs no `false` for its indicator to go.
+pub const TYPING_SHOWS_FOR_MS: u64 = 6_000;
+
 /// Presence of these users now, and `presence` frames when it changes in the
 /// next minutes (ask again to keep watching).
 #[derive(Debug, Deserialize)]
@@ -500,6 +513,20 @@ pub enum ServerFrame {
     ChatAccepted {
         chat_id: String,
     },
+    /// To the other members' connected devices: `userId` is typing in the
+    /// chat (until `expiresInMs` from now, unless renewed) or stopped.
+    Typing {
+        chat_id: String,
+        user_id: String,
+        typing: bool,
+        expires_in_ms: u64,
+    },
+    /// Reply to `typing` (sent only when asked for with a `requestId`).
+    TypingSent {
+        chat_id: String,
+        /// Connected devices it was posted to.
+        devices: usize,
+    },
     MessageStatus {
         chat_id: String,
         seq: u64,
@@ -529,7 +556,7 @@ impl ServerFrame {
     /// or a heartbeat is sent often and waited on by no one — an ack that
     /// was lost only means the frame comes again, de-duplicated by id.
     pub fn is_quiet(&self) -> bool {
-        matches!(self, Self::Acked { .. } | Self::HeartbeatAck {})
+        matches!(self, Self::Acked { .. } | Self::HeartbeatAck {} | Self::TypingSent { .. })
     }
 
     pub fn error(err: &AppError) -> Self {

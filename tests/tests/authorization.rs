@@ -230,6 +230,13 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
         cases(["ok", "ok", "ok", "not_member", "not_member", DNR, "401"], "own group", |_| json!({ "action": "acceptChat", "chatId": g }));
     accept.push(one(Member, "another group", json!({ "action": "acceptChat", "chatId": g2 }), "not_member"));
     m.insert("acceptChat", accept);
+    let mut typing = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "own group",
+        |_| json!({ "action": "typing", "chatId": g, "typing": true }),
+    );
+    typing.push(one(Member, "another group", json!({ "action": "typing", "chatId": g2, "typing": true }), "not_member"));
+    m.insert("typing", typing);
     m.insert("heartbeat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own connection", |_| json!({ "action": "heartbeat" })));
     m.insert(
         "subscribePresence",

@@ -155,3 +155,27 @@ async fn a_heartbeat_writes_only_when_it_starts_a_new_window() {
     // other index holds what a beat changes.
     assert!(moved.calls.write_units <= 3.0, "at most 3 write units, used {}", moved.calls.write_units);
 }
+
+/// A typing indicator is never stored: its rate-limit counter is its only
+/// write; it reads the chat and the members' devices, and posts once per
+/// connected device of the other members.
+#[tokio::test]
+async fn a_typing_indicator_costs_three_calls_plus_a_post_per_connected_device() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let _b_laptop = system.connect(&bob, "laptop").await;
+    let mut c = system.connect(&carol, "phone").await;
+    let group = a.chat_with(&[&bob, &carol], Some("typing budget")).await;
+    b.accept(&group).await;
+    c.accept(&group).await;
+    let sent = a.request(serde_json::json!({ "action": "typing", "chatId": group, "typing": true })).await;
+    assert_eq!(sent["devices"], 3, "{sent}");
+    let typing = invocations_of(&system, "typing");
+    let calls = &typing[0].calls;
+    println!("typing to 3 devices: {} calls ({calls}), {} write units", calls.total(), calls.write_units);
+    assert_eq!(calls.count("PostToConnection"), 3);
+    assert_eq!(calls.total() - calls.count("PostToConnection"), 3, "the counter, the chat, the devices: {calls}");
+    assert!(calls.write_units <= 1.0, "only the rate-limit counter is written: {}", calls.write_units);
+}

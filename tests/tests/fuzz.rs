@@ -78,6 +78,7 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
             "subscribePresence",
             parses_or_refuses::<SubscribePresenceRequest>(json!({ "action": "subscribePresence", "userIds": ["u"] }), 15),
         ),
+        ("typing", parses_or_refuses::<TypingRequest>(json!({ "action": "typing", "chatId": chat, "typing": true }), 17)),
     ];
     // HTTP bodies go through serde_json the same way (`shared::http::json_body`).
     let mut mutator = Mutator::new(16);
@@ -161,6 +162,7 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         json!({ "action": "muteChat", "chatId": group, "muted": true }),
         json!({ "action": "heartbeat" }),
         json!({ "action": "subscribePresence", "userIds": [victim] }),
+        json!({ "action": "typing", "chatId": group, "typing": true }),
         json!({ "action": "noSuchAction", "x": 1 }),
     ];
     let per_action = cases();

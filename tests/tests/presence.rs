@@ -175,3 +175,66 @@ async fn a_chat_from_a_stranger_is_a_request_that_shows_them_nothing_until_accep
     assert!(!is_request(&mut b, &known).await, "someone bob accepted adds him directly");
     assert!(is_request(&mut c, &known).await, "carol never accepted alice");
 }
+
+/// Typing indicators go to the other members' connected devices with an
+/// expiry, are never stored (an offline device that syncs later gets none),
+/// neither reach nor come from a member who has not accepted the chat, are
+/// refused outside it, and are limited per device.
+#[tokio::test]
+async fn typing_reaches_connected_members_only_is_never_stored_and_is_limited() {
+    let system = System::start_with_parameters(Quotas::default(), &[("RateLimits", "typing=4/60")]).await;
+    let [alice, bob, carol, mallory] = ["alice", "bob", "carol", "mallory"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut a_laptop = system.connect(&alice, "laptop").await;
+    let mut b = system.connect(&bob, "phone").await;
+    // Bob's tablet is registered, and offline while alice types.
+    system.connect(&bob, "tablet").await.close().await;
+    let mut c = system.connect(&carol, "phone").await;
+    let group = a.chat_with(&[&bob, &carol], Some("typing")).await;
+    b.accept(&group).await; // carol does not accept
+    let tablet_inbox = system.inbox_of(&bob, "tablet").await;
+
+    let sent = a.request(json!({ "action": "typing", "chatId": group, "typing": true })).await;
+    assert_eq!((sent["type"].as_str(), sent["chatId"].as_str(), sent["devices"].as_u64()), (Some("typingSent"), Some(&*group), Some(1)));
+    let shown = b.wait_for(|f| f["type"] == "typing").await;
+    let fields = ["chatId", "userId", "typing", "expiresInMs"].map(|k| shown[k].clone());
+    assert_eq!(fields, [json!(group), json!(alice), json!(true), json!(6000)], "{shown}");
+    // Without a requestId nothing answers a success; bob sees it stop.
+    a.send(json!({ "action": "typing", "chatId": group, "typing": false })).await;
+    let stopped = b.wait_for(|f| f["type"] == "typing").await;
+    assert_eq!((stopped["typing"].clone(), stopped["expiresInMs"].clone()), (json!(false), json!(0)));
+
+    // Carol has not accepted: her typing shows to no one.
+    let from_carol = c.request(json!({ "action": "typing", "chatId": group, "typing": true })).await;
+    assert_eq!(from_carol["devices"], 0, "{from_carol}");
+    let mut m = system.connect(&mallory, "phone").await;
+    let outside = m.request(json!({ "action": "typing", "chatId": group, "typing": true })).await;
+    assert_eq!(outside["code"], "not_member", "{outside}");
+
+    // Never stored: bob's tablet syncs and finds nothing of it.
+    assert_eq!(system.inbox_of(&bob, "tablet").await, tablet_inbox, "its inbox holds what it held before (the new chat)");
+    let mut tablet = system.connect(&bob, "tablet").await;
+    let synced = tablet.request(json!({ "action": "sync" })).await;
+    assert_eq!(synced["type"], "synced", "{synced}");
+    let caught_up: Vec<_> = tablet.drain(Duration::from_millis(300)).await.into_iter().flat_map(e2e_tests::unpack).collect();
+    assert!(caught_up.iter().any(|f| f["type"] == "newChat"), "sync delivered the stored events: {caught_up:?}");
+    assert!(caught_up.iter().all(|f| f["type"] != "typing"), "{caught_up:?}");
+
+    // Alice's phone has used 2 of its 4; the 5th is refused and changes nothing.
+    for _ in 0..2 {
+        assert_eq!(a.request(json!({ "action": "typing", "chatId": group, "typing": true })).await["type"], "typingSent");
+    }
+    let limited = a.request(json!({ "action": "typing", "chatId": group, "typing": true })).await;
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    assert!(number(&limited, "retryAfter") >= 1);
+    // Her laptop has its own allowance (and bob's tablet is online now).
+    assert_eq!(a_laptop.request(json!({ "action": "typing", "chatId": group, "typing": true })).await["devices"], 2);
+
+    // Neither alice's own other device nor carol ever saw an indicator.
+    for (who, client) in [("alice's laptop", &mut a_laptop), ("carol", &mut c)] {
+        let frames = client.drain(Duration::from_millis(300)).await;
+        assert!(frames.iter().all(|f| f["type"] != "typing"), "{who}: {frames:?}");
+    }
+    let seen = b.drain(Duration::from_millis(300)).await.into_iter().filter(|f| f["type"] == "typing").count();
+    assert_eq!(seen, 3, "bob saw alice's two renewals and her laptop's, not the refused one");
+}

@@ -8,6 +8,7 @@ pub mod presence;
 mod push;
 pub(crate) mod reads;
 mod send;
+mod typing;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,6 +20,7 @@ pub use membership::modify_participants;
 pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
 pub use reads::{DeliveredAck, chat_summaries, list_chats, mark_read, message_status, receipts_for_acks};
 pub use send::send_message;
+pub use typing::typing;
 
 use crate::auth::Identity;
 use crate::context::AppContext;

@@ -7,6 +7,7 @@
 pub mod accept_chat;
 pub mod ack;
 pub mod authorizer;
+pub mod block_user;
 pub mod cleanup;
 pub mod connect;
 pub mod create_attachment;
@@ -20,6 +21,7 @@ pub mod get_messages;
 pub mod get_user;
 pub mod heartbeat;
 pub mod http_authorizer;
+pub mod list_blocked;
 pub mod list_chats;
 pub mod list_devices;
 pub mod mark_read;

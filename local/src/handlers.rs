@@ -58,6 +58,8 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "ack" => |ctx, event| invoke(ctx, event, functions::ack::handle),
         "sync" => |ctx, event| invoke(ctx, event, functions::sync::handle),
         "typing" => |ctx, event| invoke(ctx, event, functions::typing::handle),
+        "block-user" => |ctx, event| invoke(ctx, event, functions::block_user::handle),
+        "list-blocked" => |ctx, event| invoke(ctx, event, functions::list_blocked::handle),
         "modify-chat-participants" => |ctx, event| invoke(ctx, event, functions::modify_chat_participants::handle),
         "mark-read" => |ctx, event| invoke(ctx, event, functions::mark_read::handle),
         "list-chats" => |ctx, event| invoke(ctx, event, functions::list_chats::handle),

@@ -136,10 +136,11 @@ impl ProcessPool {
         } else {
             result
         };
-        if reusable && !over_memory {
-            if let Ok(mut idle) = self.idle.lock() {
-                idle.push(environment);
-            }
+        if reusable
+            && !over_memory
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(environment);
         }
         ProcessOutcome { result, calls, init, peak_rss_kb }
     }

@@ -40,6 +40,7 @@ pub const MAX_PRESENCE_WATCHERS: &str = "MAX_PRESENCE_WATCHERS";
 pub const CONNECTIONS_API_URL: &str = "CONNECTIONS_API_URL";
 pub const MAX_GROUP_MEMBERS: &str = "MAX_GROUP_MEMBERS";
 pub const MAX_DEVICES_PER_USER: &str = "MAX_DEVICES_PER_USER";
+pub const MAX_BLOCKED_USERS: &str = "MAX_BLOCKED_USERS";
 pub const MAX_MESSAGE_BYTES: &str = "MAX_MESSAGE_BYTES";
 pub const INBOX_RETENTION_DAYS: &str = "INBOX_RETENTION_DAYS";
 pub const FANOUT_CONCURRENCY: &str = "FANOUT_CONCURRENCY";
@@ -117,6 +118,8 @@ pub struct Config {
     pub connections_api_url: String,
     pub max_group_members: usize,
     pub max_devices_per_user: usize,
+    /// How many users one user may block.
+    pub max_blocked_users: usize,
     pub max_message_bytes: usize,
     pub inbox_retention: Duration,
     pub fanout_concurrency: usize,
@@ -171,6 +174,7 @@ impl Config {
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
             max_devices_per_user: number(MAX_DEVICES_PER_USER, 3)?,
+            max_blocked_users: number(MAX_BLOCKED_USERS, 1000)?,
             max_message_bytes: number(MAX_MESSAGE_BYTES, 16 * 1024)?,
             inbox_retention: Duration::from_secs(number(INBOX_RETENTION_DAYS, 30)? as u64 * 24 * 60 * 60),
             fanout_concurrency: number(FANOUT_CONCURRENCY, 32)?.max(1),

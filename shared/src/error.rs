@@ -157,6 +157,12 @@ pub enum AppError {
     NotMember,
     #[error("{0}")]
     Forbidden(String),
+    /// One of the two blocked the other: no 1-1 chat, no 1-1 messages, no
+    /// adding the blocker to a group (`blockUser`).
+    #[error("{0}")]
+    Blocked(String),
+    #[error("you have blocked {max} users; unblock one first")]
+    TooManyBlocked { max: usize },
     #[error("a chat has at most {max} members including its creator")]
     TooManyMembers { max: usize },
     #[error("message text is longer than {max} bytes")]
@@ -202,6 +208,8 @@ impl AppError {
             AppError::InvalidRequest(_) => "invalid_request",
             AppError::NotMember => "not_member",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Blocked(_) => "blocked",
+            AppError::TooManyBlocked { .. } => "too_many_blocked",
             AppError::TooManyMembers { .. } => "too_many_members",
             AppError::MessageTooLong { .. } => "message_too_long",
             AppError::TooManyDevices { .. } => "too_many_devices",
@@ -220,7 +228,7 @@ impl AppError {
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
-            AppError::NotMember | AppError::Forbidden(_) => 403,
+            AppError::NotMember | AppError::Forbidden(_) | AppError::Blocked(_) => 403,
             AppError::TooManyDevices { .. } | AppError::DeviceNotRegistered => 403,
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) => 404,

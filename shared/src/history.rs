@@ -152,7 +152,11 @@ pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Resu
     crate::ids::check_id("userId", user_id)?;
     // Seen only through chats they accepted (a request shows nothing of its recipient).
     let chats_in_common = current_chats(ctx, caller).await?.iter().filter(|c| c.accepted_members().any(|m| m == user_id)).count();
-    if chats_in_common == 0 && caller != user_id {
+    // Someone who blocked the caller looks like a stranger to them.
+    let blocked = caller != user_id
+        && chats_in_common > 0
+        && !crate::messaging::blocking::blockers_of(ctx, &[user_id.to_owned()], caller).await?.is_empty();
+    if (chats_in_common == 0 || blocked) && caller != user_id {
         return Err(AppError::NotFound(format!("no user {user_id} among the people you share a chat with")));
     }
     let presence = presence_of(ctx, &[user_id.to_owned()]).await?.remove(0);

@@ -149,6 +149,18 @@ pub struct TypingRequest {
     pub typing: bool,
 }
 
+/// Block (`blocked: true`) or unblock a user; the reply is the caller's block list.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BlockUserRequest {
+    pub user_id: String,
+    pub blocked: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListBlockedRequest {}
+
 /// How long a `typing: true` shows without being renewed: a client that
 /// stops sending (closed, offline) needs no `false` for its indicator to go.
 pub const TYPING_SHOWS_FOR_MS: u64 = 6_000;
@@ -520,6 +532,10 @@ pub enum ServerFrame {
         user_id: String,
         typing: bool,
         expires_in_ms: u64,
+    },
+    /// Reply to `blockUser` and `listBlocked`: whom the caller blocks.
+    BlockList {
+        blocked: Vec<String>,
     },
     /// Reply to `typing` (sent only when asked for with a `requestId`).
     TypingSent {

@@ -237,6 +237,16 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     );
     typing.push(one(Member, "another group", json!({ "action": "typing", "chatId": g2, "typing": true }), "not_member"));
     m.insert("typing", typing);
+    // A block list is only ever the caller's own (checked in privacy.rs).
+    m.insert(
+        "blockUser",
+        cases(
+            ["ok", "ok", "ok", "ok", "ok", DNR, "401"],
+            "a user (the stranger)",
+            |a| json!({ "action": "blockUser", "userId": if a == Stranger { "nobody" } else { "strangerx" }, "blocked": false }),
+        ),
+    );
+    m.insert("listBlocked", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own list", |_| json!({ "action": "listBlocked" })));
     m.insert("heartbeat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own connection", |_| json!({ "action": "heartbeat" })));
     m.insert(
         "subscribePresence",

@@ -179,3 +179,20 @@ async fn a_typing_indicator_costs_three_calls_plus_a_post_per_connected_device()
     assert_eq!(calls.total() - calls.count("PostToConnection"), 3, "the counter, the chat, the devices: {calls}");
     assert!(calls.write_units <= 1.0, "only the rate-limit counter is written: {}", calls.write_units);
 }
+
+/// Blocking is read where it costs nothing: a 1-1 send checks the chat item
+/// it reads anyway (the budget above holds with blocking in place); a block
+/// itself is four calls.
+#[tokio::test]
+async fn a_block_costs_four_calls() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    a.chat_with(&[&bob], None).await;
+    let blocked = a.request(serde_json::json!({ "action": "blockUser", "userId": bob, "blocked": true })).await;
+    assert_eq!(blocked["type"], "blockList", "{blocked}");
+    let calls = &invocations_of(&system, "blockUser")[0].calls;
+    println!("block: {} calls ({calls})", calls.total());
+    // The list (Query), the block (BatchWriteItem), the chat's mark (UpdateItem), the watchers (Query).
+    assert_eq!(calls.total(), 4, "{calls}");
+}

@@ -1,6 +1,7 @@
 //! The operations behind the WebSocket routes. Handlers in `functions/` only
 //! translate events to these calls and results to frames.
 
+pub mod blocking;
 pub mod devices;
 mod inbox;
 mod membership;
@@ -14,6 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use tracing::info;
 
+pub use blocking::{block_user, list_blocked};
 pub use devices::{list_devices, unregister_device};
 pub use inbox::{ack, sync};
 pub use membership::modify_participants;
@@ -109,6 +111,17 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
     };
     limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
     let others: Vec<String> = others.into_iter().collect();
+    if kind == ChatKind::Direct {
+        if blocking::either_blocked(ctx, &who.user_id, &others[0]).await? {
+            return Err(AppError::Blocked(format!("you and {} cannot chat: one of you has blocked the other", others[0])));
+        }
+    } else {
+        let blockers = blocking::blockers_of(ctx, &others, &who.user_id).await?;
+        if !blockers.is_empty() {
+            let names: Vec<&str> = blockers.iter().map(String::as_str).collect();
+            return Err(AppError::Blocked(format!("{} cannot be added by you", names.join(", "))));
+        }
+    }
     // Whoever never accepted the creator gets the chat as a request; the
     // creator accepts everyone they chose (before the chat exists, so it
     // never exists without that).
@@ -132,6 +145,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         version: 1,
         last_active_at: now,
         requested,
+        blocked_by: Vec::new(),
     };
     let created = ctx.store.create_chat(&chat).await?;
     let chat = if created { chat } else { ctx.store.get_chat(&chat.chat_id).await?.ok_or(AppError::Contention)? };

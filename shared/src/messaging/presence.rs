@@ -117,6 +117,9 @@ pub async fn subscribe_presence(
     if let Some(stranger) = users.iter().find(|u| !contacts.contains(*u)) {
         return Err(AppError::Forbidden(format!("you share no chat with {stranger}")));
     }
+    if let Some(blocker) = super::blocking::blockers_of(ctx, &users, &who.user_id).await?.first() {
+        return Err(AppError::Forbidden(format!("{blocker} does not share their presence with you")));
+    }
     let expires_at = (now_millis() + SUBSCRIPTION_TTL.as_millis() as u64) / 1000;
     let subscriptions: Vec<PresenceSubscription> = users
         .iter()

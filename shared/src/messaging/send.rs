@@ -74,6 +74,9 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         let chat = ctx.store.get_chat(&request.chat_id).await?;
         // A chat that does not exist and one the caller is not in look the same to them.
         let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
+        if chat.is_blocked() {
+            return Err(AppError::Blocked("one of you has blocked the other: unblock to write here".into()));
+        }
         if chat.is_requested(&who.user_id) {
             // Replying to a request accepts it.
             super::accept(ctx, &who.user_id, &chat.chat_id).await?;
@@ -186,6 +189,7 @@ mod tests {
             version: 1,
             last_active_at: 0,
             requested: vec![],
+            blocked_by: vec![],
         }
     }
 

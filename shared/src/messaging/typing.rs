@@ -4,7 +4,8 @@
 //! expires on its own (`TYPING_SHOWS_FOR_MS`) unless renewed.
 //!
 //! Consent (issue 13): someone who has not accepted a chat neither shows as
-//! typing in it nor sees others typing — typing is presence.
+//! typing in it nor sees others typing — typing is presence; nor does anyone
+//! in a 1-1 chat where one blocked the other.
 
 use super::{Audience, live_targets};
 use crate::auth::Identity;
@@ -22,7 +23,8 @@ pub async fn typing(ctx: &AppContext, who: &Identity, request: TypingRequest) ->
     limits::charge(ctx, Limit::Typing, &crate::ids::device_key(&who.user_id, &who.device_id), 1).await?;
     let chat = ctx.store.get_chat(&request.chat_id).await?;
     let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
-    if chat.is_requested(&who.user_id) {
+    // (A blocked 1-1 chat shows no typing either way.)
+    if chat.is_requested(&who.user_id) || chat.is_blocked() {
         return Ok(ServerFrame::TypingSent { chat_id: chat.chat_id, devices: 0 });
     }
     let others: Vec<String> = chat.accepted_members().filter(|m| **m != who.user_id).cloned().collect();

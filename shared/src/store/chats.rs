@@ -37,6 +37,10 @@ pub struct Chat {
     /// they accept.
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub requested: Vec<String>,
+    /// (1-1 chats) The members who blocked the other: while anyone is here,
+    /// neither may send in it. Kept on the chat so a send checks it for free.
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
 }
 
 /// The chat kind as stored, named here rather than by the wire's `ChatKind`
@@ -77,6 +81,11 @@ impl Chat {
     /// Whether the member has not accepted the chat yet.
     pub fn is_requested(&self, user_id: &str) -> bool {
         self.requested.iter().any(|m| m == user_id)
+    }
+
+    /// Whether one of a 1-1 chat's two members blocked the other.
+    pub fn is_blocked(&self) -> bool {
+        !self.blocked_by.is_empty()
     }
 
     /// The members who accepted the chat: the ones others may see through it.
@@ -222,6 +231,27 @@ impl Store {
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
             Err(e) if first_condition_failed(&e) == Some(true) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Marks (or unmarks) `user_id` as blocking the other member of a 1-1
+    /// chat, if the chat exists (a block before any chat needs no mark: the
+    /// chat's creation checks the Contacts table).
+    pub async fn set_blocked_by(&self, chat_id: &str, user_id: &str, blocked: bool) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(chat_id))
+            .update_expression(if blocked { "ADD blockedBy :user" } else { "DELETE blockedBy :user" })
+            .condition_expression("attribute_exists(chatId)")
+            .expression_attribute_values(":user", string_set(&[user_id.to_owned()]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,14 +1,19 @@
 //! Contacts table: whom each user has accepted — by creating a chat with
 //! them, accepting their message request or invitation, or replying to it.
 //! A chat from anyone else is a request until accepted (docs/security.md).
-//! Partition: the user; one item per person they accepted.
+//! And whom they blocked, under `block#<userId>` in the same partition, so
+//! the block list is one Query of that prefix and a block check one key.
+//! Partition: the user; one item per person they accepted or blocked.
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
 
 use super::{Item, Store, s};
+
+/// The sort key prefix of a block (`block#<blocked user>`).
+const BLOCK: &str = "block#";
 use crate::error::StoreError;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,5 +45,77 @@ impl Store {
             users.iter().map(|u| Item::from([("userId".to_owned(), s(u)), ("contactId".to_owned(), s(contact))])).collect();
         let found = self.batch_get(&self.tables.contacts, keys, None).await?;
         Ok(found.into_iter().filter_map(|item| item.get("userId")?.as_s().ok().cloned()).collect())
+    }
+
+    /// `user_id` blocks `other`: the block, and `other` no longer accepted
+    /// (after an unblock their next chat is a request again). One BatchWriteItem.
+    pub async fn block(&self, user_id: &str, other: &str, now_ms: u64) -> Result<(), StoreError> {
+        let block = Contact { user_id: user_id.to_owned(), contact_id: format!("{BLOCK}{other}"), since: now_ms };
+        let put = PutRequest::builder().set_item(Some(serde_dynamo::to_item(block)?)).build()?;
+        let accepted = Item::from([("userId".to_owned(), s(user_id)), ("contactId".to_owned(), s(other))]);
+        let delete = DeleteRequest::builder().set_key(Some(accepted)).build()?;
+        let requests = vec![WriteRequest::builder().put_request(put).build(), WriteRequest::builder().delete_request(delete).build()];
+        self.batch_write(&self.tables.contacts, requests).await
+    }
+
+    pub async fn unblock(&self, user_id: &str, other: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tables.contacts)
+            .key("userId", s(user_id))
+            .key("contactId", s(format!("{BLOCK}{other}")))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Whom `user_id` blocks, in key order (one Query of the prefix, pages followed).
+    pub async fn blocked_by(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut blocked = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.contacts)
+                .key_condition_expression("userId = :user AND begins_with(contactId, :block)")
+                .expression_attribute_values(":user", s(user_id))
+                .expression_attribute_values(":block", s(BLOCK))
+                .projection_expression("contactId")
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in out.items() {
+                if let Some(id) = item.get("contactId").and_then(|v| v.as_s().ok()).and_then(|k| k.strip_prefix(BLOCK)) {
+                    blocked.push(id.to_owned());
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(blocked);
+            }
+        }
+    }
+
+    /// Which of the `(blocker, blocked)` pairs are blocks (one BatchGetItem per 100).
+    pub async fn blocks_among(&self, pairs: &[(String, String)]) -> Result<BTreeSet<(String, String)>, StoreError> {
+        if pairs.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let keys: Vec<Item> = pairs
+            .iter()
+            .map(|(blocker, blocked)| {
+                Item::from([("userId".to_owned(), s(blocker)), ("contactId".to_owned(), s(format!("{BLOCK}{blocked}")))])
+            })
+            .collect();
+        let found = self.batch_get(&self.tables.contacts, keys, None).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|item| {
+                let blocker = item.get("userId")?.as_s().ok()?.clone();
+                let blocked = item.get("contactId")?.as_s().ok()?.strip_prefix(BLOCK)?.to_owned();
+                Some((blocker, blocked))
+            })
+            .collect())
     }
 }

@@ -86,6 +86,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             last_active_at: 1_795_400_000_000,
             // (Written before message requests: no requested set, read as empty.)
             requested: vec![],
+            blocked_by: vec![],
         },
     );
     holds(

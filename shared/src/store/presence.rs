@@ -2,7 +2,7 @@
 //! Partition: the watched user; one item per watching connection, expiring
 //! (TTL, and filtered on read) a few minutes after the client last asked.
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, n, s};
@@ -57,5 +57,17 @@ impl Store {
                 return Ok(found);
             }
         }
+    }
+
+    /// Ends these watching connections' subscriptions to `user_id`.
+    pub async fn drop_presence_subscriptions(&self, user_id: &str, connection_ids: &[String]) -> Result<(), StoreError> {
+        let requests = connection_ids
+            .iter()
+            .map(|connection_id| {
+                let key = super::Item::from([("userId".to_owned(), s(user_id)), ("connectionId".to_owned(), s(connection_id))]);
+                Ok(WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build()?).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(&self.tables.presence_subscriptions, requests).await
     }
 }

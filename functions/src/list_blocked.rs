@@ -1,0 +1,13 @@
+//! `listBlocked` route: whom the caller blocks (only ever their own list).
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use shared::lambda::HandlerError;
+use shared::protocol::ListBlockedRequest;
+use shared::websocket::route;
+use shared::{AppContext, messaging};
+
+pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
+    Ok(route::<ListBlockedRequest, _, _>(&event, |who, _| async move { messaging::list_blocked(&ctx, &who).await }).await)
+}

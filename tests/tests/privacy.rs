@@ -1,0 +1,102 @@
+//! Privacy between users: blocking (issue 15). What a blocked user can no
+//! longer do to the blocker, what still flows (group messages), and that
+//! unblocking restores it.
+
+use std::time::Duration;
+
+use e2e_tests::{System, text, unique};
+use local_runtime::Quotas;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_blocked_user_cannot_reach_the_blocker_one_to_one_but_groups_still_flow_until_unblocked() {
+    let system = System::start_with_parameters(Quotas::default(), &[("MaxBlockedUsers", "2")]).await;
+    let [alice, bob, carol, dave, erin] = ["alice", "bob", "carol", "dave", "erin"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut c = system.connect(&carol, "phone").await;
+    let direct = a.chat_with(&[&bob], None).await;
+    b.accept(&direct).await;
+    let group = c.chat_with(&[&alice, &bob], Some("both in it")).await;
+    a.accept(&group).await;
+    b.accept(&group).await;
+    assert_eq!(b.request(json!({ "action": "subscribePresence", "userIds": [alice] })).await["type"], "presenceList");
+
+    // Alice blocks bob; her list says so, and says it again when asked.
+    let blocked = a.request(json!({ "action": "blockUser", "userId": bob, "blocked": true })).await;
+    assert_eq!(blocked["type"], "blockList", "{blocked}");
+    assert_eq!(blocked["blocked"], json!([bob]));
+    assert_eq!(a.request(json!({ "action": "blockUser", "userId": bob, "blocked": true })).await["blocked"], json!([bob]), "idempotent");
+    assert_eq!(a.request(json!({ "action": "listBlocked" })).await["blocked"], json!([bob]));
+    assert_eq!(b.request(json!({ "action": "listBlocked" })).await["blocked"], json!([]), "a block list is its owner's only");
+
+    // Bob can no longer write to her 1-1, start one, see her, or add her.
+    let send = b.send_message(&direct, "b1", "hello?").await;
+    assert_eq!(send["code"], "blocked", "{send}");
+    let again = b.request(json!({ "action": "createChat", "participants": [alice] })).await;
+    assert_eq!(again["code"], "blocked", "{again}");
+    let presence = b.request(json!({ "action": "subscribePresence", "userIds": [alice] })).await;
+    assert_eq!(presence["code"], "forbidden", "{presence}");
+    let profile = system.http(&bob).get(&format!("/users/{alice}")).await;
+    assert_eq!(profile.status, 404, "she looks like a stranger: {}", profile.body);
+    assert_eq!(system.http(&carol).get(&format!("/users/{alice}")).await.status, 200, "to others she is still there");
+    let new_group = b.request(json!({ "action": "createChat", "participants": [alice, carol], "name": "sneaky" })).await;
+    assert_eq!(new_group["code"], "blocked", "{new_group}");
+    let own_group = b.chat_with(&[&carol], Some("bob's")).await;
+    let add = b.request(json!({ "action": "modifyChatParticipants", "chatId": own_group, "userId": alice, "operation": "ADD" })).await;
+    assert_eq!(add["code"], "blocked", "{add}");
+    // Nor can alice write to him while she blocks him.
+    assert_eq!(a.send_message(&direct, "a1", "bye").await["code"], "blocked");
+    let typing = b.request(json!({ "action": "typing", "chatId": direct, "typing": true })).await;
+    assert_eq!(typing["devices"], 0, "{typing}");
+
+    // Nothing of bob's refused attempts reached alice; group messages flow both ways.
+    let from_bob = b.send_message(&group, "g1", "hi all").await;
+    assert_eq!(from_bob["status"], "SUCCESS", "{from_bob}");
+    let got = a.wait_for(|f| f["type"] == "newMessage").await;
+    assert_eq!((got["message"].as_str(), got["chatId"].as_str()), (Some("hi all"), Some(&*group)), "{got}");
+    assert_eq!(a.send_message(&group, "g2", "hi").await["status"], "SUCCESS");
+    assert_eq!(b.wait_for(|f| f["type"] == "newMessage").await["message"], "hi");
+
+    // At most MaxBlockedUsers (2 here).
+    assert_eq!(a.request(json!({ "action": "blockUser", "userId": dave, "blocked": true })).await["blocked"], json!([bob, dave]));
+    let third = a.request(json!({ "action": "blockUser", "userId": erin, "blocked": true })).await;
+    assert_eq!(third["code"], "too_many_blocked", "{third}");
+    assert_eq!(a.request(json!({ "action": "listBlocked" })).await["blocked"], json!([bob, dave]), "the refused block changed nothing");
+
+    // Unblocked: the 1-1 chat works again both ways, and he may see her.
+    let unblocked = a.request(json!({ "action": "blockUser", "userId": bob, "blocked": false })).await;
+    assert_eq!(unblocked["blocked"], json!([dave]), "{unblocked}");
+    let sent = b.send_message(&direct, "b2", "still there?").await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    let got = a.wait_for(|f| f["type"] == "newMessage" && f["chatId"] == direct.as_str()).await;
+    assert_eq!(text(&got, "message"), "still there?");
+    assert_eq!(b.request(json!({ "action": "subscribePresence", "userIds": [alice] })).await["type"], "presenceList");
+    assert_eq!(system.http(&bob).get(&format!("/users/{alice}")).await.status, 200);
+    let frames = c.drain(Duration::from_millis(50)).await;
+    assert!(frames.iter().all(|f| f["type"] != "error"), "carol saw nothing odd: {frames:?}");
+}
+
+#[tokio::test]
+async fn blocking_ends_the_presence_a_blocked_user_was_watching() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let direct = a.chat_with(&[&bob], None).await;
+    let with_carol = a.chat_with(&[&carol], None).await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut c = system.connect(&carol, "phone").await;
+    b.accept(&direct).await;
+    c.accept(&with_carol).await;
+    for watcher in [&mut b, &mut c] {
+        assert_eq!(watcher.request(json!({ "action": "subscribePresence", "userIds": [alice] })).await["type"], "presenceList");
+    }
+    a.request(json!({ "action": "blockUser", "userId": bob, "blocked": true })).await;
+    a.close().await;
+    // Carol, still watching, is told alice went offline; bob, in the same
+    // announcement's audience before the block, is not.
+    let offline = c.wait_for(|f| f["type"] == "presence" && f["online"] == false).await;
+    assert_eq!(offline["userId"], alice.as_str());
+    let frames = b.drain(Duration::from_millis(300)).await;
+    assert!(frames.iter().all(|f| f["type"] != "presence"), "{frames:?}");
+}

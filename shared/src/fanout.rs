@@ -102,8 +102,11 @@ pub const CONNECT_GRACE: std::time::Duration = std::time::Duration::from_secs(30
 /// Removes a connection API Gateway no longer has. Best effort: TTL and the
 /// 2-hour age check cover what this misses.
 pub async fn forget_connection(ctx: &AppContext, target: &Target) {
-    let connected_before = crate::time::now_millis().saturating_sub(CONNECT_GRACE.as_millis() as u64);
-    match ctx.store.clear_device_connection(&target.user_id, &target.device_id, &target.connection_id, connected_before).await {
+    let now = crate::time::now_millis();
+    let connected_before = now.saturating_sub(CONNECT_GRACE.as_millis() as u64);
+    let cleared =
+        ctx.store.clear_stale_device_connection(&target.user_id, &target.device_id, &target.connection_id, connected_before, now).await;
+    match cleared {
         Ok(true) => {
             if let Err(e) = ctx.store.delete_connection(&target.connection_id).await {
                 warn!(connection_id = %target.connection_id, error = %e, "could not delete stale connection record");

@@ -456,3 +456,32 @@ async fn smaller_seams_no_action_one_receipt_and_named_downloads() {
     assert!(disposition.contains("holiday.png"), "the download keeps its name: {disposition:?}");
     assert_eq!(get_presigned(url).await.0, 200);
 }
+
+/// API Gateway answers `PostToConnection` with 410 for a connection whose
+/// `$connect` has not finished, though `$connect` already recorded it: a
+/// message sent to a device in that instant must not make the server forget
+/// the device's (healthy) connection, or every later message waits for its
+/// next sync. Found by the burst test under load: a device that reconnected
+/// mid-burst got one message and then nothing live.
+#[tokio::test]
+async fn a_410_on_a_connection_still_connecting_does_not_stop_live_delivery() {
+    use local_runtime::faults::{Fault, FaultRule};
+    let (system, faults) = System::start_with_faults(&[]).await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    faults.set_rules(vec![FaultRule {
+        operation: "ApiGatewayManagementApi.PostToConnection".into(),
+        fault: Fault::Gone,
+        probability: 1.0,
+    }]);
+    assert_eq!(a.send_message(&chat, "c1", "while connecting").await["status"], "SUCCESS");
+    faults.set_rules(Vec::new());
+    assert_eq!(a.send_message(&chat, "c2", "after").await["status"], "SUCCESS");
+    let live = b.wait_for(|f| f["type"] == "newMessage").await;
+    assert_eq!(live["message"], "after", "the next message is posted live: {live}");
+    // The first is not lost: it waits in the inbox.
+    assert_eq!(b.sync().await["type"], "synced");
+    b.wait_for(|f| unpack(f.clone()).iter().any(|m| m["message"] == "while connecting")).await;
+}

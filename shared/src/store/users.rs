@@ -212,6 +212,33 @@ impl Store {
         applied(result)
     }
 
+    /// Like `clear_device_connection`, but only for a connection made before
+    /// `connected_before` (a 410 from API Gateway for a younger one may mean
+    /// its `$connect` has not finished, not that it is gone).
+    pub async fn clear_stale_device_connection(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        connection_id: &str,
+        connected_before: u64,
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt SET lastSeen = :now")
+            .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
+            .expression_attribute_names("#d", device_id)
+            .expression_attribute_values(":c", s(connection_id))
+            .expression_attribute_values(":before", n(connected_before))
+            .expression_attribute_values(":now", n(now_ms))
+            .send()
+            .await;
+        applied(result)
+    }
+
     /// Forgets a device and revokes the tokens it holds (issued up to
     /// `now_secs`): no new inbox entries are written for it and both
     /// authorizers refuse it. Returns the device as it was, or `None` when it

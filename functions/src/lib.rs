@@ -39,3 +39,4 @@ pub mod sync;
 pub mod typing;
 pub mod unregister_device;
 pub mod unregister_push;
+pub mod update_chat;

@@ -173,6 +173,7 @@ mod tests {
             chat_id: "dm-a-b".into(),
             kind: crate::protocol::ChatKind::Direct,
             name: None,
+            description: None,
             participants: vec![],
             joined_at_seq: 0,
             last_seq: 0,

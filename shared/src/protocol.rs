@@ -55,6 +55,10 @@ impl AckRequest {
 pub enum ParticipantOperation {
     Add,
     Remove,
+    /// Makes a member an admin (admins only).
+    Promote,
+    /// Makes an admin a member again (admins only; a group keeps one admin).
+    Demote,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,6 +151,18 @@ pub struct HeartbeatRequest {}
 pub struct TypingRequest {
     pub chat_id: String,
     pub typing: bool,
+}
+
+/// A group's name and/or description, set by an admin. An empty
+/// `description` clears it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateChatRequest {
+    pub chat_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// Block (`blocked: true`) or unblock a user; the reply is the caller's block list.
@@ -268,6 +284,9 @@ pub struct ChatSummary {
     pub kind: ChatKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A group's description (`updateChat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub participants: Vec<String>,
     /// The caller sees messages after this seq (the chat's seq when they joined).
     #[serde(default)]
@@ -532,6 +551,16 @@ pub enum ServerFrame {
         user_id: String,
         typing: bool,
         expires_in_ms: u64,
+    },
+    /// A group's name or description changed (to every member's devices,
+    /// live or on `sync`; also the reply to `updateChat`).
+    ChatInfo {
+        event_id: String,
+        chat_id: String,
+        name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        by: String,
     },
     /// Reply to `blockUser` and `listBlocked`: whom the caller blocks.
     BlockList {

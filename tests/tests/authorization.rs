@@ -183,6 +183,19 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
         json!({ "action": "modifyChatParticipants", "chatId": g2, "userId": w.member, "operation": "ADD" }),
         "not_member",
     ));
+    // Making admins is the admins' too (the removed member and the stranger are not members).
+    modify.push(one(
+        Member,
+        "the admin's group, promoting themself",
+        json!({ "action": "modifyChatParticipants", "chatId": g, "userId": w.member, "operation": "PROMOTE" }),
+        "forbidden",
+    ));
+    modify.push(one(
+        Member,
+        "the admin's group, demoting the admin",
+        json!({ "action": "modifyChatParticipants", "chatId": g, "userId": w.admin, "operation": "DEMOTE" }),
+        "forbidden",
+    ));
     m.insert("modifyChatParticipants", modify);
     let mut read = cases(
         ["ok", "ok", "ok", "ok", "not_member", DNR, "401"],
@@ -246,6 +259,13 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
             |a| json!({ "action": "blockUser", "userId": if a == Stranger { "nobody" } else { "strangerx" }, "blocked": false }),
         ),
     );
+    let mut update = cases(
+        ["ok", "forbidden", "forbidden", "not_member", "not_member", DNR, "401"],
+        "own group",
+        |_| json!({ "action": "updateChat", "chatId": g, "description": "the matrix" }),
+    );
+    update.push(one(Member, "another group", json!({ "action": "updateChat", "chatId": g2, "name": "mine" }), "not_member"));
+    m.insert("updateChat", update);
     m.insert("listBlocked", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own list", |_| json!({ "action": "listBlocked" })));
     m.insert("heartbeat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own connection", |_| json!({ "action": "heartbeat" })));
     m.insert(

@@ -196,3 +196,21 @@ async fn a_block_costs_four_calls() {
     // The list (Query), the block (BatchWriteItem), the chat's mark (UpdateItem), the watchers (Query).
     assert_eq!(calls.total(), 4, "{calls}");
 }
+
+/// A group's name change: the chat read and written, then published like any
+/// event (devices, inboxes, posts).
+#[tokio::test]
+async fn renaming_a_group_costs_five_calls_plus_a_post_per_connected_device() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let _b = system.connect(&bob, "phone").await;
+    let group = a.chat_with(&[&bob, &carol], Some("before")).await;
+    let renamed = a.request(serde_json::json!({ "action": "updateChat", "chatId": group, "name": "after" })).await;
+    assert_eq!(renamed["type"], "chatInfo", "{renamed}");
+    let calls = &invocations_of(&system, "updateChat")[0].calls;
+    println!("rename: {} calls ({calls})", calls.total());
+    assert_eq!(calls.count("PostToConnection"), 1, "bob's phone; carol is offline, alice asked");
+    // Chats GetItem + UpdateItem; Users BatchGetItem, Inbox BatchWriteItem, Users BatchGetItem (publish).
+    assert_eq!(calls.total() - calls.count("PostToConnection"), 5, "{calls}");
+}

@@ -81,6 +81,10 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
         ("typing", parses_or_refuses::<TypingRequest>(json!({ "action": "typing", "chatId": chat, "typing": true }), 17)),
         ("blockUser", parses_or_refuses::<BlockUserRequest>(json!({ "action": "blockUser", "userId": "u", "blocked": true }), 18)),
         ("listBlocked", parses_or_refuses::<ListBlockedRequest>(json!({ "action": "listBlocked", "x": 1 }), 19)),
+        (
+            "updateChat",
+            parses_or_refuses::<UpdateChatRequest>(json!({ "action": "updateChat", "chatId": chat, "name": "n", "description": "d" }), 20),
+        ),
     ];
     // HTTP bodies go through serde_json the same way (`shared::http::json_body`).
     let mut mutator = Mutator::new(16);
@@ -167,6 +171,7 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         json!({ "action": "typing", "chatId": group, "typing": true }),
         json!({ "action": "blockUser", "userId": victim, "blocked": true }),
         json!({ "action": "listBlocked" }),
+        json!({ "action": "updateChat", "chatId": group, "name": "n", "description": "d" }),
         json!({ "action": "noSuchAction", "x": 1 }),
     ];
     let per_action = cases();

@@ -236,3 +236,73 @@ async fn the_chat_list_orders_by_activity_and_counts_unread_messages_and_mention
     assert_eq!((list[0]["unreadCount"].as_u64(), list[0]["mentionCount"].as_u64()), (Some(1), Some(0)));
     assert_eq!(list[1]["unreadCount"], 2);
 }
+
+/// Group info: admins rename a group, describe it, make admins and step
+/// down; members see it live, an offline device on `sync`, and the chat list
+/// and `GET /chats/{id}` show it. Members who are not admins may do none of it.
+#[tokio::test]
+async fn admins_name_describe_promote_and_demote_and_every_device_sees_it() {
+    let system = System::start().await;
+    let [alice, bob, carol, dave] = ["alice", "bob", "carol", "dave"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    system.connect(&carol, "laptop").await.close().await;
+    let chat = a.chat_with(&[&bob, &carol], Some("first name")).await;
+    b.accept(&chat).await;
+
+    let renamed =
+        a.request(json!({ "action": "updateChat", "chatId": chat, "name": "  Trip  ", "description": "Lisbon, May\nbring boots" })).await;
+    assert_eq!(renamed["type"], "chatInfo", "{renamed}");
+    let fields = |f: &Value| ["name", "description", "by"].map(|k| f[k].clone());
+    assert_eq!(fields(&renamed), [json!("Trip"), json!("Lisbon, May\nbring boots"), json!(alice)]);
+    let live = b.wait_for(|f| f["type"] == "chatInfo").await;
+    assert_eq!(fields(&live), fields(&renamed), "{live}");
+    // Carol's laptop was offline: it catches up on sync.
+    let mut laptop = system.connect(&carol, "laptop").await;
+    assert_eq!(laptop.sync().await["type"], "synced");
+    let caught_up = laptop.wait_for(|f| unpack(f.clone()).iter().any(|e| e["type"] == "chatInfo")).await;
+    let info = unpack(caught_up).into_iter().find(|e| e["type"] == "chatInfo").unwrap();
+    assert_eq!(fields(&info), fields(&renamed));
+    // Acknowledged by its eventId, it leaves the laptop's inbox.
+    assert!(system.inbox_of(&carol, "laptop").await.contains(&text(&info, "eventId").to_owned()));
+    let acked = laptop.request(json!({ "action": "ack", "eventIds": [info["eventId"]] })).await;
+    assert_eq!(acked["count"], 1, "{acked}");
+    assert!(!system.inbox_of(&carol, "laptop").await.contains(&text(&info, "eventId").to_owned()));
+    let listed = chat_list(&mut b).await.into_iter().find(|c| c["chatId"] == chat.as_str()).unwrap();
+    assert_eq!((listed["name"].clone(), listed["description"].clone()), (json!("Trip"), json!("Lisbon, May\nbring boots")));
+
+    // Only admins, only groups, and within limits; a refusal changes nothing.
+    let by_member = b.request(json!({ "action": "updateChat", "chatId": chat, "name": "mine" })).await;
+    assert_eq!(by_member["code"], "forbidden", "{by_member}");
+    let too_long = a.request(json!({ "action": "updateChat", "chatId": chat, "description": "x".repeat(513) })).await;
+    assert_eq!(too_long["code"], "invalid_request", "{too_long}");
+    assert_eq!(a.request(json!({ "action": "updateChat", "chatId": chat })).await["code"], "invalid_request");
+    let direct = a.chat_with(&[&dave], None).await;
+    assert_eq!(a.request(json!({ "action": "updateChat", "chatId": direct, "name": "x" })).await["code"], "invalid_request");
+    let details = system.http(&bob).get(&format!("/chats/{chat}")).await;
+    assert_eq!((details.body["name"].clone(), details.body["description"].clone()), (json!("Trip"), json!("Lisbon, May\nbring boots")));
+    // An empty description clears it.
+    let cleared = a.request(json!({ "action": "updateChat", "chatId": chat, "description": "" })).await;
+    assert_eq!(cleared["description"], Value::Null, "{cleared}");
+    assert_eq!(cleared["name"], "Trip");
+
+    // Bob may not make admins; alice makes him one, and then he may add dave.
+    assert_eq!(modify(&mut b, &chat, &carol, "PROMOTE").await["code"], "forbidden");
+    let promoted = modify(&mut a, &chat, &bob, "PROMOTE").await;
+    let mut both = vec![alice.clone(), bob.clone()];
+    both.sort();
+    assert_eq!(promoted["admins"], json!(both), "{promoted}");
+    let told = b.wait_for(|f| f["type"] == "chatUpdate" && f["operation"] == "PROMOTE").await;
+    assert_eq!(told["userId"], bob.as_str());
+    assert_eq!(modify(&mut b, &chat, &dave, "ADD").await["type"], "participantsModified");
+    assert_eq!(modify(&mut a, &chat, &dave, "PROMOTE").await["type"], "participantsModified");
+    assert_eq!(modify(&mut a, &chat, &dave, "PROMOTE").await["code"], "invalid_request", "already an admin");
+    // Admins step down or demote others, but a group keeps one.
+    assert_eq!(modify(&mut b, &chat, &bob, "DEMOTE").await["type"], "participantsModified");
+    assert_eq!(modify(&mut b, &chat, &dave, "DEMOTE").await["code"], "forbidden", "bob is no admin any more");
+    assert_eq!(modify(&mut a, &chat, &dave, "DEMOTE").await["admins"], json!([alice]));
+    let last = modify(&mut a, &chat, &alice, "DEMOTE").await;
+    assert_eq!(last["code"], "invalid_request", "{last}");
+    let listed = system.http(&alice).get(&format!("/chats/{chat}")).await;
+    assert_eq!(listed.body["admins"], json!([alice]));
+}

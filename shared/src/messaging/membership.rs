@@ -1,21 +1,73 @@
-//! `modifyChatParticipants`.
+//! `modifyChatParticipants` and `updateChat`: a group's members, admins, name
+//! and description.
 //!
 //! Who may change a group: admins add and remove members (the creator is the
-//! first admin); any member may remove themselves (leave). When the last admin
-//! leaves, the remaining member with the smallest id becomes admin. 1-1 chats
-//! never change members.
+//! first admin), make members admins and admins members again (a group keeps
+//! at least one), and set its name and description; any member may remove
+//! themselves (leave). When the last admin leaves, the remaining member with
+//! the smallest id becomes admin. 1-1 chats never change.
 
 use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{check_chat_id, check_id};
-use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame};
+use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame, UpdateChatRequest};
 use crate::store::backoff;
 use crate::store::{MemberChange, Membership};
 use crate::time::now_millis;
 
 const MAX_ATTEMPTS: usize = 12;
+/// A group description's length, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 512;
+
+/// An admin sets a group's name and/or description; every member's devices
+/// get a `chatInfo` event (live, or on `sync`).
+pub async fn update_chat(ctx: &AppContext, who: &Identity, request: UpdateChatRequest) -> Result<ServerFrame, AppError> {
+    check_chat_id(&request.chat_id)?;
+    let name = request.name.map(|n| n.trim().to_owned());
+    if let Some(name) = &name {
+        crate::text::check_name("name", name, super::MAX_CHAT_NAME_CHARS)?;
+    }
+    let description = request.description.map(|d| d.trim().to_owned());
+    if let Some(description) = description.as_deref().filter(|d| !d.is_empty()) {
+        // Line breaks are part of a description; other control characters are not.
+        let printable: String = description.chars().filter(|c| *c != '\n').collect();
+        if description.chars().count() > MAX_DESCRIPTION_CHARS
+            || (!printable.is_empty() && !printable.chars().all(crate::text::allowed_in_name))
+        {
+            return Err(AppError::invalid(format!(
+                "description must be at most {MAX_DESCRIPTION_CHARS} characters, without control or bidirectional control characters"
+            )));
+        }
+    }
+    if name.is_none() && description.is_none() {
+        return Err(AppError::invalid("give a name, a description or both"));
+    }
+    let chat = ctx.store.get_chat(&request.chat_id).await?;
+    let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
+    if chat.kind == ChatKind::Direct {
+        return Err(AppError::invalid("a 1-1 chat has no name or description"));
+    }
+    if !chat.is_admin(&who.user_id) {
+        return Err(AppError::Forbidden("only admins can change a group's name and description".into()));
+    }
+    ctx.store.set_chat_info(&chat.chat_id, name.as_deref(), description.as_deref()).await?;
+    let info = ServerFrame::ChatInfo {
+        event_id: new_event_id(),
+        chat_id: chat.chat_id.clone(),
+        name: name.or(chat.name),
+        description: match description {
+            Some(d) if d.is_empty() => None,
+            Some(d) => Some(d),
+            None => chat.description,
+        },
+        by: who.user_id.clone(),
+    };
+    let out = Outgoing::event(&chat.chat_id, chat.seq, &info);
+    publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
+    Ok(info)
+}
 
 pub async fn modify_participants(
     ctx: &AppContext,
@@ -69,6 +121,31 @@ pub async fn modify_participants(
                     admins.extend(members.first().cloned());
                 }
                 MemberChange::Leave { user_id: target.to_owned(), at_ms: now_millis() }
+            }
+            ParticipantOperation::Promote => {
+                if !chat.is_admin(&who.user_id) {
+                    return Err(AppError::Forbidden("only admins can make admins".into()));
+                }
+                if !chat.is_member(target) || chat.is_admin(target) {
+                    return Err(AppError::invalid(format!("{target} is not a member who is not an admin")));
+                }
+                admins.push(target.to_owned());
+                admins.sort();
+                MemberChange::Admins
+            }
+            ParticipantOperation::Demote => {
+                // An admin may step down; only admins demote others.
+                if !chat.is_admin(&who.user_id) {
+                    return Err(AppError::Forbidden("only admins can demote admins".into()));
+                }
+                if !chat.is_admin(target) {
+                    return Err(AppError::invalid(format!("{target} is not an admin")));
+                }
+                if admins.len() == 1 {
+                    return Err(AppError::invalid("a group keeps at least one admin: make another admin first"));
+                }
+                admins.retain(|a| a != target);
+                MemberChange::Admins
             }
         };
         // Conditioned on the chat's version and seq as read: concurrent changes

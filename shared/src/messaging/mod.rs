@@ -18,7 +18,7 @@ use tracing::info;
 pub use blocking::{block_user, list_blocked};
 pub use devices::{list_devices, unregister_device};
 pub use inbox::{ack, sync};
-pub use membership::modify_participants;
+pub use membership::{modify_participants, update_chat};
 pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
 pub use reads::{DeliveredAck, chat_summaries, list_chats, mark_read, message_status, receipts_for_acks};
 pub use send::send_message;
@@ -137,6 +137,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         chat_id,
         kind,
         name,
+        description: None,
         members,
         admins,
         created_by: who.user_id.clone(),
@@ -191,6 +192,8 @@ impl Outgoing {
             ServerFrame::ChatUpdate { event_id, .. } => (EntryKind::ChatUpdate, event_id.clone()),
             ServerFrame::ReadSync { event_id, .. } => (EntryKind::ReadSync, event_id.clone()),
             ServerFrame::Receipt { event_id, .. } => (EntryKind::Receipt, event_id.clone()),
+            // Keyed by the id the frame carries, so acking it removes it.
+            ServerFrame::ChatInfo { event_id, .. } => (EntryKind::Event, event_id.clone()),
             _ => (EntryKind::Event, new_event_id()),
         };
         Self { entry_id: event_id, chat_id: chat_id.into(), seq, kind, sender_id: None, frame: frame.to_json() }

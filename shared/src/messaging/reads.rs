@@ -120,6 +120,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         chat_id: chat.chat_id.clone(),
         kind: chat.kind,
         name: chat.name.clone(),
+        description: chat.description.clone(),
         // (Set only by a removal: a member added back gets a fresh membership.)
         participants: membership.members_at_removal.clone().unwrap_or_else(|| chat.members.clone()),
         joined_at_seq: membership.joined_at_seq,

@@ -181,6 +181,7 @@ mod tests {
             chat_id: "g".into(),
             kind: ChatKind::Group,
             name: Some("n".into()),
+            description: None,
             members: members.iter().map(|m| m.to_string()).collect(),
             admins: vec![],
             created_by: "a".into(),

@@ -19,6 +19,9 @@ pub struct Chat {
     pub kind: ChatKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A group's description, set by its admins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     #[serde(with = "serde_dynamo::string_set")]
     pub members: Vec<String>,
     /// Members who may add and remove others (groups; the creator first).
@@ -160,8 +163,9 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let table = &self.tables.memberships;
         let membership_change = match &change {
-            MemberChange::Join(membership) => put_membership(table, membership)?,
-            MemberChange::Leave { user_id, at_ms } => remove_at(table, user_id, &read.chat_id, read.seq, *at_ms, members, admins)?,
+            MemberChange::Join(membership) => Some(put_membership(table, membership)?),
+            MemberChange::Leave { user_id, at_ms } => Some(remove_at(table, user_id, &read.chat_id, read.seq, *at_ms, members, admins)?),
+            MemberChange::Admins => None,
         };
         let mut set = vec!["version = :next"];
         let mut remove = Vec::new();
@@ -197,7 +201,8 @@ impl Store {
             _ => {}
         }
         let update = update.update_expression(expression).build()?;
-        let actions = vec![TransactWriteItem::builder().update(update).build(), membership_change];
+        let mut actions = vec![TransactWriteItem::builder().update(update).build()];
+        actions.extend(membership_change);
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
             Err(e) if first_condition_failed(&e).is_some() => Ok(false),
@@ -254,6 +259,36 @@ impl Store {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Sets a group's name and/or description (`Some("")` removes the
+    /// description). Not versioned: it changes no membership, so sends in
+    /// flight are not made to retry; the last writer wins.
+    pub async fn set_chat_info(&self, chat_id: &str, name: Option<&str>, description: Option<&str>) -> Result<(), StoreError> {
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut update = self.client.update_item().table_name(&self.tables.chats).key("chatId", s(chat_id));
+        if let Some(name) = name {
+            set.push("#name = :name");
+            update = update.expression_attribute_names("#name", "name").expression_attribute_values(":name", s(name));
+        }
+        match description {
+            Some("") => remove.push("description"),
+            Some(description) => {
+                set.push("description = :description");
+                update = update.expression_attribute_values(":description", s(description));
+            }
+            None => {}
+        }
+        let mut expression = String::new();
+        if !set.is_empty() {
+            expression.push_str(&format!("SET {}", set.join(", ")));
+        }
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        update.update_expression(expression.trim()).condition_expression("attribute_exists(chatId)").send().await?;
+        Ok(())
     }
 
     /// Several chats by id (the chat list), one BatchGetItem per 100.

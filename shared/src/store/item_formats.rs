@@ -77,6 +77,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             chat_id: "c1".into(),
             kind: ChatKind::Group,
             name: Some("team".into()),
+            description: None,
             members: vec!["alice".into(), "bob".into()],
             admins: vec!["alice".into()],
             created_by: "alice".into(),

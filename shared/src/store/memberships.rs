@@ -190,6 +190,8 @@ pub enum MemberChange {
     Join(Membership),
     /// The user leaves or is removed, at the chat's current seq.
     Leave { user_id: String, at_ms: u64 },
+    /// Only the chat's admins change (promote, demote): no membership is written.
+    Admins,
 }
 
 impl Store {

@@ -34,6 +34,7 @@ pub mod push;
 pub mod receipts;
 pub mod register_push;
 pub mod send_message;
+pub mod set_privacy;
 pub mod subscribe_presence;
 pub mod sync;
 pub mod typing;

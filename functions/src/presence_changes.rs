@@ -34,14 +34,15 @@ pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventR
         let (old, new) = (image(&record.change.old_image), image(&record.change.new_image));
         let at_ms = record.change.approximate_creation_date_time.timestamp_millis().max(0) as u64;
         if let Some(view) = presence_change(old.as_ref(), new.as_ref(), at_ms) {
-            changes.insert(view.user_id.clone(), (sequence_number, view));
+            let privacy = new.as_ref().or(old.as_ref()).map(|u| u.privacy).unwrap_or_default();
+            changes.insert(view.user_id.clone(), (sequence_number, view, privacy));
         }
     }
     let failed: Vec<String> = futures::stream::iter(changes.into_values())
-        .map(|(sequence_number, view)| {
+        .map(|(sequence_number, view, privacy)| {
             let ctx = &ctx;
             async move {
-                match announce(ctx, &view).await {
+                match announce(ctx, &view, privacy).await {
                     Ok(_) => None,
                     Err(e) => {
                         error!(user_id = view.user_id, error = %e, "presence not announced; the record will be retried");

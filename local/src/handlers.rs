@@ -58,6 +58,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "ack" => |ctx, event| invoke(ctx, event, functions::ack::handle),
         "sync" => |ctx, event| invoke(ctx, event, functions::sync::handle),
         "typing" => |ctx, event| invoke(ctx, event, functions::typing::handle),
+        "set-privacy" => |ctx, event| invoke(ctx, event, functions::set_privacy::handle),
         "update-chat" => |ctx, event| invoke(ctx, event, functions::update_chat::handle),
         "block-user" => |ctx, event| invoke(ctx, event, functions::block_user::handle),
         "list-blocked" => |ctx, event| invoke(ctx, event, functions::list_blocked::handle),

@@ -159,7 +159,7 @@ pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Resu
     if (chats_in_common == 0 || blocked) && caller != user_id {
         return Err(AppError::NotFound(format!("no user {user_id} among the people you share a chat with")));
     }
-    let presence = presence_of(ctx, &[user_id.to_owned()]).await?.remove(0);
+    let presence = presence_of(ctx, caller, &[user_id.to_owned()]).await?.remove(0);
     Ok(UserProfile { presence, chats_in_common })
 }
 

@@ -197,6 +197,31 @@ pub struct PresenceView {
     /// When the user's last device went offline (milliseconds), if ever.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<u64>,
+    /// The user hides their presence from the caller (`setPrivacy`): then
+    /// `online` is false and there is no `lastSeen`, whatever they are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+/// Who sees a user online and their last seen (`setPrivacy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PresenceVisibility {
+    Everyone,
+    /// People the user accepted (created a chat with, accepted or replied to).
+    Contacts,
+    Nobody,
+}
+
+/// Changes the caller's privacy settings (fields left out stay as they are;
+/// none at all reads them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetPrivacyRequest {
+    #[serde(default)]
+    pub presence: Option<PresenceVisibility>,
+    #[serde(default)]
+    pub read_receipts: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -561,6 +586,11 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         description: Option<String>,
         by: String,
+    },
+    /// Reply to `setPrivacy`: the caller's settings now.
+    Privacy {
+        presence: PresenceVisibility,
+        read_receipts: bool,
     },
     /// Reply to `blockUser` and `listBlocked`: whom the caller blocks.
     BlockList {

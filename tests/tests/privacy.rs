@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use e2e_tests::{System, text, unique};
 use local_runtime::Quotas;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_blocked_user_cannot_reach_the_blocker_one_to_one_but_groups_still_flow_until_unblocked() {
@@ -99,4 +99,101 @@ async fn blocking_ends_the_presence_a_blocked_user_was_watching() {
     assert_eq!(offline["userId"], alice.as_str());
     let frames = b.drain(Duration::from_millis(300)).await;
     assert!(frames.iter().all(|f| f["type"] != "presence"), "{frames:?}");
+}
+
+/// Who sees a user online and their last seen: everyone they share an
+/// accepted chat with, their contacts (people they accepted), or nobody.
+#[tokio::test]
+async fn presence_shows_to_everyone_contacts_or_nobody_as_the_user_chose() {
+    let system = System::start().await;
+    let [alice, bob, carol, erin] = ["alice", "bob", "carol", "erin"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut c = system.connect(&carol, "phone").await;
+    let mut e = system.connect(&erin, "phone").await;
+    // Bob is alice's contact (she started their chat); erin only shares carol's group with her.
+    let direct = a.chat_with(&[&bob], None).await;
+    b.accept(&direct).await;
+    let group = c.chat_with(&[&alice, &erin], Some("mixed")).await;
+    a.accept(&group).await;
+    e.accept(&group).await;
+    let sees = |frame: &Value| (frame["users"][0]["online"].clone(), frame["users"][0]["hidden"].clone());
+    let watch = json!({ "action": "subscribePresence", "userIds": [alice] });
+    assert_eq!(sees(&e.request(watch.clone()).await), (json!(true), Value::Null), "everyone, by default");
+
+    let set = a.request(json!({ "action": "setPrivacy", "presence": "contacts" })).await;
+    assert_eq!(
+        set,
+        json!({ "type": "privacy", "requestId": set["requestId"], "presence": "contacts", "readReceipts": true, "_arrivedAtMicros": set["_arrivedAtMicros"] })
+    );
+    assert_eq!(sees(&b.request(watch.clone()).await), (json!(true), Value::Null), "bob is her contact");
+    assert_eq!(sees(&e.request(watch.clone()).await), (json!(false), json!(true)), "erin is not");
+    let profile = system.http(&erin).get(&format!("/users/{alice}")).await;
+    assert_eq!((profile.body["hidden"].clone(), profile.body.get("lastSeen")), (json!(true), None), "{}", profile.body);
+
+    // Going offline is announced to her contacts only (both watch now).
+    a.close().await;
+    let offline = b.wait_for(|f| f["type"] == "presence" && f["online"] == false).await;
+    assert!(offline["lastSeen"].as_u64().is_some(), "{offline}");
+    let erin_saw: Vec<Value> = e.drain(Duration::from_millis(300)).await.into_iter().filter(|f| f["type"] == "presence").collect();
+    assert!(erin_saw.is_empty(), "{erin_saw:?}");
+
+    // Nobody: not even a contact; settings persist across connections and are readable.
+    let mut a = system.connect(&alice, "phone").await;
+    assert_eq!(a.request(json!({ "action": "setPrivacy", "presence": "nobody" })).await["presence"], "nobody");
+    assert_eq!(sees(&b.request(watch.clone()).await), (json!(false), json!(true)));
+    let read_back = a.request(json!({ "action": "setPrivacy" })).await;
+    assert_eq!((read_back["presence"].clone(), read_back["readReceipts"].clone()), (json!("nobody"), json!(true)));
+    // She still sees others.
+    let hers = a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
+    assert_eq!(sees(&hers), (json!(true), Value::Null));
+    let bad = a.request(json!({ "action": "setPrivacy", "presence": "friends" })).await;
+    assert_eq!(bad["code"], "invalid_request", "{bad}");
+}
+
+/// Read receipts off, as WhatsApp's: the user sends none and sees none;
+/// delivered receipts still flow. Turned on again, both come back.
+#[tokio::test]
+async fn read_receipts_off_are_reciprocal() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    b.accept(&chat).await;
+    let status = |reply: &Value| (reply["recipients"][0]["delivered"].clone(), reply["recipients"][0]["read"].clone());
+    let read_receipt = |seq: u64| move |f: &Value| f["type"] == "receipt" && f["status"] == "read" && f["upToSeq"] == seq;
+
+    // Both on: alice learns bob read seq 1.
+    a.send_message(&chat, "m1", "one").await;
+    b.request(json!({ "action": "markRead", "chatId": chat, "upToSeq": 1 })).await;
+    a.wait_for(read_receipt(1)).await;
+
+    // Bob turns them off: his reading of seq 2 tells alice nothing.
+    assert_eq!(b.request(json!({ "action": "setPrivacy", "readReceipts": false })).await["readReceipts"], false);
+    a.send_message(&chat, "m2", "two").await;
+    b.request(json!({ "action": "markRead", "chatId": chat, "upToSeq": 2 })).await;
+    let st = a.request(json!({ "action": "messageStatus", "chatId": chat, "seq": 2 })).await;
+    assert_eq!(status(&st), (json!(true), json!(false)), "delivered, not shown read: {st}");
+    // And he sees none: alice reads his message, his status shows no read.
+    let sent = b.send_message(&chat, "m3", "three").await;
+    let seq = sent["seq"].as_u64().unwrap();
+    a.request(json!({ "action": "markRead", "chatId": chat, "upToSeq": seq })).await;
+    let st = b.request(json!({ "action": "messageStatus", "chatId": chat, "seq": seq })).await;
+    assert_eq!(status(&st), (json!(true), json!(false)), "{st}");
+    let receipts: Vec<Value> = [a.drain(Duration::from_millis(200)).await, b.drain(Duration::from_millis(200)).await]
+        .concat()
+        .into_iter()
+        .filter(|f| f["type"] == "receipt" && f["status"] == "read")
+        .collect();
+    assert!(receipts.is_empty(), "no read receipt either way: {receipts:?}");
+
+    // On again: reads are reported both ways.
+    b.request(json!({ "action": "setPrivacy", "readReceipts": true })).await;
+    let sent = b.send_message(&chat, "m4", "four").await;
+    let seq = sent["seq"].as_u64().unwrap();
+    a.request(json!({ "action": "markRead", "chatId": chat, "upToSeq": seq })).await;
+    b.wait_for(read_receipt(seq)).await;
+    let st = b.request(json!({ "action": "messageStatus", "chatId": chat, "seq": seq })).await;
+    assert_eq!(status(&st), (json!(true), json!(true)), "{st}");
 }

@@ -28,7 +28,7 @@ use crate::ids;
 use crate::ids::{check_id, time_buckets};
 use crate::limits::{self, Limit};
 use crate::protocol::{PresenceView, ServerFrame};
-use crate::store::{HEARTBEAT_SHARDS, PresenceSubscription, UserDevices};
+use crate::store::{HEARTBEAT_SHARDS, PresenceAudience, PresenceSubscription, Privacy, UserDevices};
 use crate::time::now_millis;
 
 /// How long a `subscribePresence` keeps delivering changes.
@@ -38,15 +38,22 @@ pub const MAX_PRESENCE_USERS: usize = 100;
 /// every minute; 3 windows of the default 11 minutes cover half an hour).
 pub const SWEEP_LOOKBACK_WINDOWS: u64 = 3;
 
-pub async fn presence_of(ctx: &AppContext, user_ids: &[String]) -> Result<Vec<PresenceView>, AppError> {
+/// The presence of `user_ids` as `viewer` may see it (their privacy settings applied).
+pub async fn presence_of(ctx: &AppContext, viewer: &str, user_ids: &[String]) -> Result<Vec<PresenceView>, AppError> {
     let devices = ctx.store.devices_of(user_ids).await?;
+    let settings = devices.iter().map(|(id, user)| (id.clone(), user.privacy)).collect();
+    let hidden = super::privacy::hiding_presence_from(ctx, viewer, &settings).await?;
     let now = now_millis();
     Ok(user_ids
         .iter()
         .map(|user| {
+            if hidden.contains(user) {
+                return PresenceView { user_id: user.clone(), online: false, last_seen: None, hidden: true };
+            }
             let found = devices.get(user);
             let online = found.is_some_and(|u| u.is_online(now));
-            PresenceView { user_id: user.clone(), online, last_seen: if online { None } else { found.and_then(|u| u.last_seen) } }
+            let last_seen = if online { None } else { found.and_then(|u| u.last_seen) };
+            PresenceView { user_id: user.clone(), online, last_seen, hidden: false }
         })
         .collect())
 }
@@ -62,7 +69,7 @@ pub fn presence_change(old: Option<&UserDevices>, new: Option<&UserDevices>, cha
     }
     let user_id = new.or(old)?.user_id.clone();
     let last_seen = (!is).then(|| new.and_then(|n| n.last_seen).unwrap_or(changed_at_ms));
-    Some(PresenceView { user_id, online: is, last_seen })
+    Some(PresenceView { user_id, online: is, last_seen, hidden: false })
 }
 
 /// Tells the user's current watchers a change of their presence: at most
@@ -72,9 +79,17 @@ pub fn presence_change(old: Option<&UserDevices>, new: Option<&UserDevices>, cha
 /// minutes and on opening a chat. Runs off the users table's stream, never inside
 /// `$connect`, `$disconnect` or a sweep: how many watch a user cannot slow
 /// their connecting down.
-pub async fn announce(ctx: &AppContext, view: &PresenceView) -> Result<usize, AppError> {
+pub async fn announce(ctx: &AppContext, view: &PresenceView, privacy: Privacy) -> Result<usize, AppError> {
+    if privacy.presence == PresenceAudience::Nobody {
+        return Ok(0);
+    }
     // One subscription per watching connection (the table's key).
-    let watchers = ctx.store.presence_subscribers(&view.user_id, now_millis() / 1000, ctx.config.max_presence_watchers).await?;
+    let mut watchers = ctx.store.presence_subscribers(&view.user_id, now_millis() / 1000, ctx.config.max_presence_watchers).await?;
+    if privacy.presence == PresenceAudience::Contacts {
+        let subscribers: Vec<String> = watchers.iter().map(|w| w.subscriber_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let contacts = ctx.store.contacts_among(&view.user_id, &subscribers).await?;
+        watchers.retain(|w| contacts.contains(&w.subscriber_id));
+    }
     let watching = watchers.len();
     let frame = ServerFrame::Presence(view.clone()).to_json();
     // Presence is a live signal: a gone watcher simply misses it.
@@ -131,7 +146,7 @@ pub async fn subscribe_presence(
         })
         .collect();
     ctx.store.put_presence_subscriptions(&subscriptions).await?;
-    Ok(ServerFrame::PresenceList { users: presence_of(ctx, &users).await? })
+    Ok(ServerFrame::PresenceList { users: presence_of(ctx, &who.user_id, &users).await? })
 }
 
 /// Connections whose heartbeats stopped: cleared and closed (the users

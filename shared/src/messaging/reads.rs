@@ -52,12 +52,24 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
         up_to_seq: up_to,
     };
     let own_devices = Audience { users: vec![who.user_id.clone()], except: Some(who) };
-    // Reading a request tells whoever sent it nothing.
-    let to_senders = Audience { users: if before.request { Vec::new() } else { senders }, except: None };
+    // Reading a request tells whoever sent it nothing; nor does a reader who
+    // turned read receipts off, nor is a sender who did told (reciprocal).
+    let senders = if before.request || senders.is_empty() { Vec::new() } else { with_read_receipts(ctx, &who.user_id, senders).await? };
+    let to_senders = Audience { users: senders, except: None };
     let sync_out = Outgoing::event(&chat.chat_id, up_to, &read_sync);
     let receipt_out = Outgoing::event(&chat.chat_id, up_to, &receipt);
     publish(ctx, &[(&own_devices, &sync_out), (&to_senders, &receipt_out)]).await?;
     Ok(ServerFrame::MarkedRead { chat_id: chat.chat_id, last_read: up_to })
+}
+
+/// The senders who may learn that `reader` read their messages: none when
+/// the reader turned read receipts off, and only senders who have them on.
+async fn with_read_receipts(ctx: &AppContext, reader: &str, senders: Vec<String>) -> Result<Vec<String>, AppError> {
+    let mut users = senders.clone();
+    users.push(reader.to_owned());
+    let privacy = ctx.store.privacy_of(&users).await?;
+    let on = |user: &str| privacy.get(user).is_none_or(|p| p.read_receipts);
+    Ok(if on(reader) { senders.into_iter().filter(|s| on(s)).collect() } else { Vec::new() })
 }
 
 /// Who sent the messages in `(after, up_to]`, other than `reader`. In a 1-1
@@ -147,17 +159,25 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
     if message.sender_id != who.user_id {
         return Err(AppError::Forbidden("only the sender sees a message's status".into()));
     }
-    let recipients = ctx
-        .store
-        .memberships_of_chat(chat_id)
-        .await?
+    let memberships: Vec<_> =
+        ctx.store.memberships_of_chat(chat_id).await?.into_iter().filter(|m| m.user_id != who.user_id && m.sees(seq)).collect();
+    // Read receipts are reciprocal: a sender who turned them off sees none,
+    // and a recipient who did shows none.
+    let mut users: Vec<String> = memberships.iter().map(|m| m.user_id.clone()).collect();
+    users.push(who.user_id.clone());
+    let privacy = ctx.store.privacy_of(&users).await?;
+    let receipts_on = |user: &str| privacy.get(user).is_none_or(|p| p.read_receipts);
+    let sender_sees_reads = receipts_on(&who.user_id);
+    let recipients = memberships
         .into_iter()
-        .filter(|m| m.user_id != who.user_id && m.sees(seq))
         // Delivery is the server's to report; reading a request is the recipient's secret.
-        .map(|m| RecipientStatus {
-            delivered: m.last_delivered >= seq || (!m.request && m.last_read >= seq),
-            read: !m.request && m.last_read >= seq,
-            user_id: m.user_id,
+        .map(|m| {
+            let read = !m.request && m.last_read >= seq;
+            RecipientStatus {
+                delivered: m.last_delivered >= seq || read,
+                read: read && sender_sees_reads && receipts_on(&m.user_id),
+                user_id: m.user_id,
+            }
         })
         .collect();
     Ok(ServerFrame::MessageStatus { chat_id: chat_id.into(), seq, recipients })

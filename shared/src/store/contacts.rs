@@ -118,4 +118,15 @@ impl Store {
             })
             .collect())
     }
+
+    /// Which of `candidates` `user_id` accepted (one BatchGetItem per 100).
+    pub async fn contacts_among(&self, user_id: &str, candidates: &[String]) -> Result<BTreeSet<String>, StoreError> {
+        if candidates.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let keys: Vec<Item> =
+            candidates.iter().map(|c| Item::from([("userId".to_owned(), s(user_id)), ("contactId".to_owned(), s(c))])).collect();
+        let found = self.batch_get(&self.tables.contacts, keys, None).await?;
+        Ok(found.into_iter().filter_map(|item| item.get("contactId")?.as_s().ok().cloned()).collect())
+    }
 }

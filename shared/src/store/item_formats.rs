@@ -160,6 +160,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             )]),
             last_seen: Some(1_795_400_000_000),
             revocations: vec!["tablet@1795300000".into()],
+            privacy: Default::default(),
         },
     );
     holds(

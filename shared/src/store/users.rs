@@ -55,6 +55,53 @@ pub struct UserDevices {
     /// was issued before then are refused (read by the authorizers only).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub revocations: Vec<String>,
+    /// Who may see the user's presence and whether they send read receipts
+    /// (`setPrivacy`); absent: the defaults.
+    #[serde(default, skip_serializing_if = "Privacy::is_default")]
+    pub privacy: Privacy,
+}
+
+/// A user's privacy settings, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Privacy {
+    #[serde(default)]
+    pub presence: PresenceAudience,
+    /// Off: the user sends no read receipts and sees none (WhatsApp's rule).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub read_receipts: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Self { presence: PresenceAudience::Everyone, read_receipts: true }
+    }
+}
+
+impl Privacy {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Who sees a user online and their last seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PresenceAudience {
+    /// Everyone they share an accepted chat with.
+    #[default]
+    Everyone,
+    /// Only people they accepted (their contacts).
+    Contacts,
+    Nobody,
 }
 
 /// A device registration's revocation entry (`<deviceId>@<seconds>`; device
@@ -239,6 +286,25 @@ impl Store {
         applied(result)
     }
 
+    /// Sets the user's privacy settings (creating the user item if need be).
+    pub async fn set_privacy(&self, user_id: &str, privacy: Privacy) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("SET privacy = :privacy")
+            .expression_attribute_values(":privacy", AttributeValue::M(serde_dynamo::to_item(privacy)?))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Privacy settings of many users (the defaults for users without any):
+    /// one BatchGetItem per 100.
+    pub async fn privacy_of(&self, user_ids: &[String]) -> Result<HashMap<String, Privacy>, StoreError> {
+        Ok(self.devices_of(user_ids).await?.into_iter().map(|(id, user)| (id, user.privacy)).collect())
+    }
+
     /// Forgets a device and revokes the tokens it holds (issued up to
     /// `now_secs`): no new inbox entries are written for it and both
     /// authorizers refuse it. Returns the device as it was, or `None` when it
@@ -380,7 +446,7 @@ impl Store {
     /// BatchGetItem per 100 users.
     pub async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
         let keys = user_ids.iter().map(|u| user_key(u)).collect();
-        let items = self.batch_get(&self.tables.users, keys, Some("userId, devices, lastSeen")).await?;
+        let items = self.batch_get(&self.tables.users, keys, Some("userId, devices, lastSeen, privacy")).await?;
         items
             .into_iter()
             .map(|item| {

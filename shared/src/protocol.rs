@@ -27,7 +27,25 @@ pub struct SendMessageRequest {
     pub message: String,
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// The `seq` of a message of the same chat this one replies to (quotes).
+    #[serde(default)]
+    pub reply_to: Option<u64>,
 }
+
+/// The message a reply quotes, as it was when quoted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    pub seq: u64,
+    pub message_id: String,
+    pub sender_id: String,
+    /// The start of its text (at most `QUOTE_SNIPPET_CHARS` characters).
+    pub snippet: String,
+    pub attachment_count: usize,
+}
+
+/// How much of a quoted message's text a reply carries.
+pub const QUOTE_SNIPPET_CHARS: usize = 100;
 
 /// Acknowledges inbox entries: messages by `messageId`, other frames by `eventId`.
 #[derive(Debug, Deserialize)]
@@ -299,6 +317,9 @@ pub struct MessageView {
     pub mentions: Vec<String>,
     /// Milliseconds since the epoch, when the server accepted the message.
     pub sent_at: u64,
+    /// The message this one replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
 }
 
 /// One member's view of a chat, for the chat list.

@@ -331,3 +331,49 @@ async fn a_frame_over_32_kb_closes_the_connection_with_1009() {
     let mut a = system.connect(&alice, "phone").await;
     assert_eq!(number(&a.send_message(&chat, "small", "fits").await, "seq"), 1, "the oversized frame stored nothing");
 }
+
+/// A reply quotes a message of the same chat: the quote's sender and the
+/// start of its text come with the reply, live and in history; one cannot
+/// quote what one cannot see.
+#[tokio::test]
+async fn a_reply_carries_the_quoted_message_live_and_in_history() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let group = a.chat_with(&[&bob, &unique("dave")], Some("quotes")).await;
+    b.accept(&group).await;
+    let long = format!("{} tail", "x".repeat(120));
+    let original = a.send_message(&group, "o1", &long).await;
+    assert_eq!(original["status"], "SUCCESS", "{original}");
+    let reply = b
+        .request(
+            json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r1", "message": "agreed", "replyTo": original["seq"] }),
+        )
+        .await;
+    assert_eq!(reply["status"], "SUCCESS", "{reply}");
+    let got = a.wait_for(|f| f["type"] == "newMessage" && f["message"] == "agreed").await;
+    let quote = &got["replyTo"];
+    assert_eq!(quote["seq"], original["seq"]);
+    assert_eq!(quote["messageId"], original["messageId"]);
+    assert_eq!(quote["senderId"], alice.as_str());
+    assert_eq!(quote["snippet"], json!("x".repeat(100)), "the first 100 characters");
+    let history = system.http(&alice).get(&format!("/chats/{group}/messages?limit=10")).await;
+    let stored = history.body["messages"].as_array().unwrap().iter().find(|m| m["message"] == "agreed").cloned().unwrap();
+    assert_eq!(&stored["replyTo"], quote, "history shows the same quote");
+
+    // Nothing past the chat's end, and a member added later cannot quote what came before.
+    let nowhere =
+        b.request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r2", "message": "?", "replyTo": 99 })).await;
+    assert_eq!(nowhere["code"], "invalid_request", "{nowhere}");
+    let added = a.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": carol, "operation": "ADD" })).await;
+    assert_eq!(added["type"], "participantsModified", "{added}");
+    let mut c = system.connect(&carol, "phone").await;
+    c.accept(&group).await;
+    let before_joining = c
+        .request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r3", "message": "?", "replyTo": original["seq"] }))
+        .await;
+    assert_eq!(before_joining["code"], "invalid_request", "{before_joining}");
+    let count = system.http(&alice).get(&format!("/chats/{group}/messages?limit=10")).await.body["messages"].as_array().unwrap().len();
+    assert_eq!(count, 2, "the refused replies stored nothing");
+}

@@ -208,6 +208,7 @@ mod tests {
             attachments: vec![],
             mentions: vec![],
             sent_at: 0,
+            reply_to: None,
         }
     }
 

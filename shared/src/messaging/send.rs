@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::fanout::{self, Target};
 use crate::ids;
 use crate::media;
-use crate::protocol::{MessageView, SendMessageRequest, ServerFrame};
+use crate::protocol::{MessageView, QUOTE_SNIPPET_CHARS, Quote, SendMessageRequest, ServerFrame};
 use crate::store::{AppendOutcome, Chat, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Store, UserDevices, backoff};
 use crate::time::now_millis;
 
@@ -69,6 +69,10 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
     // Before any other read: a flood costs one write per request, then nothing.
     limits::charge(ctx, Limit::Sends, &who.user_id, 1).await?;
     let attachments = media::attachments_for_message(ctx, who, &request.chat_id, &request.attachments).await?;
+    let reply_to = match request.reply_to {
+        Some(seq) => Some(quote(ctx, who, &request.chat_id, seq).await?),
+        None => None,
+    };
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
@@ -96,6 +100,7 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
             attachments: media::views(&attachments),
             mentions: parse_mentions(&request.message, &chat, &who.user_id),
             sent_at: now_millis(),
+            reply_to: reply_to.clone(),
         };
         let out = message_outgoing(&message);
         let audience = Audience { users: chat.members.clone(), except: Some(who) };
@@ -124,6 +129,24 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
     }
     warn!(chat_id = %request.chat_id, "gave up taking the next seq");
     Err(AppError::Contention)
+}
+
+/// The message `seq` of the chat as a reply quotes it, if the sender may see
+/// it (a member who joined later cannot quote what came before).
+async fn quote(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Result<Quote, AppError> {
+    let membership = ctx.store.membership(&who.user_id, chat_id).await?.ok_or(AppError::NotMember)?;
+    let missing = || AppError::invalid(format!("replyTo: no message {seq} you can see in this chat"));
+    if !membership.sees(seq) {
+        return Err(missing());
+    }
+    let quoted = ctx.store.get_message(chat_id, seq).await?.ok_or_else(missing)?;
+    Ok(Quote {
+        seq,
+        message_id: quoted.message_id,
+        sender_id: quoted.sender_id,
+        snippet: quoted.message.chars().take(QUOTE_SNIPPET_CHARS).collect(),
+        attachment_count: quoted.attachments.len(),
+    })
 }
 
 fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::memberships::EarlierMembership;
-use super::messages::{AttachmentRef, MessageItem};
+use super::messages::{AttachmentRef, MessageItem, QuoteItem};
 use super::*;
 use crate::protocol::ChatKind;
 
@@ -56,6 +56,31 @@ fn every_table_reads_and_writes_its_pinned_item() {
             }],
             mentions: vec!["bob".into()],
             sent_at: 1_795_400_000_000,
+            reply_to: None,
+        },
+    );
+    // Replies (2026-11-24): the quoted message rides along.
+    holds(
+        &p,
+        "Messages (a reply)",
+        MessageItem {
+            chat_id: "c1".into(),
+            message_id: "01JMSH".into(),
+            seq: 8,
+            sender_id: "bob".into(),
+            sender_device: "laptop".into(),
+            client_message_id: "m-8".into(),
+            message: "yes".into(),
+            attachments: vec![],
+            mentions: vec![],
+            sent_at: 1_795_400_001_000,
+            reply_to: Some(QuoteItem {
+                seq: 7,
+                message_id: "01JMSG".into(),
+                sender_id: "alice".into(),
+                snippet: "hi @bob".into(),
+                attachment_count: 1,
+            }),
         },
     );
     holds(

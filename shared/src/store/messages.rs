@@ -9,7 +9,7 @@ use super::attachments::mark_sent;
 use super::memberships::{add_mention, sender_read_up_to};
 use super::{Attachment, InboxEntry, Store, n, s};
 use crate::error::StoreError;
-use crate::protocol::{AttachmentView, MessageView};
+use crate::protocol::{AttachmentView, MessageView, Quote};
 use crate::store::Chat;
 
 /// A message as the Messages table stores it, kept for ever. Apart from the
@@ -31,6 +31,19 @@ pub(crate) struct MessageItem {
     #[serde(default)]
     pub mentions: Vec<String>,
     pub sent_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<QuoteItem>,
+}
+
+/// The quoted message a stored reply carries, as it was when quoted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct QuoteItem {
+    pub seq: u64,
+    pub message_id: String,
+    pub sender_id: String,
+    pub snippet: String,
+    pub attachment_count: usize,
 }
 
 /// A file a stored message carries: a copy of the attachment's metadata, so
@@ -68,6 +81,13 @@ impl From<&MessageView> for MessageItem {
                 .collect(),
             mentions: m.mentions.clone(),
             sent_at: m.sent_at,
+            reply_to: m.reply_to.as_ref().map(|q| QuoteItem {
+                seq: q.seq,
+                message_id: q.message_id.clone(),
+                sender_id: q.sender_id.clone(),
+                snippet: q.snippet.clone(),
+                attachment_count: q.attachment_count,
+            }),
         }
     }
 }
@@ -95,6 +115,13 @@ impl From<MessageItem> for MessageView {
                 .collect(),
             mentions: m.mentions,
             sent_at: m.sent_at,
+            reply_to: m.reply_to.map(|q| Quote {
+                seq: q.seq,
+                message_id: q.message_id,
+                sender_id: q.sender_id,
+                snippet: q.snippet,
+                attachment_count: q.attachment_count,
+            }),
         }
     }
 }

@@ -115,6 +115,45 @@ fn every_table_reads_and_writes_its_pinned_item() {
             blocked_by: vec![],
         },
     );
+    // Blocking and group descriptions (2026-11-24).
+    holds(
+        &p,
+        "Chats (1-1, blocked)",
+        Chat {
+            chat_id: "dm-alice-bob".into(),
+            kind: ChatKind::Direct,
+            name: None,
+            description: None,
+            members: vec!["alice".into(), "bob".into()],
+            admins: vec![],
+            created_by: "alice".into(),
+            created_at: 1_795_300_000_000,
+            seq: 2,
+            version: 1,
+            last_active_at: 1_795_400_000_000,
+            requested: vec![],
+            blocked_by: vec!["bob".into()],
+        },
+    );
+    holds(
+        &p,
+        "Chats (a group with a description)",
+        Chat {
+            chat_id: "c2".into(),
+            kind: ChatKind::Group,
+            name: Some("trip".into()),
+            description: Some("Lisbon\nin May".into()),
+            members: vec!["alice".into(), "bob".into()],
+            admins: vec!["alice".into(), "bob".into()],
+            created_by: "alice".into(),
+            created_at: 1_795_300_000_000,
+            seq: 0,
+            version: 2,
+            last_active_at: 1_795_300_000_000,
+            requested: vec![],
+            blocked_by: vec![],
+        },
+    );
     holds(
         &p,
         "Memberships",
@@ -186,6 +225,16 @@ fn every_table_reads_and_writes_its_pinned_item() {
             last_seen: Some(1_795_400_000_000),
             revocations: vec!["tablet@1795300000".into()],
             privacy: Default::default(),
+        },
+    );
+    // Privacy settings (2026-11-24).
+    holds(
+        &p,
+        "Users (privacy set)",
+        UserDevices {
+            user_id: "carol".into(),
+            privacy: Privacy { presence: PresenceAudience::Contacts, read_receipts: false },
+            ..Default::default()
         },
     );
     holds(

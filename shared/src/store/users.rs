@@ -244,19 +244,7 @@ impl Store {
         connection_id: &str,
         now_ms: u64,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.users)
-            .set_key(Some(user_key(user_id)))
-            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt SET lastSeen = :now")
-            .condition_expression("devices.#d.connectionId = :c")
-            .expression_attribute_names("#d", device_id)
-            .expression_attribute_values(":c", s(connection_id))
-            .expression_attribute_values(":now", n(now_ms))
-            .send()
-            .await;
-        applied(result)
+        self.clear_connection_made_before(user_id, device_id, connection_id, None, now_ms).await
     }
 
     /// Like `clear_device_connection`, but only for a connection made before
@@ -270,20 +258,33 @@ impl Store {
         connected_before: u64,
         now_ms: u64,
     ) -> Result<bool, StoreError> {
-        let result = self
+        self.clear_connection_made_before(user_id, device_id, connection_id, Some(connected_before), now_ms).await
+    }
+
+    async fn clear_connection_made_before(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        connection_id: &str,
+        connected_before: Option<u64>,
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
             .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt SET lastSeen = :now")
-            .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
+            .condition_expression("devices.#d.connectionId = :c")
             .expression_attribute_names("#d", device_id)
             .expression_attribute_values(":c", s(connection_id))
-            .expression_attribute_values(":before", n(connected_before))
-            .expression_attribute_values(":now", n(now_ms))
-            .send()
-            .await;
-        applied(result)
+            .expression_attribute_values(":now", n(now_ms));
+        if let Some(before) = connected_before {
+            update = update
+                .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
+                .expression_attribute_values(":before", n(before));
+        }
+        applied(update.send().await)
     }
 
     /// Sets the user's privacy settings (creating the user item if need be).

@@ -41,3 +41,4 @@ pub mod typing;
 pub mod unregister_device;
 pub mod unregister_push;
 pub mod update_chat;
+pub mod update_profile;

@@ -60,6 +60,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "typing" => |ctx, event| invoke(ctx, event, functions::typing::handle),
         "set-privacy" => |ctx, event| invoke(ctx, event, functions::set_privacy::handle),
         "update-chat" => |ctx, event| invoke(ctx, event, functions::update_chat::handle),
+        "update-profile" => |ctx, event| invoke(ctx, event, functions::update_profile::handle),
         "block-user" => |ctx, event| invoke(ctx, event, functions::block_user::handle),
         "list-blocked" => |ctx, event| invoke(ctx, event, functions::list_blocked::handle),
         "modify-chat-participants" => |ctx, event| invoke(ctx, event, functions::modify_chat_participants::handle),

@@ -106,6 +106,7 @@ pub async fn chats_page(ctx: &AppContext, user_id: &str, cursor: Option<&str>, l
         None => None,
     };
     add_previews(ctx, &mut chats).await?;
+    crate::messaging::profile::add_peer_names(ctx, &mut chats).await?;
     Ok(ChatsPage { chats, next_cursor })
 }
 
@@ -142,6 +143,7 @@ pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Res
     let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
     let mut summary = crate::messaging::reads::summary(&chat, &membership);
     add_previews(ctx, std::slice::from_mut(&mut summary)).await?;
+    crate::messaging::profile::add_peer_names(ctx, std::slice::from_mut(&mut summary)).await?;
     let admins = membership.admins_at_removal.unwrap_or(chat.admins);
     Ok(ChatDetails { summary, admins, created_by: chat.created_by, created_at: chat.created_at })
 }
@@ -160,7 +162,8 @@ pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Resu
         return Err(AppError::NotFound(format!("no user {user_id} among the people you share a chat with")));
     }
     let presence = presence_of(ctx, caller, &[user_id.to_owned()]).await?.remove(0);
-    Ok(UserProfile { presence, chats_in_common })
+    let profile = ctx.store.profiles_of(&[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
+    Ok(UserProfile { presence, chats_in_common, display_name: profile.display_name, about: profile.about })
 }
 
 #[cfg(test)]
@@ -184,6 +187,8 @@ mod tests {
             removed_at_seq: None,
             request: false,
             last_message: None,
+            peer_name: None,
+            peer: None,
         };
         assert_eq!(decode_cursor(&encode_cursor(&summary)).unwrap(), (1_700_000_000_123, "dm-a-b".to_owned()));
         assert!(decode_cursor("!!!").is_err());

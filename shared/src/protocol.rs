@@ -183,6 +183,17 @@ pub struct UpdateChatRequest {
     pub description: Option<String>,
 }
 
+/// The caller's profile: a display name and an "about" line (fields left
+/// out stay; an empty `about` clears it; none at all reads the profile).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub about: Option<String>,
+}
+
 /// Block (`blocked: true`) or unblock a user; the reply is the caller's block list.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -354,6 +365,14 @@ pub struct ChatSummary {
     /// The last message the caller may see (the HTTP chat list fills it in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<MessagePreview>,
+    /// A 1-1 chat's other member's display name (`updateProfile`), when they
+    /// have one and show it to the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_name: Option<String>,
+    /// Whose display name `peer_name` may be (a 1-1 chat's other member who
+    /// accepted it and blocks no one there); not sent.
+    #[serde(skip)]
+    pub peer: Option<String>,
 }
 
 /// The start of a chat's last message, for the chat list.
@@ -453,6 +472,10 @@ pub struct UserProfile {
     pub presence: PresenceView,
     /// Chats the caller and this user are both in.
     pub chats_in_common: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
 }
 
 /// Every HTTP API error body.
@@ -607,6 +630,14 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         description: Option<String>,
         by: String,
+    },
+    /// Reply to `updateProfile`: the caller's profile now.
+    Profile {
+        user_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        display_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        about: Option<String>,
     },
     /// Reply to `setPrivacy`: the caller's settings now.
     Privacy {

@@ -266,6 +266,7 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     );
     update.push(one(Member, "another group", json!({ "action": "updateChat", "chatId": g2, "name": "mine" }), "not_member"));
     m.insert("updateChat", update);
+    m.insert("updateProfile", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own profile", |_| json!({ "action": "updateProfile" })));
     m.insert("setPrivacy", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own settings", |_| json!({ "action": "setPrivacy" })));
     m.insert("listBlocked", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own list", |_| json!({ "action": "listBlocked" })));
     m.insert("heartbeat", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own connection", |_| json!({ "action": "heartbeat" })));

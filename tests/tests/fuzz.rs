@@ -82,6 +82,10 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
         ("blockUser", parses_or_refuses::<BlockUserRequest>(json!({ "action": "blockUser", "userId": "u", "blocked": true }), 18)),
         ("listBlocked", parses_or_refuses::<ListBlockedRequest>(json!({ "action": "listBlocked", "x": 1 }), 19)),
         (
+            "updateProfile",
+            parses_or_refuses::<UpdateProfileRequest>(json!({ "action": "updateProfile", "displayName": "n", "about": "a" }), 22),
+        ),
+        (
             "setPrivacy",
             parses_or_refuses::<SetPrivacyRequest>(json!({ "action": "setPrivacy", "presence": "contacts", "readReceipts": false }), 21),
         ),
@@ -177,6 +181,7 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         json!({ "action": "listBlocked" }),
         json!({ "action": "updateChat", "chatId": group, "name": "n", "description": "d" }),
         json!({ "action": "setPrivacy", "presence": "everyone", "readReceipts": true }),
+        json!({ "action": "updateProfile", "displayName": "fuzz", "about": "a" }),
         json!({ "action": "noSuchAction", "x": 1 }),
     ];
     let per_action = cases();

@@ -197,3 +197,46 @@ async fn read_receipts_off_are_reciprocal() {
     let st = b.request(json!({ "action": "messageStatus", "chatId": chat, "seq": seq })).await;
     assert_eq!(status(&st), (json!(true), json!(true)), "{st}");
 }
+
+/// Profiles: a display name and an "about", shown on the user's page and as
+/// a 1-1 chat's peer name in chat lists — not to someone a request or a
+/// block hides the user from.
+#[tokio::test]
+async fn profiles_show_on_user_pages_and_in_chat_lists_to_those_who_may_see_them() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let set = a.request(json!({ "action": "updateProfile", "displayName": " Alice A. ", "about": "out hiking" })).await;
+    assert_eq!(
+        (set["type"].clone(), set["displayName"].clone(), set["about"].clone()),
+        (json!("profile"), json!("Alice A."), json!("out hiking"))
+    );
+    b.request(json!({ "action": "updateProfile", "displayName": "Bob B." })).await;
+    let chat = a.chat_with(&[&bob], None).await;
+    let peer_name =
+        |list: &Value| list["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == chat.as_str()).unwrap()["peerName"].clone();
+
+    // Bob has not accepted yet: alice sees nothing of him, he sees her name.
+    assert_eq!(peer_name(&a.request(json!({ "action": "listChats" })).await), Value::Null);
+    assert_eq!(peer_name(&b.request(json!({ "action": "listChats" })).await), json!("Alice A."));
+    b.accept(&chat).await;
+    assert_eq!(peer_name(&a.request(json!({ "action": "listChats" })).await), json!("Bob B."));
+    assert_eq!(peer_name(&system.http(&alice).get("/chats").await.body), json!("Bob B."), "the HTTP chat list too");
+    assert_eq!(system.http(&alice).get(&format!("/chats/{chat}")).await.body["peerName"], "Bob B.");
+    let page = system.http(&bob).get(&format!("/users/{alice}")).await;
+    assert_eq!((page.body["displayName"].clone(), page.body["about"].clone()), (json!("Alice A."), json!("out hiking")), "{}", page.body);
+
+    // Limits; a refusal changes nothing; an empty about clears it; none reads.
+    let long_name = a.request(json!({ "action": "updateProfile", "displayName": "n".repeat(65) })).await;
+    assert_eq!(long_name["code"], "invalid_request", "{long_name}");
+    let long_about = a.request(json!({ "action": "updateProfile", "about": "a".repeat(140) })).await;
+    assert_eq!(long_about["code"], "invalid_request", "{long_about}");
+    assert_eq!(a.request(json!({ "action": "updateProfile" })).await["about"], "out hiking");
+    let cleared = a.request(json!({ "action": "updateProfile", "about": "" })).await;
+    assert_eq!((cleared["displayName"].clone(), cleared.get("about").cloned()), (json!("Alice A."), None), "{cleared}");
+
+    // A block hides the blocker's name from the 1-1 chat.
+    a.request(json!({ "action": "blockUser", "userId": bob, "blocked": true })).await;
+    assert_eq!(peer_name(&b.request(json!({ "action": "listChats" })).await), Value::Null);
+}

@@ -98,11 +98,13 @@ pub async fn list_chats(ctx: &AppContext, who: &Identity, request: ListChatsRequ
         let size = serde_json::to_vec(&summary).map_or(0, |json| json.len() + 1);
         if !chats.is_empty() && bytes + size > MAX_FRAME_BYTES {
             let next_cursor = chats.last().map(crate::history::encode_cursor);
+            super::profile::add_peer_names(ctx, &mut chats).await?;
             return Ok(ServerFrame::Chats { chats, next_cursor });
         }
         bytes += size;
         chats.push(summary);
     }
+    super::profile::add_peer_names(ctx, &mut chats).await?;
     Ok(ServerFrame::Chats { chats, next_cursor: None })
 }
 
@@ -145,6 +147,11 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         removed_at_seq: membership.removed_at_seq,
         request: membership.request,
         last_message: None,
+        peer_name: None,
+        // A request's recipient shows nothing of themself, nor does a blocked chat.
+        peer: (chat.kind == crate::protocol::ChatKind::Direct && !chat.is_blocked())
+            .then(|| chat.accepted_members().find(|m| **m != membership.user_id).cloned())
+            .flatten(),
     }
 }
 

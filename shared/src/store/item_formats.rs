@@ -227,6 +227,16 @@ fn every_table_reads_and_writes_its_pinned_item() {
             privacy: Default::default(),
         },
     );
+    // Profiles (2026-11-24): read apart from the devices (`profiles_of`).
+    {
+        let stored = p.get("Users (profile set)").expect("pinned");
+        let item: serde_dynamo::Item = serde_json::from_value(stored.clone()).expect("DynamoDB JSON");
+        let user: UserDevices = serde_dynamo::from_item(item).expect("a user with a profile still reads as a user");
+        assert_eq!(user.user_id, "dave");
+        let profile = Profile { display_name: Some("Dave D.".into()), about: Some("out hiking".into()) };
+        let written: serde_dynamo::Item = serde_dynamo::to_item(&profile).expect("writes");
+        assert_eq!(&serde_json::to_value(&written).expect("JSON"), &stored["profile"]["M"], "today's writer stores the profile so");
+    }
     // Privacy settings (2026-11-24).
     holds(
         &p,

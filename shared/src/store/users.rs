@@ -61,6 +61,25 @@ pub struct UserDevices {
     pub privacy: Privacy,
 }
 
+/// A user's profile, as stored (on their user item, read apart from the
+/// devices: sends read devices, not names).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileRow {
+    user_id: String,
+    #[serde(default)]
+    profile: Profile,
+}
+
 /// A user's privacy settings, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -298,6 +317,35 @@ impl Store {
             .send()
             .await?;
         Ok(())
+    }
+
+    pub async fn set_profile(&self, user_id: &str, profile: &Profile) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("SET profile = :profile")
+            .expression_attribute_values(":profile", AttributeValue::M(serde_dynamo::to_item(profile)?))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Profiles of many users (empty for users who set none; unknown users are left out): one
+    /// BatchGetItem per 100.
+    pub async fn profiles_of(&self, user_ids: &[String]) -> Result<HashMap<String, Profile>, StoreError> {
+        if user_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys = user_ids.iter().map(|u| user_key(u)).collect();
+        let items = self.batch_get(&self.tables.users, keys, Some("userId, profile")).await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let row: ProfileRow = serde_dynamo::from_item(item)?;
+                Ok((row.user_id, row.profile))
+            })
+            .collect()
     }
 
     /// Privacy settings of many users (the defaults for users without any):

@@ -43,6 +43,11 @@ fn frame(privacy: Privacy) -> ServerFrame {
     }
 }
 
+/// Whether `user` sends and sees read receipts (the default for users without settings).
+pub(crate) fn read_receipts_on(settings: &HashMap<String, Privacy>, user: &str) -> bool {
+    settings.get(user).is_none_or(|p| p.read_receipts)
+}
+
 /// Which of `users` (with their settings) hide their presence from `viewer`:
 /// one Contacts BatchGetItem when any shows it to contacts only.
 pub(crate) async fn hiding_presence_from(

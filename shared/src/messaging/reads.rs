@@ -68,7 +68,7 @@ async fn with_read_receipts(ctx: &AppContext, reader: &str, senders: Vec<String>
     let mut users = senders.clone();
     users.push(reader.to_owned());
     let privacy = ctx.store.privacy_of(&users).await?;
-    let on = |user: &str| privacy.get(user).is_none_or(|p| p.read_receipts);
+    let on = |user: &str| super::privacy::read_receipts_on(&privacy, user);
     Ok(if on(reader) { senders.into_iter().filter(|s| on(s)).collect() } else { Vec::new() })
 }
 
@@ -173,7 +173,7 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
     let mut users: Vec<String> = memberships.iter().map(|m| m.user_id.clone()).collect();
     users.push(who.user_id.clone());
     let privacy = ctx.store.privacy_of(&users).await?;
-    let receipts_on = |user: &str| privacy.get(user).is_none_or(|p| p.read_receipts);
+    let receipts_on = |user: &str| super::privacy::read_receipts_on(&privacy, user);
     let sender_sees_reads = receipts_on(&who.user_id);
     let recipients = memberships
         .into_iter()

@@ -308,24 +308,22 @@ impl Store {
 
     /// Sets the user's privacy settings (creating the user item if need be).
     pub async fn set_privacy(&self, user_id: &str, privacy: Privacy) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.tables.users)
-            .set_key(Some(user_key(user_id)))
-            .update_expression("SET privacy = :privacy")
-            .expression_attribute_values(":privacy", AttributeValue::M(serde_dynamo::to_item(privacy)?))
-            .send()
-            .await?;
-        Ok(())
+        self.set_user_attribute(user_id, "privacy", &privacy).await
     }
 
     pub async fn set_profile(&self, user_id: &str, profile: &Profile) -> Result<(), StoreError> {
+        self.set_user_attribute(user_id, "profile", profile).await
+    }
+
+    /// Sets one map attribute of the user's item (creating the item if need be).
+    async fn set_user_attribute(&self, user_id: &str, name: &str, value: &impl Serialize) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.tables.users)
             .set_key(Some(user_key(user_id)))
-            .update_expression("SET profile = :profile")
-            .expression_attribute_values(":profile", AttributeValue::M(serde_dynamo::to_item(profile)?))
+            .update_expression("SET #attribute = :value")
+            .expression_attribute_names("#attribute", name)
+            .expression_attribute_values(":value", AttributeValue::M(serde_dynamo::to_item(value)?))
             .send()
             .await?;
         Ok(())

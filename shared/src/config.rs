@@ -42,6 +42,10 @@ pub const MAX_GROUP_MEMBERS: &str = "MAX_GROUP_MEMBERS";
 pub const MAX_DEVICES_PER_USER: &str = "MAX_DEVICES_PER_USER";
 pub const MAX_BLOCKED_USERS: &str = "MAX_BLOCKED_USERS";
 pub const MAX_MESSAGE_BYTES: &str = "MAX_MESSAGE_BYTES";
+/// How long after sending its sender may edit a message (seconds).
+pub const EDIT_WINDOW_SECS: &str = "EDIT_WINDOW_SECS";
+/// How long after sending a message may be deleted for everyone (seconds).
+pub const DELETE_WINDOW_SECS: &str = "DELETE_WINDOW_SECS";
 pub const INBOX_RETENTION_DAYS: &str = "INBOX_RETENTION_DAYS";
 pub const FANOUT_CONCURRENCY: &str = "FANOUT_CONCURRENCY";
 /// SNS platform applications (push credentials live there); empty: platform not offered.
@@ -121,6 +125,8 @@ pub struct Config {
     /// How many users one user may block.
     pub max_blocked_users: usize,
     pub max_message_bytes: usize,
+    pub edit_window: Duration,
+    pub delete_window: Duration,
     pub inbox_retention: Duration,
     pub fanout_concurrency: usize,
     /// Platform (`APNS`, `GCM`) → SNS platform application ARN.
@@ -176,6 +182,9 @@ impl Config {
             max_devices_per_user: number(MAX_DEVICES_PER_USER, 3)?,
             max_blocked_users: number(MAX_BLOCKED_USERS, 1000)?,
             max_message_bytes: number(MAX_MESSAGE_BYTES, 16 * 1024)?,
+            edit_window: Duration::from_secs(number(EDIT_WINDOW_SECS, 15 * 60)? as u64),
+            // About two days, as WhatsApp's "delete for everyone".
+            delete_window: Duration::from_secs(number(DELETE_WINDOW_SECS, 2 * 86_400)? as u64),
             inbox_retention: Duration::from_secs(number(INBOX_RETENTION_DAYS, 30)? as u64 * 24 * 60 * 60),
             fanout_concurrency: number(FANOUT_CONCURRENCY, 32)?.max(1),
             push_platforms: [("APNS", APNS_PLATFORM_APPLICATION), ("GCM", GCM_PLATFORM_APPLICATION)]

@@ -163,6 +163,11 @@ pub enum AppError {
     Blocked(String),
     #[error("you have blocked {max} users; unblock one first")]
     TooManyBlocked { max: usize },
+    /// Past the edit or delete window (`EditWindowSeconds`, `DeleteWindowSeconds`).
+    #[error("{0}")]
+    TooLate(String),
+    #[error("you have deleted {max} messages of this chat for yourself; that is the most")]
+    TooManyHidden { max: usize },
     #[error("a chat has at most {max} members including its creator")]
     TooManyMembers { max: usize },
     #[error("message text is longer than {max} bytes")]
@@ -211,6 +216,8 @@ impl AppError {
             AppError::Blocked(_) => "blocked",
             AppError::TooManyBlocked { .. } => "too_many_blocked",
             AppError::TooManyMembers { .. } => "too_many_members",
+            AppError::TooLate(_) => "too_late",
+            AppError::TooManyHidden { .. } => "too_many_hidden",
             AppError::MessageTooLong { .. } => "message_too_long",
             AppError::TooManyDevices { .. } => "too_many_devices",
             AppError::DeviceNotRegistered => "device_not_registered",

@@ -11,8 +11,10 @@ use crate::error::AppError;
 use crate::messaging::chat_summaries;
 use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
-use crate::protocol::{ChatDetails, ChatSummary, ChatsPage, MessagePreview, MessageView, MessagesPage, UserProfile};
-use crate::store::{Chat, Membership};
+use std::collections::BTreeSet;
+
+use crate::protocol::{ChatDetails, ChatSummary, ChatsPage, MessageChange, MessagePreview, MessageView, MessagesPage, UserProfile};
+use crate::store::{Chat, ChatEntry, Membership};
 
 pub const DEFAULT_MESSAGES_PAGE: usize = 50;
 pub const MAX_MESSAGES_PAGE: usize = 100;
@@ -32,6 +34,9 @@ pub struct HistoryQuery {
 
 /// One page of history in ascending seq order. With `after`, the page starts
 /// right after it; otherwise it ends right before `before` (or at the newest).
+/// A page holds up to `limit` seqs: messages (each as it is now, or, for a
+/// removed member, as it was at their removal), the changes between them,
+/// and the seqs of messages the caller deleted for themself.
 pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query: HistoryQuery) -> Result<MessagesPage, AppError> {
     let limit = page_limit(query.limit, DEFAULT_MESSAGES_PAGE, MAX_MESSAGES_PAGE)?;
     let (membership, chat) = member_of(ctx, user_id, chat_id).await?;
@@ -49,19 +54,61 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
     if !ascending {
         ranges.reverse();
     }
-    let mut messages = Vec::new();
+    let mut entries = Vec::new();
     for (from, to) in ranges {
-        if messages.len() > limit {
+        if entries.len() > limit {
             break;
         }
-        messages.extend(ctx.store.messages_between(chat_id, from, to, ascending, limit + 1 - messages.len()).await?);
+        entries.extend(ctx.store.entries_between(chat_id, from, to, ascending, limit + 1 - entries.len()).await?);
     }
-    let has_more = messages.len() > limit;
-    messages.truncate(limit);
+    let has_more = entries.len() > limit;
+    entries.truncate(limit);
     if !ascending {
-        messages.reverse();
+        entries.reverse();
     }
-    Ok(MessagesPage { chat_id: chat_id.to_owned(), messages, has_more })
+    let until = membership.visible_until(u64::MAX);
+    let mut page = MessagesPage { chat_id: chat_id.to_owned(), messages: Vec::new(), events: Vec::new(), hidden: Vec::new(), has_more };
+    for entry in entries {
+        match entry {
+            ChatEntry::Message(message) if membership.has_hidden(message.view.seq) => page.hidden.push(message.view.seq),
+            ChatEntry::Message(message) => page.messages.push(message.view_at(until)),
+            // A change to a message from before the caller joined comes without its content.
+            ChatEntry::Change { change, .. } if !membership.sees(change.target_seq) => page.events.push(without_content(&change)),
+            ChatEntry::Change { change, .. } => page.events.push(change),
+        }
+    }
+    mark_deleted_quotes(ctx, chat_id, &mut page.messages).await?;
+    Ok(page)
+}
+
+/// Quotes of messages deleted for everyone since they were quoted lose
+/// their snippet (one BatchGetItem, for pages with replies).
+async fn mark_deleted_quotes(ctx: &AppContext, chat_id: &str, messages: &mut [MessageView]) -> Result<(), AppError> {
+    let quoted: BTreeSet<u64> = messages.iter().filter_map(|m| m.reply_to.as_ref()).map(|q| q.seq).collect();
+    if quoted.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<(String, u64)> = quoted.into_iter().map(|seq| (chat_id.to_owned(), seq)).collect();
+    let deleted: BTreeSet<u64> = ctx
+        .store
+        .entries_by_key(&keys)
+        .await?
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEntry::Message(m) if m.is_deleted() => Some(m.view.seq),
+            _ => None,
+        })
+        .collect();
+    for quote in messages.iter_mut().filter_map(|m| m.reply_to.as_mut()).filter(|q| deleted.contains(&q.seq)) {
+        quote.deleted = true;
+        quote.snippet.clear();
+        quote.attachment_count = 0;
+    }
+    Ok(())
+}
+
+fn without_content(change: &MessageChange) -> MessageChange {
+    crate::messaging::changes::without_content(change)
 }
 
 pub fn page_limit(asked: Option<usize>, default: usize, max: usize) -> Result<usize, AppError> {
@@ -110,12 +157,37 @@ pub async fn chats_page(ctx: &AppContext, user_id: &str, cursor: Option<&str>, l
     Ok(ChatsPage { chats, next_cursor })
 }
 
-/// Fills in each chat's last visible message (one BatchGetItem per 100 chats).
+/// Fills in each chat's last visible message, as it is now (one
+/// BatchGetItem per 100 chats; one more for removed members' chats whose
+/// last seq is a change).
 async fn add_previews(ctx: &AppContext, chats: &mut [ChatSummary]) -> Result<(), AppError> {
-    let keys: Vec<(String, u64)> = chats.iter().filter(|c| c.last_seq > c.joined_at_seq).map(|c| (c.chat_id.clone(), c.last_seq)).collect();
-    let messages = ctx.store.messages_by_key(&keys).await?;
+    let mut wanted: Vec<(String, u64)> =
+        chats.iter().filter(|c| c.last_seq > c.joined_at_seq).map(|c| (c.chat_id.clone(), c.preview_seq.unwrap_or(c.last_seq))).collect();
+    let mut found: Vec<ChatEntry> = Vec::new();
+    for _ in 0..2 {
+        let entries = ctx.store.entries_by_key(&wanted).await?;
+        wanted = entries
+            .iter()
+            .filter_map(|e| match e {
+                ChatEntry::Change { change, last_message_seq } if *last_message_seq > 0 => Some((change.chat_id.clone(), *last_message_seq)),
+                _ => None,
+            })
+            .collect();
+        found.extend(entries);
+        if wanted.is_empty() {
+            break;
+        }
+    }
     for chat in chats.iter_mut() {
-        chat.last_message = messages.iter().find(|m| m.chat_id == chat.chat_id && m.seq == chat.last_seq).map(preview);
+        let joined = chat.joined_at_seq;
+        chat.last_message = found
+            .iter()
+            .filter_map(|e| match e {
+                ChatEntry::Message(m) if m.view.chat_id == chat.chat_id && m.view.seq > joined && m.view.seq <= chat.last_seq => Some(m),
+                _ => None,
+            })
+            .max_by_key(|m| m.view.seq)
+            .map(|m| preview(&m.view_at(chat.removed_at_seq.unwrap_or(u64::MAX))));
     }
     Ok(())
 }
@@ -127,6 +199,8 @@ fn preview(message: &MessageView) -> MessagePreview {
         text: message.message.chars().take(PREVIEW_CHARS).collect(),
         attachment_count: message.attachments.len(),
         sent_at: message.sent_at,
+        deleted: message.deleted.is_some(),
+        edited: message.edited_at.is_some(),
     }
 }
 
@@ -189,6 +263,7 @@ mod tests {
             last_message: None,
             peer_name: None,
             peer: None,
+            preview_seq: None,
         };
         assert_eq!(decode_cursor(&encode_cursor(&summary)).unwrap(), (1_700_000_000_123, "dm-a-b".to_owned()));
         assert!(decode_cursor("!!!").is_err());

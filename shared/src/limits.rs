@@ -26,10 +26,13 @@ pub enum Limit {
     PresenceSubscriptions,
     /// `typing` frames, per device (a client renews every few seconds while typing).
     Typing,
+    /// Edits, deletions and reactions, per user (each takes a seq of its chat).
+    Changes,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 5] = [Limit::Sends, Limit::ChatsCreated, Limit::UploadBytes, Limit::PresenceSubscriptions, Limit::Typing];
+    pub const ALL: [Limit; 6] =
+        [Limit::Sends, Limit::ChatsCreated, Limit::UploadBytes, Limit::PresenceSubscriptions, Limit::Typing, Limit::Changes];
 
     /// The name in the `RateLimits` parameter and in `rate_limited` errors.
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Limit {
             Limit::UploadBytes => "uploadMegabytes",
             Limit::PresenceSubscriptions => "subscribePresence",
             Limit::Typing => "typing",
+            Limit::Changes => "messageChanges",
         }
     }
 
@@ -64,7 +68,7 @@ pub struct RateLimits(Vec<(Limit, Rate)>);
 
 /// The defaults, argued in docs/security.md: far above what a person does,
 /// far below what a script does.
-pub const DEFAULT_RATE_LIMITS: &str = "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60";
+pub const DEFAULT_RATE_LIMITS: &str = "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60,messageChanges=60/60";
 
 impl RateLimits {
     /// Parses `name=max/seconds` entries; names not given keep their default.

@@ -93,6 +93,7 @@ pub async fn create_upload(
         sent_seq: None,
         sent_seqs: Vec::new(),
         expires_at: Some(expires_at),
+        deleted_at: None,
     };
     if !ctx.store.put_attachment(&attachment).await? {
         return Err(AppError::Contention);
@@ -113,7 +114,12 @@ pub async fn create_upload(
 pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment_id: &str) -> Result<AttachmentDownload, AppError> {
     let not_found = || AppError::NotFound(format!("no attachment {attachment_id} in this chat"));
     let membership = ctx.store.membership(user_id, chat_id).await?.ok_or(AppError::NotMember)?;
-    let attachment = ctx.store.get_attachment(attachment_id).await?.filter(|a| a.chat_id == chat_id).ok_or_else(not_found)?;
+    let attachment = ctx
+        .store
+        .get_attachment(attachment_id)
+        .await?
+        .filter(|a| a.chat_id == chat_id && a.deleted_at.is_none())
+        .ok_or_else(not_found)?;
     let carried_by = attachment.carried_by();
     if carried_by.is_empty() && attachment.uploader_id != user_id {
         return Err(not_found());
@@ -182,6 +188,19 @@ pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Re
         deleted += gone.len();
     }
     Ok(deleted)
+}
+
+/// Deletes the files of a message deleted for everyone that no other message
+/// carries (already marked deleted): their S3 objects, then their records.
+/// Whatever fails here, the hourly cleanup finishes: they are expired uploads now.
+pub async fn purge_deleted(ctx: &AppContext, attachment_ids: &[String]) -> Result<(), AppError> {
+    for chunk in attachment_ids.chunks(MAX_DELETE_KEYS) {
+        ctx.media.delete(chunk).await?;
+        for id in chunk {
+            ctx.store.delete_unsent_attachment(id).await?;
+        }
+    }
+    Ok(())
 }
 
 pub fn views(attachments: &[Attachment]) -> Vec<AttachmentView> {

@@ -42,6 +42,9 @@ pub struct Quote {
     /// The start of its text (at most `QUOTE_SNIPPET_CHARS` characters).
     pub snippet: String,
     pub attachment_count: usize,
+    /// The quoted message was deleted for everyone since: no snippet, no attachments.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// How much of a quoted message's text a reply carries.
@@ -194,6 +197,36 @@ pub struct UpdateProfileRequest {
     pub about: Option<String>,
 }
 
+/// The sender replaces the text of one of their messages (within the edit window).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditMessageRequest {
+    pub chat_id: String,
+    pub seq: u64,
+    pub message: String,
+}
+
+/// Deletes a message for everyone in the chat (`forEveryone: true`: its
+/// sender, or a group admin, within the delete window) or only for the
+/// caller's own devices.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteMessageRequest {
+    pub chat_id: String,
+    pub seq: u64,
+    pub for_everyone: bool,
+}
+
+/// Sets (or, with `emoji` null or empty, removes) the caller's one reaction to a message.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReactRequest {
+    pub chat_id: String,
+    pub seq: u64,
+    #[serde(default)]
+    pub emoji: Option<String>,
+}
+
 /// Block (`blocked: true`) or unblock a user; the reply is the caller's block list.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -331,6 +364,77 @@ pub struct MessageView {
     /// The message this one replies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<Quote>,
+    /// When its text was last edited (`editMessage`), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<u64>,
+    /// Deleted for everyone: the text, attachments, quote and reactions are gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deletion>,
+    /// Reactions, one per user, grouped by emoji.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<ReactionCount>,
+    /// The seq of the last change (edit, deletion, reaction) this state
+    /// includes: a client applies a `messageChanged` only when its seq is greater.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_seq: Option<u64>,
+}
+
+/// Who deleted a message for everyone, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletion {
+    pub by: String,
+    pub at: u64,
+}
+
+/// One emoji's reactions to a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionCount {
+    pub emoji: String,
+    pub count: usize,
+    /// Who reacted with it, by user id.
+    pub users: Vec<String>,
+}
+
+/// A change to an earlier message of the chat — an edit, a deletion for
+/// everyone, a reaction — with its own `seq` in the chat's sequence, so every
+/// device applies the same changes in the same order (live, on `sync`, and in
+/// history's `events`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageChange {
+    /// Acknowledge it by this id.
+    pub event_id: String,
+    pub chat_id: String,
+    pub seq: u64,
+    /// The changed message.
+    pub target_seq: u64,
+    pub message_id: String,
+    /// Who sent the changed message.
+    pub target_sender_id: String,
+    /// Who changed it.
+    pub user_id: String,
+    pub at: u64,
+    #[serde(flatten)]
+    pub change: Change,
+    /// The recipient cannot see the changed message (it was sent before they
+    /// joined): the change comes without its content, to keep `seq` gapless.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "camelCase")]
+pub enum Change {
+    /// The new text (absent when `hidden`).
+    Edited {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Deleted,
+    /// The user's reaction now; null: they removed it.
+    Reacted { emoji: Option<String> },
 }
 
 /// One member's view of a chat, for the chat list.
@@ -373,6 +477,10 @@ pub struct ChatSummary {
     /// accepted it and blocks no one there); not sent.
     #[serde(skip)]
     pub peer: Option<String>,
+    /// The seq of the last message (not change) the caller may see, for the
+    /// preview, when known from the chat; not sent.
+    #[serde(skip)]
+    pub preview_seq: Option<u64>,
 }
 
 /// The start of a chat's last message, for the chat list.
@@ -384,6 +492,11 @@ pub struct MessagePreview {
     pub text: String,
     pub attachment_count: usize,
     pub sent_at: u64,
+    /// The last message was deleted for everyone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
 }
 
 // ---- HTTP API (docs/http-api.md) ----
@@ -438,7 +551,15 @@ pub struct AttachmentDownload {
 #[serde(rename_all = "camelCase")]
 pub struct MessagesPage {
     pub chat_id: String,
+    /// Each as it is now (for a removed member: as it was when they were removed).
     pub messages: Vec<MessageView>,
+    /// The changes (edits, deletions, reactions) in the same window, each at
+    /// its own seq: with `messages` and `hidden`, every seq of the window.
+    #[serde(default)]
+    pub events: Vec<MessageChange>,
+    /// Seqs of messages the caller deleted for themself.
+    #[serde(default)]
+    pub hidden: Vec<u64>,
     /// More messages lie beyond this page in the direction asked for.
     pub has_more: bool,
 }
@@ -630,6 +751,22 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         description: Option<String>,
         by: String,
+    },
+    /// A message was edited, deleted for everyone or reacted to (to every
+    /// member's devices, live or on `sync`; also the reply to the change).
+    MessageChanged(MessageChange),
+    /// Reply to a change that is the message's state already (say, a
+    /// retried `react` removing a reaction that is gone): the message as it is.
+    MessageUnchanged {
+        chat_id: String,
+        message: Box<MessageView>,
+    },
+    /// The caller deleted a message for themself (to their other devices,
+    /// live or on `sync`; also the reply to `deleteMessage`).
+    MessageHidden {
+        event_id: String,
+        chat_id: String,
+        seq: u64,
     },
     /// Reply to `updateProfile`: the caller's profile now.
     Profile {

@@ -103,7 +103,7 @@ pub async fn modify_participants(
                 members.push(target.to_owned());
                 members.sort();
                 let previous = ctx.store.membership(target, &chat.chat_id).await?;
-                let joined = Membership::rejoined(previous, target, &chat.chat_id, chat.seq);
+                let joined = Membership::rejoined(previous, target, &chat.chat_id, chat.seq, chat.events);
                 // Added by someone they never accepted: an invitation, not a membership they chose.
                 let known = ctx.store.who_accepted(&[target.to_owned()], &who.user_id).await?;
                 MemberChange::Join(if known.is_empty() { joined.requested_by(&who.user_id) } else { joined })

@@ -2,6 +2,7 @@
 //! translate events to these calls and results to frames.
 
 pub mod blocking;
+pub mod changes;
 pub mod devices;
 mod inbox;
 mod membership;
@@ -18,6 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 use tracing::info;
 
 pub use blocking::{block_user, list_blocked};
+pub use changes::{delete_message, edit_message, react};
 pub use devices::{list_devices, unregister_device};
 pub use inbox::{ack, sync};
 pub use membership::{modify_participants, update_chat};
@@ -151,6 +153,9 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         last_active_at: now,
         requested,
         blocked_by: Vec::new(),
+        events: 0,
+        last_message_seq: Some(0),
+        last_join_seq: Some(0),
     };
     let created = ctx.store.create_chat(&chat).await?;
     let chat = if created { chat } else { ctx.store.get_chat(&chat.chat_id).await?.ok_or(AppError::Contention)? };
@@ -197,7 +202,8 @@ impl Outgoing {
             ServerFrame::ReadSync { event_id, .. } => (EntryKind::ReadSync, event_id.clone()),
             ServerFrame::Receipt { event_id, .. } => (EntryKind::Receipt, event_id.clone()),
             // Keyed by the id the frame carries, so acking it removes it.
-            ServerFrame::ChatInfo { event_id, .. } => (EntryKind::Event, event_id.clone()),
+            ServerFrame::ChatInfo { event_id, .. } | ServerFrame::MessageHidden { event_id, .. } => (EntryKind::Event, event_id.clone()),
+            ServerFrame::MessageChanged(change) => (EntryKind::MessageChange, change.event_id.clone()),
             _ => (EntryKind::Event, new_event_id()),
         };
         Self { entry_id: event_id, chat_id: chat_id.into(), seq, kind, sender_id: None, frame: frame.to_json() }

@@ -18,8 +18,8 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{device_key, parse_device_key};
 use crate::notifier::Published;
-use crate::protocol::{MessageView, MuteChatRequest, RegisterPushRequest, ServerFrame};
-use crate::store::{InboxEntry, PushEndpoint};
+use crate::protocol::{Change, MessageChange, MessageView, MuteChatRequest, RegisterPushRequest, ServerFrame};
+use crate::store::{EntryKind, InboxEntry, PushEndpoint};
 use crate::time::now_millis;
 
 pub const MAX_PUSH_TOKEN_LEN: usize = 4096;
@@ -95,23 +95,59 @@ pub struct NewEntry {
     pub entry: InboxEntry,
 }
 
-/// The text of one push for `messages` (oldest first) on one device.
-pub fn push_text(messages: &[MessageView], muted_chats: &BTreeSet<String>) -> String {
-    let count = messages.len();
-    let latest = messages.iter().rev().find(|m| !muted_chats.contains(&m.chat_id));
+/// Something a push tells of: a message, or a reaction to the device's user's message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub chat_id: String,
+    pub from: String,
+    /// The message's text, or what the reaction was.
+    pub body: String,
+}
+
+impl Notice {
+    /// What an inbox entry's frame is worth a push for on `user`'s device:
+    /// another's message (not one deleted since), or a reaction set on one
+    /// of `user`'s own messages.
+    fn of(entry: &InboxEntry, user: &str) -> Option<Self> {
+        match entry.kind {
+            EntryKind::NewMessage if entry.sender_id.as_deref() != Some(user) => {
+                let message: MessageView = serde_json::from_str(&entry.frame).ok()?;
+                if message.deleted.is_some() {
+                    return None;
+                }
+                let mut body: String = message.message.chars().take(PREVIEW_CHARS).collect();
+                if message.message.chars().count() > PREVIEW_CHARS {
+                    body.push('…');
+                }
+                if body.is_empty() {
+                    body = "sent an attachment".to_owned();
+                }
+                Some(Notice { chat_id: message.chat_id, from: message.sender_id, body })
+            }
+            EntryKind::MessageChange => {
+                let change: MessageChange = serde_json::from_str(&entry.frame).ok()?;
+                match &change.change {
+                    Change::Reacted { emoji: Some(emoji) } if change.target_sender_id == user && change.user_id != user => {
+                        Some(Notice { chat_id: change.chat_id, from: change.user_id, body: format!("reacted {emoji} to your message") })
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The text of one push for `notices` (oldest first) on one device.
+pub fn push_text(notices: &[Notice], muted_chats: &BTreeSet<String>) -> String {
+    let count = notices.len();
+    let latest = notices.iter().rev().find(|m| !muted_chats.contains(&m.chat_id));
     match latest {
         None if count == 1 => "New message".to_owned(),
         None => format!("{count} new messages"),
-        Some(message) => {
-            let mut preview: String = message.message.chars().take(PREVIEW_CHARS).collect();
-            if message.message.chars().count() > PREVIEW_CHARS {
-                preview.push('…');
-            }
-            if preview.is_empty() {
-                preview = "sent an attachment".to_owned();
-            }
+        Some(notice) => {
             let more = if count > 1 { format!(" (+{} more)", count - 1) } else { String::new() };
-            format!("{}: {preview}{more}", message.sender_id)
+            format!("{}: {}{more}", notice.from, notice.body)
         }
     }
 }
@@ -126,13 +162,14 @@ fn payload(text: &str, count: usize, chat_id: &str) -> String {
 /// ids to retry (their device's push failed for a reason other than a disabled
 /// endpoint).
 pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<Vec<String>, AppError> {
-    let mut by_device: BTreeMap<(String, String), Vec<&NewEntry>> = BTreeMap::new();
-    for new in new_entries.iter().filter(|n| n.entry.is_message()) {
+    let mut by_device: BTreeMap<(String, String), Vec<(&NewEntry, Notice)>> = BTreeMap::new();
+    for new in new_entries {
         // The sender's other devices keep their own messages in their inboxes
         // (for sync) but are never notified of them.
-        if let Some((user, device)) = parse_device_key(&new.entry.device_key).filter(|(user, _)| new.entry.sender_id.as_ref() != Some(user))
+        if let Some((user, device)) = parse_device_key(&new.entry.device_key)
+            && let Some(notice) = Notice::of(&new.entry, &user)
         {
-            by_device.entry((user, device)).or_default().push(new);
+            by_device.entry((user, device)).or_default().push((new, notice));
         }
     }
     if by_device.is_empty() {
@@ -156,7 +193,7 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
     }
     let keys: Vec<(String, String)> = pending
         .iter()
-        .flat_map(|(user, _, _, entries)| entries.iter().map(|e| ((*user).clone(), e.entry.chat_id.clone())))
+        .flat_map(|(user, _, _, entries)| entries.iter().map(|(e, _)| ((*user).clone(), e.entry.chat_id.clone())))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -168,7 +205,7 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
             info!(user, device_id, "push collapsed into a recent one");
             continue;
         }
-        let messages: Vec<MessageView> = entries.iter().filter_map(|e| serde_json::from_str(&e.entry.frame).ok()).collect();
+        let messages: Vec<Notice> = entries.iter().map(|(_, notice)| notice.clone()).collect();
         let muted_chats: BTreeSet<String> = messages
             .iter()
             .filter(|m| muted.get(&((*user).clone(), m.chat_id.clone())).copied().unwrap_or(false))
@@ -185,7 +222,7 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
             Err(e) => {
                 warn!(user, device_id, error = %e, "push failed");
                 ctx.store.release_push_slot(user, device_id, now).await?;
-                failed.extend(entries.iter().map(|e| e.record_id.clone()));
+                failed.extend(entries.iter().map(|(e, _)| e.record_id.clone()));
             }
         }
     }
@@ -196,20 +233,24 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
 mod tests {
     use super::*;
 
-    fn message(chat: &str, text: &str) -> MessageView {
-        MessageView {
-            chat_id: chat.into(),
-            message_id: "m".into(),
+    fn entry(kind: EntryKind, sender: Option<&str>, frame: serde_json::Value) -> InboxEntry {
+        InboxEntry {
+            device_key: "bob#phone".into(),
+            entry_id: "e".into(),
+            chat_id: "c".into(),
             seq: 1,
-            sender_id: "alice".into(),
-            sender_device: "phone".into(),
-            client_message_id: "c".into(),
-            message: text.into(),
-            attachments: vec![],
-            mentions: vec![],
-            sent_at: 0,
-            reply_to: None,
+            kind,
+            sender_id: sender.map(str::to_owned),
+            frame: frame.to_string(),
+            expires_at: 0,
+            discarded: false,
         }
+    }
+
+    fn message(chat: &str, text: &str) -> Notice {
+        let frame = json!({"chatId": chat, "messageId": "m", "seq": 1, "senderId": "alice", "senderDevice": "phone",
+            "clientMessageId": "c", "message": text, "sentAt": 0});
+        Notice::of(&entry(EntryKind::NewMessage, Some("alice"), frame), "bob").expect("another's message is worth a push")
     }
 
     #[test]
@@ -217,9 +258,26 @@ mod tests {
         let none = BTreeSet::new();
         assert_eq!(push_text(&[message("c", "hi")], &none), "alice: hi");
         assert_eq!(push_text(&[message("c", "one"), message("c", "two"), message("c", "three")], &none), "alice: three (+2 more)");
+        assert_eq!(push_text(&[message("c", "")], &none), "alice: sent an attachment");
         let muted = BTreeSet::from(["c".to_owned()]);
         assert_eq!(push_text(&[message("c", "secret")], &muted), "New message");
         assert_eq!(push_text(&[message("c", "a"), message("c", "b")], &muted), "2 new messages");
         assert!(push_text(&[message("c", &"x".repeat(500))], &none).chars().count() < 120);
+    }
+
+    #[test]
+    fn reactions_are_pushed_to_the_reacted_messages_sender_only() {
+        let reaction = |emoji: Option<&str>, target_sender: &str| {
+            let frame = json!({"type": "messageChanged", "eventId": "e", "chatId": "c", "seq": 2, "targetSeq": 1, "messageId": "m",
+                "targetSenderId": target_sender, "userId": "carol", "at": 0, "change": "reacted", "emoji": emoji});
+            entry(EntryKind::MessageChange, None, frame)
+        };
+        let notice = Notice::of(&reaction(Some("👍"), "bob"), "bob").expect("bob's message was reacted to");
+        assert_eq!(push_text(&[notice], &BTreeSet::new()), "carol: reacted 👍 to your message");
+        assert_eq!(Notice::of(&reaction(Some("👍"), "alice"), "bob"), None, "someone else's message");
+        assert_eq!(Notice::of(&reaction(None, "bob"), "bob"), None, "a removed reaction");
+        let own = json!({"chatId": "c", "messageId": "m", "seq": 1, "senderId": "bob", "senderDevice": "laptop",
+            "clientMessageId": "c", "message": "mine", "sentAt": 0});
+        assert_eq!(Notice::of(&entry(EntryKind::NewMessage, Some("bob"), own), "bob"), None, "one's own message");
     }
 }

@@ -20,7 +20,9 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
     check_chat_id(&request.chat_id)?;
     let chat = ctx.store.get_chat(&request.chat_id).await?.ok_or(AppError::NotMember)?;
     let mut up_to = request.up_to_seq.min(chat.seq);
-    let before = match ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to).await? {
+    // Unread counts skip changes: the read marker keeps how many it passed.
+    let events = if up_to == chat.seq { chat.events } else { ctx.store.events_up_to(&chat.chat_id, up_to).await? };
+    let before = match ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to, events).await? {
         Some(before) => before,
         None => {
             // Nothing moved: already read that far, removed before `up_to`
@@ -29,7 +31,7 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
             let moved = match membership.removed_at_seq {
                 Some(removed) if removed < up_to && membership.last_read < removed => {
                     up_to = removed;
-                    ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to).await?
+                    ctx.store.mark_read(&who.user_id, &chat.chat_id, up_to, membership.removed_events).await?
                 }
                 _ => None,
             };
@@ -142,11 +144,14 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         // Their removal is the last thing that happened there, for them.
         last_active_at: membership.removed_at.unwrap_or(chat.last_active_at),
         last_read: membership.last_read,
-        unread_count: visible.saturating_sub(membership.last_read),
+        unread_count: membership.unread(chat.seq, chat.events),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
         removed_at_seq: membership.removed_at_seq,
         request: membership.request,
         last_message: None,
+        // While a member, the chat knows its last message; a removed member's
+        // last seq may hold a change, which knows it.
+        preview_seq: (visible == chat.seq).then(|| chat.last_message_seq()),
         peer_name: None,
         // A request's recipient shows nothing of themself, nor does a blocked chat.
         peer: (chat.kind == crate::protocol::ChatKind::Direct && !chat.is_blocked())

@@ -101,6 +101,10 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
             mentions: parse_mentions(&request.message, &chat, &who.user_id),
             sent_at: now_millis(),
             reply_to: reply_to.clone(),
+            edited_at: None,
+            deleted: None,
+            reactions: Vec::new(),
+            updated_seq: None,
         };
         let out = message_outgoing(&message);
         let audience = Audience { users: chat.members.clone(), except: Some(who) };
@@ -139,13 +143,15 @@ async fn quote(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Res
     if !membership.sees(seq) {
         return Err(missing());
     }
-    let quoted = ctx.store.get_message(chat_id, seq).await?.ok_or_else(missing)?;
+    // (A seq holding a change, or a message deleted for everyone, is nothing to quote.)
+    let quoted = ctx.store.get_message(chat_id, seq).await?.filter(|m| m.deleted.is_none()).ok_or_else(missing)?;
     Ok(Quote {
         seq,
         message_id: quoted.message_id,
         sender_id: quoted.sender_id,
         snippet: quoted.message.chars().take(QUOTE_SNIPPET_CHARS).collect(),
         attachment_count: quoted.attachments.len(),
+        deleted: false,
     })
 }
 
@@ -214,6 +220,9 @@ mod tests {
             last_active_at: 0,
             requested: vec![],
             blocked_by: vec![],
+            events: 0,
+            last_message_seq: None,
+            last_join_seq: None,
         }
     }
 

@@ -40,6 +40,10 @@ pub struct Attachment {
     /// ...and the `byExpiry` partition it is listed in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry_bucket: Option<String>,
+    /// When the last message carrying it was deleted for everyone: no one may
+    /// download it, and it is deleted (now, or by the next cleanup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<u64>,
 }
 
 pub fn attachment_expiry_bucket(attachment_id: &str, expires_at: u64) -> String {
@@ -82,6 +86,30 @@ pub(crate) fn mark_sent(table: &str, attachment: &Attachment, seq: u64) -> Resul
         .expression_attribute_values(":uploader", s(&attachment.uploader_id))
         .build()?;
     Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// Transaction action for a deletion for everyone: the message at `seq` no
+/// longer carries the attachment. When no other message does, it is marked
+/// deleted and made an expired upload, so that the cleanup deletes it (and
+/// its S3 object) should the deletion's own purge not finish.
+pub(crate) fn unmark_sent(table: &str, attachment: &Attachment, seq: u64, now_ms: u64) -> Result<TransactWriteItem, StoreError> {
+    let remaining: Vec<u64> = attachment.carried_by().into_iter().filter(|s| *s != seq).collect();
+    let update = Update::builder().table_name(table).set_key(Some(key(&attachment.attachment_id))).condition_expression("attribute_exists(attachmentId)");
+    let update = match remaining.iter().min() {
+        Some(first) => update
+            .update_expression("SET sentSeq = :first, sentSeqs = :rest")
+            .expression_attribute_values(":first", n(first))
+            .expression_attribute_values(":rest", aws_sdk_dynamodb::types::AttributeValue::Ns(remaining.iter().map(u64::to_string).collect())),
+        None => {
+            let expires_at = now_ms / 1000;
+            update
+                .update_expression("SET deletedAt = :now, expiresAt = :expires, expiryBucket = :bucket REMOVE sentSeq, sentSeqs")
+                .expression_attribute_values(":now", n(now_ms))
+                .expression_attribute_values(":expires", n(expires_at))
+                .expression_attribute_values(":bucket", s(attachment_expiry_bucket(&attachment.attachment_id, expires_at)))
+        }
+    };
+    Ok(TransactWriteItem::builder().update(update.build()?).build())
 }
 
 impl Store {

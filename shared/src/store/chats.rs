@@ -44,6 +44,23 @@ pub struct Chat {
     /// neither may send in it. Kept on the chat so a send checks it for free.
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub blocked_by: Vec<String>,
+    /// Seqs taken by changes (edits, deletions, reactions) rather than
+    /// messages: unread counts are messages only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub events: u64,
+    /// The seq of the last message (a change is not one); absent on chats
+    /// from before changes existed, whose last seq is a message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_seq: Option<u64>,
+    /// The seq at which the latest current member joined: every member sees a
+    /// message after it. Absent on chats from before it was kept (then ask
+    /// the memberships).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_join_seq: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The chat kind as stored, named here rather than by the wire's `ChatKind`
@@ -91,6 +108,16 @@ impl Chat {
         !self.blocked_by.is_empty()
     }
 
+    pub fn last_message_seq(&self) -> u64 {
+        self.last_message_seq.unwrap_or(self.seq)
+    }
+
+    /// Whether every current member sees the message at `seq` (all joined
+    /// before it), known without reading the memberships.
+    pub fn all_members_see(&self, seq: u64) -> bool {
+        self.kind == ChatKind::Direct || self.last_join_seq.is_some_and(|joined| seq > joined)
+    }
+
     /// The members who accepted the chat: the ones others may see through it.
     pub fn accepted_members(&self) -> impl Iterator<Item = &String> {
         self.members.iter().filter(|m| !self.is_requested(m))
@@ -124,7 +151,7 @@ impl Store {
             .members
             .iter()
             .map(|m| {
-                let membership = Membership::new(m, &chat.chat_id, 0);
+                let membership = Membership::new(m, &chat.chat_id, 0, 0);
                 if chat.is_requested(m) { membership.requested_by(&chat.created_by) } else { membership }
             })
             .collect();
@@ -164,10 +191,13 @@ impl Store {
         let table = &self.tables.memberships;
         let membership_change = match &change {
             MemberChange::Join(membership) => Some(put_membership(table, membership)?),
-            MemberChange::Leave { user_id, at_ms } => Some(remove_at(table, user_id, &read.chat_id, read.seq, *at_ms, members, admins)?),
+            MemberChange::Leave { user_id, at_ms } => Some(remove_at(table, user_id, read, *at_ms, members, admins)?),
             MemberChange::Admins => None,
         };
         let mut set = vec!["version = :next"];
+        if let MemberChange::Join(_) = &change {
+            set.push("lastJoinSeq = :seq");
+        }
         let mut remove = Vec::new();
         let mut update = Update::builder()
             .table_name(&self.tables.chats)

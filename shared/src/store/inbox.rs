@@ -45,6 +45,8 @@ pub enum EntryKind {
     ChatUpdate,
     ReadSync,
     Receipt,
+    /// An edit, deletion or reaction (`messageChanged`).
+    MessageChange,
     /// Any other frame; also how a kind written by a newer version reads, so
     /// an older function in the middle of a deployment still delivers it.
     #[serde(other)]

@@ -15,12 +15,35 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::memberships::EarlierMembership;
-use super::messages::{AttachmentRef, MessageItem, QuoteItem};
+use super::messages::{AttachmentRef, ChangeItem, DeletionItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
 use super::*;
 use crate::protocol::ChatKind;
 
 fn pinned() -> BTreeMap<String, Value> {
     serde_json::from_str(include_str!("item_formats.json")).expect("item_formats.json is JSON")
+}
+
+/// A message's fields that only changes set, as a message never changed has them.
+fn unchanged() -> MessageItem {
+    MessageItem {
+        chat_id: String::new(),
+        message_id: String::new(),
+        seq: 0,
+        sender_id: String::new(),
+        sender_device: String::new(),
+        client_message_id: String::new(),
+        message: String::new(),
+        attachments: vec![],
+        mentions: vec![],
+        sent_at: 0,
+        reply_to: None,
+        events: 0,
+        edited_at: None,
+        versions: vec![],
+        reactions: BTreeMap::new(),
+        deleted: None,
+        updated_seq: None,
+    }
 }
 
 /// `value` is what the pinned item `name` holds.
@@ -57,6 +80,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             mentions: vec!["bob".into()],
             sent_at: 1_795_400_000_000,
             reply_to: None,
+            ..unchanged()
         },
     );
     // Replies (2026-11-24): the quoted message rides along.
@@ -81,6 +105,72 @@ fn every_table_reads_and_writes_its_pinned_item() {
                 snippet: "hi @bob".into(),
                 attachment_count: 1,
             }),
+            ..unchanged()
+        },
+    );
+    // Edits, deletions and reactions (2026-12-01): the message as it is now,
+    // with the texts it had and who reacted when; each change at its own seq.
+    holds(
+        &p,
+        "Messages (edited, reacted)",
+        MessageItem {
+            chat_id: "c1".into(),
+            message_id: "01JMSI".into(),
+            seq: 9,
+            sender_id: "alice".into(),
+            sender_device: "phone".into(),
+            client_message_id: "m-9".into(),
+            message: "see you at 8".into(),
+            attachments: vec![],
+            mentions: vec![],
+            sent_at: 1_795_400_002_000,
+            reply_to: None,
+            events: 1,
+            edited_at: Some(1_795_400_003_000),
+            versions: vec![VersionItem { message: "see you at 7".into(), edited_at: None, replaced_at_seq: 10 }],
+            reactions: BTreeMap::from([("bob".to_owned(), ReactionItem { emoji: "👍".into(), seq: 11, at: 1_795_400_004_000 })]),
+            deleted: None,
+            updated_seq: Some(11),
+        },
+    );
+    holds(
+        &p,
+        "Messages (deleted for everyone)",
+        MessageItem {
+            chat_id: "c1".into(),
+            message_id: "01JMSJ".into(),
+            seq: 12,
+            sender_id: "bob".into(),
+            sender_device: "laptop".into(),
+            client_message_id: "m-12".into(),
+            message: "".into(),
+            attachments: vec![],
+            mentions: vec![],
+            sent_at: 1_795_400_005_000,
+            reply_to: None,
+            events: 3,
+            deleted: Some(DeletionItem { by: "bob".into(), at: 1_795_400_006_000, seq: 13 }),
+            updated_seq: Some(13),
+            ..unchanged()
+        },
+    );
+    holds(
+        &p,
+        "Messages (a change)",
+        ChangeItem {
+            chat_id: "c1".into(),
+            seq: 11,
+            kind: "reaction".into(),
+            event_id: "01JEVT".into(),
+            target_seq: 9,
+            target_message_id: "01JMSI".into(),
+            target_sender_id: "alice".into(),
+            user_id: "bob".into(),
+            at: 1_795_400_004_000,
+            message: None,
+            emoji: Some("👍".into()),
+            events: 2,
+            last_message_seq: 9,
         },
     );
     holds(
@@ -113,6 +203,31 @@ fn every_table_reads_and_writes_its_pinned_item() {
             // (Written before message requests: no requested set, read as empty.)
             requested: vec![],
             blocked_by: vec![],
+            events: 0,
+            last_message_seq: None,
+            last_join_seq: None,
+        },
+    );
+    holds(
+        &p,
+        "Chats (with changes)",
+        Chat {
+            chat_id: "c3".into(),
+            kind: ChatKind::Group,
+            name: Some("team".into()),
+            description: None,
+            members: vec!["alice".into(), "bob".into()],
+            admins: vec!["alice".into()],
+            created_by: "alice".into(),
+            created_at: 1_795_300_000_000,
+            seq: 13,
+            version: 2,
+            last_active_at: 1_795_400_005_000,
+            requested: vec![],
+            blocked_by: vec![],
+            events: 4,
+            last_message_seq: Some(12),
+            last_join_seq: Some(3),
         },
     );
     // Blocking and group descriptions (2026-11-24).
@@ -133,6 +248,9 @@ fn every_table_reads_and_writes_its_pinned_item() {
             last_active_at: 1_795_400_000_000,
             requested: vec![],
             blocked_by: vec!["bob".into()],
+            events: 0,
+            last_message_seq: None,
+            last_join_seq: None,
         },
     );
     holds(
@@ -152,6 +270,9 @@ fn every_table_reads_and_writes_its_pinned_item() {
             last_active_at: 1_795_300_000_000,
             requested: vec![],
             blocked_by: vec![],
+            events: 0,
+            last_message_seq: None,
+            last_join_seq: None,
         },
     );
     holds(
@@ -172,6 +293,23 @@ fn every_table_reads_and_writes_its_pinned_item() {
             earlier: vec![EarlierMembership { joined_at_seq: 0, removed_at_seq: 1 }],
             request: false,
             invited_by: None,
+            read_events: 0,
+            removed_events: 0,
+            hidden: vec![],
+        },
+    );
+    holds(
+        &p,
+        "Memberships (changes read, messages hidden)",
+        Membership {
+            user_id: "bob".into(),
+            chat_id: "c3".into(),
+            joined_at_seq: 3,
+            last_read: 11,
+            read_events: 2,
+            last_delivered: 12,
+            hidden: vec![9],
+            ..Default::default()
         },
     );
     holds(&p, "Contacts", Contact { user_id: "bob".into(), contact_id: "alice".into(), since: 1_795_300_000_000 });
@@ -273,6 +411,26 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sent_seqs: vec![7, 9],
             expires_at: None,
             expiry_bucket: None,
+            deleted_at: None,
+        },
+    );
+    holds(
+        &p,
+        "Attachments (its message deleted for everyone)",
+        Attachment {
+            attachment_id: "01JATU".into(),
+            chat_id: "c1".into(),
+            uploader_id: "bob".into(),
+            file_name: "b.png".into(),
+            content_type: "image/png".into(),
+            size: 1024,
+            sha256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into(),
+            created_at: 1_795_399_000_000,
+            sent_seq: None,
+            sent_seqs: vec![],
+            expires_at: Some(1_795_400_006),
+            expiry_bucket: Some("20775#1".into()),
+            deleted_at: Some(1_795_400_006_000),
         },
     );
 }

@@ -22,6 +22,9 @@ pub struct Membership {
     pub joined_at_seq: u64,
     #[serde(default)]
     pub last_read: u64,
+    /// Changes (not messages) with seq up to `last_read`: unread counts skip them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub read_events: u64,
     /// Highest seq any of the member's devices acknowledged.
     #[serde(default)]
     pub last_delivered: u64,
@@ -30,6 +33,12 @@ pub struct Membership {
     pub mentions: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_at_seq: Option<u64>,
+    /// Changes with seq up to `removed_at_seq`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed_events: u64,
+    /// Seqs of messages the member deleted for themself.
+    #[serde(default, with = "serde_dynamo::number_set", skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<u64>,
     /// Pushes for this chat say only that something arrived.
     #[serde(default)]
     pub muted: bool,
@@ -55,6 +64,10 @@ pub struct Membership {
     pub invited_by: Option<String>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// A past membership: messages with seq in `(joined_at_seq, removed_at_seq]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,12 +77,15 @@ pub struct EarlierMembership {
 }
 
 impl Membership {
-    pub fn new(user_id: &str, chat_id: &str, joined_at_seq: u64) -> Self {
+    /// A member joining when the chat's last seq is `joined_at_seq`, of
+    /// which `events` were changes.
+    pub fn new(user_id: &str, chat_id: &str, joined_at_seq: u64, events: u64) -> Self {
         Self {
             user_id: user_id.into(),
             chat_id: chat_id.into(),
             joined_at_seq,
             last_read: joined_at_seq,
+            read_events: events,
             last_delivered: joined_at_seq,
             ..Default::default()
         }
@@ -83,6 +99,22 @@ impl Membership {
     /// The last seq this member may see.
     pub fn visible_until(&self, chat_seq: u64) -> u64 {
         self.removed_at_seq.map_or(chat_seq, |removed| removed.min(chat_seq))
+    }
+
+    /// Unread messages (changes are not counted) in a chat whose last seq is
+    /// `chat_seq`, `chat_events` of them changes.
+    pub fn unread(&self, chat_seq: u64, chat_events: u64) -> u64 {
+        let (visible, events) = match self.removed_at_seq {
+            Some(removed) if removed < chat_seq => (removed, self.removed_events),
+            _ => (chat_seq, chat_events),
+        };
+        let messages_visible = visible.saturating_sub(events);
+        let messages_read = self.last_read.saturating_sub(self.read_events);
+        messages_visible.saturating_sub(messages_read)
+    }
+
+    pub fn has_hidden(&self, seq: u64) -> bool {
+        self.hidden.contains(&seq)
     }
 
     /// Whether the message at `seq` was meant for this member: sent after they
@@ -103,8 +135,8 @@ impl Membership {
 
     /// A new membership for someone added (back) to a chat at `seq`; what a
     /// former membership let them see stays visible.
-    pub fn rejoined(previous: Option<Membership>, user_id: &str, chat_id: &str, seq: u64) -> Self {
-        let mut membership = Self::new(user_id, chat_id, seq);
+    pub fn rejoined(previous: Option<Membership>, user_id: &str, chat_id: &str, seq: u64, events: u64) -> Self {
+        let mut membership = Self::new(user_id, chat_id, seq, events);
         if let Some(previous) = previous {
             membership.earlier = previous.earlier;
             if let Some(removed_at_seq) = previous.removed_at_seq {
@@ -148,9 +180,25 @@ fn member_update(
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
-/// Transaction action: the sender has read everything up to their own message.
-pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: u64) -> Result<TransactWriteItem, StoreError> {
-    member_update(table, user_id, chat_id, "SET lastRead = :seq", n(seq))
+/// Transaction action: the sender has read everything up to their own
+/// message (`events` changes came before it).
+pub(crate) fn sender_read_up_to(
+    table: &str,
+    user_id: &str,
+    chat_id: &str,
+    seq: u64,
+    events: u64,
+) -> Result<TransactWriteItem, StoreError> {
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET lastRead = :seq, readEvents = :events")
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":events", n(events))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// Transaction action: record that `seq` mentions the member.
@@ -163,8 +211,7 @@ pub(crate) fn add_mention(table: &str, user_id: &str, chat_id: &str, seq: u64) -
 pub(crate) fn remove_at(
     table: &str,
     user_id: &str,
-    chat_id: &str,
-    seq: u64,
+    chat: &super::Chat,
     now_ms: u64,
     members: &[String],
     admins: &[String],
@@ -173,9 +220,12 @@ pub(crate) fn remove_at(
     let update = built(
         Update::builder()
             .table_name(table)
-            .set_key(Some(key(user_id, chat_id)))
-            .update_expression("SET removedAtSeq = :seq, removedAt = :at, membersAtRemoval = :members, adminsAtRemoval = :admins")
-            .expression_attribute_values(":seq", n(seq))
+            .set_key(Some(key(user_id, &chat.chat_id)))
+            .update_expression(
+                "SET removedAtSeq = :seq, removedEvents = :events, removedAt = :at, membersAtRemoval = :members, adminsAtRemoval = :admins",
+            )
+            .expression_attribute_values(":seq", n(chat.seq))
+            .expression_attribute_values(":events", n(chat.events))
             .expression_attribute_values(":at", n(now_ms))
             .expression_attribute_values(":members", list(members))
             .expression_attribute_values(":admins", list(admins))
@@ -240,13 +290,15 @@ impl Store {
     /// Moves `lastRead` forward (never back). Returns the membership as it was
     /// before the change, or `None` when it did not move (already read that
     /// far, or the caller is no member of that chat — the caller tells them apart).
-    pub async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64) -> Result<Option<Membership>, StoreError> {
+    /// `events`: the changes with seq up to `up_to_seq`.
+    pub async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64, events: u64) -> Result<Option<Membership>, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.memberships)
             .set_key(Some(key(user_id, chat_id)))
-            .update_expression("SET lastRead = :seq")
+            .update_expression("SET lastRead = :seq, readEvents = :events")
+            .expression_attribute_values(":events", n(events))
             .condition_expression(
                 "attribute_exists(chatId) AND lastRead < :seq AND (attribute_not_exists(removedAtSeq) OR removedAtSeq >= :seq)",
             )
@@ -281,6 +333,24 @@ impl Store {
         let keys = keys.iter().map(|(u, c)| key(u, c)).collect();
         let items = self.batch_get(&self.tables.memberships, keys, None).await?;
         Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Hides a message from the member's own view (delete for me), unless
+    /// they hide `max` already; false when at the limit or no member.
+    pub async fn hide_message(&self, user_id: &str, chat_id: &str, seq: u64, max: usize) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("ADD hidden :seq")
+            .condition_expression("attribute_exists(chatId) AND (attribute_not_exists(hidden) OR size(hidden) < :max OR contains(hidden, :one))")
+            .expression_attribute_values(":seq", AttributeValue::Ns(vec![seq.to_string()]))
+            .expression_attribute_values(":max", n(max))
+            .expression_attribute_values(":one", n(seq))
+            .send()
+            .await;
+        applied(result)
     }
 
     pub async fn forget_mentions(&self, user_id: &str, chat_id: &str, seqs: &[u64]) -> Result<(), StoreError> {
@@ -327,12 +397,29 @@ mod tests {
 
     #[test]
     fn a_member_added_back_sees_both_memberships_and_not_the_gap() {
-        let first = Membership { removed_at_seq: Some(4), ..Membership::new("bob", "g", 1) };
-        let back = Membership::rejoined(Some(first), "bob", "g", 9);
+        let first = Membership { removed_at_seq: Some(4), ..Membership::new("bob", "g", 1, 0) };
+        let back = Membership::rejoined(Some(first), "bob", "g", 9, 0);
         assert_eq!(back.visible_ranges(12), [(2, 4), (10, 12)]);
         let seen: Vec<u64> = (0..=13).filter(|seq| back.sees(*seq)).collect();
         assert_eq!(seen, [2, 3, 4, 10, 11, 12, 13], "later messages too, while a member");
         let removed = Membership { removed_at_seq: Some(11), ..back };
         assert!(removed.sees(11) && !removed.sees(12));
+    }
+}
+
+#[cfg(test)]
+mod unread_tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_not_unread_messages() {
+        // Joined at 2 (1 change before), read up to 5 (2 changes by then).
+        let member = Membership { last_read: 5, read_events: 2, ..Membership::new("bob", "g", 2, 1) };
+        // The chat at 9 with 4 changes: messages 9-4 = 5, read 5-2 = 3.
+        assert_eq!(member.unread(9, 4), 2);
+        // Only changes since: nothing unread.
+        assert_eq!(member.unread(7, 4), 0);
+        let removed = Membership { removed_at_seq: Some(6), removed_events: 2, ..member };
+        assert_eq!(removed.unread(20, 10), 1, "counted up to the removal only");
     }
 }

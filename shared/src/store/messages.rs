@@ -1,16 +1,28 @@
 //! Messages table (partition: chat, sort: seq; kept for ever) and the
 //! client-message-id table that makes `sendMessage` idempotent.
+//!
+//! A chat's seqs number its messages and the changes to them (edits,
+//! deletions for everyone, reactions) in one sequence. A message item holds
+//! the message as it is now, with what it was before each edit and who
+//! reacted when, so history can show it as it was at any seq; a change item
+//! (`kind` set) records the change at its own seq.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::attachments::mark_sent;
+use super::attachments::{mark_sent, unmark_sent};
 use super::memberships::{add_mention, sender_read_up_to};
 use super::{Attachment, InboxEntry, Store, n, s};
 use crate::error::StoreError;
-use crate::protocol::{AttachmentView, MessageView, Quote};
+use crate::protocol::{AttachmentView, Change, Deletion, MessageChange, MessageView, Quote, ReactionCount};
 use crate::store::Chat;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
 
 /// A message as the Messages table stores it, kept for ever. Apart from the
 /// wire's `MessageView` on purpose: a client-facing rename must not make
@@ -33,6 +45,216 @@ pub(crate) struct MessageItem {
     pub sent_at: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<QuoteItem>,
+    /// Changes (not messages) with seq up to this one's: unread counts skip them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub events: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<u64>,
+    /// The texts it had before each edit, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<VersionItem>,
+    /// Each user's one reaction.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, ReactionItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<DeletionItem>,
+    /// The seq of the last change applied to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_seq: Option<u64>,
+}
+
+/// A text a message had until an edit at `replacedAtSeq` replaced it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VersionItem {
+    pub message: String,
+    /// When that text was itself the result of an edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<u64>,
+    pub replaced_at_seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReactionItem {
+    pub emoji: String,
+    /// The seq of the change that set it.
+    pub seq: u64,
+    pub at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeletionItem {
+    pub by: String,
+    pub at: u64,
+    pub seq: u64,
+}
+
+/// A change to an earlier message, at its own seq, kept for ever like messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChangeItem {
+    pub chat_id: String,
+    pub seq: u64,
+    /// What changed: `edit`, `delete` or `reaction` (named here, apart from the
+    /// wire's `change`). Its presence tells a change item from a message.
+    pub kind: String,
+    pub event_id: String,
+    pub target_seq: u64,
+    pub target_message_id: String,
+    pub target_sender_id: String,
+    pub user_id: String,
+    pub at: u64,
+    /// An edit's new text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// A reaction's emoji (absent: removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// Changes with seq up to this one's, this one included.
+    pub events: u64,
+    /// The chat's last message when the change was made (the chat list's preview).
+    pub last_message_seq: u64,
+}
+
+const EDIT: &str = "edit";
+const DELETE: &str = "delete";
+const REACTION: &str = "reaction";
+
+impl From<&MessageChange> for ChangeItem {
+    fn from(c: &MessageChange) -> Self {
+        let (kind, message, emoji) = match &c.change {
+            Change::Edited { message } => (EDIT, message.clone(), None),
+            Change::Deleted => (DELETE, None, None),
+            Change::Reacted { emoji } => (REACTION, None, emoji.clone()),
+        };
+        ChangeItem {
+            chat_id: c.chat_id.clone(),
+            seq: c.seq,
+            kind: kind.into(),
+            event_id: c.event_id.clone(),
+            target_seq: c.target_seq,
+            target_message_id: c.message_id.clone(),
+            target_sender_id: c.target_sender_id.clone(),
+            user_id: c.user_id.clone(),
+            at: c.at,
+            message,
+            emoji,
+            events: 0,
+            last_message_seq: 0,
+        }
+    }
+}
+
+impl TryFrom<ChangeItem> for MessageChange {
+    type Error = StoreError;
+
+    fn try_from(c: ChangeItem) -> Result<Self, StoreError> {
+        let change = match c.kind.as_str() {
+            EDIT => Change::Edited { message: c.message },
+            DELETE => Change::Deleted,
+            REACTION => Change::Reacted { emoji: c.emoji },
+            other => return Err(StoreError::Build(format!("unknown change kind {other:?} at seq {}", c.seq))),
+        };
+        Ok(MessageChange {
+            event_id: c.event_id,
+            chat_id: c.chat_id,
+            seq: c.seq,
+            target_seq: c.target_seq,
+            message_id: c.target_message_id,
+            target_sender_id: c.target_sender_id,
+            user_id: c.user_id,
+            at: c.at,
+            change,
+            hidden: false,
+        })
+    }
+}
+
+/// A message with what happened to it since it was sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// As it is now, without its reactions.
+    pub view: MessageView,
+    /// Changes with seq before it (unread counts skip them).
+    pub events: u64,
+    versions: Vec<VersionItem>,
+    reactions: BTreeMap<String, ReactionItem>,
+    deleted_seq: Option<u64>,
+}
+
+impl Message {
+    pub fn is_deleted(&self) -> bool {
+        self.view.deleted.is_some()
+    }
+
+    /// How many times it was edited.
+    pub fn edits(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// The user's reaction now.
+    pub fn reaction_of(&self, user_id: &str) -> Option<&str> {
+        self.reactions.get(user_id).map(|r| r.emoji.as_str())
+    }
+
+    /// The seq of the change that set the user's reaction.
+    pub fn reaction_seq(&self, user_id: &str) -> Option<u64> {
+        self.reactions.get(user_id).map(|r| r.seq)
+    }
+
+    /// The seq of the last change applied to it (for the optimistic condition).
+    pub fn updated_seq(&self) -> Option<u64> {
+        self.view.updated_seq
+    }
+
+    /// The message as it was once the chat reached `until` (a removed
+    /// member's last seq; `u64::MAX`: now): the text it had then, the
+    /// reactions made by then. A deletion is shown whenever it happened:
+    /// deleted content is gone for everyone.
+    pub fn view_at(&self, until: u64) -> MessageView {
+        let mut view = self.view.clone();
+        if let Some(version) = self.versions.iter().find(|v| v.replaced_at_seq > until) {
+            view.message = version.message.clone();
+            view.edited_at = version.edited_at;
+        }
+        let mut by_emoji: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (user, reaction) in self.reactions.iter().filter(|(_, r)| r.seq <= until) {
+            by_emoji.entry(&reaction.emoji).or_default().push(user.clone());
+        }
+        view.reactions =
+            by_emoji.into_iter().map(|(emoji, users)| ReactionCount { emoji: emoji.to_owned(), count: users.len(), users }).collect();
+        if until < u64::MAX {
+            let changed = self.versions.iter().map(|v| v.replaced_at_seq).chain(self.reactions.values().map(|r| r.seq));
+            view.updated_seq = changed.chain(self.deleted_seq).filter(|seq| *seq <= until).max().or(self.deleted_seq);
+        }
+        view
+    }
+}
+
+/// What the Messages table holds at one seq.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEntry {
+    Message(Box<Message>),
+    /// A change, and the chat's last message when it was made.
+    Change { change: MessageChange, last_message_seq: u64 },
+}
+
+impl ChatEntry {
+    pub fn seq(&self) -> u64 {
+        match self {
+            ChatEntry::Message(m) => m.view.seq,
+            ChatEntry::Change { change, .. } => change.seq,
+        }
+    }
+}
+
+/// How a change alters its target message (built by the domain, written here).
+pub enum TargetChange<'a> {
+    Edit { text: &'a str },
+    Delete { attachments: &'a [Attachment] },
+    React { emoji: Option<&'a str> },
 }
 
 /// The quoted message a stored reply carries, as it was when quoted.
@@ -88,13 +310,23 @@ impl From<&MessageView> for MessageItem {
                 snippet: q.snippet.clone(),
                 attachment_count: q.attachment_count,
             }),
+            events: 0,
+            edited_at: None,
+            versions: Vec::new(),
+            reactions: BTreeMap::new(),
+            deleted: None,
+            updated_seq: None,
         }
     }
 }
 
-impl From<MessageItem> for MessageView {
+impl From<MessageItem> for Message {
     fn from(m: MessageItem) -> Self {
-        MessageView {
+        let events = m.events;
+        let versions = m.versions;
+        let reactions = m.reactions;
+        let deleted_seq = m.deleted.as_ref().map(|d| d.seq);
+        let view = MessageView {
             chat_id: m.chat_id,
             message_id: m.message_id,
             seq: m.seq,
@@ -121,13 +353,26 @@ impl From<MessageItem> for MessageView {
                 sender_id: q.sender_id,
                 snippet: q.snippet,
                 attachment_count: q.attachment_count,
+                deleted: false,
             }),
-        }
+            edited_at: m.edited_at,
+            deleted: m.deleted.map(|d| Deletion { by: d.by, at: d.at }),
+            reactions: Vec::new(),
+            updated_seq: m.updated_seq,
+        };
+        Message { view, events, versions, reactions, deleted_seq }
     }
 }
 
-fn read_message(item: super::Item) -> Result<MessageView, StoreError> {
-    Ok(serde_dynamo::from_item::<_, MessageItem>(item)?.into())
+/// A message or a change, told apart by the change's `kind`.
+fn read_entry(item: super::Item) -> Result<ChatEntry, StoreError> {
+    if item.contains_key("kind") {
+        let item = serde_dynamo::from_item::<_, ChangeItem>(item)?;
+        let last_message_seq = item.last_message_seq;
+        Ok(ChatEntry::Change { change: item.try_into()?, last_message_seq })
+    } else {
+        Ok(ChatEntry::Message(Box::new(serde_dynamo::from_item::<_, MessageItem>(item)?.into())))
+    }
 }
 
 /// Records which message a sender's `clientMessageId` became.
@@ -191,17 +436,6 @@ impl Store {
         inbox: Option<&[InboxEntry]>,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
-        let chat_update = Update::builder()
-            .table_name(&tables.chats)
-            .key("chatId", s(&chat.chat_id))
-            .update_expression("SET seq = :next, lastActiveAt = :now")
-            .condition_expression("seq = :seq AND version = :version AND contains(members, :sender)")
-            .expression_attribute_values(":next", n(message.seq))
-            .expression_attribute_values(":now", n(message.sent_at))
-            .expression_attribute_values(":seq", n(chat.seq))
-            .expression_attribute_values(":version", n(chat.version))
-            .expression_attribute_values(":sender", s(&message.sender_id))
-            .build()?;
         let accepted = Accepted {
             chat_id: chat.chat_id.clone(),
             client_key: client_key(&message.sender_id, &message.client_message_id),
@@ -210,12 +444,13 @@ impl Store {
             expires_at: accepted_expires_at,
             inbox_written: inbox.is_some(),
         };
+        let item = MessageItem { events: chat.events, ..MessageItem::from(message) };
         let mut actions = vec![
-            TransactWriteItem::builder().update(chat_update).build(),
-            put(&tables.messages, serde_dynamo::to_item(MessageItem::from(message))?, Some("attribute_not_exists(chatId)"))?,
+            self.take_seq(chat, message.seq, &message.sender_id, Some(message.sent_at))?,
+            put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?,
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
-        actions.push(sender_read_up_to(&tables.memberships, &message.sender_id, &chat.chat_id, message.seq)?);
+        actions.push(sender_read_up_to(&tables.memberships, &message.sender_id, &chat.chat_id, message.seq, chat.events)?);
         for mentioned in &message.mentions {
             actions.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
         }
@@ -233,15 +468,120 @@ impl Store {
                     if codes.get(2) == Some(&"ConditionalCheckFailed") {
                         return Ok(AppendOutcome::Duplicate);
                     }
-                    if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-                        return Ok(AppendOutcome::ChatChanged);
+                }
+                changed_or(err)
+            }
+        }
+    }
+
+    /// The transaction action that takes the chat's next seq for `actor`:
+    /// conditioned on the seq and membership version that were read. A
+    /// message (`sent_at`) is the chat's last message and activity; a change
+    /// is neither, and is counted in `events`.
+    fn take_seq(&self, chat: &Chat, next: u64, actor: &str, sent_at: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(&chat.chat_id))
+            .condition_expression("seq = :seq AND version = :version AND contains(members, :actor)")
+            .expression_attribute_values(":next", n(next))
+            .expression_attribute_values(":seq", n(chat.seq))
+            .expression_attribute_values(":version", n(chat.version))
+            .expression_attribute_values(":actor", s(actor));
+        let update = match sent_at {
+            Some(at) => update
+                .update_expression("SET seq = :next, lastActiveAt = :now, lastMessageSeq = :next")
+                .expression_attribute_values(":now", n(at)),
+            None => update.update_expression("SET seq = :next, events = :events").expression_attribute_values(":events", n(chat.events + 1)),
+        };
+        Ok(TransactWriteItem::builder().update(update.build()?).build())
+    }
+
+    /// Stores a change to `target` as the chat's next seq, in one transaction
+    /// with the target's new state (conditioned on the state that was read:
+    /// not deleted, no change since), what it does to the target's
+    /// attachments, and the inbox entries (`None`: too many for one
+    /// transaction; the caller writes them after).
+    pub async fn append_change(
+        &self,
+        chat: &Chat,
+        change: &MessageChange,
+        target: &Message,
+        how: TargetChange<'_>,
+        inbox: Option<&[InboxEntry]>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let tables = &self.tables;
+        let item = ChangeItem { events: chat.events + 1, last_message_seq: chat.last_message_seq(), ..ChangeItem::from(change) };
+        let mut actions = vec![
+            self.take_seq(chat, change.seq, &change.user_id, None)?,
+            put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?,
+        ];
+        let mut update = Update::builder()
+            .table_name(&tables.messages)
+            .key("chatId", s(&chat.chat_id))
+            .key("seq", n(target.view.seq))
+            .expression_attribute_values(":change", n(change.seq));
+        update = match target.updated_seq() {
+            Some(seq) => update
+                .condition_expression("attribute_not_exists(deleted) AND updatedSeq = :read")
+                .expression_attribute_values(":read", n(seq)),
+            None => update.condition_expression("attribute_exists(chatId) AND attribute_not_exists(deleted) AND attribute_not_exists(updatedSeq)"),
+        };
+        update = match how {
+            TargetChange::Edit { text } => {
+                let version = VersionItem {
+                    message: target.view.message.clone(),
+                    edited_at: target.view.edited_at,
+                    replaced_at_seq: change.seq,
+                };
+                update
+                    .update_expression("SET message = :text, editedAt = :at, updatedSeq = :change, versions = list_append(if_not_exists(versions, :none), :version)")
+                    .expression_attribute_values(":text", s(text))
+                    .expression_attribute_values(":at", n(change.at))
+                    .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                    .expression_attribute_values(":version", AttributeValue::L(vec![AttributeValue::M(serde_dynamo::to_item(version)?)]))
+            }
+            TargetChange::Delete { attachments } => {
+                for attachment in attachments {
+                    actions.push(unmark_sent(&tables.attachments, attachment, target.view.seq, change.at)?);
+                }
+                let deletion = DeletionItem { by: change.user_id.clone(), at: change.at, seq: change.seq };
+                update
+                    .update_expression(
+                        "SET message = :empty, deleted = :deletion, updatedSeq = :change REMOVE attachments, versions, reactions, replyTo, mentions, editedAt",
+                    )
+                    .expression_attribute_values(":empty", s(""))
+                    .expression_attribute_values(":deletion", AttributeValue::M(serde_dynamo::to_item(deletion)?))
+            }
+            TargetChange::React { emoji } => {
+                let mut reactions = target.reactions.clone();
+                match emoji {
+                    Some(emoji) => {
+                        reactions.insert(change.user_id.clone(), ReactionItem { emoji: emoji.to_owned(), seq: change.seq, at: change.at });
+                    }
+                    None => {
+                        reactions.remove(&change.user_id);
                     }
                 }
-                if err.as_service_error().is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception) {
-                    return Ok(AppendOutcome::ChatChanged);
-                }
-                Err(err.into())
+                update
+                    .update_expression("SET reactions = :reactions, updatedSeq = :change")
+                    .expression_attribute_values(":reactions", AttributeValue::M(serde_dynamo::to_item(reactions)?))
             }
+        };
+        actions.push(TransactWriteItem::builder().update(update.build()?).build());
+        for entry in inbox.unwrap_or_default() {
+            actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
+            Ok(_) => Ok(AppendOutcome::Appended),
+            Err(err) => changed_or(err),
+        }
+    }
+
+    /// The transaction actions [`Store::append_change`] takes besides inbox entries.
+    pub fn change_actions(how: &TargetChange) -> usize {
+        3 + match how {
+            TargetChange::Delete { attachments } => attachments.len(),
+            _ => 0,
         }
     }
 
@@ -289,7 +629,16 @@ impl Store {
         Ok(senders.into_iter().collect())
     }
 
+    /// The message at `seq` as it is now (none when the seq holds a change).
     pub async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {
+        Ok(match self.get_entry(chat_id, seq).await? {
+            Some(ChatEntry::Message(message)) => Some(message.view_at(u64::MAX)),
+            _ => None,
+        })
+    }
+
+    /// What the chat holds at `seq`: a message or a change.
+    pub async fn get_entry(&self, chat_id: &str, seq: u64) -> Result<Option<ChatEntry>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -299,21 +648,38 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        out.item.map(read_message).transpose()
+        out.item.map(read_entry).transpose()
+    }
+
+    /// The changes (not messages) with seq up to `seq`, read from the item
+    /// there (0 when there is none, or it predates changes).
+    pub async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.messages)
+            .key("chatId", s(chat_id))
+            .key("seq", n(seq))
+            .projection_expression("events")
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.and_then(|item| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
     }
 }
 
 impl Store {
-    /// Up to `limit` messages of a chat with seq in `[from, to]`, ascending or
-    /// descending by seq (one Query, more pages only past DynamoDB's 1 MB).
-    pub async fn messages_between(
+    /// Up to `limit` messages and changes of a chat with seq in `[from, to]`,
+    /// ascending or descending by seq (one Query, more pages only past
+    /// DynamoDB's 1 MB).
+    pub async fn entries_between(
         &self,
         chat_id: &str,
         from: u64,
         to: u64,
         ascending: bool,
         limit: usize,
-    ) -> Result<Vec<MessageView>, StoreError> {
+    ) -> Result<Vec<ChatEntry>, StoreError> {
         let mut messages = Vec::new();
         let mut start = None;
         while messages.len() < limit {
@@ -332,7 +698,7 @@ impl Store {
                 .send()
                 .await?;
             for item in page.items.unwrap_or_default() {
-                messages.push(read_message(item)?);
+                messages.push(read_entry(item)?);
             }
             start = page.last_evaluated_key;
             if start.is_none() {
@@ -342,18 +708,85 @@ impl Store {
         Ok(messages)
     }
 
-    /// Messages by (chat, seq), one BatchGetItem per 100.
-    pub async fn messages_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<MessageView>, StoreError> {
+    /// Messages and changes by (chat, seq), one BatchGetItem per 100.
+    pub async fn entries_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<ChatEntry>, StoreError> {
         let keys = keys
             .iter()
             .map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))]))
             .collect();
         let items = self.batch_get(&self.tables.messages, keys, None).await?;
-        items.into_iter().map(read_message).collect()
+        items.into_iter().map(read_entry).collect()
     }
+}
+
+/// A cancelled transaction whose conditions failed or that conflicted with
+/// another: the chat changed since it was read (read again and retry).
+fn changed_or(
+    err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> Result<AppendOutcome, StoreError> {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
+        let codes: Vec<&str> = cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+        if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
+            return Ok(AppendOutcome::ChatChanged);
+        }
+    }
+    if err.as_service_error().is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception) {
+        return Ok(AppendOutcome::ChatChanged);
+    }
+    Err(err.into())
 }
 
 fn put(table: &str, item: super::Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_owned)).build()?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edited_and_reacted() -> Message {
+        let item = MessageItem {
+            chat_id: "c".into(),
+            message_id: "m".into(),
+            seq: 3,
+            sender_id: "alice".into(),
+            sender_device: "phone".into(),
+            client_message_id: "x".into(),
+            message: "third".into(),
+            attachments: vec![],
+            mentions: vec![],
+            sent_at: 1,
+            reply_to: None,
+            events: 0,
+            edited_at: Some(30),
+            versions: vec![
+                VersionItem { message: "first".into(), edited_at: None, replaced_at_seq: 5 },
+                VersionItem { message: "second".into(), edited_at: Some(20), replaced_at_seq: 8 },
+            ],
+            reactions: BTreeMap::from([
+                ("bob".to_owned(), ReactionItem { emoji: "👍".into(), seq: 4, at: 0 }),
+                ("carol".to_owned(), ReactionItem { emoji: "👍".into(), seq: 9, at: 0 }),
+                ("dave".to_owned(), ReactionItem { emoji: "😂".into(), seq: 6, at: 0 }),
+            ]),
+            deleted: None,
+            updated_seq: Some(9),
+        };
+        item.into()
+    }
+
+    #[test]
+    fn a_message_reads_as_it_was_at_any_seq() {
+        let message = edited_and_reacted();
+        let now = message.view_at(u64::MAX);
+        assert_eq!((now.message.as_str(), now.edited_at, now.updated_seq), ("third", Some(30), Some(9)));
+        assert_eq!(now.reactions[0], ReactionCount { emoji: "👍".into(), count: 2, users: vec!["bob".into(), "carol".into()] });
+        assert_eq!(now.reactions[1].emoji, "😂");
+        // Someone removed at seq 4 saw the first text and bob's reaction only.
+        let then = message.view_at(4);
+        assert_eq!((then.message.as_str(), then.edited_at, then.updated_seq), ("first", None, Some(4)));
+        assert_eq!(then.reactions, vec![ReactionCount { emoji: "👍".into(), count: 1, users: vec!["bob".into()] }]);
+        let later = message.view_at(7);
+        assert_eq!((later.message.as_str(), later.edited_at), ("second", Some(20)));
+    }
 }

@@ -32,7 +32,7 @@ pub use connections::{CONNECT_SHARDS, Connected, ConnectionRecord, HEARTBEAT_SHA
 pub use contacts::Contact;
 pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{MemberChange, Membership};
-pub use messages::{Accepted, AppendOutcome};
+pub use messages::{Accepted, AppendOutcome, ChatEntry, Message, TargetChange};
 pub use presence::PresenceSubscription;
 pub use users::{Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};
 

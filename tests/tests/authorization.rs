@@ -266,6 +266,52 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     );
     update.push(one(Member, "another group", json!({ "action": "updateChat", "chatId": g2, "name": "mine" }), "not_member"));
     m.insert("updateChat", update);
+    // Changes to the admin's message at seq 1 (sent before the removal).
+    let mut edit = cases(
+        ["ok", "forbidden", "forbidden", "not_member", "not_member", DNR, "401"],
+        "the admin's message",
+        |a| json!({ "action": "editMessage", "chatId": g, "seq": 1, "message": format!("hi, edited as {a:?}") }),
+    );
+    edit.push(one(Member, "another group's message", json!({ "action": "editMessage", "chatId": g2, "seq": 1, "message": "mine" }), "not_member"));
+    m.insert("editMessage", edit);
+    // Deleting for oneself is anyone's who saw the message (the removed member too).
+    let mut delete = cases(
+        ["ok", "ok", "ok", "ok", "not_member", DNR, "401"],
+        "the admin's message, for me",
+        |_| json!({ "action": "deleteMessage", "chatId": g, "seq": 1, "forEveryone": false }),
+    );
+    delete.push(one(
+        Member,
+        "the admin's message, for everyone",
+        json!({ "action": "deleteMessage", "chatId": g, "seq": 1, "forEveryone": true }),
+        "forbidden",
+    ));
+    delete.push(one(
+        Removed,
+        "the admin's message, for everyone",
+        json!({ "action": "deleteMessage", "chatId": g, "seq": 1, "forEveryone": true }),
+        "not_member",
+    ));
+    delete.push(one(
+        Admin,
+        "the stranger's message in their group, for everyone",
+        json!({ "action": "deleteMessage", "chatId": g2, "seq": 1, "forEveryone": true }),
+        "forbidden",
+    ));
+    delete.push(one(
+        Member,
+        "another group's message, for me",
+        json!({ "action": "deleteMessage", "chatId": g2, "seq": 1, "forEveryone": false }),
+        "not_member",
+    ));
+    m.insert("deleteMessage", delete);
+    let mut react = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "the admin's message",
+        |_| json!({ "action": "react", "chatId": g, "seq": 1, "emoji": "👍" }),
+    );
+    react.push(one(Member, "another group's message", json!({ "action": "react", "chatId": g2, "seq": 1, "emoji": "👍" }), "not_member"));
+    m.insert("react", react);
     m.insert("updateProfile", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own profile", |_| json!({ "action": "updateProfile" })));
     m.insert("setPrivacy", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own settings", |_| json!({ "action": "setPrivacy" })));
     m.insert("listBlocked", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own list", |_| json!({ "action": "listBlocked" })));

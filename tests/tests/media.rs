@@ -2,7 +2,7 @@
 //! bytes, messages that carry them, and downloads for members only.
 
 use e2e_tests::{
-    Http, System, eventually, get_presigned, image, put_presigned, send_with, sha256_base64, text, unique, upload, upload_request,
+    Http, System, eventually, get_presigned, image, number, put_presigned, send_with, sha256_base64, text, unique, upload, upload_request,
 };
 use serde_json::json;
 
@@ -250,4 +250,82 @@ async fn browsers_get_the_cors_answers_api_gateway_gives() {
         client.get(format!("{}/chats", system.http_url())).bearer_auth(token).header("origin", "https://app.example").send().await.unwrap();
     assert_eq!(list.status().as_u16(), 200);
     assert_eq!(list.headers().get("access-control-allow-origin").unwrap(), "*");
+}
+
+#[tokio::test]
+async fn a_message_deleted_for_everyone_leaves_a_tombstone_and_its_files_go() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    system.connect(&carol, "phone").await.close().await;
+    let group = a.chat_with(&[&bob, &carol], Some("album")).await;
+    b.accept(&group).await;
+    let bytes = image(4096, 9);
+    let attachment = upload(&system.http(&bob), &group, &bytes).await;
+    let sent = send_with(&mut b, &group, &[&attachment]).await;
+    assert_eq!(sent["seq"], 1, "{sent}");
+    a.messages(1).await;
+    let download = system.http(&alice).get(&format!("/chats/{group}/attachments/{attachment}")).await;
+    assert_eq!(download.status, 200, "{}", download.body);
+    let url = text(&download.body, "url").to_owned();
+    let reply = a
+        .request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r1", "message": "nice", "replyTo": 1 }))
+        .await;
+    assert_eq!(reply["seq"], 2, "{reply}");
+
+    let deleted = b.request(json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": true })).await;
+    assert_eq!((deleted["change"].as_str(), deleted["seq"].as_u64()), (Some("deleted"), Some(3)), "{deleted}");
+    let live = a.frames_of("messageChanged", 1).await.remove(0);
+    assert_eq!((live["change"].as_str(), live["targetSeq"].as_u64()), (Some("deleted"), Some(1)), "{live}");
+
+    // The file is gone: no download for members, and S3 refuses the URL signed before.
+    let after = system.http(&alice).get(&format!("/chats/{group}/attachments/{attachment}")).await;
+    assert_eq!(after.status, 404, "{}", after.body);
+    let (status, _) = get_presigned(&url).await;
+    assert_ne!(status, 200, "the S3 object was deleted");
+
+    // Carol was offline: her sync brings the message already deleted, then its deletion; never its file.
+    let mut c = system.connect(&carol, "phone").await;
+    c.sync().await;
+    let frames: Vec<serde_json::Value> =
+        c.drain(std::time::Duration::from_millis(300)).await.into_iter().flat_map(e2e_tests::unpack).collect();
+    let original = frames.iter().find(|f| f["type"] == "newMessage" && f["seq"] == 1).cloned().expect("the message, as deleted");
+    assert_eq!((original["message"].as_str(), original["deleted"]["by"].as_str()), (Some(""), Some(bob.as_str())), "{original}");
+    assert!(original.get("attachments").is_none(), "{original}");
+    assert!(frames.iter().any(|f| f["type"] == "messageChanged" && f["seq"] == 3), "{frames:?}");
+
+    // History: a tombstone keeps the position; the reply's quote shows the original deleted.
+    let page = system.http(&alice).get(&format!("/chats/{group}/messages")).await.body;
+    let messages = page["messages"].as_array().unwrap();
+    assert_eq!((messages[0]["seq"].as_u64(), messages[0]["message"].as_str()), (Some(1), Some("")), "{page}");
+    assert!(messages[0]["deleted"].is_object() && messages[0].get("attachments").is_none(), "{page}");
+    assert_eq!((messages[1]["replyTo"]["deleted"].as_bool(), messages[1]["replyTo"]["snippet"].as_str()), (Some(true), Some("")), "{page}");
+    assert_eq!(page["events"][0]["seq"], 3);
+
+    // A retry answers the same deletion; a group admin deletes others' messages, a member only their own.
+    let again = b.request(json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": true })).await;
+    assert_eq!(again["seq"], 3, "{again}");
+    c.accept(&group).await;
+    let oops = c.send_message(&group, "c1", "oops").await;
+    let seq = number(&oops, "seq");
+    let by_member = b.request(json!({ "action": "deleteMessage", "chatId": group, "seq": seq, "forEveryone": true })).await;
+    assert_eq!(by_member["code"], "forbidden", "{by_member}");
+    let by_admin = a.request(json!({ "action": "deleteMessage", "chatId": group, "seq": seq, "forEveryone": true })).await;
+    assert_eq!((by_admin["change"].as_str(), by_admin["userId"].as_str()), (Some("deleted"), Some(alice.as_str())), "{by_admin}");
+
+    // Delete for me: gone from alice's devices and history only.
+    let mut laptop = system.connect(&alice, "laptop").await;
+    let hidden = a.request(json!({ "action": "deleteMessage", "chatId": group, "seq": 2, "forEveryone": false })).await;
+    assert_eq!(hidden["type"], "messageHidden", "{hidden}");
+    assert_eq!(laptop.frames_of("messageHidden", 1).await[0]["seq"], 2);
+    let mine = system.http(&alice).get(&format!("/chats/{group}/messages")).await.body;
+    assert_eq!(mine["hidden"], json!([2]), "{mine}");
+    assert!(!mine["messages"].as_array().unwrap().iter().any(|m| m["seq"] == 2), "{mine}");
+    let bobs = system.http(&bob).get(&format!("/chats/{group}/messages")).await.body;
+    assert!(bobs["messages"].as_array().unwrap().iter().any(|m| m["seq"] == 2 && m["message"] == "nice"), "{bobs}");
+    // (A member hides at most MAX_HIDDEN_PER_CHAT messages per chat: the store's condition, with a cap of 1.)
+    let store = &system.function_context("DeleteMessageFunction").store;
+    assert!(!store.hide_message(&alice, &group, 1, 1).await.unwrap(), "over the cap");
+    assert!(store.hide_message(&alice, &group, 2, 1).await.unwrap(), "hiding the same one again is no new one");
 }

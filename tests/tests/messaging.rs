@@ -377,3 +377,151 @@ async fn a_reply_carries_the_quoted_message_live_and_in_history() {
     let count = system.http(&alice).get(&format!("/chats/{group}/messages?limit=10")).await.body["messages"].as_array().unwrap().len();
     assert_eq!(count, 2, "the refused replies stored nothing");
 }
+
+/// Changes (edits, deletions, reactions) as the issue asks for them: live to
+/// every member's devices, on `sync` to the offline ones, in order after the
+/// message, and in history and the chat list.
+#[tokio::test]
+async fn an_edit_reaches_every_device_live_and_on_sync_and_history_shows_the_new_text() {
+    let system = System::start().await;
+    let [alice, bob, dave] = ["alice", "bob", "dave"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    system.connect(&bob, "laptop").await.close().await;
+    let group = a.chat_with(&[&bob], Some("plans")).await;
+    b.accept(&group).await;
+    let sent = a.send_message(&group, "m1", "see you at 7").await;
+    assert_eq!(sent["seq"], 1, "{sent}");
+    b.messages(1).await;
+    // Dave joins after the message: he may not read it, nor its new text.
+    let added = a.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": dave, "operation": "ADD" })).await;
+    assert_eq!(added["type"], "participantsModified", "{added}");
+    let mut d = system.connect(&dave, "phone").await;
+
+    let edit = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "see you at 8" })).await;
+    assert_eq!((edit["type"].as_str(), edit["change"].as_str()), (Some("messageChanged"), Some("edited")), "{edit}");
+    assert_eq!((number(&edit, "seq"), number(&edit, "targetSeq")), (2, 1), "the edit has its own seq after the message: {edit}");
+    assert_eq!(edit["messageId"], sent["messageId"]);
+    let live = b.frames_of("messageChanged", 1).await.remove(0);
+    assert_eq!((live["message"].as_str(), live["userId"].as_str()), (Some("see you at 8"), Some(alice.as_str())), "{live}");
+    let hidden = d.frames_of("messageChanged", 1).await.remove(0);
+    assert_eq!(hidden["hidden"], true, "{hidden}");
+    assert!(hidden.get("message").is_none(), "a member who joined later does not get the new text: {hidden}");
+
+    // The laptop was offline: the message, then its edit, in seq order.
+    let mut laptop = system.connect(&bob, "laptop").await;
+    laptop.sync().await;
+    let frames: Vec<serde_json::Value> = laptop.drain(Duration::from_millis(300)).await.into_iter().flat_map(e2e_tests::unpack).collect();
+    let order: Vec<(String, u64)> = frames
+        .iter()
+        .filter(|f| f["type"] == "newMessage" || f["type"] == "messageChanged")
+        .map(|f| (text(f, "type").to_owned(), number(f, "seq")))
+        .collect();
+    assert_eq!(order, [("newMessage".to_owned(), 1), ("messageChanged".to_owned(), 2)], "{frames:?}");
+
+    // History and the chat list show the new text and that it was edited; the edit is no unread message.
+    let page = system.http(&bob).get(&format!("/chats/{group}/messages")).await.body;
+    let message = &page["messages"][0];
+    assert_eq!((message["message"].as_str(), message["updatedSeq"].as_u64()), (Some("see you at 8"), Some(2)), "{page}");
+    assert!(message["editedAt"].as_u64().is_some(), "{message}");
+    assert_eq!(page["events"][0]["seq"], 2, "the edit is in history at its seq: {page}");
+    let chats = system.http(&bob).get("/chats").await.body;
+    let listed = chats["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == group.as_str()).cloned().unwrap();
+    assert_eq!((listed["lastMessage"]["text"].as_str(), listed["lastMessage"]["edited"].as_bool()), (Some("see you at 8"), Some(true)));
+    assert_eq!(listed["unreadCount"], 1, "one unread message, not two: {listed}");
+    let daves = system.http(&dave).get(&format!("/chats/{group}/messages")).await.body;
+    assert!(daves["messages"].as_array().unwrap().is_empty(), "{daves}");
+    assert!(daves["events"][0].get("message").is_none() && daves["events"][0]["hidden"] == true, "{daves}");
+
+    // Only the sender edits; an edit needs text; a change is not a message; a retry is the same edit.
+    let by_bob = b.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "no" })).await;
+    assert_eq!(by_bob["code"], "forbidden", "{by_bob}");
+    let empty = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "  " })).await;
+    assert_eq!(empty["code"], "invalid_request", "{empty}");
+    let a_change = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 2, "message": "x" })).await;
+    assert_eq!(a_change["code"], "invalid_request", "{a_change}");
+    let again = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "see you at 8" })).await;
+    assert_eq!((again["type"].as_str(), again["seq"].as_u64()), (Some("messageChanged"), Some(2)), "a retry answers the same edit: {again}");
+
+    // At most MAX_EDITS_PER_MESSAGE edits.
+    for i in 1..shared::messaging::changes::MAX_EDITS_PER_MESSAGE {
+        let edit = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": format!("at {i}") })).await;
+        assert_eq!(edit["type"], "messageChanged", "{edit}");
+    }
+    let over = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "one more" })).await;
+    assert_eq!(over["code"], "invalid_request", "{over}");
+    let page = system.http(&bob).get(&format!("/chats/{group}/messages")).await.body;
+    assert_eq!(page["messages"][0]["message"], "at 9", "{page}");
+}
+
+#[tokio::test]
+async fn reactions_are_one_per_user_counted_in_history_and_not_unread() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut c = system.connect(&carol, "phone").await;
+    let group = a.chat_with(&[&bob, &carol], Some("votes")).await;
+    b.accept(&group).await;
+    c.accept(&group).await;
+    a.send_message(&group, "m1", "pizza?").await;
+    let react = |emoji: serde_json::Value| json!({ "action": "react", "chatId": group, "seq": 1, "emoji": emoji });
+    for (by_bob, emoji) in [(true, json!("👍")), (false, json!("👍")), (true, json!("❤️")), (false, json!(null))] {
+        let client = if by_bob { &mut b } else { &mut c };
+        let reply = client.request(react(emoji)).await;
+        assert_eq!((reply["type"].as_str(), reply["change"].as_str()), (Some("messageChanged"), Some("reacted")), "{reply}");
+    }
+    // The sender sees every change, in order.
+    let seen: Vec<(String, serde_json::Value)> =
+        a.frames_of("messageChanged", 4).await.iter().map(|f| (text(f, "userId").to_owned(), f["emoji"].clone())).collect();
+    assert_eq!(
+        seen,
+        [(bob.clone(), json!("👍")), (carol.clone(), json!("👍")), (bob.clone(), json!("❤️")), (carol.clone(), json!(null))],
+        "in order"
+    );
+    let page = system.http(&carol).get(&format!("/chats/{group}/messages")).await.body;
+    assert_eq!(page["messages"][0]["reactions"], json!([{ "emoji": "❤️", "count": 1, "users": [bob] }]), "{page}");
+    assert_eq!(page["events"].as_array().unwrap().len(), 4, "{page}");
+    // Reactions are no messages: alice has read everything, carol has one unread message.
+    let unread = |chats: serde_json::Value| chats["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == group.as_str()).unwrap()["unreadCount"].clone();
+    assert_eq!(unread(system.http(&alice).get("/chats").await.body), 0);
+    assert_eq!(unread(system.http(&carol).get("/chats").await.body), 1);
+    // Reading up to a change's seq reads the message before it.
+    let read = c.request(json!({ "action": "markRead", "chatId": group, "upToSeq": 3 })).await;
+    assert_eq!(read["lastRead"], 3, "{read}");
+    assert_eq!(unread(system.http(&carol).get("/chats").await.body), 0);
+
+    // One emoji, not text; the same reaction again changes nothing.
+    let word = b.request(react(json!("yes"))).await;
+    assert_eq!(word["code"], "invalid_request", "{word}");
+    let same = b.request(react(json!("❤️"))).await;
+    assert_eq!((same["type"].as_str(), same["seq"].as_u64()), (Some("messageChanged"), Some(4)), "{same}");
+    let none = c.request(react(json!(null))).await;
+    assert_eq!(none["type"], "messageUnchanged", "{none}");
+    let page = system.http(&carol).get(&format!("/chats/{group}/messages")).await.body;
+    assert_eq!(page["events"].as_array().unwrap().len(), 4, "retries took no seq: {page}");
+}
+
+#[tokio::test]
+async fn edits_and_deletions_for_everyone_close_after_their_windows() {
+    let system =
+        System::start_with_parameters(Default::default(), &[("EditWindowSeconds", "1"), ("DeleteWindowSeconds", "2")]).await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    a.send_message(&chat, "m1", "typo").await;
+    let edited = a.request(json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": "fixed" })).await;
+    assert_eq!(edited["type"], "messageChanged", "within the window: {edited}");
+    let sent_at = number(&system.http(&alice).get(&format!("/chats/{chat}/messages")).await.body["messages"][0], "sentAt");
+    eventually("the edit window (1 s) passes", || async { shared::time::now_millis() > sent_at + 1_100 }).await;
+    let late = a.request(json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": "again" })).await;
+    assert_eq!(late["code"], "too_late", "{late}");
+    eventually("the delete window (2 s) passes", || async { shared::time::now_millis() > sent_at + 2_100 }).await;
+    let late = a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 1, "forEveryone": true })).await;
+    assert_eq!(late["code"], "too_late", "{late}");
+    let page = system.http(&alice).get(&format!("/chats/{chat}/messages")).await.body;
+    assert_eq!(page["messages"][0]["message"], "fixed", "the refused changes changed nothing: {page}");
+    // Deleting for oneself has no window.
+    let mine = a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 1, "forEveryone": false })).await;
+    assert_eq!(mine["type"], "messageHidden", "{mine}");
+}

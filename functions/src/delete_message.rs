@@ -10,5 +10,6 @@ use shared::websocket::route;
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    Ok(route::<DeleteMessageRequest, _, _>(&event, |who, request| async move { messaging::delete_message(&ctx, &who, request.body).await }).await)
+    Ok(route::<DeleteMessageRequest, _, _>(&event, |who, request| async move { messaging::delete_message(&ctx, &who, request.body).await })
+        .await)
 }

@@ -9,5 +9,6 @@ use shared::websocket::route;
 use shared::{AppContext, messaging};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
-    Ok(route::<EditMessageRequest, _, _>(&event, |who, request| async move { messaging::edit_message(&ctx, &who, request.body).await }).await)
+    Ok(route::<EditMessageRequest, _, _>(&event, |who, request| async move { messaging::edit_message(&ctx, &who, request.body).await })
+        .await)
 }

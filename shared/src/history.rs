@@ -169,7 +169,9 @@ async fn add_previews(ctx: &AppContext, chats: &mut [ChatSummary]) -> Result<(),
         wanted = entries
             .iter()
             .filter_map(|e| match e {
-                ChatEntry::Change { change, last_message_seq } if *last_message_seq > 0 => Some((change.chat_id.clone(), *last_message_seq)),
+                ChatEntry::Change { change, last_message_seq } if *last_message_seq > 0 => {
+                    Some((change.chat_id.clone(), *last_message_seq))
+                }
                 _ => None,
             })
             .collect();

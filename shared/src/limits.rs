@@ -68,7 +68,8 @@ pub struct RateLimits(Vec<(Limit, Rate)>);
 
 /// The defaults, argued in docs/security.md: far above what a person does,
 /// far below what a script does.
-pub const DEFAULT_RATE_LIMITS: &str = "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60,messageChanges=60/60";
+pub const DEFAULT_RATE_LIMITS: &str =
+    "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60,messageChanges=60/60";
 
 impl RateLimits {
     /// Parses `name=max/seconds` entries; names not given keep their default.

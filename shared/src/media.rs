@@ -114,12 +114,8 @@ pub async fn create_upload(
 pub async fn download(ctx: &AppContext, user_id: &str, chat_id: &str, attachment_id: &str) -> Result<AttachmentDownload, AppError> {
     let not_found = || AppError::NotFound(format!("no attachment {attachment_id} in this chat"));
     let membership = ctx.store.membership(user_id, chat_id).await?.ok_or(AppError::NotMember)?;
-    let attachment = ctx
-        .store
-        .get_attachment(attachment_id)
-        .await?
-        .filter(|a| a.chat_id == chat_id && a.deleted_at.is_none())
-        .ok_or_else(not_found)?;
+    let attachment =
+        ctx.store.get_attachment(attachment_id).await?.filter(|a| a.chat_id == chat_id && a.deleted_at.is_none()).ok_or_else(not_found)?;
     let carried_by = attachment.carried_by();
     if carried_by.is_empty() && attachment.uploader_id != user_id {
         return Err(not_found());

@@ -434,7 +434,9 @@ pub enum Change {
     },
     Deleted,
     /// The user's reaction now; null: they removed it.
-    Reacted { emoji: Option<String> },
+    Reacted {
+        emoji: Option<String>,
+    },
 }
 
 /// One member's view of a chat, for the chat list.

@@ -272,7 +272,12 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
         "the admin's message",
         |a| json!({ "action": "editMessage", "chatId": g, "seq": 1, "message": format!("hi, edited as {a:?}") }),
     );
-    edit.push(one(Member, "another group's message", json!({ "action": "editMessage", "chatId": g2, "seq": 1, "message": "mine" }), "not_member"));
+    edit.push(one(
+        Member,
+        "another group's message",
+        json!({ "action": "editMessage", "chatId": g2, "seq": 1, "message": "mine" }),
+        "not_member",
+    ));
     m.insert("editMessage", edit);
     // Deleting for oneself is anyone's who saw the message (the removed member too).
     let mut delete = cases(

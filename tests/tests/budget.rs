@@ -215,3 +215,44 @@ async fn renaming_a_group_costs_five_calls_plus_a_post_per_connected_device() {
     // Chats GetItem + UpdateItem; Users BatchGetItem, Inbox BatchWriteItem, Users BatchGetItem (publish).
     assert_eq!(calls.total() - calls.count("PostToConnection"), 5, "{calls}");
 }
+
+/// An edit, a reaction and a deletion in a 1-1 chat, recipient online: each is
+/// the rate-limit counter, the chat and the message read, the devices read
+/// twice (before the transaction for the inbox entries, after it for live
+/// connections), the transaction, and a post per connected device; a
+/// deletion also asks which devices still hold the message unacknowledged.
+#[tokio::test]
+async fn an_edit_a_reaction_and_a_deletion_cost_six_or_seven_calls_plus_a_post_per_connected_device() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    // (Reacting to a request would accept it first: three calls more, once.)
+    b.accept(&chat).await;
+    assert_eq!(a.send_message(&chat, "m1", "hello").await["seq"], 1);
+    let got = b.messages(1).await.remove(0);
+    assert_eq!(b.ack(&[text(&got, "messageId")]).await["count"], 1);
+
+    let change = |action: &str| {
+        let mut frame = serde_json::json!({ "action": action, "chatId": chat, "seq": 1 });
+        match action {
+            "editMessage" => frame["message"] = "hello!".into(),
+            "react" => frame["emoji"] = "👍".into(),
+            _ => frame["forEveryone"] = true.into(),
+        }
+        frame
+    };
+    assert_eq!(a.request(change("editMessage")).await["type"], "messageChanged");
+    assert_eq!(b.request(change("react")).await["type"], "messageChanged");
+    assert_eq!(a.request(change("deleteMessage")).await["type"], "messageChanged");
+    for (route, budget) in [("editMessage", 6), ("react", 6), ("deleteMessage", 7)] {
+        let invocations = invocations_of(&system, route);
+        let calls = &invocations[0].calls;
+        println!("{route} (1-1, online): {} calls ({calls}), {} write units", calls.total(), calls.write_units);
+        assert_eq!(calls.count("PostToConnection"), 1, "{route}: one post to the other member's device");
+        assert_eq!(calls.total() - 1, budget, "{route}: {calls}");
+        // The counter, and the transaction's chat, change, message and inbox entry (2 units each).
+        assert!(calls.write_units <= 9.0, "{route}: {} write units", calls.write_units);
+    }
+}

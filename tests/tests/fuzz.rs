@@ -93,6 +93,18 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
             "updateChat",
             parses_or_refuses::<UpdateChatRequest>(json!({ "action": "updateChat", "chatId": chat, "name": "n", "description": "d" }), 20),
         ),
+        (
+            "editMessage",
+            parses_or_refuses::<EditMessageRequest>(json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": "m" }), 23),
+        ),
+        (
+            "deleteMessage",
+            parses_or_refuses::<DeleteMessageRequest>(
+                json!({ "action": "deleteMessage", "chatId": chat, "seq": 1, "forEveryone": true }),
+                24,
+            ),
+        ),
+        ("react", parses_or_refuses::<ReactRequest>(json!({ "action": "react", "chatId": chat, "seq": 1, "emoji": "👍" }), 25)),
     ];
     // HTTP bodies go through serde_json the same way (`shared::http::json_body`).
     let mut mutator = Mutator::new(16);
@@ -135,6 +147,9 @@ const TYPED: &[&str] = &[
     "too_large",
     "contention",
     "device_not_registered",
+    "rate_limited",
+    "blocked",
+    "too_late",
 ];
 
 /// Sends one frame and returns the reply: the frame echoing `request_id`, or
@@ -182,8 +197,14 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         json!({ "action": "updateChat", "chatId": group, "name": "n", "description": "d" }),
         json!({ "action": "setPrivacy", "presence": "everyone", "readReceipts": true }),
         json!({ "action": "updateProfile", "displayName": "fuzz", "about": "a" }),
+        json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "edited" }),
+        json!({ "action": "react", "chatId": group, "seq": 1, "emoji": "👍" }),
+        json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": false }),
+        json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": true }),
         json!({ "action": "noSuchAction", "x": 1 }),
     ];
+    // Changes take seqs of their own (items of the Messages table); a retried one takes none.
+    let mut changes = std::collections::BTreeSet::new();
     let per_action = cases();
     let mut mutator = Mutator::new(42);
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
@@ -224,6 +245,9 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
             if reply["type"] == "sendResult" && reply["duplicate"] == false {
                 stored += 1;
             }
+            if reply["type"] == "messageChanged" {
+                changes.insert((text(&reply, "chatId").to_owned(), reply["seq"].as_u64()));
+            }
             *outcomes.entry(format!("{action} → {outcome}")).or_default() += 1;
         }
     }
@@ -233,7 +257,7 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
     println!("fuzz (end to end): {sent} mutated frames over {} actions", bases.len());
     assert_eq!(f.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck", "the socket is still open");
     let in_chats = stored_messages(&system, &group).await + stored_messages(&system, &direct).await;
-    assert_eq!(in_chats, stored, "the fuzzer's chats hold exactly the messages it was told were stored");
+    assert_eq!(in_chats, stored + changes.len(), "the fuzzer's chats hold exactly the messages and changes it was told were stored");
     assert_eq!(stored_messages(&system, &untouched).await, 0, "a chat the fuzzer is not in is untouched");
     let details = system.http(&outsider).get(&format!("/chats/{untouched}")).await.body;
     assert_eq!(details["participants"].as_array().map(Vec::len), Some(2), "{details}");

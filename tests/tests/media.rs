@@ -269,9 +269,8 @@ async fn a_message_deleted_for_everyone_leaves_a_tombstone_and_its_files_go() {
     let download = system.http(&alice).get(&format!("/chats/{group}/attachments/{attachment}")).await;
     assert_eq!(download.status, 200, "{}", download.body);
     let url = text(&download.body, "url").to_owned();
-    let reply = a
-        .request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r1", "message": "nice", "replyTo": 1 }))
-        .await;
+    let reply =
+        a.request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r1", "message": "nice", "replyTo": 1 })).await;
     assert_eq!(reply["seq"], 2, "{reply}");
 
     let deleted = b.request(json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": true })).await;

@@ -441,7 +441,11 @@ async fn an_edit_reaches_every_device_live_and_on_sync_and_history_shows_the_new
     let a_change = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 2, "message": "x" })).await;
     assert_eq!(a_change["code"], "invalid_request", "{a_change}");
     let again = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "see you at 8" })).await;
-    assert_eq!((again["type"].as_str(), again["seq"].as_u64()), (Some("messageChanged"), Some(2)), "a retry answers the same edit: {again}");
+    assert_eq!(
+        (again["type"].as_str(), again["seq"].as_u64()),
+        (Some("messageChanged"), Some(2)),
+        "a retry answers the same edit: {again}"
+    );
 
     // At most MAX_EDITS_PER_MESSAGE edits.
     for i in 1..shared::messaging::changes::MAX_EDITS_PER_MESSAGE {
@@ -483,7 +487,9 @@ async fn reactions_are_one_per_user_counted_in_history_and_not_unread() {
     assert_eq!(page["messages"][0]["reactions"], json!([{ "emoji": "❤️", "count": 1, "users": [bob] }]), "{page}");
     assert_eq!(page["events"].as_array().unwrap().len(), 4, "{page}");
     // Reactions are no messages: alice has read everything, carol has one unread message.
-    let unread = |chats: serde_json::Value| chats["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == group.as_str()).unwrap()["unreadCount"].clone();
+    let unread = |chats: serde_json::Value| {
+        chats["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == group.as_str()).unwrap()["unreadCount"].clone()
+    };
     assert_eq!(unread(system.http(&alice).get("/chats").await.body), 0);
     assert_eq!(unread(system.http(&carol).get("/chats").await.body), 1);
     // Reading up to a change's seq reads the message before it.
@@ -504,8 +510,7 @@ async fn reactions_are_one_per_user_counted_in_history_and_not_unread() {
 
 #[tokio::test]
 async fn edits_and_deletions_for_everyone_close_after_their_windows() {
-    let system =
-        System::start_with_parameters(Default::default(), &[("EditWindowSeconds", "1"), ("DeleteWindowSeconds", "2")]).await;
+    let system = System::start_with_parameters(Default::default(), &[("EditWindowSeconds", "1"), ("DeleteWindowSeconds", "2")]).await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;

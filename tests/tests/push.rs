@@ -293,3 +293,22 @@ async fn a_message_request_is_pushed_without_a_preview() {
     let text = got[0]["default"].as_str().unwrap();
     assert!(!text.contains("watches") && !text.contains(&stranger), "no preview of a request: {text}");
 }
+
+#[tokio::test]
+async fn a_reaction_is_pushed_to_the_offline_sender_of_the_message() {
+    let PushPair { system, alice, bob, mut a, mut b, chat } = push_pair().await;
+    let sent = b.send_message(&chat, "m1", "dinner at mine").await;
+    a.messages(1).await;
+    b.close().await;
+    let handled = system.records_handled("PushFunction");
+    let reacted = a.request(json!({ "action": "react", "chatId": chat, "seq": sent["seq"], "emoji": "🎉" })).await;
+    assert_eq!(reacted["type"], "messageChanged", "{reacted}");
+    let got = pushes(&system, &bob, "phone", 1).await;
+    assert_eq!(got[0]["default"], format!("{alice}: reacted 🎉 to your message"));
+    // Removing it is no news.
+    push_handled(&system, handled, 1).await;
+    let handled = system.records_handled("PushFunction");
+    a.request(json!({ "action": "react", "chatId": chat, "seq": sent["seq"], "emoji": null })).await;
+    push_handled(&system, handled, 1).await;
+    assert_eq!(system.pushes_to(&bob, "phone").await.len(), 1, "a removed reaction is not pushed");
+}

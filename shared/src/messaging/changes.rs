@@ -170,7 +170,11 @@ async fn members_seeing(ctx: &AppContext, chat: &Chat, seq: u64) -> Result<BTree
         return Ok(chat.members.iter().cloned().collect());
     }
     let memberships = ctx.store.memberships_of_chat(&chat.chat_id).await?;
-    Ok(memberships.into_iter().filter(|m| m.removed_at_seq.is_none() && chat.is_member(&m.user_id) && m.sees(seq)).map(|m| m.user_id).collect())
+    Ok(memberships
+        .into_iter()
+        .filter(|m| m.removed_at_seq.is_none() && chat.is_member(&m.user_id) && m.sees(seq))
+        .map(|m| m.user_id)
+        .collect())
 }
 
 /// The change as those who may not see its message get it.
@@ -316,19 +320,14 @@ async fn after_deletion(
     attachments: &[Attachment],
     devices: &HashMap<String, UserDevices>,
 ) -> Result<(), AppError> {
-    let orphans: Vec<String> = attachments
-        .iter()
-        .filter(|a| a.carried_by().iter().all(|seq| *seq == target.view.seq))
-        .map(|a| a.attachment_id.clone())
-        .collect();
+    let orphans: Vec<String> =
+        attachments.iter().filter(|a| a.carried_by().iter().all(|seq| *seq == target.view.seq)).map(|a| a.attachment_id.clone()).collect();
     if let Err(e) = crate::media::purge_deleted(ctx, &orphans).await {
         // Marked deleted already (no one can download them); the hourly cleanup finishes.
         tracing::warn!(error = %e, "deleted message's files left for the cleanup");
     }
-    let keys: Vec<(String, String)> = devices
-        .values()
-        .flat_map(|u| u.devices.keys().map(|d| (ids::device_key(&u.user_id, d), target.view.message_id.clone())))
-        .collect();
+    let keys: Vec<(String, String)> =
+        devices.values().flat_map(|u| u.devices.keys().map(|d| (ids::device_key(&u.user_id, d), target.view.message_id.clone()))).collect();
     let unacked = if keys.is_empty() { Vec::new() } else { ctx.store.inbox_keys_present(&keys).await? };
     if unacked.is_empty() {
         return Ok(());

@@ -94,12 +94,18 @@ pub(crate) fn mark_sent(table: &str, attachment: &Attachment, seq: u64) -> Resul
 /// its S3 object) should the deletion's own purge not finish.
 pub(crate) fn unmark_sent(table: &str, attachment: &Attachment, seq: u64, now_ms: u64) -> Result<TransactWriteItem, StoreError> {
     let remaining: Vec<u64> = attachment.carried_by().into_iter().filter(|s| *s != seq).collect();
-    let update = Update::builder().table_name(table).set_key(Some(key(&attachment.attachment_id))).condition_expression("attribute_exists(attachmentId)");
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(&attachment.attachment_id)))
+        .condition_expression("attribute_exists(attachmentId)");
     let update = match remaining.iter().min() {
         Some(first) => update
             .update_expression("SET sentSeq = :first, sentSeqs = :rest")
             .expression_attribute_values(":first", n(first))
-            .expression_attribute_values(":rest", aws_sdk_dynamodb::types::AttributeValue::Ns(remaining.iter().map(u64::to_string).collect())),
+            .expression_attribute_values(
+                ":rest",
+                aws_sdk_dynamodb::types::AttributeValue::Ns(remaining.iter().map(u64::to_string).collect()),
+            ),
         None => {
             let expires_at = now_ms / 1000;
             update

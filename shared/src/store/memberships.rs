@@ -182,13 +182,7 @@ fn member_update(
 
 /// Transaction action: the sender has read everything up to their own
 /// message (`events` changes came before it).
-pub(crate) fn sender_read_up_to(
-    table: &str,
-    user_id: &str,
-    chat_id: &str,
-    seq: u64,
-    events: u64,
-) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: u64, events: u64) -> Result<TransactWriteItem, StoreError> {
     let update = built(
         Update::builder()
             .table_name(table)
@@ -345,7 +339,9 @@ impl Store {
             .set_key(Some(key(user_id, chat_id)))
             // (`hidden` is one of DynamoDB's reserved words.)
             .update_expression("ADD #hidden :seq")
-            .condition_expression("attribute_exists(chatId) AND (attribute_not_exists(#hidden) OR size(#hidden) < :max OR contains(#hidden, :one))")
+            .condition_expression(
+                "attribute_exists(chatId) AND (attribute_not_exists(#hidden) OR size(#hidden) < :max OR contains(#hidden, :one))",
+            )
             .expression_attribute_names("#hidden", "hidden")
             .expression_attribute_values(":seq", AttributeValue::Ns(vec![seq.to_string()]))
             .expression_attribute_values(":max", n(max))

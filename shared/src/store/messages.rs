@@ -238,7 +238,10 @@ impl Message {
 pub enum ChatEntry {
     Message(Box<Message>),
     /// A change, and the chat's last message when it was made.
-    Change { change: MessageChange, last_message_seq: u64 },
+    Change {
+        change: MessageChange,
+        last_message_seq: u64,
+    },
 }
 
 impl ChatEntry {
@@ -491,7 +494,9 @@ impl Store {
             Some(at) => update
                 .update_expression("SET seq = :next, lastActiveAt = :now, lastMessageSeq = :next")
                 .expression_attribute_values(":now", n(at)),
-            None => update.update_expression("SET seq = :next, events = :events").expression_attribute_values(":events", n(chat.events + 1)),
+            None => {
+                update.update_expression("SET seq = :next, events = :events").expression_attribute_values(":events", n(chat.events + 1))
+            }
         };
         Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
@@ -524,15 +529,13 @@ impl Store {
             Some(seq) => update
                 .condition_expression("attribute_not_exists(deleted) AND updatedSeq = :read")
                 .expression_attribute_values(":read", n(seq)),
-            None => update.condition_expression("attribute_exists(chatId) AND attribute_not_exists(deleted) AND attribute_not_exists(updatedSeq)"),
+            None => update
+                .condition_expression("attribute_exists(chatId) AND attribute_not_exists(deleted) AND attribute_not_exists(updatedSeq)"),
         };
         update = match how {
             TargetChange::Edit { text } => {
-                let version = VersionItem {
-                    message: target.view.message.clone(),
-                    edited_at: target.view.edited_at,
-                    replaced_at_seq: change.seq,
-                };
+                let version =
+                    VersionItem { message: target.view.message.clone(), edited_at: target.view.edited_at, replaced_at_seq: change.seq };
                 update
                     .update_expression("SET message = :text, editedAt = :at, updatedSeq = :change, versions = list_append(if_not_exists(versions, :none), :version)")
                     .expression_attribute_values(":text", s(text))

@@ -88,7 +88,7 @@ async fn a_chat_list_larger_than_one_websocket_message_comes_in_pages() {
 /// no window boundary falls inside the test.
 #[tokio::test]
 async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
-    let limits = "sendMessage=5/86400,createChat=3/86400,uploadMegabytes=1/86400,subscribePresence=2/86400";
+    let limits = "sendMessage=5/86400,createChat=3/86400,uploadMegabytes=1/86400,subscribePresence=2/86400,messageChanges=3/86400";
     let system = System::start_with_parameters(Quotas::default(), &[("RateLimits", limits)]).await;
     let (alice, bob, carol) = (unique("alice"), unique("bob"), unique("carol"));
     let mut a = system.connect(&alice, "phone").await;
@@ -119,6 +119,16 @@ async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
     let history = system.http(&bob).get(&format!("/chats/{chat}/messages")).await;
     assert_eq!(history.body["messages"].as_array().map(Vec::len), Some(5), "{}", history.body);
     assert_eq!(number(&b.send_message(&chat, "b1", "bob is not limited by alice").await, "seq"), 6);
+
+    // messageChanges: edits, reactions and deletions together; the refused one changes nothing.
+    let edit = |text: &str| json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": text });
+    assert_eq!(a.request(edit("one")).await["type"], "messageChanged");
+    assert_eq!(a.request(json!({ "action": "react", "chatId": chat, "seq": 6, "emoji": "👍" })).await["type"], "messageChanged");
+    assert_eq!(a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 2, "forEveryone": false })).await["type"], "messageHidden");
+    let over = a.request(edit("two")).await;
+    assert_eq!(over["code"], "rate_limited", "{over}");
+    let history = system.http(&bob).get(&format!("/chats/{chat}/messages")).await.body;
+    assert_eq!(history["messages"][0]["message"], "one", "{history}");
 
     // Upload bytes: 600 KB, then another 600 KB passes the 1 MB.
     let http = system.http(&alice);

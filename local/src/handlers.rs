@@ -89,6 +89,8 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "get-chat" => |ctx, event| invoke_http(ctx, event, functions::get_chat::handle),
         "get-messages" => |ctx, event| invoke_http(ctx, event, functions::get_messages::handle),
         "get-user" => |ctx, event| invoke_http(ctx, event, functions::get_user::handle),
+        "create-avatar" => |ctx, event| invoke_http(ctx, event, functions::create_avatar::handle),
+        "get-avatar" => |ctx, event| invoke_http(ctx, event, functions::get_avatar::handle),
         _ => return None,
     })
 }

@@ -73,12 +73,23 @@ impl MediaBucket {
         content_disposition: String,
         ttl: Duration,
     ) -> Result<Presigned, MediaError> {
+        self.presign_get(&attachment.attachment_id, &attachment.content_type, content_disposition, ttl).await
+    }
+
+    /// A presigned GET of `media/<attachmentId>`, served with this type and disposition.
+    pub async fn presign_get(
+        &self,
+        attachment_id: &str,
+        content_type: &str,
+        content_disposition: String,
+        ttl: Duration,
+    ) -> Result<Presigned, MediaError> {
         let request = self
             .client
             .get_object()
             .bucket(&self.name)
-            .key(media_key(&attachment.attachment_id))
-            .response_content_type(&attachment.content_type)
+            .key(media_key(attachment_id))
+            .response_content_type(content_type)
             .response_content_disposition(content_disposition)
             .presigned(presigning(ttl)?)
             .await?;

@@ -13,7 +13,9 @@ use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
 use std::collections::BTreeSet;
 
-use crate::protocol::{ChatDetails, ChatSummary, ChatsPage, MessageChange, MessagePreview, MessageView, MessagesPage, UserProfile};
+use crate::protocol::{
+    AvatarDownload, ChatDetails, ChatSummary, ChatsPage, MessageChange, MessagePreview, MessageView, MessagesPage, UserProfile,
+};
 use crate::store::{Chat, ChatEntry, Membership};
 
 pub const DEFAULT_MESSAGES_PAGE: usize = 50;
@@ -224,9 +226,11 @@ pub async fn chat_details(ctx: &AppContext, user_id: &str, chat_id: &str) -> Res
     Ok(ChatDetails { summary, admins, created_by: chat.created_by, created_at: chat.created_at })
 }
 
-/// `GET /users/{userId}`: the caller themself, or someone they share a chat
-/// with; anyone else is indistinguishable from a user that does not exist.
-pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Result<UserProfile, AppError> {
+/// How many chats the caller shares with `user_id`, when the caller may see
+/// their profile: themself, or someone they share a chat with who accepted
+/// it and does not block them; anyone else is indistinguishable from a user
+/// that does not exist.
+async fn profile_visible(ctx: &AppContext, caller: &str, user_id: &str) -> Result<usize, AppError> {
     crate::ids::check_id("userId", user_id)?;
     // Seen only through chats they accepted (a request shows nothing of its recipient).
     let chats_in_common = current_chats(ctx, caller).await?.iter().filter(|c| c.accepted_members().any(|m| m == user_id)).count();
@@ -237,9 +241,38 @@ pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Resu
     if (chats_in_common == 0 || blocked) && caller != user_id {
         return Err(AppError::NotFound(format!("no user {user_id} among the people you share a chat with")));
     }
+    Ok(chats_in_common)
+}
+
+/// `GET /users/{userId}`: presence, chats in common and the profile.
+pub async fn user_profile(ctx: &AppContext, caller: &str, user_id: &str) -> Result<UserProfile, AppError> {
+    let chats_in_common = profile_visible(ctx, caller, user_id).await?;
     let presence = presence_of(ctx, caller, &[user_id.to_owned()]).await?.remove(0);
     let profile = ctx.store.profiles_of(&[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
-    Ok(UserProfile { presence, chats_in_common, display_name: profile.display_name, about: profile.about })
+    Ok(UserProfile {
+        presence,
+        chats_in_common,
+        display_name: profile.display_name,
+        about: profile.about,
+        avatar: profile.avatar.as_ref().map(crate::messaging::profile::avatar_view),
+    })
+}
+
+/// `GET /users/{userId}/avatar`: a presigned download of the user's avatar,
+/// for whoever may see their profile.
+pub async fn avatar_download(ctx: &AppContext, caller: &str, user_id: &str) -> Result<AvatarDownload, AppError> {
+    profile_visible(ctx, caller, user_id).await?;
+    let profile = ctx.store.profiles_of(&[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
+    let avatar = profile.avatar.ok_or_else(|| AppError::NotFound(format!("{user_id} has no avatar")))?;
+    let ttl = ctx.config.download_url_ttl;
+    let file_name = format!("{user_id}.{}", avatar.content_type.rsplit('/').next().unwrap_or("img"));
+    let download =
+        ctx.media.presign_get(&avatar.attachment_id, &avatar.content_type, crate::media::content_disposition(&file_name), ttl).await?;
+    Ok(AvatarDownload {
+        avatar: crate::messaging::profile::avatar_view(&avatar),
+        url: download.url,
+        expires_at: crate::time::now_millis() + ttl.as_millis() as u64,
+    })
 }
 
 #[cfg(test)]
@@ -264,6 +297,7 @@ mod tests {
             request: false,
             last_message: None,
             peer_name: None,
+            peer_avatar: None,
             peer: None,
             preview_seq: None,
         };

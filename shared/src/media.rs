@@ -14,8 +14,8 @@ use crate::bucket::MAX_DELETE_KEYS;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
-use crate::protocol::{AttachmentDownload, AttachmentUpload, AttachmentView, CreateAttachmentRequest};
-use crate::store::{Attachment, attachment_expiry_bucket};
+use crate::protocol::{AttachmentDownload, AttachmentUpload, AttachmentView, CreateAttachmentRequest, CreateAvatarRequest};
+use crate::store::{Attachment, Avatar, attachment_expiry_bucket};
 use crate::time::now_millis;
 
 /// An upload not sent in any message within this long is deleted by the cleanup.
@@ -58,11 +58,16 @@ fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Resul
     if request.size > max {
         return Err(AppError::TooLarge { what: format!("a {content_type} attachment"), max });
     }
-    let digest = base64::engine::general_purpose::STANDARD.decode(&request.sha256).ok();
+    check_sha256(&request.sha256)?;
+    Ok(content_type)
+}
+
+fn check_sha256(sha256: &str) -> Result<(), AppError> {
+    let digest = base64::engine::general_purpose::STANDARD.decode(sha256).ok();
     if digest.is_none_or(|d| d.len() != 32) {
         return Err(AppError::invalid("sha256 must be the base64 SHA-256 of the file (44 characters)"));
     }
-    Ok(content_type)
+    Ok(())
 }
 
 /// `POST /chats/{chatId}/attachments`: records the attachment and presigns its upload.
@@ -77,18 +82,31 @@ pub async fn create_upload(
     limits::charge(ctx, Limit::UploadBytes, user_id, request.size).await?;
     let chat = ctx.store.get_chat(chat_id).await?;
     chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
+    record_and_presign(ctx, user_id, chat_id, request.file_name, content_type, request.size, request.sha256).await
+}
+
+/// Records an upload (expiring unless something takes it) and presigns its PUT.
+async fn record_and_presign(
+    ctx: &AppContext,
+    user_id: &str,
+    scope: &str,
+    file_name: String,
+    content_type: String,
+    size: u64,
+    sha256: String,
+) -> Result<AttachmentUpload, AppError> {
     let now = now_millis();
     let attachment_id = ids::new_message_id();
     let expires_at = (now + ABANDONED_UPLOAD_AFTER.as_millis() as u64) / 1000;
     let attachment = Attachment {
         expiry_bucket: Some(attachment_expiry_bucket(&attachment_id, expires_at)),
         attachment_id,
-        chat_id: chat_id.to_owned(),
+        chat_id: scope.to_owned(),
         uploader_id: user_id.to_owned(),
-        file_name: request.file_name,
+        file_name,
         content_type,
-        size: request.size,
-        sha256: request.sha256,
+        size,
+        sha256,
         created_at: now,
         sent_seq: None,
         sent_seqs: Vec::new(),
@@ -107,6 +125,61 @@ pub async fn create_upload(
         upload_headers: upload.headers,
         expires_at: now + ttl.as_millis() as u64,
     })
+}
+
+/// What the Attachments table records as an avatar's chat: no chat id has a `#`.
+pub const AVATAR_SCOPE: &str = "#avatar";
+/// An avatar is a small picture.
+pub const MAX_AVATAR_BYTES: u64 = 5 * 1024 * 1024;
+pub const AVATAR_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+/// `POST /users/me/avatar`: records an avatar upload and presigns it; the
+/// caller then sets it with `updateProfile {avatar}`.
+pub async fn create_avatar_upload(ctx: &AppContext, user_id: &str, request: CreateAvatarRequest) -> Result<AttachmentUpload, AppError> {
+    let content_type = canonical_media_type(&request.content_type)
+        .filter(|t| AVATAR_TYPES.contains(&t.as_str()))
+        .ok_or_else(|| AppError::invalid(format!("an avatar is one of {}", AVATAR_TYPES.join(", "))))?;
+    if request.size == 0 {
+        return Err(AppError::invalid("size must be at least 1 byte"));
+    }
+    if request.size > MAX_AVATAR_BYTES {
+        return Err(AppError::TooLarge { what: "an avatar".into(), max: MAX_AVATAR_BYTES });
+    }
+    check_sha256(&request.sha256)?;
+    limits::charge(ctx, Limit::UploadBytes, user_id, request.size).await?;
+    record_and_presign(ctx, user_id, AVATAR_SCOPE, "avatar".into(), content_type, request.size, request.sha256).await
+}
+
+/// The caller's own avatar upload, in S3 already, kept from now on (the
+/// cleanup deletes uploads nothing took).
+pub(crate) async fn take_avatar(ctx: &AppContext, who: &Identity, attachment_id: &str) -> Result<Avatar, AppError> {
+    ids::check_id("avatar", attachment_id)?;
+    let not_yours = || AppError::invalid(format!("avatar {attachment_id:?} is not one of your avatar uploads"));
+    let attachment = ctx
+        .store
+        .get_attachment(attachment_id)
+        .await?
+        .filter(|a| a.chat_id == AVATAR_SCOPE && a.uploader_id == who.user_id && a.deleted_at.is_none())
+        .ok_or_else(not_yours)?;
+    if ctx.media.uploaded_size(attachment_id).await? != Some(attachment.size) {
+        return Err(AppError::invalid(format!("avatar {attachment_id:?} has not been uploaded yet")));
+    }
+    ctx.store.keep_attachment(attachment_id).await?;
+    Ok(Avatar {
+        attachment_id: attachment.attachment_id,
+        content_type: attachment.content_type,
+        size: attachment.size,
+        sha256: attachment.sha256,
+    })
+}
+
+/// A replaced avatar: its object and record deleted (what fails here, the cleanup finishes).
+pub(crate) async fn discard_avatar(ctx: &AppContext, attachment_id: &str) -> Result<(), AppError> {
+    ctx.store.discard_attachment(attachment_id, now_millis()).await?;
+    if let Err(e) = purge_deleted(ctx, &[attachment_id.to_owned()]).await {
+        tracing::warn!(error = %e, attachment_id, "replaced avatar left for the cleanup");
+    }
+    Ok(())
 }
 
 /// `GET /chats/{chatId}/attachments/{attachmentId}`: a presigned download for

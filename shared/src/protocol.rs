@@ -195,6 +195,20 @@ pub struct UpdateProfileRequest {
     pub display_name: Option<String>,
     #[serde(default)]
     pub about: Option<String>,
+    /// An upload from `POST /users/me/avatar` (an empty string removes the avatar).
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+/// A user's profile picture: an image uploaded through `POST /users/me/avatar`,
+/// downloaded through `GET /users/{userId}/avatar`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvatarView {
+    pub attachment_id: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 /// The sender replaces the text of one of their messages (within the edit window).
@@ -475,6 +489,9 @@ pub struct ChatSummary {
     /// have one and show it to the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_name: Option<String>,
+    /// The same peer's avatar (its `attachmentId`; fetch `GET /users/{userId}/avatar`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_avatar: Option<String>,
     /// Whose display name `peer_name` may be (a 1-1 chat's other member who
     /// accepted it and blocks no one there); not sent.
     #[serde(skip)]
@@ -599,6 +616,29 @@ pub struct UserProfile {
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<AvatarView>,
+}
+
+/// `POST /users/me/avatar`: the image to upload as the caller's avatar.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAvatarRequest {
+    pub content_type: String,
+    pub size: u64,
+    /// Base64 SHA-256 of the exact bytes to upload.
+    pub sha256: String,
+}
+
+/// `GET /users/{userId}/avatar`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvatarDownload {
+    #[serde(flatten)]
+    pub avatar: AvatarView,
+    /// Presigned S3 GET URL.
+    pub url: String,
+    pub expires_at: u64,
 }
 
 /// Every HTTP API error body.
@@ -626,6 +666,9 @@ pub enum ReceiptStatus {
     Read,
 }
 
+// A frame is built once per reply or post and serialised at once: boxing the
+// larger variants would only add an allocation.
+#[expect(clippy::large_enum_variant)]
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ServerFrame {
@@ -777,6 +820,8 @@ pub enum ServerFrame {
         display_name: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         about: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        avatar: Option<AvatarView>,
     },
     /// Reply to `setPrivacy`: the caller's settings now.
     Privacy {

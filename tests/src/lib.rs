@@ -368,6 +368,17 @@ pub async fn upload(http: &Http, chat: &str, bytes: &[u8]) -> String {
     text(&reply.body, "attachmentId").to_owned()
 }
 
+/// Uploads `bytes` (a PNG) as `user`'s avatar through `POST /users/me/avatar`
+/// and its presigned URL; returns the upload's id (set it with `updateProfile`).
+pub async fn upload_avatar(http: &Http, bytes: &[u8]) -> String {
+    let reply =
+        http.post("/users/me/avatar", &json!({ "contentType": "image/png", "size": bytes.len(), "sha256": sha256_base64(bytes) })).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.to_vec()).await;
+    assert_eq!(status, 200, "S3 accepts the declared bytes: {body}");
+    text(&reply.body, "attachmentId").to_owned()
+}
+
 /// Sends a message carrying these attachments; the reply.
 pub async fn send_with(client: &mut Client, chat: &str, attachments: &[&str]) -> Value {
     client

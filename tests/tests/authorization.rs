@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use e2e_tests::{Client, Http, System, image, text, unique, upload};
+use e2e_tests::{Client, Http, System, image, sha256_base64, text, unique, upload, upload_avatar};
 use local_runtime::repository_template;
 use local_runtime::template::Template;
 use serde_json::{Value, json};
@@ -89,6 +89,10 @@ async fn world() -> World {
     // The member accepts the admin's invitation (until then the group shows nothing of them).
     let accepted = clients.get_mut(&Member).unwrap().request(json!({ "action": "acceptChat", "chatId": group })).await;
     assert_eq!(accepted["type"], "chatAccepted", "{accepted}");
+    // ...and has an avatar, for the avatar route's cells.
+    let avatar = upload_avatar(&Http::new(system.http_url(), Some(tokens[&Member].clone())), &image(512, 4)).await;
+    let set = clients.get_mut(&Member).unwrap().request(json!({ "action": "updateProfile", "avatar": avatar })).await;
+    assert_eq!(set["avatar"]["attachmentId"], avatar.as_str(), "{set}");
 
     let stranger_ws = clients.get_mut(&Stranger).unwrap();
     let other_group = stranger_ws.chat_with(&[&admin], Some("elsewhere")).await;
@@ -353,6 +357,15 @@ fn http_matrix(w: &World) -> BTreeMap<String, Vec<Case>> {
     let mut history = cases(["200", "200", "200", "200", "403", "403", "403"], "own group", |_| path(format!("/chats/{g}/messages")));
     history.push(one(Member, "another group", path(format!("/chats/{g2}/messages")), "403"));
     m.insert("GET /chats/{chatId}/messages".to_owned(), history);
+    // Anyone registered may upload an avatar of their own; only who may see the profile sees it.
+    m.insert(
+        "POST /users/me/avatar".to_owned(),
+        cases(["201", "201", "201", "201", "201", "403", "403"], "own avatar", |_| path("/users/me/avatar".into())),
+    );
+    m.insert(
+        "GET /users/{userId}/avatar".to_owned(),
+        cases(["200", "200", "200", "404", "404", "403", "403"], "the member's avatar", |_| path(format!("/users/{}/avatar", w.member))),
+    );
     m.insert(
         "GET /users/{userId}".to_owned(),
         cases(["200", "200", "200", "404", "404", "403", "403"], "the member", |_| path(format!("/users/{}", w.member))),
@@ -420,7 +433,10 @@ async fn every_route_refuses_whoever_may_not_use_it() {
             count += 1;
             let client = Http::new(w.system.http_url(), Some(w.tokens[&case.actor].clone()));
             let path = case.request.as_str().unwrap();
-            let reply = if method == "POST" {
+            let reply = if path.ends_with("/avatar") && method == "POST" {
+                let bytes = image(64, 3);
+                client.post(path, &json!({ "contentType": "image/png", "size": bytes.len(), "sha256": sha256_base64(&bytes) })).await
+            } else if method == "POST" {
                 client.post(path, &e2e_tests::upload_request(&image(64, 3), "image/png")).await
             } else {
                 client.get(path).await

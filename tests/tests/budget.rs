@@ -256,3 +256,27 @@ async fn an_edit_a_reaction_and_a_deletion_cost_six_or_seven_calls_plus_a_post_p
         assert!(calls.write_units <= 9.0, "{route}: {} write units", calls.write_units);
     }
 }
+
+/// Setting an avatar: the profile read, the upload checked (record, HeadObject)
+/// and kept, the profile written; replacing one also deletes the old file.
+#[tokio::test]
+async fn setting_an_avatar_costs_five_calls_and_replacing_one_three_more() {
+    let system = System::start().await;
+    let alice = unique("alice");
+    let mut a = system.connect(&alice, "phone").await;
+    let first = e2e_tests::upload_avatar(&system.http(&alice), &e2e_tests::image(800, 1)).await;
+    let second = e2e_tests::upload_avatar(&system.http(&alice), &e2e_tests::image(900, 2)).await;
+    for id in [&first, &second] {
+        let set = a.request(serde_json::json!({ "action": "updateProfile", "avatar": id })).await;
+        assert_eq!(set["avatar"]["attachmentId"], id.as_str(), "{set}");
+    }
+    let sets = invocations_of(&system, "updateProfile");
+    let (set, replace) = (&sets[0].calls, &sets[1].calls);
+    println!("set an avatar: {} calls ({set}); replace it: {} calls ({replace})", set.total(), replace.total());
+    assert_eq!(set.total(), 5, "{set}");
+    assert_eq!(replace.total(), 8, "{replace}");
+    assert_eq!(replace.count("DeleteObjects"), 1, "the old file deleted: {replace}");
+    let uploads = invocations_of(&system, "POST /users/me/avatar");
+    println!("POST /users/me/avatar: {} calls ({})", uploads[0].calls.total(), uploads[0].calls);
+    assert_eq!(uploads[0].calls.total(), 2, "the upload-bytes counter and the record: {}", uploads[0].calls);
+}

@@ -104,6 +104,10 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
                 24,
             ),
         ),
+        (
+            "updateProfile (avatar)",
+            parses_or_refuses::<UpdateProfileRequest>(json!({ "action": "updateProfile", "avatar": "01JDX4W0Q3K6Y8V1S7M2N9B5CR" }), 26),
+        ),
         ("react", parses_or_refuses::<ReactRequest>(json!({ "action": "react", "chatId": chat, "seq": 1, "emoji": "👍" }), 25)),
     ];
     // HTTP bodies go through serde_json the same way (`shared::http::json_body`).
@@ -130,6 +134,17 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
         assert!(outcomes.get("invalid_request").copied().unwrap_or(0) > 0, "{action}: mutations reach the field checks");
     }
     println!("fuzz (in process) POST attachments body: {http_outcomes:?}");
+    let mut avatar_outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    let base = json!({ "contentType": "image/png", "size": 10, "sha256": "x" });
+    for _ in 0..IN_PROCESS_CASES {
+        let body = mutator.mutate(&base, &[]);
+        let outcome = match serde_json::from_str::<Value>(&body) {
+            Err(_) => "malformed_json",
+            Ok(value) => serde_json::from_value::<CreateAvatarRequest>(value).map_or("invalid_request", |_| "parsed"),
+        };
+        *avatar_outcomes.entry(outcome).or_default() += 1;
+    }
+    println!("fuzz (in process) POST avatar body: {avatar_outcomes:?}");
     println!("fuzz (in process): {total} mutated frames and bodies, {IN_PROCESS_CASES} strings through the key, name and media rules");
 }
 
@@ -197,6 +212,7 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         json!({ "action": "updateChat", "chatId": group, "name": "n", "description": "d" }),
         json!({ "action": "setPrivacy", "presence": "everyone", "readReceipts": true }),
         json!({ "action": "updateProfile", "displayName": "fuzz", "about": "a" }),
+        json!({ "action": "updateProfile", "avatar": "01JDX4W0Q3K6Y8V1S7M2N9B5CR" }),
         json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "edited" }),
         json!({ "action": "react", "chatId": group, "seq": 1, "emoji": "👍" }),
         json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": false }),
@@ -266,10 +282,14 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
     let http = system.http(&fuzzer);
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     let base = upload_request(b"\x89PNG fuzz", "image/png");
+    let avatar_base = json!({ "contentType": "image/png", "size": 9, "sha256": e2e_tests::sha256_base64(b"\x89PNG fuzz") });
     for i in 0..per_action * 2 {
         let body = mutator.mutate(&base, &[]);
         let reply = http.post_text(&format!("/chats/{group}/attachments"), body.clone()).await;
         assert!(reply.status < 500, "{body} -> {} {}", reply.status, reply.body);
+        let avatar = http.post_text("/users/me/avatar", mutator.mutate(&avatar_base, &[])).await;
+        assert!(avatar.status < 500, "avatar -> {} {}", avatar.status, avatar.body);
+        *statuses.entry(format!("POST avatar → {}", avatar.status)).or_default() += 1;
         assert!(reply.status >= 300 || reply.body["uploadUrl"].is_string(), "{body} -> {}", reply.body);
         *statuses.entry(format!("POST attachments → {}", reply.status)).or_default() += 1;
         let noise = percent(&mutator.text());
@@ -277,6 +297,7 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
             0 => format!("/chats/{group}/messages?limit={noise}&before={noise}"),
             1 => format!("/chats?cursor={noise}&limit={noise}"),
             2 => format!("/chats/{noise}/attachments/{noise}"),
+            _ if i % 8 == 3 => format!("/users/{noise}/avatar"),
             _ => format!("/users/{noise}"),
         };
         let reply = http.get(&path).await;

@@ -124,7 +124,10 @@ async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
     let edit = |text: &str| json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": text });
     assert_eq!(a.request(edit("one")).await["type"], "messageChanged");
     assert_eq!(a.request(json!({ "action": "react", "chatId": chat, "seq": 6, "emoji": "👍" })).await["type"], "messageChanged");
-    assert_eq!(a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 2, "forEveryone": false })).await["type"], "messageHidden");
+    assert_eq!(
+        a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 2, "forEveryone": false })).await["type"],
+        "messageHidden"
+    );
     let over = a.request(edit("two")).await;
     assert_eq!(over["code"], "rate_limited", "{over}");
     let history = system.http(&bob).get(&format!("/chats/{chat}/messages")).await.body;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::{System, text, unique};
+use e2e_tests::{System, get_presigned, image, sha256_base64, text, unique, upload_avatar};
 use local_runtime::Quotas;
 use serde_json::{Value, json};
 
@@ -239,4 +239,64 @@ async fn profiles_show_on_user_pages_and_in_chat_lists_to_those_who_may_see_them
     // A block hides the blocker's name from the 1-1 chat.
     a.request(json!({ "action": "blockUser", "userId": bob, "blocked": true })).await;
     assert_eq!(peer_name(&b.request(json!({ "action": "listChats" })).await), Value::Null);
+}
+
+#[tokio::test]
+async fn an_avatar_is_an_uploaded_image_shown_to_those_who_may_see_the_profile() {
+    let system = System::start().await;
+    let [alice, bob, mallory] = ["alice", "bob", "mallory"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    b.accept(&chat).await;
+
+    let first = image(3000, 4);
+    let id = upload_avatar(&system.http(&alice), &first).await;
+    let set = a.request(json!({ "action": "updateProfile", "avatar": id })).await;
+    assert_eq!((set["type"].as_str(), set["avatar"]["attachmentId"].as_str()), (Some("profile"), Some(id.as_str())), "{set}");
+    assert_eq!(set["avatar"]["sha256"], sha256_base64(&first));
+
+    // Bob sees it on the user page, in both chat lists, and downloads the very bytes.
+    let page = system.http(&bob).get(&format!("/users/{alice}")).await.body;
+    assert_eq!(page["avatar"]["attachmentId"], id.as_str(), "{page}");
+    let listed = system.http(&bob).get("/chats").await.body;
+    assert_eq!(listed["chats"][0]["peerAvatar"], id.as_str(), "{listed}");
+    let listed = b.request(json!({ "action": "listChats" })).await;
+    assert_eq!(listed["chats"][0]["peerAvatar"], id.as_str(), "{listed}");
+    let download = system.http(&bob).get(&format!("/users/{alice}/avatar")).await;
+    assert_eq!(download.status, 200, "{}", download.body);
+    let first_url = text(&download.body, "url").to_owned();
+    let (status, bytes) = get_presigned(&first_url).await;
+    assert_eq!((status, sha256_base64(&bytes)), (200, sha256_base64(&first)));
+    // A stranger sees no avatar, as no profile.
+    assert_eq!(system.http(&mallory).get(&format!("/users/{alice}/avatar")).await.status, 404);
+
+    // An avatar is a small image, the caller's own, uploaded.
+    let post = |body: Value| {
+        let http = system.http(&alice);
+        async move { http.post("/users/me/avatar", &body).await }
+    };
+    let sha = sha256_base64(&first);
+    let too_big = post(json!({ "contentType": "image/png", "size": shared::media::MAX_AVATAR_BYTES + 1, "sha256": sha })).await;
+    assert_eq!((too_big.status, too_big.body["code"].as_str()), (413, Some("too_large")), "{}", too_big.body);
+    let not_image = post(json!({ "contentType": "application/pdf", "size": 10, "sha256": sha })).await;
+    assert_eq!(not_image.status, 400, "{}", not_image.body);
+    let bobs = upload_avatar(&system.http(&bob), &image(500, 5)).await;
+    let theirs = a.request(json!({ "action": "updateProfile", "avatar": bobs })).await;
+    assert_eq!(theirs["code"], "invalid_request", "{theirs}");
+    let pending = post(json!({ "contentType": "image/png", "size": 10, "sha256": sha })).await;
+    let not_uploaded = a.request(json!({ "action": "updateProfile", "avatar": text(&pending.body, "attachmentId") })).await;
+    assert_eq!(not_uploaded["code"], "invalid_request", "{not_uploaded}");
+
+    // A new avatar replaces the old, whose file is deleted; an empty one removes it.
+    let second = image(2000, 6);
+    let id2 = upload_avatar(&system.http(&alice), &second).await;
+    assert_eq!(a.request(json!({ "action": "updateProfile", "avatar": id2 })).await["avatar"]["attachmentId"], id2.as_str());
+    assert_ne!(get_presigned(&first_url).await.0, 200, "the replaced avatar's object is gone");
+    let download = system.http(&bob).get(&format!("/users/{alice}/avatar")).await;
+    let (_, bytes) = get_presigned(text(&download.body, "url")).await;
+    assert_eq!(sha256_base64(&bytes), sha256_base64(&second));
+    let removed = a.request(json!({ "action": "updateProfile", "avatar": "" })).await;
+    assert!(removed.get("avatar").is_none(), "{removed}");
+    assert_eq!(system.http(&bob).get(&format!("/users/{alice}/avatar")).await.status, 404);
 }

@@ -81,7 +81,7 @@ pub async fn react(ctx: &AppContext, who: &Identity, request: ReactRequest) -> R
 pub fn check_emoji(emoji: &str) -> Result<(), AppError> {
     let bad = || AppError::invalid(format!("emoji must be one emoji (at most {MAX_EMOJI_BYTES} bytes)"));
     let chars = emoji.chars().count();
-    if emoji.len() > MAX_EMOJI_BYTES || chars > 12 || emoji.chars().all(|c| c.is_ascii()) {
+    if emoji.len() > MAX_EMOJI_BYTES || chars > 12 || emoji.is_ascii() {
         return Err(bad());
     }
     // Keycaps (1️⃣, #️⃣) start with an ASCII digit, # or *; nothing else ASCII belongs in one.

@@ -1,12 +1,13 @@
-//! Profiles: a display name and an "about" line, set by their owner
+//! Profiles: a display name, an "about" line and an avatar, set by their owner
 //! (`updateProfile`), shown to the people who may see the user — on
-//! `GET /users/{id}` and as a 1-1 chat's `peerName` in chat lists — and to
+//! `GET /users/{id}` and as a 1-1 chat's `peerName` and `peerAvatar` in chat lists — and to
 //! no one a message request or a block hides them from.
 
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::protocol::{ChatSummary, ServerFrame, UpdateProfileRequest};
+use crate::protocol::{AvatarView, ChatSummary, ServerFrame, UpdateProfileRequest};
+use crate::store::Avatar;
 use crate::text::{allowed_in_name, check_name};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
@@ -34,10 +35,34 @@ pub async fn update_profile(ctx: &AppContext, who: &Identity, request: UpdatePro
     if let Some(about) = about {
         profile.about = (!about.is_empty()).then_some(about);
     }
+    match request.avatar.as_deref() {
+        Some("") => profile.avatar = None,
+        Some(id) if before.avatar.as_ref().is_none_or(|a| a.attachment_id != id) => {
+            profile.avatar = Some(crate::media::take_avatar(ctx, who, id).await?);
+        }
+        _ => {}
+    }
     if profile != before {
         ctx.store.set_profile(&who.user_id, &profile).await?;
+        if let Some(old) = before.avatar.filter(|old| profile.avatar.as_ref() != Some(old)) {
+            crate::media::discard_avatar(ctx, &old.attachment_id).await?;
+        }
     }
-    Ok(ServerFrame::Profile { user_id: who.user_id.clone(), display_name: profile.display_name, about: profile.about })
+    Ok(ServerFrame::Profile {
+        user_id: who.user_id.clone(),
+        display_name: profile.display_name,
+        about: profile.about,
+        avatar: profile.avatar.as_ref().map(avatar_view),
+    })
+}
+
+pub fn avatar_view(avatar: &Avatar) -> AvatarView {
+    AvatarView {
+        attachment_id: avatar.attachment_id.clone(),
+        content_type: avatar.content_type.clone(),
+        size: avatar.size,
+        sha256: avatar.sha256.clone(),
+    }
 }
 
 /// Fills in the 1-1 chats' `peerName` (one BatchGetItem per 100 peers).
@@ -48,7 +73,9 @@ pub async fn add_peer_names(ctx: &AppContext, chats: &mut [ChatSummary]) -> Resu
     }
     let profiles = ctx.store.profiles_of(&peers).await?;
     for chat in chats.iter_mut() {
-        chat.peer_name = chat.peer.as_ref().and_then(|p| profiles.get(p)).and_then(|p| p.display_name.clone());
+        let profile = chat.peer.as_ref().and_then(|p| profiles.get(p));
+        chat.peer_name = profile.and_then(|p| p.display_name.clone());
+        chat.peer_avatar = profile.and_then(|p| p.avatar.as_ref()).map(|a| a.attachment_id.clone());
     }
     Ok(())
 }

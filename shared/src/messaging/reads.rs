@@ -153,6 +153,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         // last seq may hold a change, which knows it.
         preview_seq: (visible == chat.seq).then(|| chat.last_message_seq()),
         peer_name: None,
+        peer_avatar: None,
         // A request's recipient shows nothing of themself, nor does a blocked chat.
         peer: (chat.kind == crate::protocol::ChatKind::Direct && !chat.is_blocked())
             .then(|| chat.accepted_members().find(|m| **m != membership.user_id).cloned())

@@ -164,6 +164,39 @@ impl Store {
         Ok(items.iter().filter_map(|item| item.get("attachmentId")?.as_s().ok().cloned()).collect())
     }
 
+    /// An upload is in use outside any message (an avatar): the cleanup leaves it.
+    pub async fn keep_attachment(&self, attachment_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.attachments)
+            .set_key(Some(key(attachment_id)))
+            .update_expression("SET sentSeq = :none REMOVE expiresAt, expiryBucket")
+            .condition_expression("attribute_exists(attachmentId)")
+            .expression_attribute_values(":none", n(0))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// An upload no longer in use (a replaced avatar): marked deleted and
+    /// made an expired upload, for [`Store::delete_unsent_attachment`] now or
+    /// the cleanup later.
+    pub async fn discard_attachment(&self, attachment_id: &str, now_ms: u64) -> Result<(), StoreError> {
+        let expires_at = now_ms / 1000;
+        self.client
+            .update_item()
+            .table_name(&self.tables.attachments)
+            .set_key(Some(key(attachment_id)))
+            .update_expression("SET deletedAt = :now, expiresAt = :expires, expiryBucket = :bucket REMOVE sentSeq, sentSeqs")
+            .condition_expression("attribute_exists(attachmentId)")
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":expires", n(expires_at))
+            .expression_attribute_values(":bucket", s(attachment_expiry_bucket(attachment_id, expires_at)))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Deletes an attachment record unless a message took it meanwhile.
     pub async fn delete_unsent_attachment(&self, attachment_id: &str) -> Result<bool, StoreError> {
         let result = self

@@ -371,10 +371,25 @@ fn every_table_reads_and_writes_its_pinned_item() {
         let item: serde_dynamo::Item = serde_json::from_value(stored.clone()).expect("DynamoDB JSON");
         let user: UserDevices = serde_dynamo::from_item(item).expect("a user with a profile still reads as a user");
         assert_eq!(user.user_id, "dave");
-        let profile = Profile { display_name: Some("Dave D.".into()), about: Some("out hiking".into()) };
+        let profile = Profile { display_name: Some("Dave D.".into()), about: Some("out hiking".into()), avatar: None };
         let written: serde_dynamo::Item = serde_dynamo::to_item(&profile).expect("writes");
         assert_eq!(&serde_json::to_value(&written).expect("JSON"), &stored["profile"]["M"], "today's writer stores the profile so");
     }
+    // Avatars (2026-12-01): the picture's attachment, copied into the profile.
+    holds(
+        &p,
+        "Users profile (avatar set)",
+        Profile {
+            display_name: Some("Erin".into()),
+            about: None,
+            avatar: Some(Avatar {
+                attachment_id: "01JAVA".into(),
+                content_type: "image/jpeg".into(),
+                size: 40_960,
+                sha256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into(),
+            }),
+        },
+    );
     // Privacy settings (2026-11-24).
     holds(
         &p,

@@ -229,6 +229,8 @@ pub(crate) fn remove_at(
 }
 
 /// How one membership changes together with the chat's member list.
+// (One per membership change, on the stack for its transaction: no need to box.)
+#[expect(clippy::large_enum_variant)]
 pub enum MemberChange {
     /// The user joins (or rejoins) with this membership.
     Join(Membership),

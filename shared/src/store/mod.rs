@@ -34,7 +34,7 @@ pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{MemberChange, Membership};
 pub use messages::{Accepted, AppendOutcome, ChatEntry, Message, TargetChange};
 pub use presence::PresenceSubscription;
-pub use users::{Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};
+pub use users::{Avatar, Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -70,6 +70,19 @@ pub struct Profile {
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<Avatar>,
+}
+
+/// The image a profile shows: a copy of its attachment's metadata, so a
+/// profile read needs no second table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Avatar {
+    pub attachment_id: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 #[derive(Deserialize)]

@@ -56,6 +56,20 @@ ensure_dynamodb_local() {
   fi
 }
 
+# A real headless browser for the web app's tests: Debian's Chromium and its
+# WebDriver (and an emoji font, so screenshots show the app's icons).
+ensure_browser() {
+  if command -v chromedriver >/dev/null && command -v chromium >/dev/null; then
+    return 0
+  fi
+  echo "==> installing chromium, chromium-driver (Debian packages)" >&2
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  local packages=(chromium chromium-driver fonts-noto-color-emoji)
+  $sudo apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
+}
+
 # Both servers, installed on first use.
 ensure_local_aws() {
   ensure_moto

@@ -98,7 +98,10 @@ def verify_s3(app, secret):
     def checked(environ, start_response):
         params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         names = dict(params)
-        if names.get("X-Amz-Algorithm") == ALGORITHM and "/s3/" in names.get("X-Amz-Credential", ""):
+        # A browser's CORS preflight (OPTIONS) is not authenticated: S3 answers
+        # it from the bucket's CORS rules, whatever its query string says.
+        preflight = environ["REQUEST_METHOD"] == "OPTIONS"
+        if not preflight and names.get("X-Amz-Algorithm") == ALGORITHM and "/s3/" in names.get("X-Amz-Credential", ""):
             try:
                 signed_at = calendar.timegm(time.strptime(names["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
                 expires = int(names["X-Amz-Expires"])

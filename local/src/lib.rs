@@ -20,6 +20,7 @@ pub mod processes;
 pub mod provision;
 pub mod streams;
 pub mod template;
+pub mod web;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -71,6 +72,8 @@ pub struct Options {
     pub faults: Option<Arc<faults::Faults>>,
     /// Check every AWS call of a function against its `Policies` (see `iam`); on by default.
     pub enforce_iam: bool,
+    /// Where the web app and its dev token endpoint are served (`web`); not served when `None`.
+    pub web_bind: Option<SocketAddr>,
     /// Run each function as its own process from the binaries in this
     /// directory (`target/release`, built by `cargo build --release -p
     /// functions --bins`) behind a local Lambda Runtime API (see
@@ -91,6 +94,7 @@ impl Options {
             faults: None,
             enforce_iam: true,
             processes: None,
+            web_bind: None,
         }
     }
 }
@@ -104,6 +108,8 @@ pub struct LocalRuntime {
     pub address: SocketAddr,
     /// The HTTP API's address (`None` when the template has no HTTP API).
     pub http_address: Option<SocketAddr>,
+    /// The web app's address (`None` unless asked for).
+    pub web_address: Option<SocketAddr>,
     pub gateway: Arc<Gateway>,
     /// The functions, invoked by the gateway, the HTTP API, the stream pollers and the schedules.
     pub lambda: Arc<LambdaHost>,
@@ -137,6 +143,11 @@ impl LocalRuntime {
     /// Base URL of the HTTP API, stage included, as the deployed `HttpApiUrl` output.
     pub fn http_api_url(&self) -> Option<String> {
         self.http_address.map(|a| format!("http://{a}/{LOCAL_STAGE}"))
+    }
+
+    /// The web app's URL, when it is served (`Options::web_bind`).
+    pub fn web_url(&self) -> Option<String> {
+        self.web_address.map(|a| format!("http://{a}/"))
     }
 
     pub fn connections_api_url(&self) -> String {
@@ -345,6 +356,12 @@ impl LocalRuntime {
                 tracing::error!(error = %e, "local gateway stopped");
             }
         }));
+        for bucket in template.logical_ids_of("AWS::S3::Bucket") {
+            let rules = template.bucket_cors(&bucket, &lookup)?;
+            if !rules.is_empty() {
+                provision::set_bucket_cors(&sdk, &provision::local_bucket_name(&options.table_prefix, &bucket), &rules).await?;
+            }
+        }
         let mut http_address = None;
         if let Some(http_api) = template.http_api(&lookup)? {
             for function in http_api.routes.iter().map(|r| &r.function).chain(http_api.authorizer.as_ref().map(|a| &a.function)) {
@@ -381,7 +398,24 @@ impl LocalRuntime {
                 }
             }));
         }
-        Ok(Self { address, http_address, gateway, lambda, jwt_secret: options.jwt_secret, table_prefix: options.table_prefix, tasks })
+        let mut web_address = None;
+        if let Some(bind) = options.web_bind {
+            let websocket_url = format!("ws://{address}/{LOCAL_STAGE}");
+            let http_api_url = http_address.map(|a| format!("http://{a}/{LOCAL_STAGE}"));
+            let (bound, task) = web::start(bind, websocket_url, http_api_url, options.jwt_secret.clone()).await?;
+            web_address = Some(bound);
+            tasks.push(task);
+        }
+        Ok(Self {
+            address,
+            http_address,
+            web_address,
+            gateway,
+            lambda,
+            jwt_secret: options.jwt_secret,
+            table_prefix: options.table_prefix,
+            tasks,
+        })
     }
 
     /// Runs a scheduled function now, as its schedule would (`sam local invoke`-style).

@@ -7,7 +7,7 @@ use local_runtime::{DEV_JWT_SECRET, LocalRuntime, Options, repository_template};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: local-runtime serve [--port N] [--http-port N] [--template PATH] [--no-iam] [--processes DIR]\n       local-runtime token <user> <device> [--hours N]"
+        "usage: local-runtime serve [--port N] [--http-port N] [--web-port N] [--template PATH] [--no-iam] [--processes DIR]\n       local-runtime token <user> <device> [--hours N]"
     );
     std::process::exit(2)
 }
@@ -34,6 +34,8 @@ async fn main() {
             options.bind = ([127, 0, 0, 1], port).into();
             let http_port: u16 = flag("--http-port").and_then(|p| p.parse().ok()).unwrap_or(port + 1);
             options.http_bind = ([127, 0, 0, 1], http_port).into();
+            let web_port: u16 = flag("--web-port").and_then(|p| p.parse().ok()).unwrap_or(port + 2);
+            options.web_bind = Some(([127, 0, 0, 1], web_port).into());
             options.jwt_secret = secret;
             // For a look at what a policy change would allow; never in tests.
             options.enforce_iam = !args.iter().any(|a| a == "--no-iam");
@@ -55,6 +57,9 @@ async fn main() {
             println!("WebSocket API:   {}", runtime.websocket_url());
             if let Some(url) = runtime.http_api_url() {
                 println!("HTTP API:        {url}  (Authorization: Bearer <token>)");
+            }
+            if let Some(url) = runtime.web_url() {
+                println!("web app:         {url}  (sign in as any user and device)");
             }
             println!("@connections:    {}/@connections/{{id}}", runtime.connections_api_url());
             println!("dev token:       cargo run -q -p local-runtime -- token <user> <device>");

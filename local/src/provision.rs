@@ -133,6 +133,33 @@ pub async fn ensure_buckets(sdk: &aws_config::SdkConfig, prefix: &str, logical_i
     Ok(())
 }
 
+/// Gives a bucket the template's CORS rules, as CloudFormation does (S3 then
+/// answers browsers' preflights, and a web app may PUT to presigned URLs).
+pub async fn set_bucket_cors(sdk: &aws_config::SdkConfig, bucket: &str, rules: &[crate::template::Cors]) -> Result<(), LocalError> {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
+    let s3 = aws_sdk_s3::Client::new(sdk);
+    let rules = rules
+        .iter()
+        .map(|rule| {
+            CorsRule::builder()
+                .set_allowed_methods(Some(rule.allow_methods.clone()))
+                .set_allowed_origins(Some(rule.allow_origins.clone()))
+                .set_allowed_headers(Some(rule.allow_headers.clone()))
+                .set_max_age_seconds(rule.max_age.map(|a| a as i32))
+                .build()
+                .map_err(aws_err)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let configuration = CorsConfiguration::builder().set_cors_rules(Some(rules)).build().map_err(aws_err)?;
+    s3.put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(configuration)
+        .send()
+        .await
+        .map_err(|e| aws_err(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
 /// Creates the template's Secrets Manager secrets in the local server, each
 /// holding `value` (a deployed stack generates its own; locally the value
 /// must be known, so that dev tokens verify); returns each one's ARN.

@@ -432,6 +432,33 @@ pub struct HttpApi {
 }
 
 impl Template {
+    /// A bucket's `CorsConfiguration.CorsRules` (references resolved through
+    /// `lookup`): what S3 answers browsers' preflights and cross-origin
+    /// requests with.
+    pub fn bucket_cors(&self, logical_id: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Cors>, LocalError> {
+        let rules = self
+            .resource(logical_id)
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("CorsConfiguration"))
+            .and_then(|c| c.get("CorsRules"))
+            .and_then(Value::as_sequence);
+        rules
+            .into_iter()
+            .flatten()
+            .map(|rule| {
+                let list = |key: &str| -> Result<Vec<String>, LocalError> {
+                    rule.get(key).and_then(Value::as_sequence).into_iter().flatten().map(|v| resolve(v, lookup)).collect()
+                };
+                Ok(Cors {
+                    allow_origins: list("AllowedOrigins")?,
+                    allow_headers: list("AllowedHeaders")?,
+                    allow_methods: list("AllowedMethods")?,
+                    max_age: rule.get("MaxAge").and_then(Value::as_u64),
+                })
+            })
+            .collect()
+    }
+
     /// The `AWS::Serverless::HttpApi`, if any, with its routes, default
     /// authorizer and CORS settings (references resolved through `lookup`).
     pub fn http_api(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<HttpApi>, LocalError> {

@@ -2,6 +2,7 @@
 //! the local AWS servers that `scripts/test` started (DynamoDB Local, moto), and speaks WebSocket to it like
 //! a client. Every test makes its own users and chats, so tests share tables.
 
+pub mod browser;
 pub mod fuzz;
 pub mod prices;
 
@@ -104,6 +105,16 @@ impl System {
         let faults = std::sync::Arc::new(local_runtime::faults::Faults::default());
         let system = Self::start_with_options(Quotas::default(), parameters, Some(faults.clone())).await;
         (system, faults)
+    }
+
+    /// With the web app served too (`LocalRuntime::web_url`), as `scripts/dev` serves it.
+    pub async fn start_with_web() -> Self {
+        let mut options = Options::new(repository_template());
+        options.table_prefix = unique("e2e").replace('_', "-");
+        options.web_bind = Some(([127, 0, 0, 1], 0).into());
+        let runtime =
+            LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
+        Self { runtime }
     }
 
     /// With template parameters overridden (`PushCollapseSeconds`, ...).

@@ -113,26 +113,24 @@ async fn a_disabled_endpoint_is_removed() {
     sns.set_endpoint_attributes().endpoint_arn(&arn).attributes("Enabled", "false").send().await.unwrap();
 
     a.send_message(&chat, "m1", "anyone there?").await;
-    let mut gone = false;
-    for _ in 0..100 {
-        if sns.get_endpoint_attributes().endpoint_arn(&arn).send().await.is_err() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(gone, "the disabled endpoint was deleted");
-    let user = system
-        .dynamo()
-        .await
-        .get_item()
-        .table_name(system.table("UsersTable"))
-        .key("userId", aws_sdk_dynamodb::types::AttributeValue::S(bob.clone()))
-        .send()
-        .await
-        .unwrap();
-    let device = user.item.unwrap()["devices"].as_m().unwrap()["phone"].as_m().unwrap().clone();
-    assert!(!device.contains_key("push"), "the device forgot its endpoint");
+    // (The endpoint is deleted first, then forgotten: wait for both, as on a busy machine.)
+    eventually("the disabled endpoint is deleted", || async { sns.get_endpoint_attributes().endpoint_arn(&arn).send().await.is_err() })
+        .await;
+    eventually("the device forgets its endpoint", || async {
+        let user = system
+            .dynamo()
+            .await
+            .get_item()
+            .table_name(system.table("UsersTable"))
+            .key("userId", aws_sdk_dynamodb::types::AttributeValue::S(bob.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        let device = user.item.unwrap()["devices"].as_m().unwrap()["phone"].as_m().unwrap().clone();
+        !device.contains_key("push")
+    })
+    .await;
 }
 
 #[tokio::test]

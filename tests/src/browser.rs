@@ -1,0 +1,220 @@
+//! A real headless Chromium driven over the W3C WebDriver protocol through
+//! `chromedriver` (Debian's `chromium` and `chromium-driver`, which
+//! `scripts/test` installs). The protocol is a handful of JSON-over-HTTP
+//! calls, spoken here with the `reqwest` client the tests already build,
+//! rather than a WebDriver crate that would add its own HTTP stack to every
+//! build of the workspace.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::WAIT_ASYNC;
+
+/// The key W3C WebDriver names an element reference by.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Where the browser tests save their screenshots.
+pub fn screenshots() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// One browser (its own chromedriver, profile and window).
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium `width` × `height` pixels.
+    pub async fn start(width: u32, height: u32) -> Self {
+        let port = free_port();
+        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver runs (scripts/test installs Debian's chromium-driver)");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = http.get(format!("{base}/status")).send().await.ok();
+            if let Some(ready) = ready
+                && ready.status().is_success()
+            {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "chromedriver did not answer within 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = TempDir(std::env::temp_dir().join(format!("chromium-{}", crate::unique("profile"))));
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--no-first-run".to_owned(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.0.display()),
+        ];
+        args.push("--lang=en-US".to_owned());
+        let mut options = json!({ "args": args });
+        if let Ok(binary) = std::env::var("CHROMIUM") {
+            options["binary"] = json!(binary);
+        } else if Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = json!("/usr/bin/chromium");
+        }
+        let capabilities = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": options } } });
+        let reply: Value = http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
+        let session = reply["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {reply}")).to_owned();
+        Self { driver, base, session, http, _profile: profile }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let reply: Value = request.send().await.expect("chromedriver answers").json().await.expect("JSON");
+        if reply["value"].get("error").is_some() {
+            panic!("WebDriver {path}: {}", reply["value"]);
+        }
+        reply["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+    }
+
+    /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
+    pub async fn run(&self, script: &str, args: Value) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// Waits until the expression `condition` is true in the page.
+    pub async fn until(&self, what: &str, condition: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT_ASYNC;
+        let script = format!("try {{ return !!({condition}); }} catch (e) {{ return false; }}");
+        loop {
+            if self.run(&script, json!([])).await == json!(true) {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let body = self.run("return document.body.innerText", json!([])).await;
+                let errors = self.run("return document.body.dataset.errors ?? ''", json!([])).await;
+                panic!(
+                    "not within {WAIT_ASYNC:?}: {what} ({condition}); errors shown:\n{}\nthe page shows:\n{}",
+                    errors.as_str().unwrap_or(""),
+                    body.as_str().unwrap_or("")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn element(&self, css: &str) -> String {
+        self.until(&format!("{css} is on the page"), &format!("document.querySelector({})", json!(css))).await;
+        let found = self.call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        found[ELEMENT].as_str().expect("an element reference").to_owned()
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    /// Types into a field (for a file input: the file's path).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
+    pub async fn text_of(&self, css: &str) -> String {
+        self.run("const e = document.querySelector(arguments[0]); return e ? e.innerText : null", json!([css]))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Saves a PNG of the window to `target/screenshots/<name>.png`; returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine;
+        let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap_or_default()).expect("base64 PNG");
+        let path = screenshots().join(format!("{name}.png"));
+        std::fs::write(&path, bytes).expect("screenshot written");
+        path
+    }
+
+    /// Signs in through the app's form and waits until it is connected.
+    pub async fn sign_in(&self, app_url: &str, user: &str, device: &str) {
+        self.goto(app_url).await;
+        self.type_into("#signin-user", user).await;
+        self.run("document.querySelector('#signin-device').value = ''", json!([])).await;
+        self.type_into("#signin-device", device).await;
+        self.click("#signin-button").await;
+        self.until("the app is connected", "document.querySelector('#connection').dataset.status === 'open'").await;
+    }
+
+    /// Opens the chat in the list and waits for its conversation.
+    pub async fn open_chat(&self, chat_id: &str) {
+        self.click(&format!(".chat-item[data-chat-id='{chat_id}']")).await;
+        self.until("the conversation is open", "document.querySelector('#conversation').dataset.open === 'true'").await;
+    }
+
+    /// Types a message and sends it.
+    pub async fn send(&self, text: &str) {
+        self.type_into("#text", text).await;
+        self.click("#send").await;
+    }
+
+    /// The texts of the open conversation's bubbles, in order.
+    pub async fn bubbles(&self) -> Vec<String> {
+        let texts = self.run("return [...document.querySelectorAll('#messages .bubble .text')].map(e => e.innerText)", json!([])).await;
+        texts.as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Ends the session, so Chromium exits with it (a plain blocking HTTP
+        // DELETE: drop cannot await); chromedriver is killed after.
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://").to_owned();
+        if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request =
+                format!("DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.session);
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let _ = stream.read_to_end(&mut Vec::new());
+            }
+        }
+        let _ = self.driver.start_kill();
+    }
+}

@@ -1,0 +1,197 @@
+//! The web app in a real headless Chromium (issue 16): people chatting in it
+//! as they would, against the whole local system. One test at a time (each
+//! starts two or three browsers; the machine has two cores). Each saves a
+//! screenshot to `target/screenshots/`.
+
+use e2e_tests::browser::Browser;
+use e2e_tests::{System, unique};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+const DESKTOP: (u32, u32) = (1280, 800);
+const PHONE: (u32, u32) = (390, 760);
+
+async fn system() -> (System, String) {
+    let system = System::start_with_web().await;
+    let url = system.runtime.web_url().expect("the web app is served");
+    (system, url)
+}
+
+/// Alice (desktop) starts a 1-1 chat with Bob (phone) from the app; the chat's id.
+async fn chat_between(alice: &Browser, alice_id: &str, bob_id: &str) -> String {
+    alice.click("#new-chat").await;
+    alice.type_into("#new-chat-participants", bob_id).await;
+    alice.click("#new-chat-create").await;
+    alice.until("the new chat is open", "document.querySelector('#conversation').dataset.open === 'true'").await;
+    let chat = alice.run("return document.querySelector('.chat-item.selected').dataset.chatId", json!([])).await;
+    let chat = chat.as_str().expect("the chat is selected").to_owned();
+    assert!(chat.contains(alice_id) && chat.contains(bob_id), "{chat}");
+    chat
+}
+
+#[tokio::test]
+async fn two_people_chat_both_ways_and_an_unread_chat_is_bold_until_opened() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (_system, url) = system().await;
+    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
+    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    let bob = Browser::start(PHONE.0, PHONE.1).await;
+    alice.sign_in(&url, &alice_id, "desktop").await;
+    bob.sign_in(&url, &bob_id, "phone").await;
+    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+
+    alice.send("hi bob").await;
+    // The optimistic bubble is confirmed (sent), then delivered to bob's open app.
+    alice
+        .until("alice's message is delivered", "document.querySelector('#messages .bubble.mine .status').dataset.status === 'delivered'")
+        .await;
+    let item = format!(".chat-item[data-chat-id='{chat}']");
+    bob.until("bob's list shows the chat bold with 1 unread", &format!("document.querySelector(\"{item}\")?.classList.contains('unread') && document.querySelector(\"{item} .unread-badge\").innerText === '1'")).await;
+    let weight = bob.run(&format!("return getComputedStyle(document.querySelector(\"{item} .chat-name\")).fontWeight"), json!([])).await;
+    assert_eq!(weight, json!("700"), "an unread chat is bold");
+    bob.screenshot("unread-chat-bold-with-count").await;
+
+    bob.open_chat(&chat).await;
+    bob.until(
+        "bob sees the message",
+        "[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'hi bob')",
+    )
+    .await;
+    // A stranger's chat is a request: read, but not told as read, until bob accepts.
+    assert_eq!(alice.run("return document.querySelector('#messages .bubble.mine .status').dataset.status", json!([])).await, "delivered");
+    bob.click("#accept").await;
+    alice.until("alice's message shows read", "document.querySelector('#messages .bubble.mine .status').dataset.status === 'read'").await;
+    bob.send("hi alice").await;
+    alice
+        .until(
+            "alice sees bob's reply",
+            "[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'hi alice')",
+        )
+        .await;
+    assert_eq!(alice.bubbles().await, ["hi bob", "hi alice"]);
+    // Back in the list (phone width: list or conversation), the chat is read: not bold, no count.
+    bob.click("#back").await;
+    bob.until(
+        "bob's chat is read",
+        &format!("!document.querySelector(\"{item}\").classList.contains('unread') && !document.querySelector(\"{item} .unread-badge\")"),
+    )
+    .await;
+    alice.screenshot("conversation-desktop").await;
+}
+
+#[tokio::test]
+async fn an_image_sent_in_one_browser_shows_in_the_other() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (_system, url) = system().await;
+    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
+    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    let bob = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    alice.sign_in(&url, &alice_id, "desktop").await;
+    bob.sign_in(&url, &bob_id, "desktop").await;
+    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+    bob.open_chat(&chat).await;
+
+    // A real PNG (the browser decodes it): a 2x2 image.
+    let png = tiny_png();
+    let path = std::env::temp_dir().join(format!("{}.png", unique("photo")));
+    std::fs::write(&path, &png).unwrap();
+    alice.type_into("#text", "our dog").await;
+    alice.type_into("#file-input", path.to_str().unwrap()).await;
+    alice.until("the upload finishes and the message is sent", "document.querySelector('#messages .bubble.mine .attachment') && document.querySelector('#messages .bubble.mine .status').dataset.status !== 'pending'").await;
+    bob.until(
+        "bob sees the image, decoded",
+        "[...document.querySelectorAll('#messages .bubble.theirs img.image')].some(i => i.complete && i.naturalWidth === 2)",
+    )
+    .await;
+    let caption = bob.text_of("#messages .bubble.theirs .text").await;
+    assert_eq!(caption, "our dog");
+    let name = bob.text_of("#messages .bubble.theirs a.file").await;
+    assert!(name.starts_with(path.file_name().unwrap().to_str().unwrap()), "the download keeps the file name: {name}");
+    bob.screenshot("image-received").await;
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn after_the_gateway_drops_the_socket_the_app_reconnects_and_loses_and_duplicates_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (system, url) = system().await;
+    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
+    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    let bob = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    alice.sign_in(&url, &alice_id, "desktop").await;
+    bob.sign_in(&url, &bob_id, "desktop").await;
+    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+    bob.open_chat(&chat).await;
+    alice.send("before").await;
+    bob.until("bob sees the first message", "document.querySelectorAll('#messages .bubble.theirs').length === 1").await;
+
+    // The gateway drops bob's socket (as API Gateway does at 2 hours or 10 idle minutes)...
+    let users = system.partition("UsersTable", "userId", &bob_id).await;
+    let connection = users[0]["devices"].as_m().unwrap()["desktop"].as_m().unwrap()["connectionId"].as_s().unwrap().clone();
+    system.function_context("SendMessageFunction").connections.close(&connection).await;
+    // ...and alice writes on while bob's app is away or coming back.
+    for i in 1..=5 {
+        alice.send(&format!("during {i}")).await;
+    }
+    alice.until("alice's five messages are sent", "[...document.querySelectorAll('#messages .bubble.mine .status')].every(s => s.dataset.status !== 'pending') && document.querySelectorAll('#messages .bubble.mine').length === 6").await;
+    bob.until("bob's app reconnected", "document.querySelector('#connection').dataset.status === 'open'").await;
+    bob.until("bob has every message", "document.querySelectorAll('#messages .bubble.theirs').length >= 6").await;
+    let expected: Vec<String> = std::iter::once("before".to_owned()).chain((1..=5).map(|i| format!("during {i}"))).collect();
+    // Nothing lost, nothing twice, in order (a late duplicate would show as a seventh bubble).
+    bob.send("back").await;
+    bob.until("bob's reply is sent", "document.querySelector('#messages .bubble.mine .status')?.dataset.status !== 'pending'").await;
+    let mut seen = bob.bubbles().await;
+    assert_eq!(seen.pop().as_deref(), Some("back"));
+    assert_eq!(seen, expected);
+    let reconnects = system.runtime.invocations().iter().filter(|i| i.route_key == "$connect").count();
+    assert!(reconnects >= 3, "bob's app connected again ({reconnects} connects)");
+    bob.screenshot("after-reconnect").await;
+}
+
+#[tokio::test]
+async fn a_third_device_of_the_same_user_sees_read_state_sync() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (_system, url) = system().await;
+    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
+    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    let bob_phone = Browser::start(PHONE.0, PHONE.1).await;
+    let bob_laptop = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    alice.sign_in(&url, &alice_id, "desktop").await;
+    bob_phone.sign_in(&url, &bob_id, "phone").await;
+    bob_laptop.sign_in(&url, &bob_id, "laptop").await;
+    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+    alice.send("are you there?").await;
+    alice.send("both of you?").await;
+    let item = format!(".chat-item[data-chat-id='{chat}']");
+    for device in [&bob_phone, &bob_laptop] {
+        device.until("the chat shows 2 unread", &format!("document.querySelector(\"{item} .unread-badge\")?.innerText === '2'")).await;
+    }
+    // Read on the phone: the laptop's list clears too, and alice sees it read.
+    bob_phone.open_chat(&chat).await;
+    bob_phone.click("#accept").await;
+    bob_laptop
+        .until(
+            "the laptop's chat is read",
+            &format!(
+                "!document.querySelector(\"{item}\").classList.contains('unread') && !document.querySelector(\"{item} .unread-badge\")"
+            ),
+        )
+        .await;
+    alice
+        .until(
+            "alice sees her messages read",
+            "[...document.querySelectorAll('#messages .bubble.mine .status')].every(s => s.dataset.status === 'read')",
+        )
+        .await;
+    bob_laptop.screenshot("read-on-another-device").await;
+}
+
+/// A valid 2x2 PNG (so the browser decodes it).
+fn tiny_png() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==")
+        .unwrap()
+}

@@ -50,6 +50,9 @@ async function start(settings, user, device, token) {
   client.addEventListener("status", (e) => {
     $("connection").dataset.status = e.detail;
     $("connection").title = e.detail;
+    // Shown only once a connection was lost (not while first connecting).
+    $("offline").hidden = e.detail === "open" || !state.wasOpen;
+    if (e.detail === "open") state.wasOpen = true;
   });
   client.addEventListener("chat", (e) => e.detail.chatId === state.open && renderMessages());
   client.addEventListener("newMessage", (e) => onNewMessage(e.detail));

@@ -13,10 +13,31 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 const DESKTOP: (u32, u32) = (1280, 800);
 const PHONE: (u32, u32) = (390, 760);
 
-async fn system() -> (System, String) {
+/// The system with its web app, Alice signed in on a desktop browser and Bob
+/// on one of `bob_size`, and the 1-1 chat Alice started with Bob from the app.
+/// Holds the turn (one browser test at a time) until dropped: keep it whole
+/// (borrow its fields), or the system and the turn go with the destructuring.
+struct Pair {
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+    system: System,
+    url: String,
+    bob_id: String,
+    alice: Browser,
+    bob: Browser,
+    chat: String,
+}
+
+async fn pair(bob_size: (u32, u32)) -> Pair {
+    let turn = ONE_AT_A_TIME.lock().await;
     let system = System::start_with_web().await;
     let url = system.runtime.web_url().expect("the web app is served");
-    (system, url)
+    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
+    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    let bob = Browser::start(bob_size.0, bob_size.1).await;
+    alice.sign_in(&url, &alice_id, "desktop").await;
+    bob.sign_in(&url, &bob_id, if bob_size == PHONE { "phone" } else { "desktop" }).await;
+    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+    Pair { _turn: turn, system, url, bob_id, alice, bob, chat }
 }
 
 /// Alice (desktop) starts a 1-1 chat with Bob (phone) from the app; the chat's id.
@@ -33,14 +54,8 @@ async fn chat_between(alice: &Browser, alice_id: &str, bob_id: &str) -> String {
 
 #[tokio::test]
 async fn two_people_chat_both_ways_and_an_unread_chat_is_bold_until_opened() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let (_system, url) = system().await;
-    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
-    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    let bob = Browser::start(PHONE.0, PHONE.1).await;
-    alice.sign_in(&url, &alice_id, "desktop").await;
-    bob.sign_in(&url, &bob_id, "phone").await;
-    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+    let both = pair(PHONE).await;
+    let Pair { alice, bob, chat, .. } = &both;
 
     alice.send("hi bob").await;
     // The optimistic bubble is confirmed (sent), then delivered to bob's open app.
@@ -53,7 +68,7 @@ async fn two_people_chat_both_ways_and_an_unread_chat_is_bold_until_opened() {
     assert_eq!(weight, json!("700"), "an unread chat is bold");
     bob.screenshot("unread-chat-bold-with-count").await;
 
-    bob.open_chat(&chat).await;
+    bob.open_chat(chat).await;
     bob.until(
         "bob sees the message",
         "[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'hi bob')",
@@ -83,15 +98,9 @@ async fn two_people_chat_both_ways_and_an_unread_chat_is_bold_until_opened() {
 
 #[tokio::test]
 async fn an_image_sent_in_one_browser_shows_in_the_other() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let (_system, url) = system().await;
-    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
-    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    let bob = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    alice.sign_in(&url, &alice_id, "desktop").await;
-    bob.sign_in(&url, &bob_id, "desktop").await;
-    let chat = chat_between(&alice, &alice_id, &bob_id).await;
-    bob.open_chat(&chat).await;
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, chat, .. } = &both;
+    bob.open_chat(chat).await;
 
     // A real PNG (the browser decodes it): a 2x2 image.
     let png = tiny_png();
@@ -115,20 +124,14 @@ async fn an_image_sent_in_one_browser_shows_in_the_other() {
 
 #[tokio::test]
 async fn after_the_gateway_drops_the_socket_the_app_reconnects_and_loses_and_duplicates_nothing() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let (system, url) = system().await;
-    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
-    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    let bob = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    alice.sign_in(&url, &alice_id, "desktop").await;
-    bob.sign_in(&url, &bob_id, "desktop").await;
-    let chat = chat_between(&alice, &alice_id, &bob_id).await;
-    bob.open_chat(&chat).await;
+    let both = pair(DESKTOP).await;
+    let Pair { system, bob_id, alice, bob, chat, .. } = &both;
+    bob.open_chat(chat).await;
     alice.send("before").await;
     bob.until("bob sees the first message", "document.querySelectorAll('#messages .bubble.theirs').length === 1").await;
 
     // The gateway drops bob's socket (as API Gateway does at 2 hours or 10 idle minutes)...
-    let users = system.partition("UsersTable", "userId", &bob_id).await;
+    let users = system.partition("UsersTable", "userId", bob_id).await;
     let connection = users[0]["devices"].as_m().unwrap()["desktop"].as_m().unwrap()["connectionId"].as_s().unwrap().clone();
     system.function_context("SendMessageFunction").connections.close(&connection).await;
     // ...and alice writes on while bob's app is away or coming back.
@@ -152,24 +155,19 @@ async fn after_the_gateway_drops_the_socket_the_app_reconnects_and_loses_and_dup
 
 #[tokio::test]
 async fn a_third_device_of_the_same_user_sees_read_state_sync() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let (_system, url) = system().await;
-    let [alice_id, bob_id] = ["alice", "bob"].map(unique);
-    let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    let bob_phone = Browser::start(PHONE.0, PHONE.1).await;
+    let both = pair(PHONE).await;
+    let Pair { url, bob_id, alice, bob: bob_phone, chat, .. } = &both;
+    // Bob's laptop signs in after the chat began: it learns of it on sync.
     let bob_laptop = Browser::start(DESKTOP.0, DESKTOP.1).await;
-    alice.sign_in(&url, &alice_id, "desktop").await;
-    bob_phone.sign_in(&url, &bob_id, "phone").await;
-    bob_laptop.sign_in(&url, &bob_id, "laptop").await;
-    let chat = chat_between(&alice, &alice_id, &bob_id).await;
+    bob_laptop.sign_in(url, bob_id, "laptop").await;
     alice.send("are you there?").await;
     alice.send("both of you?").await;
     let item = format!(".chat-item[data-chat-id='{chat}']");
-    for device in [&bob_phone, &bob_laptop] {
+    for device in [bob_phone, &bob_laptop] {
         device.until("the chat shows 2 unread", &format!("document.querySelector(\"{item} .unread-badge\")?.innerText === '2'")).await;
     }
     // Read on the phone: the laptop's list clears too, and alice sees it read.
-    bob_phone.open_chat(&chat).await;
+    bob_phone.open_chat(chat).await;
     bob_phone.click("#accept").await;
     bob_laptop
         .until(

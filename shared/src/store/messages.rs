@@ -642,32 +642,29 @@ impl Store {
 
     /// What the chat holds at `seq`: a message or a change.
     pub async fn get_entry(&self, chat_id: &str, seq: u64) -> Result<Option<ChatEntry>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.messages)
-            .key("chatId", s(chat_id))
-            .key("seq", n(seq))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.map(read_entry).transpose()
+        self.item_at(chat_id, seq, None).await?.map(read_entry).transpose()
     }
 
     /// The changes (not messages) with seq up to `seq`, read from the item
     /// there (0 when there is none, or it predates changes).
     pub async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
+        let item = self.item_at(chat_id, seq, Some("events")).await?;
+        Ok(item.and_then(|item| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
+    }
+
+    /// The item at (chat, seq), strongly consistent, or some of its attributes.
+    async fn item_at(&self, chat_id: &str, seq: u64, projection: Option<&str>) -> Result<Option<super::Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.tables.messages)
             .key("chatId", s(chat_id))
             .key("seq", n(seq))
-            .projection_expression("events")
+            .set_projection_expression(projection.map(str::to_owned))
             .consistent_read(true)
             .send()
             .await?;
-        Ok(out.item.and_then(|item| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
+        Ok(out.item)
     }
 }
 

@@ -13,9 +13,7 @@ use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
 use std::collections::BTreeSet;
 
-use crate::protocol::{
-    AvatarDownload, ChatDetails, ChatSummary, ChatsPage, MessageChange, MessagePreview, MessageView, MessagesPage, UserProfile,
-};
+use crate::protocol::{AvatarDownload, ChatDetails, ChatSummary, ChatsPage, MessagePreview, MessageView, MessagesPage, UserProfile};
 use crate::store::{Chat, ChatEntry, Membership};
 
 pub const DEFAULT_MESSAGES_PAGE: usize = 50;
@@ -75,7 +73,9 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
             ChatEntry::Message(message) if membership.has_hidden(message.view.seq) => page.hidden.push(message.view.seq),
             ChatEntry::Message(message) => page.messages.push(message.view_at(until)),
             // A change to a message from before the caller joined comes without its content.
-            ChatEntry::Change { change, .. } if !membership.sees(change.target_seq) => page.events.push(without_content(&change)),
+            ChatEntry::Change { change, .. } if !membership.sees(change.target_seq) => {
+                page.events.push(crate::messaging::changes::without_content(&change))
+            }
             ChatEntry::Change { change, .. } => page.events.push(change),
         }
     }
@@ -107,10 +107,6 @@ async fn mark_deleted_quotes(ctx: &AppContext, chat_id: &str, messages: &mut [Me
         quote.attachment_count = 0;
     }
     Ok(())
-}
-
-fn without_content(change: &MessageChange) -> MessageChange {
-    crate::messaging::changes::without_content(change)
 }
 
 pub fn page_limit(asked: Option<usize>, default: usize, max: usize) -> Result<usize, AppError> {

@@ -244,15 +244,6 @@ pub enum ChatEntry {
     },
 }
 
-impl ChatEntry {
-    pub fn seq(&self) -> u64 {
-        match self {
-            ChatEntry::Message(m) => m.view.seq,
-            ChatEntry::Change { change, .. } => change.seq,
-        }
-    }
-}
-
 /// How a change alters its target message (built by the domain, written here).
 pub enum TargetChange<'a> {
     Edit { text: &'a str },

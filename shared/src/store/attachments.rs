@@ -56,6 +56,12 @@ impl Attachment {
         if self.sent_seqs.is_empty() { self.sent_seq.into_iter().collect() } else { self.sent_seqs.clone() }
     }
 
+    /// The seqs of the messages still carrying it once the one at `seq` is
+    /// deleted for everyone (none: the file goes too).
+    pub fn carried_by_all_but(&self, seq: u64) -> Vec<u64> {
+        self.carried_by().into_iter().filter(|s| *s != seq).collect()
+    }
+
     pub fn view(&self) -> AttachmentView {
         AttachmentView {
             attachment_id: self.attachment_id.clone(),
@@ -93,29 +99,37 @@ pub(crate) fn mark_sent(table: &str, attachment: &Attachment, seq: u64) -> Resul
 /// deleted and made an expired upload, so that the cleanup deletes it (and
 /// its S3 object) should the deletion's own purge not finish.
 pub(crate) fn unmark_sent(table: &str, attachment: &Attachment, seq: u64, now_ms: u64) -> Result<TransactWriteItem, StoreError> {
-    let remaining: Vec<u64> = attachment.carried_by().into_iter().filter(|s| *s != seq).collect();
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(key(&attachment.attachment_id)))
-        .condition_expression("attribute_exists(attachmentId)");
+    let remaining = attachment.carried_by_all_but(seq);
     let update = match remaining.iter().min() {
-        Some(first) => update
+        Some(first) => Update::builder()
+            .table_name(table)
+            .set_key(Some(key(&attachment.attachment_id)))
+            .condition_expression("attribute_exists(attachmentId)")
             .update_expression("SET sentSeq = :first, sentSeqs = :rest")
             .expression_attribute_values(":first", n(first))
             .expression_attribute_values(
                 ":rest",
                 aws_sdk_dynamodb::types::AttributeValue::Ns(remaining.iter().map(u64::to_string).collect()),
-            ),
-        None => {
-            let expires_at = now_ms / 1000;
-            update
-                .update_expression("SET deletedAt = :now, expiresAt = :expires, expiryBucket = :bucket REMOVE sentSeq, sentSeqs")
-                .expression_attribute_values(":now", n(now_ms))
-                .expression_attribute_values(":expires", n(expires_at))
-                .expression_attribute_values(":bucket", s(attachment_expiry_bucket(&attachment.attachment_id, expires_at)))
-        }
+            )
+            .build()?,
+        None => discarded(table, &attachment.attachment_id, now_ms)?,
     };
-    Ok(TransactWriteItem::builder().update(update.build()?).build())
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// The update that marks an attachment deleted and makes it an expired
+/// upload, for [`Store::delete_unsent_attachment`] now or the cleanup later.
+fn discarded(table: &str, attachment_id: &str, now_ms: u64) -> Result<Update, StoreError> {
+    let expires_at = now_ms / 1000;
+    Ok(Update::builder()
+        .table_name(table)
+        .set_key(Some(key(attachment_id)))
+        .condition_expression("attribute_exists(attachmentId)")
+        .update_expression("SET deletedAt = :now, expiresAt = :expires, expiryBucket = :bucket REMOVE sentSeq, sentSeqs")
+        .expression_attribute_values(":now", n(now_ms))
+        .expression_attribute_values(":expires", n(expires_at))
+        .expression_attribute_values(":bucket", s(attachment_expiry_bucket(attachment_id, expires_at)))
+        .build()?)
 }
 
 impl Store {
@@ -178,20 +192,16 @@ impl Store {
         Ok(())
     }
 
-    /// An upload no longer in use (a replaced avatar): marked deleted and
-    /// made an expired upload, for [`Store::delete_unsent_attachment`] now or
-    /// the cleanup later.
+    /// An upload no longer in use (a replaced avatar): see [`discarded`].
     pub async fn discard_attachment(&self, attachment_id: &str, now_ms: u64) -> Result<(), StoreError> {
-        let expires_at = now_ms / 1000;
+        let update = discarded(&self.tables.attachments, attachment_id, now_ms)?;
         self.client
             .update_item()
-            .table_name(&self.tables.attachments)
-            .set_key(Some(key(attachment_id)))
-            .update_expression("SET deletedAt = :now, expiresAt = :expires, expiryBucket = :bucket REMOVE sentSeq, sentSeqs")
-            .condition_expression("attribute_exists(attachmentId)")
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":expires", n(expires_at))
-            .expression_attribute_values(":bucket", s(attachment_expiry_bucket(attachment_id, expires_at)))
+            .table_name(update.table_name)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_values(update.expression_attribute_values)
             .send()
             .await?;
         Ok(())

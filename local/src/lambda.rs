@@ -15,13 +15,16 @@ use shared::AppContext;
 use shared::calls::{self, AwsCalls};
 use shared::lambda::log_invocation;
 
-use crate::handlers::Handler;
+use functions::registry::Function;
+
+use crate::handlers;
 use crate::processes::{ProcessOutcome, ProcessPool};
 
 /// A function from the template, ready to invoke.
 pub struct LocalFunction {
     pub logical_id: String,
-    pub handler: Handler,
+    /// Its row of the registry (the template's `Handler`).
+    pub function: &'static Function,
     pub ctx: Arc<AppContext>,
     /// The AWS configuration its clients were built from (its own
     /// credentials, through the IAM proxy), for tests that call AWS as it.
@@ -141,7 +144,7 @@ impl LambdaHost {
             (outcome.result, outcome.calls)
         } else {
             // Lambda stops an invocation at its timeout; dropping the future stops it here.
-            match tokio::time::timeout(limit, calls::track((function.handler)(function.ctx.clone(), event))).await {
+            match tokio::time::timeout(limit, calls::track(handlers::invoke(function.function, function.ctx.clone(), event))).await {
                 Ok(done) => done,
                 Err(_) => (Err(format!("Task timed out after {:.2} seconds", limit.as_secs_f64())), Default::default()),
             }

@@ -76,7 +76,7 @@ pub struct Options {
     pub web_bind: Option<SocketAddr>,
     /// Run each function as its own process from the binaries in this
     /// directory (`target/release`, built by `cargo build --release -p
-    /// functions --bins`) behind a local Lambda Runtime API (see
+    /// functions --bin bootstrap`) behind a local Lambda Runtime API (see
     /// `processes`); `None` runs the handlers in this process.
     pub processes: Option<PathBuf>,
 }
@@ -260,8 +260,9 @@ impl LocalRuntime {
         let secret_access_key = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".into());
         let mut functions = HashMap::new();
         for function in function_defs {
-            let handler = handlers::handler_for(&function.binary)
-                .ok_or_else(|| LocalError::Template(format!("no local handler for binary {}", function.binary)))?;
+            let registered = handlers::function_for(&function.handler).ok_or_else(|| {
+                LocalError::Template(format!("{}: no function {} in the registry", function.logical_id, function.handler))
+            })?;
             let mut env = HashMap::new();
             for (name, value) in &function.environment {
                 env.insert(name.clone(), resolve(value, &lookup)?);
@@ -288,9 +289,10 @@ impl LocalRuntime {
                     let binary = directory.join(&function.binary);
                     if !binary.is_file() {
                         return Err(LocalError::Template(format!(
-                            "no binary {} for {} (build with: cargo build --release -p functions --bins)",
+                            "no binary {} for {} (build with: cargo build --release -p functions --bin {})",
                             binary.display(),
-                            function.logical_id
+                            function.logical_id,
+                            function.binary
                         )));
                     }
                     // What Lambda sets in an environment, and the function's own variables.
@@ -302,6 +304,8 @@ impl LocalRuntime {
                             ("AWS_DEFAULT_REGION", region.clone()),
                             ("AWS_ACCESS_KEY_ID", iam::access_key_id(&function.logical_id)),
                             ("AWS_SECRET_ACCESS_KEY", secret_access_key.clone()),
+                            // The runtime's handler setting: which registry function the binary serves.
+                            ("_HANDLER", function.handler.clone()),
                             ("AWS_LAMBDA_FUNCTION_NAME", function.logical_id.clone()),
                             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", function.memory_mb.to_string()),
                             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
@@ -320,7 +324,7 @@ impl LocalRuntime {
                 function.logical_id.clone(),
                 LocalFunction {
                     logical_id: function.logical_id,
-                    handler,
+                    function: registered,
                     ctx,
                     sdk: function_sdk,
                     timeout: function.timeout,

@@ -18,6 +18,8 @@ pub struct Template {
     globals_timeout: Option<u64>,
     /// `Globals.Function.MemorySize` (Lambda's default is 128 MB).
     globals_memory: Option<u64>,
+    /// `Globals.Function.Handler`, for a function without its own.
+    globals_handler: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,8 +45,11 @@ pub struct WsApi {
 #[derive(Clone, Debug)]
 pub struct FunctionDef {
     pub logical_id: String,
-    /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
+    /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds
+    /// (`bootstrap`, the same for every function).
     pub binary: String,
+    /// `Handler` (Lambda's `_HANDLER`): the registry function the binary serves.
+    pub handler: String,
     /// Globals' variables overlaid with the function's own, unresolved.
     pub environment: BTreeMap<String, Value>,
     /// `Policies`, unresolved (see `iam`).
@@ -149,7 +154,8 @@ impl Template {
             mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
         let global = |name: &str| doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get(name)).and_then(Value::as_u64);
         let (globals_timeout, globals_memory) = (global("Timeout"), global("MemorySize"));
-        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout, globals_memory })
+        let globals_handler = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| str_of(f, "Handler")).map(str::to_owned);
+        Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout, globals_memory, globals_handler })
     }
 
     fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
@@ -190,6 +196,11 @@ impl Template {
                 .and_then(|m| m.get("BuildProperties"))
                 .and_then(|b| str_of(b, "Binary"))
                 .ok_or_else(|| err(format!("{id} has no Metadata.BuildProperties.Binary")))?;
+            let handler = res
+                .get("Properties")
+                .and_then(|p| str_of(p, "Handler"))
+                .or(self.globals_handler.as_deref())
+                .ok_or_else(|| err(format!("{id} has no Handler")))?;
             let mut environment: BTreeMap<String, Value> =
                 self.globals_env.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone()))).collect();
             let own = res.get("Properties").and_then(|p| p.get("Environment")).and_then(|e| e.get("Variables"));
@@ -203,6 +214,7 @@ impl Template {
             out.push(FunctionDef {
                 logical_id: id.to_owned(),
                 binary: binary.to_owned(),
+                handler: handler.to_owned(),
                 environment,
                 policies,
                 timeout: std::time::Duration::from_secs(timeout),
@@ -579,7 +591,7 @@ Resources:
   R1: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref Api, RouteKey: go, Target: !Sub "integrations/${I1}", RouteResponseSelectionExpression: $default } }
   R1Response: { Type: AWS::ApiGatewayV2::RouteResponse, Properties: { ApiId: !Ref Api, RouteId: !Ref R1, RouteResponseKey: $default } }
   I1: { Type: AWS::ApiGatewayV2::Integration, Properties: { ApiId: !Ref Api, IntegrationUri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${GoFunction.Arn}/invocations" } }
-  GoFunction: { Type: AWS::Serverless::Function, Metadata: { BuildProperties: { Binary: go } }, Properties: { Environment: { Variables: { OWN: 5 } } } }
+  GoFunction: { Type: AWS::Serverless::Function, Metadata: { BuildProperties: { Binary: bootstrap } }, Properties: { Handler: go, Environment: { Variables: { OWN: 5 } } } }
   T: { Type: AWS::DynamoDB::Table, Properties: { AttributeDefinitions: [{AttributeName: k, AttributeType: S}], KeySchema: [{AttributeName: k, KeyType: HASH}], TimeToLiveSpecification: { AttributeName: exp, Enabled: true } } }
 "#;
 
@@ -598,7 +610,7 @@ Resources:
     fn environment_merges_globals_and_resolves_references() {
         let t = Template::parse(TEMPLATE).unwrap();
         let f = &t.functions().unwrap()[0];
-        assert_eq!(f.binary, "go");
+        assert_eq!((f.binary.as_str(), f.handler.as_str()), ("bootstrap", "go"));
         let lookup = |name: &str| match name {
             "T" => Some("local-T".to_owned()),
             "Api" => Some("local".to_owned()),

@@ -1,33 +1,78 @@
-//! Every function of `template.yaml` is a binary of the `functions` package
-//! (`src/bin/<name>.rs`, listed in its Cargo.toml without a test harness) and
-//! has a local handler, and every route reaches a function: adding one without
-//! the others fails here.
+//! Every function of `template.yaml` deploys the one `bootstrap` binary and
+//! names, as its `Handler`, a row of the registry that says what invokes it —
+//! and the template wires it so; every registry row is in the template, and
+//! every route reaches a function: adding one without the others fails here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-use local_runtime::handlers::handler_for;
+use functions::registry::{Api, FUNCTIONS, Kind};
+use local_runtime::handlers::function_for;
 use local_runtime::repository_template;
 use local_runtime::template::Template;
 
+/// What invokes each template function (by logical id), read off the template.
+fn kinds_in_template(template: &Template) -> BTreeMap<String, Vec<String>> {
+    let mut kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let api = template.websocket_api().unwrap();
+    for route in &api.routes {
+        kinds.entry(route.function.clone()).or_default().push(format!("{:?}", Kind::WebSocket(leak(&route.route_key))));
+        if let Some(authorizer) = &route.authorizer {
+            kinds.entry(authorizer.clone()).or_default().push(format!("{:?}", Kind::Authorizer(Api::WebSocket)));
+        }
+    }
+    let http = template.http_api(&|name| template.parameter_default(name)).unwrap().expect("the template has an HTTP API");
+    for route in &http.routes {
+        let kind = Kind::Http { method: leak(&route.method), path: leak(&route.path) };
+        kinds.entry(route.function.clone()).or_default().push(format!("{kind:?}"));
+    }
+    let authorizer = http.authorizer.expect("the HTTP API has an authorizer");
+    kinds.entry(authorizer.function).or_default().push(format!("{:?}", Kind::Authorizer(Api::Http)));
+    for source in template.stream_sources().unwrap() {
+        kinds.entry(source.function.clone()).or_default().push(format!("{:?}", Kind::Stream(leak(&source.table))));
+    }
+    for schedule in template.schedules().unwrap() {
+        kinds.entry(schedule.function.clone()).or_default().push(format!("{:?}", Kind::Schedule));
+    }
+    kinds
+}
+
+fn leak(text: &str) -> &'static str {
+    Box::leak(text.to_owned().into_boxed_str())
+}
+
 #[test]
-fn functions_in_the_template_and_in_the_workspace_match() {
+fn every_template_function_is_a_registry_row_wired_as_the_registry_says() {
     let template = Template::load(&repository_template()).unwrap();
-    let in_template: BTreeSet<String> = template.functions().unwrap().into_iter().map(|f| f.binary).collect();
-    let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
-    let sources: BTreeSet<String> = std::fs::read_dir(functions.join("src/bin"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(in_template, sources, "template functions (left) vs functions/src/bin/*.rs (right)");
-    let manifest = std::fs::read_to_string(functions.join("Cargo.toml")).unwrap();
-    let listed: BTreeSet<String> = manifest
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("{ name = \"")?.strip_suffix("\", test = false },").map(str::to_owned))
-        .collect();
-    assert_eq!(in_template, listed, "template functions (left) vs binaries in functions/Cargo.toml without a test harness (right)");
-    for binary in &in_template {
-        assert!(handler_for(binary).is_some(), "{binary} has no local handler");
+    let kinds = kinds_in_template(&template);
+    let mut handlers = BTreeSet::new();
+    for function in template.functions().unwrap() {
+        assert_eq!(function.binary, "bootstrap", "{} deploys the one binary", function.logical_id);
+        assert!(handlers.insert(function.handler.clone()), "two template functions have Handler {}", function.handler);
+        let registered = function_for(&function.handler)
+            .unwrap_or_else(|| panic!("{}: Handler {} is not in functions/src/registry.rs", function.logical_id, function.handler));
+        let wired = kinds.get(&function.logical_id).cloned().unwrap_or_default();
+        assert_eq!(
+            wired,
+            vec![format!("{:?}", registered.kind)],
+            "{} ({}): the template wires it (left), the registry says (right)",
+            function.logical_id,
+            function.handler
+        );
+    }
+    let registered: BTreeSet<String> = FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    assert_eq!(handlers, registered, "template Handlers (left) vs registry rows (right)");
+}
+
+#[test]
+fn registry_names_and_routes_are_each_registered_once() {
+    let mut names = HashSet::new();
+    let mut routes = HashSet::new();
+    for function in FUNCTIONS {
+        assert!(names.insert(function.name), "{} is registered twice", function.name);
+        if !matches!(function.kind, Kind::Stream(_) | Kind::Schedule) {
+            assert!(routes.insert(function.kind), "{:?} has two functions", function.kind);
+        }
     }
 }
 

@@ -82,11 +82,15 @@ pub fn function_binaries(profile: &str) -> std::path::PathBuf {
             .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
     }
     let sources = ["functions/src", "shared/src", "Cargo.lock"].iter().map(|p| newest(&root.join(p))).max();
-    let binary = directory.join("send-message");
+    let binary = directory.join("bootstrap");
     let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    let build = if profile == "release" { "cargo build --release -p functions --bins" } else { "cargo build -p functions --bins" };
-    assert!(built.is_some(), "no function binaries in {} (build them: {build})", directory.display());
-    assert!(built >= sources, "the function binaries in {} are older than their code (rebuild: {build})", directory.display());
+    let build = if profile == "release" {
+        "cargo build --release -p functions --bin bootstrap"
+    } else {
+        "cargo build -p functions --bin bootstrap"
+    };
+    assert!(built.is_some(), "no function binary in {} (build it: {build})", directory.display());
+    assert!(built >= sources, "the function binary in {} is older than its code (rebuild: {build})", directory.display());
     directory
 }
 

@@ -1,0 +1,44 @@
+//! Serving one function of the registry under Lambda: JSON logs, the context
+//! built once per execution environment, each invocation's AWS calls counted
+//! and logged (`invocation finished`, which the local runtime's process mode
+//! reads as CloudWatch Logs would be read).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use shared::AppContext;
+use shared::calls;
+use shared::lambda::{HandlerError, init_json_logs, log_invocation};
+
+use crate::registry::{Function, Handler};
+
+/// One invocation, its AWS calls counted and logged. Boxed: handler futures
+/// are deep enough to overflow the compiler's layout recursion limit when
+/// nested inside the runtime's own.
+async fn tracked<R>(
+    function: &'static str,
+    invocation: Pin<Box<dyn Future<Output = Result<R, HandlerError>> + Send>>,
+) -> Result<R, HandlerError> {
+    let (output, calls) = calls::track(invocation).await;
+    log_invocation(function, &calls);
+    output
+}
+
+/// Runs the function until Lambda stops its environment: `lambda_http` for an
+/// HTTP API function, `lambda_runtime` with JSON events for every other.
+pub async fn serve(function: &'static Function) -> Result<(), lambda_runtime::Error> {
+    init_json_logs();
+    let ctx = AppContext::from_env().await?;
+    let name = function.name;
+    match function.handler {
+        Handler::Event(handler) => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| tracked(name, handler(ctx.clone(), event.payload)))).await
+        }
+        Handler::Http(handler) => {
+            lambda_http::run(lambda_http::service_fn(move |request: lambda_http::Request| tracked(name, handler(ctx.clone(), request))))
+                .await
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Scheduled jobs (EventBridge schedules).
+
+pub mod cleanup;
+pub mod presence_sweep;

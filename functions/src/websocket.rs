@@ -1,0 +1,30 @@
+//! The WebSocket API's routes, one module per route (named after its function).
+
+pub mod accept_chat;
+pub mod ack;
+pub mod block_user;
+pub mod connect;
+pub mod create_chat;
+pub mod default_route;
+pub mod delete_message;
+pub mod disconnect;
+pub mod edit_message;
+pub mod heartbeat;
+pub mod list_blocked;
+pub mod list_chats;
+pub mod list_devices;
+pub mod mark_read;
+pub mod message_status;
+pub mod modify_chat_participants;
+pub mod mute_chat;
+pub mod react;
+pub mod register_push;
+pub mod send_message;
+pub mod set_privacy;
+pub mod subscribe_presence;
+pub mod sync;
+pub mod typing;
+pub mod unregister_device;
+pub mod unregister_push;
+pub mod update_chat;
+pub mod update_profile;

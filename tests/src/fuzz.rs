@@ -70,7 +70,7 @@ impl Mutator {
             3 => json!(i64::MIN),
             4 => json!(1e300),
             5 => json!(0.5),
-            6 => json!(9_007_199_254_740_993u64),
+            6 => json!(9_007_199_254_740_993_u64),
             _ => json!(self.rng.random_range(0..2000)),
         }
     }

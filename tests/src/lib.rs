@@ -27,7 +27,7 @@ pub const WAIT_ASYNC: Duration = Duration::from_secs(60);
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
+    Fut: Future<Output = bool>,
 {
     let deadline = tokio::time::Instant::now() + WAIT_ASYNC;
     while !check().await {
@@ -94,95 +94,101 @@ pub fn function_binaries(profile: &str) -> std::path::PathBuf {
     directory
 }
 
-impl System {
-    pub async fn start() -> Self {
-        Self::start_with(Quotas::default()).await
+/// How a test's system starts: `System::start()` for the repository's
+/// template as deployed, or `System::builder()` to change one thing.
+#[must_use]
+pub struct SystemBuilder {
+    template: Option<String>,
+    quotas: Quotas,
+    parameters: Vec<(String, String)>,
+    faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
+    processes: Option<std::path::PathBuf>,
+    web: bool,
+}
+
+impl SystemBuilder {
+    /// API Gateway's quotas (connection lifetime, idle timeout, ...).
+    pub fn quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
     }
 
-    pub async fn start_with(quotas: Quotas) -> Self {
-        Self::start_with_parameters(quotas, &[]).await
+    /// Template parameters overridden (`PushCollapseSeconds`, ...).
+    pub fn parameters(mut self, parameters: &[(&str, &str)]) -> Self {
+        self.parameters.extend(parameters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
     }
 
-    /// With fault injection on (no faults until rules are set on the handle),
-    /// and template parameters overridden.
-    pub async fn start_with_faults(parameters: &[(&str, &str)]) -> (Self, std::sync::Arc<local_runtime::faults::Faults>) {
-        let faults = std::sync::Arc::new(local_runtime::faults::Faults::default());
-        let system = Self::start_with_options(Quotas::default(), parameters, Some(faults.clone())).await;
-        (system, faults)
+    /// Another template's text (e.g. the repository's with a change).
+    pub fn template(mut self, text: &str) -> Self {
+        self.template = Some(text.to_owned());
+        self
     }
 
-    /// With the web app served too (`LocalRuntime::web_url`), as `scripts/dev` serves it.
-    pub async fn start_with_web() -> Self {
-        let mut options = Options::new(repository_template());
-        options.table_prefix = unique("e2e").replace('_', "-");
-        options.web_bind = Some(([127, 0, 0, 1], 0).into());
-        let runtime =
-            LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
-        Self { runtime }
+    /// Fault injection through this handle (no faults until rules are set on it).
+    pub fn faults(mut self, faults: std::sync::Arc<local_runtime::faults::Faults>) -> Self {
+        self.faults = Some(faults);
+        self
     }
 
-    /// With template parameters overridden (`PushCollapseSeconds`, ...).
-    pub async fn start_with_parameters(quotas: Quotas, parameters: &[(&str, &str)]) -> Self {
-        Self::start_with_options(quotas, parameters, None).await
-    }
-
-    /// With another template (e.g. a copy of the repository's with a change),
-    /// and fault injection if given.
-    pub async fn start_with_template(template: &str, faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
-        let path = std::env::temp_dir().join(format!("{}.yaml", unique("template")));
-        std::fs::write(&path, template).expect("template copy written");
-        let system = Self::start_with_options_from(path.clone(), Quotas::default(), &[], faults, None).await;
-        let _ = std::fs::remove_file(path);
-        system
-    }
-
-    /// With every function run as its own process (the binaries of `profile`,
+    /// Every function run as its own process (the `bootstrap` of `profile`,
     /// `debug` or `release`, under the target directory) behind the local
-    /// Lambda Runtime API, from `template`'s text.
-    pub async fn start_as_processes(template: &str, profile: &str, faults: Option<std::sync::Arc<local_runtime::faults::Faults>>) -> Self {
-        let path = std::env::temp_dir().join(format!("{}.yaml", unique("template")));
-        std::fs::write(&path, template).expect("template copy written");
-        let system = Self::start_with_options_from(path.clone(), Quotas::default(), &[], faults, Some(function_binaries(profile))).await;
-        let _ = std::fs::remove_file(path);
-        system
+    /// Lambda Runtime API.
+    pub fn processes(mut self, profile: &str) -> Self {
+        self.processes = Some(function_binaries(profile));
+        self
     }
 
-    /// The repository's template with parameters overridden, every function
-    /// run as its own process (see `start_as_processes`).
-    pub async fn start_processes_with_parameters(profile: &str, parameters: &[(&str, &str)]) -> Self {
-        Self::start_with_options_from(repository_template(), Quotas::default(), parameters, None, Some(function_binaries(profile))).await
+    /// The web app served too (`LocalRuntime::web_url`), as `scripts/dev` serves it.
+    pub fn web(mut self) -> Self {
+        self.web = true;
+        self
     }
 
-    async fn start_with_options(
-        quotas: Quotas,
-        parameters: &[(&str, &str)],
-        faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
-    ) -> Self {
-        Self::start_with_options_from(repository_template(), quotas, parameters, faults, None).await
+    /// Started with fault injection on, and the handle to set faults with.
+    pub async fn start_with_faults(self) -> (System, std::sync::Arc<local_runtime::faults::Faults>) {
+        let faults = std::sync::Arc::new(local_runtime::faults::Faults::default());
+        (self.faults(faults.clone()).start().await, faults)
     }
 
-    async fn start_with_options_from(
-        template: std::path::PathBuf,
-        quotas: Quotas,
-        parameters: &[(&str, &str)],
-        faults: Option<std::sync::Arc<local_runtime::faults::Faults>>,
-        processes: Option<std::path::PathBuf>,
-    ) -> Self {
+    pub async fn start(self) -> System {
         // Logs for debugging a failing test: RUST_LOG=info cargo test ...
         if std::env::var("RUST_LOG").is_ok() {
             let _ =
                 tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         }
-        let mut options = Options::new(template);
+        let copy = self.template.as_ref().map(|text| {
+            let path = std::env::temp_dir().join(format!("{}.yaml", unique("template")));
+            std::fs::write(&path, text).expect("template copy written");
+            path
+        });
+        let mut options = Options::new(copy.clone().unwrap_or_else(repository_template));
         // Tables of its own: stream pollers must not see another runtime's records.
         options.table_prefix = unique("e2e").replace('_', "-");
-        options.quotas = quotas;
-        options.parameters.extend(parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        options.faults = faults;
-        options.processes = processes;
+        options.quotas = self.quotas;
+        options.parameters.extend(self.parameters);
+        options.faults = self.faults;
+        options.processes = self.processes;
+        if self.web {
+            options.web_bind = Some(([127, 0, 0, 1], 0).into());
+        }
         let runtime =
             LocalRuntime::start(options).await.expect("local runtime starts (are DynamoDB Local and moto running? use scripts/test)");
-        Self { runtime }
+        if let Some(path) = copy {
+            let _ = std::fs::remove_file(path);
+        }
+        System { runtime }
+    }
+}
+
+impl System {
+    /// The repository's template as deployed.
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    pub fn builder() -> SystemBuilder {
+        SystemBuilder { template: None, quotas: Quotas::default(), parameters: Vec::new(), faults: None, processes: None, web: false }
     }
 
     pub fn url_with_token(&self, token: &str) -> String {

@@ -29,7 +29,7 @@ struct Pair {
 
 async fn pair(bob_size: (u32, u32)) -> Pair {
     let turn = ONE_AT_A_TIME.lock().await;
-    let system = System::start_with_web().await;
+    let system = System::builder().web().start().await;
     let url = system.runtime.web_url().expect("the web app is served");
     let [alice_id, bob_id] = ["alice", "bob"].map(unique);
     let alice = Browser::start(DESKTOP.0, DESKTOP.1).await;

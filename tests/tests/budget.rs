@@ -130,7 +130,7 @@ async fn http_reads_and_attachments_stay_within_a_few_calls() {
 /// window writes.
 #[tokio::test]
 async fn a_heartbeat_writes_only_when_it_starts_a_new_window() {
-    let system = System::start_with_parameters(local_runtime::Quotas::default(), &[("PresenceTimeoutSeconds", "2")]).await;
+    let system = System::builder().parameters(&[("PresenceTimeoutSeconds", "2")]).start().await;
     let mut device = system.connect(&unique("idle"), "phone").await;
     let beats = |system: &System| invocations_of(system, "heartbeat");
     // Two beats right after a window starts: neither leaves it.

@@ -38,7 +38,7 @@ async fn missing_bad_or_expired_tokens_are_refused_with_401_and_store_nothing() 
 #[tokio::test]
 async fn idle_connections_are_closed_like_api_gateway_does() {
     let quotas = Quotas { idle_timeout: Duration::from_millis(700), ..Quotas::default() };
-    let system = System::start_with(quotas).await;
+    let system = System::builder().quotas(quotas).start().await;
     let mut client = system.connect(&unique("sleepy"), "phone").await;
     assert_eq!(client.closed().await, Some(1001));
 }
@@ -46,7 +46,7 @@ async fn idle_connections_are_closed_like_api_gateway_does() {
 #[tokio::test]
 async fn connections_are_closed_at_the_maximum_age_even_when_active() {
     let quotas = Quotas { max_connection_age: Duration::from_millis(1200), ..Quotas::default() };
-    let system = System::start_with(quotas).await;
+    let system = System::builder().quotas(quotas).start().await;
     let mut client = system.connect(&unique("busy"), "phone").await;
     for _ in 0..3 {
         client.sync().await;

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use e2e_tests::{Http, RATE_LIMITS_FOR_LOAD, System, number, text, unique};
-use local_runtime::Quotas;
 use serde_json::{Value, json};
 
 fn seqs(page: &Value) -> Vec<u64> {
@@ -31,7 +30,7 @@ async fn walk(http: &Http, chat: &str, first: String, next: impl Fn(&[u64]) -> S
 
 #[tokio::test]
 async fn paging_over_250_messages_returns_each_exactly_once_in_both_directions() {
-    let system = System::start_with_parameters(Quotas::default(), &[RATE_LIMITS_FOR_LOAD]).await;
+    let system = System::builder().parameters(&[RATE_LIMITS_FOR_LOAD]).start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
     let chat = alice_ws.chat_with(&[&bob], None).await;

@@ -1,7 +1,6 @@
 //! Every request limit answers with a typed error and changes nothing.
 
 use e2e_tests::{System, image, number, unique, upload_request};
-use local_runtime::Quotas;
 use serde_json::json;
 
 #[tokio::test]
@@ -89,7 +88,7 @@ async fn a_chat_list_larger_than_one_websocket_message_comes_in_pages() {
 #[tokio::test]
 async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
     let limits = "sendMessage=5/86400,createChat=3/86400,uploadMegabytes=1/86400,subscribePresence=2/86400,messageChanges=3/86400";
-    let system = System::start_with_parameters(Quotas::default(), &[("RateLimits", limits)]).await;
+    let system = System::builder().parameters(&[("RateLimits", limits)]).start().await;
     let (alice, bob, carol) = (unique("alice"), unique("bob"), unique("carol"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

@@ -202,7 +202,7 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
 async fn presigned_urls_stop_working_when_they_expire() {
     // Short-lived URLs: long enough for a busy machine to use a fresh one, short for a test.
     let quotas = local_runtime::Quotas::default();
-    let system = System::start_with_parameters(quotas, &[("UploadUrlSeconds", "3"), ("DownloadUrlSeconds", "3")]).await;
+    let system = System::builder().quotas(quotas).parameters(&[("UploadUrlSeconds", "3"), ("DownloadUrlSeconds", "3")]).start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut alice_ws = system.connect(&alice, "phone").await;
     let chat = alice_ws.chat_with(&[&bob], None).await;
@@ -212,7 +212,7 @@ async fn presigned_urls_stop_working_when_they_expire() {
     let uploaded = upload(&http, &chat, &bytes).await;
     let download = http.get(&format!("/chats/{chat}/attachments/{uploaded}")).await;
     // S3 compares X-Amz-Date + X-Amz-Expires with its clock: wait until both have passed.
-    let expired_at = e2e_tests::number(&late.body, "expiresAt").max(e2e_tests::number(&download.body, "expiresAt"));
+    let expired_at = number(&late.body, "expiresAt").max(number(&download.body, "expiresAt"));
     eventually("both URLs are past their expiry", || async { shared::time::now_millis() > expired_at + 1000 }).await;
 
     let (status, body) = put_presigned(text(&late.body, "uploadUrl"), &late.body["uploadHeaders"], bytes.clone()).await;

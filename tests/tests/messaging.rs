@@ -510,7 +510,7 @@ async fn reactions_are_one_per_user_counted_in_history_and_not_unread() {
 
 #[tokio::test]
 async fn edits_and_deletions_for_everyone_close_after_their_windows() {
-    let system = System::start_with_parameters(Default::default(), &[("EditWindowSeconds", "1"), ("DeleteWindowSeconds", "2")]).await;
+    let system = System::builder().parameters(&[("EditWindowSeconds", "1"), ("DeleteWindowSeconds", "2")]).start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;

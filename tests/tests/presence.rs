@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use e2e_tests::{System, WAIT_ASYNC, eventually, number, text, unique};
 use futures::future::join_all;
-use local_runtime::Quotas;
 use serde_json::json;
 
 #[tokio::test]
 async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeats_and_peers_are_told() {
-    let system = System::start_with_parameters(Quotas::default(), &[("PresenceTimeoutSeconds", "3")]).await;
+    let system = System::builder().parameters(&[("PresenceTimeoutSeconds", "3")]).start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
@@ -78,7 +77,7 @@ async fn presence_is_only_for_people_you_share_a_chat_with() {
 /// and one change reaches at most `PresenceWatchersMax` of them (issue 13).
 #[tokio::test]
 async fn connecting_does_not_wait_for_watchers_and_a_change_reaches_at_most_the_cap() {
-    let system = System::start_with_parameters(Quotas::default(), &[("PresenceWatchersMax", "5")]).await;
+    let system = System::builder().parameters(&[("PresenceWatchersMax", "5")]).start().await;
     let bob = unique("bob");
     let watchers: Vec<String> = (0..8).map(|i| unique(&format!("watcher{i}"))).collect();
     let mut clients = join_all(watchers.iter().map(|w| system.connect(w, "phone"))).await;
@@ -182,7 +181,7 @@ async fn a_chat_from_a_stranger_is_a_request_that_shows_them_nothing_until_accep
 /// refused outside it, and are limited per device.
 #[tokio::test]
 async fn typing_reaches_connected_members_only_is_never_stored_and_is_limited() {
-    let system = System::start_with_parameters(Quotas::default(), &[("RateLimits", "typing=4/60")]).await;
+    let system = System::builder().parameters(&[("RateLimits", "typing=4/60")]).start().await;
     let [alice, bob, carol, mallory] = ["alice", "bob", "carol", "mallory"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
     let mut a_laptop = system.connect(&alice, "laptop").await;

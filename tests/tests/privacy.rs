@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use e2e_tests::{System, get_presigned, image, sha256_base64, text, unique, upload_avatar};
-use local_runtime::Quotas;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_blocked_user_cannot_reach_the_blocker_one_to_one_but_groups_still_flow_until_unblocked() {
-    let system = System::start_with_parameters(Quotas::default(), &[("MaxBlockedUsers", "2")]).await;
+    let system = System::builder().parameters(&[("MaxBlockedUsers", "2")]).start().await;
     let [alice, bob, carol, dave, erin] = ["alice", "bob", "carol", "dave", "erin"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

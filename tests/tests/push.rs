@@ -3,12 +3,11 @@
 use std::time::Duration;
 
 use e2e_tests::{Client, System, eventually, unique};
-use local_runtime::Quotas;
 use serde_json::{Value, json};
 
 /// Collapse window short enough for a test to see a second burst.
 async fn system() -> System {
-    System::start_with_parameters(Quotas::default(), &[("PushCollapseSeconds", "3")]).await
+    System::builder().parameters(&[("PushCollapseSeconds", "3")]).start().await
 }
 
 async fn register(client: &mut Client, token: &str) {

@@ -32,7 +32,7 @@ async fn store(system: &System) -> Store {
 /// An inbox entry for a message sent `age_days` ago (kept 30 days).
 fn entry(user: &str, age_days: u64, text: &str) -> InboxEntry {
     let device = device_key(user, "phone");
-    let sent_at = shared::time::now_millis() / 1000 - age_days * DAY;
+    let sent_at = now_millis() / 1000 - age_days * DAY;
     let expires_at = sent_at + 30 * DAY;
     let id = format!("{:026}", age_days);
     let frame = json!({ "type": "newMessage", "chatId": "c", "messageId": id, "seq": 100 - age_days, "senderId": "old", "senderDevice": "d",

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e_tests::{Client, Http, System, eventually, get_presigned, image, number, text, unique, unpack, upload, upload_request};
-use local_runtime::Quotas;
 use serde_json::{Value, json};
 use shared::ids::device_key;
 
@@ -425,7 +424,7 @@ async fn bad_keys_media_types_and_names_are_typed_errors() {
 /// delivered receipt again; downloads lost their file name.
 #[tokio::test]
 async fn smaller_seams_no_action_one_receipt_and_named_downloads() {
-    let system = System::start_with(Quotas::default()).await;
+    let system = System::start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let no_action = a.request(json!({ "chatId": "x" })).await;
@@ -466,7 +465,7 @@ async fn smaller_seams_no_action_one_receipt_and_named_downloads() {
 #[tokio::test]
 async fn a_410_on_a_connection_still_connecting_does_not_stop_live_delivery() {
     use local_runtime::faults::{Fault, FaultRule};
-    let (system, faults) = System::start_with_faults(&[]).await;
+    let (system, faults) = System::builder().start_with_faults().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

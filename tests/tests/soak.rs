@@ -166,7 +166,7 @@ impl Device {
 #[tokio::test]
 async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     let started = Instant::now();
-    let (system, faults) = System::start_with_faults(&[RATE_LIMITS_FOR_LOAD]).await;
+    let (system, faults) = System::builder().parameters(&[RATE_LIMITS_FOR_LOAD]).start_with_faults().await;
     let users: Vec<String> = (0..10).map(|i| unique(&format!("soak{i}"))).collect();
     let devices_of = |i: usize| if i < 6 { vec!["phone", "laptop"] } else { vec!["phone"] };
     // Chats: five 1-1 pairs and one across, and two overlapping groups of six.
@@ -350,7 +350,7 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
 /// retry completes it — one message, delivered once.
 #[tokio::test]
 async fn a_send_whose_function_fails_after_its_transaction_is_completed_by_its_retry() {
-    let (system, faults) = System::start_with_faults(&[RATE_LIMITS_FOR_LOAD]).await;
+    let (system, faults) = System::builder().parameters(&[RATE_LIMITS_FOR_LOAD]).start_with_faults().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

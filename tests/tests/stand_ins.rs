@@ -52,7 +52,7 @@ const MEDIA_GET: &str = "            - Effect: Allow
 #[tokio::test]
 async fn a_statement_removed_from_the_template_fails_its_path_with_access_denied() {
     // sendMessage without PutItem on the Messages table: the send fails, nothing is delivered.
-    let system = System::start_with_template(&without_statement(&template(), "SendMessageFunction", MESSAGES_PUT), None).await;
+    let system = System::builder().template(&without_statement(&template(), "SendMessageFunction", MESSAGES_PUT)).start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
@@ -70,7 +70,7 @@ async fn a_statement_removed_from_the_template_fails_its_path_with_access_denied
     assert!(denials.iter().all(|d| d.function == "SendMessageFunction"), "only the changed function is refused: {denials:?}");
 
     // getAttachment without s3:GetObject: its presigned download is refused by S3, 403 AccessDenied.
-    let system = System::start_with_template(&without_statement(&template(), "GetAttachmentFunction", MEDIA_GET), None).await;
+    let system = System::builder().template(&without_statement(&template(), "GetAttachmentFunction", MEDIA_GET)).start().await;
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
     let attachment = upload(&system.http(&alice), &chat, &image(4096, 1)).await;
@@ -125,7 +125,7 @@ async fn s3_answers_a_missing_key_with_403_unless_the_caller_may_list_the_bucket
               Resource: !GetAtt MediaBucket.Arn
 ";
     let template = in_function(&template(), "SendMessageFunction", "          Statement:\n", &format!("          Statement:\n{may_list}"));
-    let system = System::start_with_template(&template, None).await;
+    let system = System::builder().template(&template).start().await;
     assert_eq!(missing_key_status(&system).await, Some(404), "with s3:ListBucket S3 says the key does not exist");
 }
 
@@ -133,7 +133,7 @@ async fn s3_answers_a_missing_key_with_403_unless_the_caller_may_list_the_bucket
 async fn an_invocation_past_its_timeout_is_cut_off_as_lambda_cuts_it() {
     let faults = std::sync::Arc::new(Faults::default());
     let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 1\n");
-    let system = System::start_with_template(&template, Some(faults.clone())).await;
+    let system = System::builder().template(&template).faults(faults.clone()).start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
@@ -210,7 +210,7 @@ async fn a_denied_call_fails_as_the_sdk_sees_it_from_aws() {
 /// send retried once the table recovers is delivered exactly once.
 #[tokio::test]
 async fn throttling_past_the_sdk_retries_is_a_retryable_error_and_the_retry_lands_once() {
-    let (system, faults) = System::start_with_faults(&[]).await;
+    let (system, faults) = System::builder().start_with_faults().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
@@ -243,7 +243,7 @@ async fn functions_run_as_their_own_processes_behind_the_runtime_api() {
     let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 1\n");
     // Below any Rust process's resident memory: every invocation goes over it.
     let template = in_function(&template, "ListDevicesFunction", "      CodeUri: .\n", "      CodeUri: .\n      MemorySize: 1\n");
-    let system = System::start_as_processes(&template, "debug", Some(faults.clone())).await;
+    let system = System::builder().template(&template).processes("debug").faults(faults.clone()).start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

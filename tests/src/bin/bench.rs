@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, number, prices, text, unique, unpack};
 use futures::future::join_all;
+use local_runtime::Invocation;
 use local_runtime::gateway::UsageReading;
-use local_runtime::{Invocation, Quotas};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
@@ -526,9 +526,9 @@ async fn heartbeat_hour(processes: bool) -> (Scenario, Vec<Invocation>) {
 /// is a release build) or in process.
 async fn start(processes: bool, parameters: &[(&str, &str)]) -> System {
     if processes {
-        System::start_processes_with_parameters(if cfg!(debug_assertions) { "debug" } else { "release" }, parameters).await
+        System::builder().processes(if cfg!(debug_assertions) { "debug" } else { "release" }).parameters(parameters).start().await
     } else {
-        System::start_with_parameters(Quotas::default(), parameters).await
+        System::builder().parameters(parameters).start().await
     }
 }
 

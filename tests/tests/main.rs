@@ -1,0 +1,22 @@
+//! The end-to-end tests, one binary: each module is a feature's tests over real
+//! WebSocket and HTTP against the running local system. One binary links once
+//! (where a binary per file linked the whole stack 17 times) and lets the test
+//! harness spread every test over the cores, not one file's at a time.
+
+mod authorization;
+mod browser;
+mod budget;
+mod connect;
+mod fuzz;
+mod groups;
+mod history;
+mod limits;
+mod media;
+mod messaging;
+mod presence;
+mod privacy;
+mod push;
+mod retention;
+mod seams;
+mod soak;
+mod stand_ins;

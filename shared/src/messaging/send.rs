@@ -5,11 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use tracing::{info, warn};
 
+use super::delivery;
 use super::{Audience, Outgoing, inbox_entries, live_targets, post_live};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout::{self, Target};
+use crate::fanout::Target;
 use crate::ids;
 use crate::media;
 use crate::protocol::{MessageView, QUOTE_SNIPPET_CHARS, Quote, SendMessageRequest, ServerFrame};
@@ -157,7 +158,7 @@ async fn quote(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Res
 
 fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {
     ServerFrame::SendResult {
-        status: "SUCCESS",
+        status: crate::protocol::SendStatus::Success,
         chat_id: message.chat_id.clone(),
         client_message_id: message.client_message_id.clone(),
         message_id: message.message_id.clone(),
@@ -195,7 +196,7 @@ async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageReques
         live.iter().map(|t| (ids::device_key(&t.user_id, &t.device_id), message.message_id.clone())).collect();
     let unacked = if keys.is_empty() { Vec::new() } else { ctx.store.inbox_keys_present(&keys).await? };
     let targets: Vec<Target> = live.into_iter().zip(keys).filter(|(_, key)| unacked.contains(key)).map(|(t, _)| t).collect();
-    let posted = fanout::post_to_all(ctx, &targets, &out.frame).await;
+    let posted = delivery::post_to_all(ctx, &targets, &out.frame).await;
     info!(chat_id = %message.chat_id, seq = message.seq, posted, "duplicate send: unacknowledged live devices reposted");
     Ok(send_result(&message, true))
 }

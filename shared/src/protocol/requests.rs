@@ -1,0 +1,239 @@
+//! Client → server: one type per WebSocket route (API Gateway picks the
+//! route by `action`; docs/protocol.md).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::views::PresenceVisibility;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateChatRequest {
+    /// Other members (the caller is always a member). One other and no name: a 1-1 chat.
+    pub participants: Vec<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendMessageRequest {
+    pub chat_id: String,
+    /// Chosen by the client, unique per message; a retry reuses it.
+    pub client_message_id: String,
+    pub message: String,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    /// The `seq` of a message of the same chat this one replies to (quotes).
+    #[serde(default)]
+    pub reply_to: Option<u64>,
+}
+
+/// Acknowledges inbox entries: messages by `messageId`, other frames by `eventId`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AckRequest {
+    #[serde(default)]
+    pub message_id: Option<String>,
+    #[serde(default)]
+    pub message_ids: Vec<String>,
+    #[serde(default)]
+    pub event_ids: Vec<String>,
+}
+
+impl AckRequest {
+    pub fn into_ids(self) -> Vec<String> {
+        let mut ids = self.message_ids;
+        ids.extend(self.message_id);
+        ids.extend(self.event_ids);
+        ids
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ParticipantOperation {
+    Add,
+    Remove,
+    /// Makes a member an admin (admins only).
+    Promote,
+    /// Makes an admin a member again (admins only; a group keeps one admin).
+    Demote,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModifyChatParticipantsRequest {
+    pub chat_id: String,
+    pub user_id: String,
+    pub operation: ParticipantOperation,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MarkReadRequest {
+    pub chat_id: String,
+    pub up_to_seq: u64,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListChatsRequest {
+    /// `nextCursor` from the previous `chats` reply, for the next page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnregisterDeviceRequest {
+    /// Another device of the caller (a lost phone); this device when absent.
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListDevicesRequest {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterPushRequest {
+    /// `APNS` or `GCM` (the platforms this deployment has an SNS platform application for).
+    pub platform: String,
+    pub token: String,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnregisterPushRequest {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcceptChatRequest {
+    pub chat_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MuteChatRequest {
+    pub chat_id: String,
+    pub muted: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeartbeatRequest {}
+
+/// The caller is typing in a chat (`typing: true`, sent again every few
+/// seconds while they type) or stopped (`false`). Never stored.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypingRequest {
+    pub chat_id: String,
+    pub typing: bool,
+}
+
+/// A group's name and/or description, set by an admin. An empty
+/// `description` clears it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateChatRequest {
+    pub chat_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The caller's profile: a display name and an "about" line (fields left
+/// out stay; an empty `about` clears it; none at all reads the profile).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub about: Option<String>,
+    /// An upload from `POST /users/me/avatar` (an empty string removes the avatar).
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+/// The sender replaces the text of one of their messages (within the edit window).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditMessageRequest {
+    pub chat_id: String,
+    pub seq: u64,
+    pub message: String,
+}
+
+/// Deletes a message for everyone in the chat (`forEveryone: true`: its
+/// sender, or a group admin, within the delete window) or only for the
+/// caller's own devices.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteMessageRequest {
+    pub chat_id: String,
+    pub seq: u64,
+    pub for_everyone: bool,
+}
+
+/// Sets (or, with `emoji` null or empty, removes) the caller's one reaction to a message.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReactRequest {
+    pub chat_id: String,
+    pub seq: u64,
+    #[serde(default)]
+    pub emoji: Option<String>,
+}
+
+/// Block (`blocked: true`) or unblock a user; the reply is the caller's block list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BlockUserRequest {
+    pub user_id: String,
+    pub blocked: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListBlockedRequest {}
+
+/// Presence of these users now, and `presence` frames when it changes in the
+/// next minutes (ask again to keep watching).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscribePresenceRequest {
+    pub user_ids: Vec<String>,
+}
+
+/// Changes the caller's privacy settings (fields left out stay as they are;
+/// none at all reads them).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetPrivacyRequest {
+    #[serde(default)]
+    pub presence: Option<PresenceVisibility>,
+    #[serde(default)]
+    pub read_receipts: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageStatusRequest {
+    pub chat_id: String,
+    pub seq: u64,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncRequest {
+    /// `cursor` from the previous `synced` reply, to continue a large inbox.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}

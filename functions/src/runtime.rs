@@ -37,8 +37,7 @@ pub async fn serve(function: &'static Function) -> Result<(), lambda_runtime::Er
             lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| tracked(name, handler(ctx.clone(), event.payload)))).await
         }
         Handler::Http(handler) => {
-            lambda_http::run(lambda_http::service_fn(move |request: lambda_http::Request| tracked(name, handler(ctx.clone(), request))))
-                .await
+            lambda_http::run(service_fn(move |request: lambda_http::Request| tracked(name, handler(ctx.clone(), request)))).await
         }
     }
 }

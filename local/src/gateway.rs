@@ -28,6 +28,7 @@ use axum::routing::{any, get};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
+use crate::aws_conventions::{LOCAL_ACCOUNT, new_request_id, query_pairs, request_time, rfc3339};
 use crate::faults::Fault;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -181,32 +182,10 @@ fn now_ms() -> u64 {
 fn new_connection_id() -> String {
     // Same shape as API Gateway's ids (e.g. "L0SM9cOFvHcCIhw="): URL-safe here.
     let id: String = (0..15)
-        .map(|_| rand::random_range(0..62u8))
+        .map(|_| rand::random_range(0..62_u8))
         .map(|n| (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[n as usize]) as char)
         .collect();
     format!("{id}=")
-}
-
-pub(crate) fn new_request_id() -> String {
-    ulid::Ulid::generate().to_string()
-}
-
-pub(crate) fn rfc3339(ms: u64) -> String {
-    aws_smithy_types::DateTime::from_millis(ms as i64).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
-}
-
-/// API Gateway's `requestTime` format: `22/Nov/2026:17:00:00 +0000`.
-pub(crate) fn request_time(ms: u64) -> String {
-    let iso = rfc3339(ms); // 2026-11-22T17:00:00Z
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let month = iso.get(5..7).and_then(|m| m.parse::<usize>().ok()).and_then(|m| months.get(m - 1)).unwrap_or(&"Jan");
-    format!(
-        "{}/{}/{}:{} +0000",
-        iso.get(8..10).unwrap_or("01"),
-        month,
-        iso.get(0..4).unwrap_or("1970"),
-        iso.get(11..19).unwrap_or("00:00:00")
-    )
 }
 
 impl Gateway {
@@ -313,7 +292,7 @@ fn body_of(response: &Value) -> Option<String> {
 fn websocket_query(raw: &str) -> (QueryMap, QueryMap) {
     let mut last = HashMap::new();
     let mut all: HashMap<String, Vec<String>> = HashMap::new();
-    for (name, value) in crate::http_api::query_pairs(raw) {
+    for (name, value) in query_pairs(raw) {
         last.insert(name.clone(), value.clone());
         all.entry(name).or_default().push(value);
     }
@@ -346,8 +325,7 @@ async fn websocket_entry(
     if let Some(authorizer) = &connect_route.authorizer {
         let mut event = AuthorizerEvent::default();
         event.type_ = Some("REQUEST".into());
-        event.method_arn =
-            Some(format!("arn:aws:execute-api:us-east-1:{}:{}/{}/$connect", crate::iam::LOCAL_ACCOUNT, gateway.api_id, gateway.stage));
+        event.method_arn = Some(format!("arn:aws:execute-api:us-east-1:{}:{}/{}/$connect", LOCAL_ACCOUNT, gateway.api_id, gateway.stage));
         event.headers = headers.clone();
         event.multi_value_headers = headers.clone();
         event.query_string_parameters = query.clone();
@@ -530,9 +508,9 @@ fn aws_error(status: StatusCode, kind: &str, message: &str) -> Response {
 async fn management_api_with_stage(
     State(gateway): State<Arc<Gateway>>,
     Path((_stage, connection_id)): Path<(String, String)>,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: axum::http::HeaderMap,
+    method: http::Method,
+    uri: http::Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     management_api(State(gateway), Path(connection_id), method, uri, headers, body).await
@@ -543,9 +521,9 @@ async fn management_api_with_stage(
 async fn management_api(
     State(gateway): State<Arc<Gateway>>,
     Path(connection_id): Path<String>,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: axum::http::HeaderMap,
+    method: http::Method,
+    uri: http::Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if let Some(iam) = &gateway.iam {

@@ -25,7 +25,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use crate::gateway::{new_request_id, request_time};
+use crate::aws_conventions::{LOCAL_ACCOUNT, new_request_id, query_pairs, request_time};
 use crate::lambda::LambdaHost;
 use crate::template::{HttpApi, HttpRoute};
 
@@ -69,15 +69,6 @@ fn match_path(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
 }
 
 /// API Gateway's single-value view of the query string (repeats joined by commas).
-/// A URL query's decoded name/value pairs, in order, repeats included.
-pub(crate) fn query_pairs(raw: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-    raw.split('&').filter(|p| !p.is_empty()).map(move |pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(k), decode(v))
-    })
-}
-
 /// HTTP API (payload 2.0) joins a repeated parameter's values with commas.
 fn query_parameters(raw: &str) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
@@ -104,7 +95,7 @@ impl HttpGateway {
     fn request_context(&self, route_key: &str, method: &Method, path: &str, source: SocketAddr, headers: &HeaderMap) -> HttpContext {
         let now = shared::time::now_millis();
         let mut context = HttpContext::default();
-        context.account_id = Some(crate::iam::LOCAL_ACCOUNT.into());
+        context.account_id = Some(LOCAL_ACCOUNT.into());
         context.apiid = Some("local".into());
         context.domain_name = Some(self.domain_name.clone());
         context.domain_prefix = Some("local".into());
@@ -147,8 +138,7 @@ impl HttpGateway {
         let mut event = AuthorizerEvent::default();
         event.version = Some("2.0".into());
         event.type_ = Some("REQUEST".into());
-        event.route_arn =
-            Some(format!("arn:aws:execute-api:us-east-1:{}:local/{}/{}{}", crate::iam::LOCAL_ACCOUNT, self.stage, method, uri.path()));
+        event.route_arn = Some(format!("arn:aws:execute-api:us-east-1:{}:local/{}/{}{}", LOCAL_ACCOUNT, self.stage, method, uri.path()));
         event.identity_source = Some(identity);
         event.route_key = Some(route_key.into());
         event.raw_path = Some(uri.path().into());

@@ -35,11 +35,8 @@ use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 
 use crate::LocalError;
+use crate::aws_conventions::{LOCAL_ACCOUNT, new_request_id, query_pairs};
 use crate::template::{resolve, tagged};
-
-/// The account the local stand-ins live in (moto's default, so SNS ARNs it
-/// mints match the template's `${AWS::AccountId}`).
-pub const LOCAL_ACCOUNT: &str = "123456789012";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Effect {
@@ -316,7 +313,7 @@ fn signer_scope(headers: &HeaderMap, uri: &Uri) -> Option<String> {
         let credential = auth.split([' ', ',']).find_map(|part| part.strip_prefix("Credential="))?;
         return Some(credential.to_owned());
     }
-    query_pairs(uri.query().unwrap_or("")).into_iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v)
+    query_pairs(uri.query().unwrap_or("")).find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v)
 }
 
 /// The signer's access key id and region.
@@ -326,21 +323,6 @@ fn signer(headers: &HeaderMap, uri: &Uri) -> Option<(String, String)> {
     let key_id = parts.next()?.to_owned();
     let region = parts.nth(1)?.to_owned();
     Some((key_id, region))
-}
-
-fn decode(text: &str) -> String {
-    percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
-}
-
-/// `a=1&b=2` (a query string or a form body), decoded.
-fn query_pairs(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
 }
 
 /// The actions and resources a DynamoDB request needs.
@@ -384,7 +366,7 @@ fn dynamodb_needs(headers: &HeaderMap, body: &[u8], region: &str) -> Vec<Needed>
 
 /// The actions and resources an SNS (query protocol) request needs.
 fn sns_needs(body: &[u8]) -> Vec<Needed> {
-    let form = query_pairs(&String::from_utf8_lossy(body));
+    let form: Vec<_> = query_pairs(&String::from_utf8_lossy(body)).collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let action = field("Action").unwrap_or_default();
     let resource = match action.as_str() {
@@ -409,7 +391,7 @@ fn secrets_needs(headers: &HeaderMap, body: &[u8]) -> Vec<Needed> {
 fn s3_bucket(uri: &Uri) -> Option<String> {
     let path = uri.path().trim_start_matches('/');
     let bucket = path.split('/').next().filter(|b| !b.is_empty())?;
-    Some(decode(bucket))
+    Some(percent_decode_str(bucket).decode_utf8_lossy().into_owned())
 }
 
 /// The actions and resources an S3 (path-style) request needs.
@@ -417,7 +399,7 @@ fn s3_needs(method: &Method, uri: &Uri, body: &[u8]) -> Vec<Needed> {
     let Some(bucket) = s3_bucket(uri) else { return vec![need("s3:ListAllMyBuckets", "*")] };
     let path = uri.path().trim_start_matches('/');
     let key = path.split_once('/').map(|(_, key)| percent_decode_str(key).decode_utf8_lossy().into_owned()).filter(|k| !k.is_empty());
-    let query = query_pairs(uri.query().unwrap_or(""));
+    let query: Vec<_> = query_pairs(uri.query().unwrap_or("")).collect();
     let has = |name: &str| query.iter().any(|(k, _)| k == name);
     let object = |key: &str| format!("arn:aws:s3:::{bucket}/{key}");
     match (method.as_str(), key) {
@@ -456,7 +438,7 @@ fn denied(service: Service, message: &str) -> Response {
             let body = format!(
                 "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
                 xml_escape(message),
-                crate::gateway::new_request_id()
+                new_request_id()
             );
             (StatusCode::FORBIDDEN, [("content-type", "text/xml")], body).into_response()
         }
@@ -469,7 +451,7 @@ pub fn s3_access_denied(message: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>{}</Message><RequestId>{}</RequestId></Error>",
         xml_escape(message),
-        crate::gateway::new_request_id()
+        new_request_id()
     );
     (StatusCode::FORBIDDEN, [("content-type", "application/xml")], body).into_response()
 }

@@ -8,6 +8,7 @@
 //! behind a local Lambda Runtime API (`processes`); each function's AWS calls
 //! are judged by its own IAM policy.
 
+pub mod aws_conventions;
 pub mod aws_proxy;
 mod capacity;
 pub mod faults;
@@ -210,7 +211,7 @@ impl LocalRuntime {
                 (Some("AWS::DynamoDB::Table"), Some("Arn")) => {
                     return Some(format!(
                         "arn:aws:dynamodb:{region}:{}:table/{}",
-                        iam::LOCAL_ACCOUNT,
+                        aws_conventions::LOCAL_ACCOUNT,
                         provision::local_table_name(&options.table_prefix, name)
                     ));
                 }
@@ -228,7 +229,7 @@ impl LocalRuntime {
             }
             match name {
                 "AWS::Region" => Some(region.clone()),
-                "AWS::AccountId" => Some(iam::LOCAL_ACCOUNT.into()),
+                "AWS::AccountId" => Some(aws_conventions::LOCAL_ACCOUNT.into()),
                 "AWS::Partition" => Some("aws".into()),
                 "AWS::URLSuffix" => Some("amazonaws.com".into()),
                 "AWS::StackName" => Some(options.table_prefix.clone()),
@@ -349,7 +350,7 @@ impl LocalRuntime {
         gateway.api_id = lookup(&gateway.api.logical_id).unwrap_or_else(|| "local".into());
         gateway.connections_arn = format!(
             "arn:aws:execute-api:{region}:{}:{}/{}",
-            iam::LOCAL_ACCOUNT,
+            aws_conventions::LOCAL_ACCOUNT,
             gateway.api_id,
             template.websocket_stage_name(&gateway.api.logical_id, &lookup)?
         );
@@ -438,10 +439,10 @@ async fn invoke_scheduled(lambda: &LambdaHost, function: &str) -> Result<serde_j
         "id": ulid::Ulid::generate().to_string(),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": iam::LOCAL_ACCOUNT,
-        "time": gateway::rfc3339(now),
+        "account": aws_conventions::LOCAL_ACCOUNT,
+        "time": aws_conventions::rfc3339(now),
         "region": "us-east-1",
-        "resources": [format!("arn:aws:events:us-east-1:{}:rule/local-{function}", iam::LOCAL_ACCOUNT)],
+        "resources": [format!("arn:aws:events:us-east-1:{}:rule/local-{function}", aws_conventions::LOCAL_ACCOUNT)],
         "detail": {},
     });
     lambda.invoke(function, "schedule", "", event).await

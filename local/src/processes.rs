@@ -193,7 +193,7 @@ impl Environment {
         let (outcome_sender, mut outcomes) = mpsc::channel(4);
         let (ready, is_ready) = oneshot::channel();
         let api = Arc::new(RuntimeApi {
-            function_arn: format!("arn:aws:lambda:us-east-1:{}:function:{function}", crate::iam::LOCAL_ACCOUNT),
+            function_arn: format!("arn:aws:lambda:us-east-1:{}:function:{function}", crate::aws_conventions::LOCAL_ACCOUNT),
             jobs: tokio::sync::Mutex::new(job_queue),
             outcomes: outcome_sender,
             ready: Mutex::new(Some(ready)),

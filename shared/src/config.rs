@@ -235,7 +235,7 @@ mod tests {
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]
         .into_iter()
-        .map(|(k, v)| (k, v.to_string()))
+        .map(|(k, v)| (k, v.to_owned()))
         .collect()
     }
 

@@ -3,11 +3,9 @@
 //! limited to what the caller may see: a member sees messages after they
 //! joined, a removed member up to their removal.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::messaging::chat_list::{after, decode_cursor, encode_cursor};
 use crate::messaging::chat_summaries;
 use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
@@ -74,7 +72,7 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
             ChatEntry::Message(message) => page.messages.push(message.view_at(until)),
             // A change to a message from before the caller joined comes without its content.
             ChatEntry::Change { change, .. } if !membership.sees(change.target_seq) => {
-                page.events.push(crate::messaging::changes::without_content(&change))
+                page.events.push(crate::messaging::changes::without_content(&change));
             }
             ChatEntry::Change { change, .. } => page.events.push(change),
         }
@@ -114,26 +112,6 @@ pub fn page_limit(asked: Option<usize>, default: usize, max: usize) -> Result<us
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(_) => Err(AppError::invalid(format!("limit must be between 1 and {max}"))),
-    }
-}
-
-/// The position after a chat in the list's order (activity, then id).
-pub(crate) fn encode_cursor(summary: &ChatSummary) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}.{}", summary.last_active_at, summary.chat_id))
-}
-
-pub(crate) fn decode_cursor(cursor: &str) -> Result<(u64, String), AppError> {
-    let bad = || AppError::invalid("cursor is not one this API returned");
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (at, chat_id) = text.split_once('.').ok_or_else(bad)?;
-    Ok((at.parse().map_err(|_| bad())?, chat_id.to_owned()))
-}
-
-/// Whether a chat comes after the cursor's position in the list's order.
-pub(crate) fn after(summary: &ChatSummary, position: Option<&(u64, String)>) -> bool {
-    match position {
-        None => true,
-        Some((at, id)) => summary.last_active_at < *at || (summary.last_active_at == *at && summary.chat_id > *id),
     }
 }
 
@@ -274,33 +252,6 @@ pub async fn avatar_download(ctx: &AppContext, caller: &str, user_id: &str) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let summary = ChatSummary {
-            chat_id: "dm-a-b".into(),
-            kind: crate::protocol::ChatKind::Direct,
-            name: None,
-            description: None,
-            participants: vec![],
-            joined_at_seq: 0,
-            last_seq: 0,
-            last_active_at: 1_700_000_000_123,
-            last_read: 0,
-            unread_count: 0,
-            mention_count: 0,
-            removed_at_seq: None,
-            request: false,
-            last_message: None,
-            peer_name: None,
-            peer_avatar: None,
-            peer: None,
-            preview_seq: None,
-        };
-        assert_eq!(decode_cursor(&encode_cursor(&summary)).unwrap(), (1_700_000_000_123, "dm-a-b".to_owned()));
-        assert!(decode_cursor("!!!").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("no-dot")).is_err());
-    }
 
     #[test]
     fn limits_default_and_are_bounded() {

@@ -44,13 +44,19 @@ pub fn check_chat_id(chat_id: &str) -> Result<(), AppError> {
     if valid { Ok(()) } else { Err(AppError::invalid(format!("chatId must be 1-{MAX_CHAT_ID_LEN} characters of A-Z a-z 0-9 _ . -"))) }
 }
 
+/// The first 64 bits of SHA-256 over `bytes`. Values derived from it are
+/// stored and compared across processes and releases, so the algorithm is a
+/// specified one: std's `DefaultHasher` may change between Rust releases.
+fn stable_hash(bytes: &[u8]) -> u64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    u64::from_be_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
+}
+
 /// A stable shard in `0..shards` for a key, to spread one time bucket of an
 /// index over several partitions.
 pub fn shard_of(key: &str, shards: u64) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut hasher);
-    hasher.finish() % shards
+    stable_hash(key.as_bytes()) % shards
 }
 
 /// `<period>#<shard>`: one partition of a sparse time-bucket index. Writers
@@ -72,10 +78,9 @@ pub fn time_buckets(periods: std::ops::RangeInclusive<u64>, shards: u64) -> impl
 /// The same delivered receipt always gets the same id, so a retried stream
 /// batch overwrites its inbox entries instead of adding duplicates.
 pub fn receipt_id(recipient: &str, chat_id: &str, seq: u64) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (recipient, chat_id, seq).hash(&mut hasher);
-    format!("R{seq:012}{:016x}", hasher.finish())
+    // Ids never hold NUL, so the fields cannot run into each other.
+    let hash = stable_hash(format!("{recipient}\0{chat_id}\0{seq}").as_bytes());
+    format!("R{seq:012}{hash:016x}")
 }
 
 /// The (user, device) an inbox partition key names.
@@ -101,6 +106,16 @@ mod tests {
             assert!(read.contains(&time_bucket(10, key, 4)), "{key}");
             assert!(!read.contains(&time_bucket(11, key, 4)));
         }
+    }
+
+    /// Stored values: the same on every machine and Rust release (the
+    /// expected values are SHA-256 as Python's `hashlib` computes it).
+    #[test]
+    fn shards_and_receipt_ids_are_specified_values() {
+        assert_eq!(shard_of("alice#phone", 16), 4);
+        assert_eq!(shard_of("bob#tablet", 16), 7);
+        assert_eq!(receipt_id("bob", "chat-1", 7), "R0000000000070dfed9541d624ff7");
+        assert_ne!(receipt_id("bob", "chat-1", 7), receipt_id("bob", "chat-2", 7));
     }
 
     #[test]

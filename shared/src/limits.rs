@@ -5,13 +5,14 @@
 //!
 //! Windows are fixed (aligned to the epoch): simple and one write per charge,
 //! at the price of allowing up to twice a limit across a window boundary.
-//! Defaults and reasons: docs/security.md.
+//! Defaults and reasons: docs/security.md. This module is the rules alone
+//! (configuration reads it); charging against them is [`charge`].
 
 use std::time::Duration;
 
-use crate::context::AppContext;
-use crate::error::AppError;
-use crate::time::now_millis;
+mod charge;
+
+pub use charge::charge;
 
 /// What is limited, and whose it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,23 +107,6 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self::parse(DEFAULT_RATE_LIMITS).expect("the defaults parse")
     }
-}
-
-/// Charges `amount` to `subject`'s `limit`, or refuses with `rate_limited`
-/// and the seconds until the window ends.
-pub async fn charge(ctx: &AppContext, limit: Limit, subject: &str, amount: u64) -> Result<(), AppError> {
-    let Rate { max, per } = ctx.config.rate_limits.rate(limit);
-    let per_ms = per.as_millis() as u64;
-    let now = now_millis();
-    let window = now / per_ms;
-    let window_end_ms = (window + 1) * per_ms;
-    let counter = format!("{}#{subject}#{window}", limit.name());
-    let expires_at = (window_end_ms + per_ms) / 1000;
-    if ctx.store.charge_counter(&counter, amount, max, expires_at).await? {
-        return Ok(());
-    }
-    let retry_after_secs = window_end_ms.saturating_sub(now).div_ceil(1000).max(1);
-    Err(AppError::RateLimited { limit: limit.name(), retry_after_secs })
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 pub mod blocking;
 pub mod changes;
+pub(crate) mod chat_list;
+mod delivery;
 pub mod devices;
 mod inbox;
 mod membership;
@@ -33,7 +35,7 @@ pub use typing::typing;
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout::{self, Target};
+use crate::fanout::Target;
 use crate::ids::{self, check_chat_id, check_id, device_key};
 use crate::limits::{self, Limit};
 use crate::protocol::{AcceptChatRequest, ChatKind, CreateChatRequest, ServerFrame};
@@ -241,7 +243,7 @@ impl Audience<'_> {
 pub(crate) fn inbox_entries(
     ctx: &AppContext,
     out: &Outgoing,
-    audience: &Audience,
+    audience: &Audience<'_>,
     devices: &HashMap<String, UserDevices>,
 ) -> Vec<InboxEntry> {
     let mut entries = Vec::new();
@@ -256,7 +258,7 @@ pub(crate) fn inbox_entries(
 }
 
 /// The live connections of an audience's devices.
-pub(crate) fn live_targets(audience: &Audience, devices: &HashMap<String, UserDevices>, now_ms: u64) -> Vec<Target> {
+pub(crate) fn live_targets(audience: &Audience<'_>, devices: &HashMap<String, UserDevices>, now_ms: u64) -> Vec<Target> {
     let mut targets = Vec::new();
     for user in devices.values() {
         for (device_id, device) in &user.devices {
@@ -278,7 +280,7 @@ pub(crate) async fn post_live(ctx: &AppContext, deliveries: &[(&Audience<'_>, &O
     let now = now_millis();
     for (audience, out) in deliveries {
         let targets = live_targets(audience, &devices, now);
-        let delivered = fanout::post_to_all(ctx, &targets, &out.frame).await;
+        let delivered = delivery::post_to_all(ctx, &targets, &out.frame).await;
         info!(chat_id = %out.chat_id, kind = ?out.kind, live = targets.len(), delivered, "fanned out");
     }
     Ok(())

@@ -141,7 +141,7 @@ impl Store {
 
 /// Exponential backoff with full jitter, for unprocessed items and optimistic retries.
 pub async fn backoff(attempt: usize) {
-    let cap_ms = (5u64 << attempt.min(6)).min(250);
+    let cap_ms = (5_u64 << attempt.min(6)).min(250);
     let ms = rand::random_range(1..=cap_ms);
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }

@@ -63,7 +63,7 @@ async fn main() {
     });
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut chat: Option<String> = None;
-    let mut counter = 0u64;
+    let mut counter = 0_u64;
     loop {
         let frame = tokio::select! {
             Some(ids) = ack_rx.recv() => json!({"action": "ack", "messageIds": ids}),

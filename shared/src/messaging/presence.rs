@@ -23,7 +23,6 @@ use super::connect as register_connection;
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout;
 use crate::ids;
 use crate::ids::{check_id, time_buckets};
 use crate::limits::{self, Limit};
@@ -93,7 +92,7 @@ pub async fn announce(ctx: &AppContext, view: &PresenceView, privacy: Privacy) -
     let watching = watchers.len();
     let frame = ServerFrame::Presence(view.clone()).to_json();
     // Presence is a live signal: a gone watcher simply misses it.
-    fanout::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
+    super::delivery::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
     info!(user_id = view.user_id, online = view.online, watchers = watching, "presence announced");
     Ok(watching)
 }

@@ -92,14 +92,14 @@ async fn senders_between(ctx: &AppContext, chat: &Chat, reader: &str, after: u64
 /// counts, in pages that fit one WebSocket message: API Gateway delivers at
 /// most 128 KB, and a chat of 100 members with long ids takes ~7 KB.
 pub async fn list_chats(ctx: &AppContext, who: &Identity, request: ListChatsRequest) -> Result<ServerFrame, AppError> {
-    let position = request.cursor.as_deref().map(crate::history::decode_cursor).transpose()?;
-    let rest = chat_summaries(ctx, &who.user_id).await?.into_iter().filter(|s| crate::history::after(s, position.as_ref()));
+    let position = request.cursor.as_deref().map(super::chat_list::decode_cursor).transpose()?;
+    let rest = chat_summaries(ctx, &who.user_id).await?.into_iter().filter(|s| super::chat_list::after(s, position.as_ref()));
     let mut chats = Vec::new();
     let mut bytes = 0;
     for summary in rest {
         let size = serde_json::to_vec(&summary).map_or(0, |json| json.len() + 1);
         if !chats.is_empty() && bytes + size > MAX_FRAME_BYTES {
-            let next_cursor = chats.last().map(crate::history::encode_cursor);
+            let next_cursor = chats.last().map(super::chat_list::encode_cursor);
             super::profile::add_peer_names(ctx, &mut chats).await?;
             return Ok(ServerFrame::Chats { chats, next_cursor });
         }
@@ -233,6 +233,6 @@ pub async fn receipts_for_acks(ctx: &AppContext, acks: &[DeliveredAck]) -> Resul
             receipts.push((Audience { users: senders.into_iter().collect(), except: None }, Outgoing::event(&chat_id, seq, &frame)));
         }
     }
-    let deliveries: Vec<(&Audience, &Outgoing)> = receipts.iter().map(|(a, o)| (a, o)).collect();
+    let deliveries: Vec<(&Audience<'_>, &Outgoing)> = receipts.iter().map(|(a, o)| (a, o)).collect();
     publish(ctx, &deliveries).await
 }

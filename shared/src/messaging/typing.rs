@@ -11,7 +11,6 @@ use super::{Audience, live_targets};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::fanout;
 use crate::ids::check_chat_id;
 use crate::limits::{self, Limit};
 use crate::protocol::{ServerFrame, TYPING_SHOWS_FOR_MS, TypingRequest};
@@ -36,6 +35,6 @@ pub async fn typing(ctx: &AppContext, who: &Identity, request: TypingRequest) ->
         typing: request.typing,
         expires_in_ms: if request.typing { TYPING_SHOWS_FOR_MS } else { 0 },
     };
-    let posted = fanout::post_to_all(ctx, &targets, &frame.to_json()).await;
+    let posted = super::delivery::post_to_all(ctx, &targets, &frame.to_json()).await;
     Ok(ServerFrame::TypingSent { chat_id: chat.chat_id, devices: posted })
 }

@@ -572,7 +572,7 @@ impl Store {
     }
 
     /// The transaction actions [`Store::append_change`] takes besides inbox entries.
-    pub fn change_actions(how: &TargetChange) -> usize {
+    pub fn change_actions(how: &TargetChange<'_>) -> usize {
         3 + match how {
             TargetChange::Delete { attachments } => attachments.len(),
             _ => 0,
@@ -588,7 +588,7 @@ impl Store {
             .key("clientKey", s(client_key(sender_id, client_message_id)))
             .update_expression("SET inboxWritten = :yes")
             .condition_expression("attribute_exists(chatId)")
-            .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .send()
             .await?;
         Ok(())

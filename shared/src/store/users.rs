@@ -221,7 +221,7 @@ impl Store {
                 registered_at: now_ms,
                 ..Default::default()
             };
-            let device: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(&device).map_err(StoreError::from)?;
+            let device: AttributeValue = serde_dynamo::to_attribute_value(&device).map_err(StoreError::from)?;
             // New device for a user who has devices: only while under the limit.
             let added = self
                 .client
@@ -246,10 +246,7 @@ impl Store {
                 .set_key(Some(user_key(user_id)))
                 .update_expression("SET devices = :devices")
                 .condition_expression("attribute_not_exists(devices)")
-                .expression_attribute_values(
-                    ":devices",
-                    aws_sdk_dynamodb::types::AttributeValue::M(HashMap::from([(device_id.to_owned(), device)])),
-                )
+                .expression_attribute_values(":devices", AttributeValue::M(HashMap::from([(device_id.to_owned(), device)])))
                 .send()
                 .await;
             if applied(first)? {
@@ -379,7 +376,7 @@ impl Store {
             .update_expression("REMOVE devices.#d ADD revocations :r SET lastSeen = :now")
             .condition_expression("attribute_exists(devices.#d)")
             .expression_attribute_names("#d", device_id)
-            .expression_attribute_values(":r", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![revocation(device_id, now_secs)]))
+            .expression_attribute_values(":r", AttributeValue::Ss(vec![revocation(device_id, now_secs)]))
             .expression_attribute_values(":now", n(now_secs * 1000))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()

@@ -56,6 +56,30 @@ ensure_dynamodb_local() {
   fi
 }
 
+# The npm package that writes the JavaScript client's TypeScript declarations
+# from the contract's JSON Schema (scripts/contract), in a project folder.
+CONTRACT_TOOLS="$ROOT/.tools/node"
+JSON_SCHEMA_TO_TYPESCRIPT="json-schema-to-typescript@16.0.0"
+ensure_contract_tools() {
+  if [ "$(cat "$CONTRACT_TOOLS/.package" 2>/dev/null)" != "$JSON_SCHEMA_TO_TYPESCRIPT" ]; then
+    echo "==> installing $JSON_SCHEMA_TO_TYPESCRIPT into $CONTRACT_TOOLS" >&2
+    mkdir -p "$CONTRACT_TOOLS"
+    (cd "$CONTRACT_TOOLS" && npm install --no-audit --no-fund --silent --no-save "$JSON_SCHEMA_TO_TYPESCRIPT" >/dev/null)
+    echo "$JSON_SCHEMA_TO_TYPESCRIPT" > "$CONTRACT_TOOLS/.package"
+  fi
+}
+
+# cargo-deny (scripts/test: licences, sources, bans, advisories), built from
+# crates.io into a project folder once.
+CARGO_DENY_VERSION="0.20.2"
+CARGO_TOOLS="$ROOT/.tools/cargo"
+ensure_cargo_deny() {
+  if ! "$CARGO_TOOLS/bin/cargo-deny" --version 2>/dev/null | grep -q " $CARGO_DENY_VERSION\$"; then
+    echo "==> building cargo-deny $CARGO_DENY_VERSION into $CARGO_TOOLS" >&2
+    cargo install --quiet --locked --root "$CARGO_TOOLS" "cargo-deny@$CARGO_DENY_VERSION"
+  fi
+}
+
 # A real headless browser for the web app's tests: Debian's Chromium and its
 # WebDriver (and an emoji font, so screenshots show the app's icons).
 ensure_browser() {

@@ -131,3 +131,18 @@ fn the_templates_limit_defaults_are_the_codes() {
     assert_eq!(template.parameter_default("RateLimits").as_deref(), Some(shared::limits::DEFAULT_RATE_LIMITS));
     assert_eq!(template.parameter_default("MediaLimits").as_deref(), Some(shared::config::DEFAULT_MEDIA_LIMITS));
 }
+
+/// The wire contract's request frames are the WebSocket API's routes: a
+/// route without a request type, or a request type without a route, fails.
+#[test]
+fn every_request_frame_of_the_contract_is_a_websocket_route() {
+    let routes: BTreeSet<String> = FUNCTIONS
+        .iter()
+        .filter_map(|f| match f.kind {
+            Kind::WebSocket(key) if !key.starts_with('$') => Some(key.to_owned()),
+            _ => None,
+        })
+        .collect();
+    let actions: BTreeSet<String> = shared::protocol::schema::actions().into_iter().collect();
+    assert_eq!(routes, actions, "WebSocket routes of the registry (left) vs the contract's request frames (right)");
+}

@@ -3,9 +3,12 @@
 //! describe the same for client authors.
 
 mod envelope;
+#[cfg(test)]
+mod examples;
 mod frames;
 mod http;
 mod requests;
+pub mod schema;
 mod views;
 
 pub use envelope::{Envelope, Request, parse_request, request_id_of};
@@ -15,11 +18,11 @@ pub use http::{
     MessagesPage, UserProfile,
 };
 pub use requests::{
-    AcceptChatRequest, AckRequest, BlockUserRequest, CreateChatRequest, DeleteMessageRequest, EditMessageRequest, HeartbeatRequest,
-    ListBlockedRequest, ListChatsRequest, ListDevicesRequest, MarkReadRequest, MessageStatusRequest, ModifyChatParticipantsRequest,
-    MuteChatRequest, ParticipantOperation, ReactRequest, RegisterPushRequest, SendMessageRequest, SetPrivacyRequest,
-    SubscribePresenceRequest, SyncRequest, TypingRequest, UnregisterDeviceRequest, UnregisterPushRequest, UpdateChatRequest,
-    UpdateProfileRequest,
+    AcceptChatRequest, AckRequest, BlockUserRequest, ClientRequest, CreateChatRequest, DeleteMessageRequest, EditMessageRequest,
+    HeartbeatRequest, ListBlockedRequest, ListChatsRequest, ListDevicesRequest, MarkReadRequest, MessageStatusRequest,
+    ModifyChatParticipantsRequest, MuteChatRequest, ParticipantOperation, ReactRequest, RegisterPushRequest, SendMessageRequest,
+    SetPrivacyRequest, SubscribePresenceRequest, SyncRequest, TypingRequest, UnregisterDeviceRequest, UnregisterPushRequest,
+    UpdateChatRequest, UpdateProfileRequest,
 };
 pub use views::{
     AttachmentView, AvatarView, Change, ChatKind, ChatSummary, Deletion, DeviceView, MessageChange, MessagePreview, MessageView,

@@ -26,15 +26,12 @@
  * @module chat-client
  */
 
-/** @typedef {{chatId: string, messageId: string, seq: number, senderId: string, senderDevice: string,
- *   clientMessageId: string, message: string, attachments?: Attachment[], mentions?: string[], sentAt: number,
- *   replyTo?: {seq: number, messageId: string, senderId: string, snippet: string, attachmentCount: number, deleted?: boolean},
- *   editedAt?: number, deleted?: {by: string, at: number}, reactions?: {emoji: string, count: number, users: string[]}[],
- *   updatedSeq?: number, pending?: boolean, failed?: string}} Message
+// The wire types come from the contract (protocol.d.ts, generated from the
+// server's Rust types by scripts/contract): never written here by hand.
+/** @typedef {import("./protocol").MessageView & {pending?: boolean, failed?: string}} Message
  * A message as the server sends it; `pending` and `failed` are the library's own (a send not confirmed yet). */
-/** @typedef {{attachmentId: string, fileName: string, contentType: string, size: number, sha256: string}} Attachment */
-/** @typedef {{eventId: string, chatId: string, seq: number, targetSeq: number, messageId: string, targetSenderId: string,
- *   userId: string, at: number, change: "edited"|"deleted"|"reacted", message?: string, emoji?: string|null, hidden?: boolean}} MessageChange */
+/** @typedef {import("./protocol").AttachmentView} Attachment */
+/** @typedef {import("./protocol").MessageChange} MessageChange */
 /** @typedef {{type: string, requestId?: string, [field: string]: any}} Frame */
 
 /**

@@ -237,3 +237,38 @@ pub struct SyncRequest {
     #[serde(default)]
     pub limit: Option<usize>,
 }
+
+/// Every request frame, by the `action` API Gateway routes it on. The server
+/// never parses this (each route's function parses its own type); it is the
+/// contract's view of the client's side: the JSON Schema, the TypeScript
+/// declarations and the docs' examples are checked against it, and the
+/// template-consistency test holds its actions to the WebSocket routes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "action", rename_all = "camelCase")]
+pub enum ClientRequest {
+    CreateChat(CreateChatRequest),
+    SendMessage(SendMessageRequest),
+    Ack(AckRequest),
+    Sync(SyncRequest),
+    ModifyChatParticipants(ModifyChatParticipantsRequest),
+    MarkRead(MarkReadRequest),
+    ListChats(ListChatsRequest),
+    UnregisterDevice(UnregisterDeviceRequest),
+    ListDevices(ListDevicesRequest),
+    MessageStatus(MessageStatusRequest),
+    RegisterPush(RegisterPushRequest),
+    UnregisterPush(UnregisterPushRequest),
+    MuteChat(MuteChatRequest),
+    Typing(TypingRequest),
+    BlockUser(BlockUserRequest),
+    ListBlocked(ListBlockedRequest),
+    EditMessage(EditMessageRequest),
+    DeleteMessage(DeleteMessageRequest),
+    React(ReactRequest),
+    UpdateChat(UpdateChatRequest),
+    SetPrivacy(SetPrivacyRequest),
+    UpdateProfile(UpdateProfileRequest),
+    AcceptChat(AcceptChatRequest),
+    Heartbeat(HeartbeatRequest),
+    SubscribePresence(SubscribePresenceRequest),
+}

@@ -1,51 +1,82 @@
 //! `local-runtime serve` runs the WebSocket API and the HTTP API locally;
 //! `local-runtime token <user> <device>` prints a development token.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::{Parser, Subcommand};
 use local_runtime::{DEV_JWT_SECRET, LocalRuntime, Options, repository_template};
 
-fn usage() -> ! {
-    eprintln!(
-        "usage: local-runtime serve [--port N] [--http-port N] [--web-port N] [--template PATH] [--no-iam] [--processes DIR]\n       local-runtime token <user> <device> [--hours N]"
-    );
-    std::process::exit(2)
+#[derive(Parser)]
+#[command(name = "local-runtime", about = "The stack of template.yaml on this machine, against DynamoDB Local and moto")]
+struct Cli {
+    /// The token signing key (the deployed stack's is a Secrets Manager secret).
+    #[arg(long, env = "JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, global = true)]
+    jwt_secret: String,
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn env_secs(name: &str) -> Option<Duration> {
-    std::env::var(name).ok()?.parse().ok().map(Duration::from_secs)
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the WebSocket API, the HTTP API and the web app.
+    Serve {
+        /// The WebSocket API's port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The HTTP API's port [default: PORT + 1].
+        #[arg(long)]
+        http_port: Option<u16>,
+        /// The web app's port [default: PORT + 2].
+        #[arg(long)]
+        web_port: Option<u16>,
+        /// Another template than the repository's.
+        #[arg(long)]
+        template: Option<PathBuf>,
+        /// Skip the local IAM check, to see what a policy change would allow (never in tests).
+        #[arg(long)]
+        no_iam: bool,
+        /// Run each function as its own process from DIR's `bootstrap` (e.g. target/release).
+        #[arg(long, value_name = "DIR")]
+        processes: Option<PathBuf>,
+        /// API Gateway's idle timeout, in seconds [default: 600].
+        #[arg(long, env = "LOCAL_WS_IDLE_TIMEOUT_SECS")]
+        idle_timeout_secs: Option<u64>,
+        /// API Gateway's connection lifetime, in seconds [default: 7200].
+        #[arg(long, env = "LOCAL_WS_MAX_CONNECTION_SECS")]
+        max_connection_secs: Option<u64>,
+    },
+    /// Print a development token for a user's device.
+    Token {
+        user: String,
+        device: String,
+        /// Hours until it expires.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
 }
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let secret = std::env::var("JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.into());
-    match args.first().map(String::as_str) {
-        Some("token") => {
-            let (Some(user), Some(device)) = (args.get(1), args.get(2)) else { usage() };
-            let hours: i64 = flag("--hours").and_then(|h| h.parse().ok()).unwrap_or(24);
-            println!("{}", shared::auth::issue_token(&secret, user, device, hours * 3600));
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Token { user, device, hours } => {
+            println!("{}", shared::auth::issue_token(&cli.jwt_secret, &user, &device, hours * 3600));
         }
-        Some("serve") => {
+        Command::Serve { port, http_port, web_port, template, no_iam, processes, idle_timeout_secs, max_connection_secs } => {
             shared::lambda::init_json_logs();
-            let mut options = Options::new(flag("--template").map(Into::into).unwrap_or_else(repository_template));
-            let port: u16 = flag("--port").and_then(|p| p.parse().ok()).unwrap_or(8080);
+            let mut options = Options::new(template.unwrap_or_else(repository_template));
             options.bind = ([127, 0, 0, 1], port).into();
-            let http_port: u16 = flag("--http-port").and_then(|p| p.parse().ok()).unwrap_or(port + 1);
-            options.http_bind = ([127, 0, 0, 1], http_port).into();
-            let web_port: u16 = flag("--web-port").and_then(|p| p.parse().ok()).unwrap_or(port + 2);
-            options.web_bind = Some(([127, 0, 0, 1], web_port).into());
-            options.jwt_secret = secret;
-            // For a look at what a policy change would allow; never in tests.
-            options.enforce_iam = !args.iter().any(|a| a == "--no-iam");
-            // Each function as its own process from DIR's binaries (e.g. target/release).
-            options.processes = flag("--processes").map(Into::into);
-            if let Some(idle) = env_secs("LOCAL_WS_IDLE_TIMEOUT_SECS") {
-                options.quotas.idle_timeout = idle;
+            options.http_bind = ([127, 0, 0, 1], http_port.unwrap_or(port + 1)).into();
+            options.web_bind = Some(([127, 0, 0, 1], web_port.unwrap_or(port + 2)).into());
+            options.jwt_secret = cli.jwt_secret;
+            options.enforce_iam = !no_iam;
+            options.processes = processes;
+            if let Some(idle) = idle_timeout_secs {
+                options.quotas.idle_timeout = Duration::from_secs(idle);
             }
-            if let Some(age) = env_secs("LOCAL_WS_MAX_CONNECTION_SECS") {
-                options.quotas.max_connection_age = age;
+            if let Some(age) = max_connection_secs {
+                options.quotas.max_connection_age = Duration::from_secs(age);
             }
             let runtime = match LocalRuntime::start(options).await {
                 Ok(runtime) => runtime,
@@ -69,6 +100,5 @@ async fn main() {
             );
             let _ = tokio::signal::ctrl_c().await;
         }
-        _ => usage(),
     }
 }

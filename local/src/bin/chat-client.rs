@@ -6,6 +6,7 @@
 //! `/sync`, `/quit`; any other line is sent to the current chat. Received
 //! messages are acknowledged automatically.
 
+use clap::Parser;
 use futures::{SinkExt, StreamExt};
 use local_runtime::DEV_JWT_SECRET;
 use serde_json::{Value, json};
@@ -13,15 +14,22 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
+#[derive(Parser)]
+#[command(name = "chat-client", about = "Chat from a terminal: /dm <user>, /group <name> <user>..., /use <chatId>, /sync, /quit")]
+struct Args {
+    /// The WebSocket API (`ws://127.0.0.1:8080/local`, or a stack's `WebSocketUrl`).
+    url: String,
+    user: String,
+    device: String,
+    /// The key that signs the token (the local runtime's development key by default).
+    #[arg(long, env = "JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
+    jwt_secret: String,
+}
+
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [url, user, device] = args.as_slice() else {
-        eprintln!("usage: chat-client <ws-url> <user> <device>");
-        std::process::exit(2);
-    };
-    let secret = std::env::var("JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.into());
-    let token = shared::auth::issue_token(&secret, user, device, 24 * 3600);
+    let Args { url, user, device, jwt_secret } = Args::parse();
+    let token = shared::auth::issue_token(&jwt_secret, &user, &device, 24 * 3600);
     let (socket, _) = match connect_async(format!("{url}?token={token}")).await {
         Ok(socket) => socket,
         Err(e) => {

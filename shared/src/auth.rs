@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::AppError;
-use crate::ids::is_valid_id;
+use crate::ids::{DeviceId, UserId};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -28,8 +28,8 @@ pub struct Claims {
 /// every later event's `requestContext.authorizer`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    pub user_id: String,
-    pub device_id: String,
+    pub user_id: UserId,
+    pub device_id: DeviceId,
 }
 
 /// Keys of the context both authorizers return, which API Gateway copies into
@@ -78,10 +78,9 @@ pub fn verify_token(secret: &str, token: &str) -> Result<VerifiedToken, AppError
     validation.set_required_spec_claims(&["exp", "sub"]);
     let data = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|_| AppError::Unauthorized)?;
     let Claims { sub, device, iat, exp, .. } = data.claims;
-    if !is_valid_id(&sub) || !is_valid_id(&device) {
-        return Err(AppError::Unauthorized);
-    }
-    Ok(VerifiedToken { identity: Identity { user_id: sub, device_id: device }, issued_at: iat.unwrap_or(0), expires_at: exp })
+    // A token naming ids the rules refuse is no token of this service.
+    let (Ok(user_id), Ok(device_id)) = (UserId::parse(sub), DeviceId::parse(device)) else { return Err(AppError::Unauthorized) };
+    Ok(VerifiedToken { identity: Identity { user_id, device_id }, issued_at: iat.unwrap_or(0), expires_at: exp })
 }
 
 /// Whether a token that expires at `expires_at` is still good now (with the
@@ -120,7 +119,7 @@ mod tests {
     fn a_valid_token_names_user_and_device() {
         let token = issue_token(SECRET, "alice", "phone", 60);
         let id = verify_token(SECRET, &token).unwrap().identity;
-        assert_eq!(id, Identity { user_id: "alice".into(), device_id: "phone".into() });
+        assert_eq!((id.user_id.as_str(), id.device_id.as_str()), ("alice", "phone"));
     }
 
     #[test]

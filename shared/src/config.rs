@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::ConfigError;
 use crate::limits::RateLimits;
+use crate::protocol::PushPlatform;
 
 /// The Secrets Manager secret (ARN) holding the token signing key; only the
 /// authorizers have it.
@@ -130,7 +131,7 @@ pub struct Config {
     pub inbox_retention: Duration,
     pub fanout_concurrency: usize,
     /// Platform (`APNS`, `GCM`) → SNS platform application ARN.
-    pub push_platforms: Vec<(String, String)>,
+    pub push_platforms: Vec<(PushPlatform, String)>,
     pub push_collapse: Duration,
     pub presence_timeout: Duration,
     pub max_presence_watchers: usize,
@@ -187,11 +188,11 @@ impl Config {
             delete_window: Duration::from_secs(number(DELETE_WINDOW_SECS, 2 * 86_400)? as u64),
             inbox_retention: Duration::from_secs(number(INBOX_RETENTION_DAYS, 30)? as u64 * 24 * 60 * 60),
             fanout_concurrency: number(FANOUT_CONCURRENCY, 32)?.max(1),
-            push_platforms: [("APNS", APNS_PLATFORM_APPLICATION), ("GCM", GCM_PLATFORM_APPLICATION)]
+            push_platforms: [(PushPlatform::Apns, APNS_PLATFORM_APPLICATION), (PushPlatform::Gcm, GCM_PLATFORM_APPLICATION)]
                 .into_iter()
                 .filter_map(|(platform, variable)| {
                     let name = lookup(variable).filter(|name| !name.is_empty())?;
-                    Some((platform.to_owned(), format!("{}:app/{platform}/{name}", lookup(SNS_ARN_PREFIX)?)))
+                    Some((platform, format!("{}:app/{}/{name}", lookup(SNS_ARN_PREFIX)?, platform.name())))
                 })
                 .collect(),
             push_collapse: Duration::from_secs(number(PUSH_COLLAPSE_SECS, 30)? as u64),

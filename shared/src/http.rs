@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::auth::{AUTH_EXPIRES_AT, AUTH_USER_ID, still_valid};
 use crate::error::AppError;
+use crate::ids::UserId;
 use crate::protocol::HttpError;
 
 pub type HttpResponse = Response<Body>;
@@ -23,7 +24,7 @@ pub const CACHE_CONTROL: &str = "private, no-store";
 
 /// The user the authorizer let in (its context arrives as `requestContext.authorizer.lambda`),
 /// while the token it checked has not expired.
-pub fn caller(request: &Request) -> Result<String, AppError> {
+pub fn caller(request: &Request) -> Result<UserId, AppError> {
     let context = request.request_context_ref().ok_or(AppError::Unauthorized)?;
     let authorizer = context.authorizer().ok_or(AppError::Unauthorized)?;
     let user_id = authorizer.fields.get(AUTH_USER_ID).and_then(Value::as_str).ok_or(AppError::Unauthorized)?;
@@ -32,8 +33,7 @@ pub fn caller(request: &Request) -> Result<String, AppError> {
     if !still_valid(expires_at) {
         return Err(AppError::Unauthorized);
     }
-    crate::ids::check_id("userId", user_id).map_err(|_| AppError::Unauthorized)?;
-    Ok(user_id.to_owned())
+    UserId::parse(user_id).map_err(|_| AppError::Unauthorized)
 }
 
 pub fn path_parameter(request: &Request, name: &str) -> Result<String, AppError> {
@@ -87,7 +87,7 @@ pub fn error_response(err: &AppError) -> HttpResponse {
 pub async fn respond<T, F, Fut>(request: Request, status: u16, operation: F) -> HttpResponse
 where
     T: Serialize,
-    F: FnOnce(String, Request) -> Fut,
+    F: FnOnce(UserId, Request) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
     let route = match request.request_context_ref() {

@@ -1,9 +1,14 @@
 //! Identifiers: ULIDs for messages and groups, a deterministic id for 1-1 chats,
-//! and the character rules for ids that come from clients.
+//! the character rules for ids that come from clients, and the typed ids
+//! ([`UserId`], [`ChatId`], …) that carry those rules.
 
 use ulid::Ulid;
 
 use crate::error::AppError;
+
+mod typed;
+
+pub use typed::{AttachmentId, ChatId, DeviceId, InvalidId, MessageId, UserId};
 
 pub const MAX_ID_LEN: usize = 64;
 /// A 1-1 chat id (`dm-<user>-<user>`) is the longest id a client sends.

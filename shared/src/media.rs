@@ -13,7 +13,7 @@ use crate::auth::Identity;
 use crate::bucket::MAX_DELETE_KEYS;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids;
+use crate::ids::{self, AttachmentId};
 use crate::protocol::{AttachmentDownload, AttachmentUpload, AttachmentView, CreateAttachmentRequest, CreateAvatarRequest};
 use crate::store::{Attachment, Avatar, attachment_expiry_bucket};
 use crate::time::now_millis;
@@ -212,11 +212,16 @@ pub fn content_disposition(file_name: &str) -> String {
 
 /// The attachments a message in `chat_id` refers to, checked for `sendMessage`:
 /// each must exist in this chat, be the sender's own upload and be in S3.
-pub async fn attachments_for_message(ctx: &AppContext, who: &Identity, chat_id: &str, ids: &[String]) -> Result<Vec<Attachment>, AppError> {
+pub async fn attachments_for_message(
+    ctx: &AppContext,
+    who: &Identity,
+    chat_id: &str,
+    ids: &[AttachmentId],
+) -> Result<Vec<Attachment>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let unique: BTreeSet<&String> = ids.iter().collect();
+    let unique: BTreeSet<&AttachmentId> = ids.iter().collect();
     if unique.len() != ids.len() || ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
         return Err(AppError::invalid(format!("a message carries 1-{MAX_ATTACHMENTS_PER_MESSAGE} distinct attachments")));
     }

@@ -26,7 +26,7 @@ pub use requests::{
 };
 pub use views::{
     AttachmentView, AvatarView, Change, ChatKind, ChatSummary, Deletion, DeviceView, MessageChange, MessagePreview, MessageView,
-    PresenceView, PresenceVisibility, QUOTE_SNIPPET_CHARS, Quote, ReactionCount, ReceiptStatus, RecipientStatus,
+    PresenceView, PresenceVisibility, PushPlatform, QUOTE_SNIPPET_CHARS, Quote, ReactionCount, ReceiptStatus, RecipientStatus,
 };
 
 #[cfg(test)]

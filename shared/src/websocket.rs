@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::auth::{AUTH_DEVICE_ID, AUTH_DEVICE_STATUS, AUTH_USER_ID, Identity, UNREGISTERED};
 use crate::error::AppError;
+use crate::ids::{DeviceId, UserId};
 use crate::protocol::{Reply, Request, ServerFrame, parse_request};
 
 /// Whether the connection belongs to a registered device (see [`AUTH_DEVICE_STATUS`]).
@@ -20,7 +21,10 @@ pub fn identity(event: &ApiGatewayWebsocketProxyRequest) -> Result<Identity, App
     let context = &event.request_context.authorizer.fields;
     let field = |name: &str| context.get(name).and_then(Value::as_str).map(str::to_owned);
     match (field(AUTH_USER_ID), field(AUTH_DEVICE_ID)) {
-        (Some(user_id), Some(device_id)) => Ok(Identity { user_id, device_id }),
+        (Some(user_id), Some(device_id)) => match (UserId::parse(user_id), DeviceId::parse(device_id)) {
+            (Ok(user_id), Ok(device_id)) => Ok(Identity { user_id, device_id }),
+            _ => Err(AppError::Unauthorized),
+        },
         _ => Err(AppError::Unauthorized),
     }
 }

@@ -2,9 +2,19 @@
 
 /**
  * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "AttachmentId".
+ */
+export type AttachmentId = string;
+/**
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
  * via the `definition` "ChatKind".
  */
 export type ChatKind = "direct" | "group";
+/**
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "ChatId".
+ */
+export type ChatId = string;
 /**
  * A request frame as a client writes it: the route's fields, its `action`,
  * and the envelope's `requestId`.
@@ -19,7 +29,7 @@ export type ClientFrame =
       /**
        * Other members (the caller is always a member). One other and no name: a 1-1 chat.
        */
-      participants: string[];
+      participants: UserId[];
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
@@ -27,8 +37,8 @@ export type ClientFrame =
     }
   | {
       action: "sendMessage";
-      attachments?: string[];
-      chatId: string;
+      attachments?: AttachmentId[];
+      chatId: ChatId;
       /**
        * Chosen by the client, unique per message; a retry reuses it.
        */
@@ -67,17 +77,17 @@ export type ClientFrame =
     }
   | {
       action: "modifyChatParticipants";
-      chatId: string;
+      chatId: ChatId;
       operation: ParticipantOperation;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
       requestId?: string | null;
-      userId: string;
+      userId: UserId;
     }
   | {
       action: "markRead";
-      chatId: string;
+      chatId: ChatId;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
@@ -100,7 +110,7 @@ export type ClientFrame =
       /**
        * Another device of the caller (a lost phone); this device when absent.
        */
-      deviceId?: string | null;
+      deviceId?: DeviceId | null;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
@@ -115,7 +125,7 @@ export type ClientFrame =
     }
   | {
       action: "messageStatus";
-      chatId: string;
+      chatId: ChatId;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
@@ -143,7 +153,7 @@ export type ClientFrame =
     }
   | {
       action: "muteChat";
-      chatId: string;
+      chatId: ChatId;
       muted: boolean;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
@@ -152,7 +162,7 @@ export type ClientFrame =
     }
   | {
       action: "typing";
-      chatId: string;
+      chatId: ChatId;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
@@ -166,7 +176,7 @@ export type ClientFrame =
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
       requestId?: string | null;
-      userId: string;
+      userId: UserId;
     }
   | {
       action: "listBlocked";
@@ -177,7 +187,7 @@ export type ClientFrame =
     }
   | {
       action: "editMessage";
-      chatId: string;
+      chatId: ChatId;
       message: string;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
@@ -187,7 +197,7 @@ export type ClientFrame =
     }
   | {
       action: "deleteMessage";
-      chatId: string;
+      chatId: ChatId;
       forEveryone: boolean;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
@@ -197,7 +207,7 @@ export type ClientFrame =
     }
   | {
       action: "react";
-      chatId: string;
+      chatId: ChatId;
       emoji?: string | null;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
@@ -207,7 +217,7 @@ export type ClientFrame =
     }
   | {
       action: "updateChat";
-      chatId: string;
+      chatId: ChatId;
       description?: string | null;
       name?: string | null;
       /**
@@ -239,7 +249,7 @@ export type ClientFrame =
     }
   | {
       action: "acceptChat";
-      chatId: string;
+      chatId: ChatId;
       /**
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
@@ -258,13 +268,23 @@ export type ClientFrame =
        * Echoed by the reply to this frame (a string of at most 128 characters).
        */
       requestId?: string | null;
-      userIds: string[];
+      userIds: UserId[];
     };
+/**
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "UserId".
+ */
+export type UserId = string;
 /**
  * This interface was referenced by `ChatWireContract`'s JSON-Schema
  * via the `definition` "ParticipantOperation".
  */
 export type ParticipantOperation = ("ADD" | "REMOVE") | "PROMOTE" | "DEMOTE";
+/**
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "DeviceId".
+ */
+export type DeviceId = string;
 /**
  * Who sees a user online and their last seen (`setPrivacy`).
  *
@@ -272,6 +292,13 @@ export type ParticipantOperation = ("ADD" | "REMOVE") | "PROMOTE" | "DEMOTE";
  * via the `definition` "PresenceVisibility".
  */
 export type PresenceVisibility = ("everyone" | "nobody") | "contacts";
+/**
+ * A mobile push service, as SNS names its platform applications.
+ *
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "PushPlatform".
+ */
+export type PushPlatform = "APNS" | "GCM";
 /**
  * A change to an earlier message of the chat — an edit, a deletion for
  * everyone, a reaction — with its own `seq` in the chat's sequence, so every
@@ -506,7 +533,7 @@ export type Reply =
     }
   | PresenceView1
   | {
-      platform: string;
+      platform: PushPlatform;
       requestId?: string | null;
       type: "pushRegistered";
     }
@@ -1009,7 +1036,7 @@ export interface DeviceView {
   /**
    * `APNS` or `GCM` when it receives pushes.
    */
-  pushPlatform?: string | null;
+  pushPlatform?: PushPlatform | null;
   /**
    * Milliseconds since the epoch.
    */

@@ -16,12 +16,11 @@ use std::collections::BTreeSet;
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids::{self, check_id};
+use crate::ids;
 use crate::protocol::{BlockUserRequest, ServerFrame};
 use crate::time::now_millis;
 
 pub async fn block_user(ctx: &AppContext, who: &Identity, request: BlockUserRequest) -> Result<ServerFrame, AppError> {
-    check_id("userId", &request.user_id)?;
     let other = &request.user_id;
     if *other == who.user_id {
         return Err(AppError::invalid("you cannot block yourself"));
@@ -29,13 +28,13 @@ pub async fn block_user(ctx: &AppContext, who: &Identity, request: BlockUserRequ
     let mut blocked = ctx.store.blocked_by(&who.user_id).await?;
     let chat_id = ids::direct_chat_id(&who.user_id, other);
     if request.blocked {
-        if !blocked.contains(other) {
+        if !blocked.iter().any(|b| b == other) {
             let max = ctx.config.max_blocked_users;
             if blocked.len() >= max {
                 return Err(AppError::TooManyBlocked { max });
             }
             ctx.store.block(&who.user_id, other, now_millis()).await?;
-            blocked.push(other.clone());
+            blocked.push(other.to_string());
             blocked.sort();
         }
         // Idempotent: a retry after a failure here completes the block.

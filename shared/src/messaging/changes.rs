@@ -24,7 +24,7 @@ use super::{Audience, Outgoing, inbox_entries, new_event_id, post_live, publish}
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids::{self, check_chat_id};
+use crate::ids;
 use crate::limits::{self, Limit};
 use crate::protocol::{Change, ChatKind, DeleteMessageRequest, EditMessageRequest, MessageChange, ReactRequest, ServerFrame};
 use crate::store::{
@@ -49,7 +49,6 @@ enum Wanted {
 }
 
 pub async fn edit_message(ctx: &AppContext, who: &Identity, request: EditMessageRequest) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
     if request.message.len() > ctx.config.max_message_bytes {
         return Err(AppError::MessageTooLong { max: ctx.config.max_message_bytes });
     }
@@ -61,13 +60,11 @@ pub async fn edit_message(ctx: &AppContext, who: &Identity, request: EditMessage
 }
 
 pub async fn delete_message(ctx: &AppContext, who: &Identity, request: DeleteMessageRequest) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
     limits::charge(ctx, Limit::Changes, &who.user_id, 1).await?;
     if request.for_everyone { apply(ctx, who, &request.chat_id, request.seq, Wanted::Delete).await } else { hide(ctx, who, &request).await }
 }
 
 pub async fn react(ctx: &AppContext, who: &Identity, request: ReactRequest) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
     let emoji = request.emoji.filter(|e| !e.is_empty());
     if let Some(emoji) = &emoji {
         check_emoji(emoji)?;
@@ -200,7 +197,7 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
             Some((version, seeing)) if version == chat.version => seeing,
             _ => members_seeing(ctx, &chat, target_seq).await?,
         };
-        if !seeing.contains(&who.user_id) {
+        if !seeing.contains(who.user_id.as_str()) {
             return Err(no_such(target_seq));
         }
         let Some(ChatEntry::Message(target)) = ctx.store.get_entry(&chat.chat_id, target_seq).await? else {
@@ -222,7 +219,7 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
             target_seq,
             message_id: target.view.message_id.clone(),
             target_sender_id: target.view.sender_id.clone(),
-            user_id: who.user_id.clone(),
+            user_id: who.user_id.to_string(),
             at: now,
             change,
             hidden: false,
@@ -363,9 +360,9 @@ async fn hide(ctx: &AppContext, who: &Identity, request: &DeleteMessageRequest) 
     if !ctx.store.hide_message(&who.user_id, &request.chat_id, request.seq, MAX_HIDDEN_PER_CHAT).await? {
         return Err(AppError::TooManyHidden { max: MAX_HIDDEN_PER_CHAT });
     }
-    let frame = ServerFrame::MessageHidden { event_id: new_event_id(), chat_id: request.chat_id.clone(), seq: request.seq };
+    let frame = ServerFrame::MessageHidden { event_id: new_event_id(), chat_id: request.chat_id.to_string(), seq: request.seq };
     let out = Outgoing::event(&request.chat_id, request.seq, &frame);
-    publish(ctx, &[(&Audience { users: vec![who.user_id.clone()], except: Some(who) }, &out)]).await?;
+    publish(ctx, &[(&Audience { users: vec![who.user_id.to_string()], except: Some(who) }, &out)]).await?;
     Ok(frame)
 }
 

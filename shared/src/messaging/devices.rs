@@ -19,7 +19,7 @@ use tracing::info;
 use crate::auth::{Identity, VerifiedToken};
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids::{check_id, device_key};
+use crate::ids::{DeviceId, device_key};
 use crate::messaging::push::delete_sns_endpoint;
 use crate::protocol::{DeviceView, Reply, ServerFrame};
 use crate::time::{now_millis, now_secs};
@@ -44,7 +44,7 @@ pub async fn admit(ctx: &AppContext, token: &VerifiedToken) -> Result<Admission,
         info!(user = %who.user_id, device = %who.device_id, "token of an unregistered device refused");
         return Err(AppError::Unauthorized);
     }
-    Ok(if registry.devices.contains_key(&who.device_id) {
+    Ok(if registry.devices.contains_key(who.device_id.as_str()) {
         Admission::Registered
     } else if registry.devices.len() < ctx.config.max_devices_per_user {
         Admission::New
@@ -65,12 +65,12 @@ pub async fn list_devices(ctx: &AppContext, who: &Identity) -> Result<ServerFram
             registered_at: device.registered_at,
             online: device.live_connection(now).is_some(),
             connected_at: device.connected_at,
-            push_platform: device.push.as_ref().map(|p| p.platform.clone()),
+            push_platform: device.push.as_ref().map(|p| p.platform),
             current: *device_id == who.device_id,
         })
         .collect();
     Ok(ServerFrame::Devices {
-        current_registered: registry.devices.contains_key(&who.device_id),
+        current_registered: registry.devices.contains_key(who.device_id.as_str()),
         devices,
         max_devices: ctx.config.max_devices_per_user,
     })
@@ -85,10 +85,9 @@ pub async fn unregister_device(
     who: &Identity,
     connection_id: &str,
     request_id: Option<String>,
-    device_id: Option<String>,
+    device_id: Option<DeviceId>,
 ) -> Result<ServerFrame, AppError> {
-    let device_id = device_id.unwrap_or_else(|| who.device_id.clone());
-    check_id("deviceId", &device_id)?;
+    let device_id = device_id.map_or_else(|| who.device_id.to_string(), String::from);
     let Some(device) = ctx.store.revoke_device(&who.user_id, &device_id, now_secs()).await? else {
         return Err(AppError::invalid(format!("no device {device_id} is registered")));
     };

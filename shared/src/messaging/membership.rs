@@ -11,7 +11,6 @@ use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids::{check_chat_id, check_id};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame, UpdateChatRequest};
 use crate::store::backoff;
 use crate::store::{MemberChange, Membership};
@@ -24,7 +23,6 @@ pub const MAX_DESCRIPTION_CHARS: usize = 512;
 /// An admin sets a group's name and/or description; every member's devices
 /// get a `chatInfo` event (live, or on `sync`).
 pub async fn update_chat(ctx: &AppContext, who: &Identity, request: UpdateChatRequest) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
     let name = request.name.map(|n| n.trim().to_owned());
     if let Some(name) = &name {
         crate::text::check_name("name", name, super::MAX_CHAT_NAME_CHARS)?;
@@ -62,7 +60,7 @@ pub async fn update_chat(ctx: &AppContext, who: &Identity, request: UpdateChatRe
             Some(d) => Some(d),
             None => chat.description,
         },
-        by: who.user_id.clone(),
+        by: who.user_id.to_string(),
     };
     let out = Outgoing::event(&chat.chat_id, chat.seq, &info);
     publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
@@ -74,8 +72,6 @@ pub async fn modify_participants(
     who: &Identity,
     request: ModifyChatParticipantsRequest,
 ) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
-    check_id("userId", &request.user_id)?;
     let target = request.user_id.as_str();
     for attempt in 0..MAX_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
@@ -109,7 +105,7 @@ pub async fn modify_participants(
                 MemberChange::Join(if known.is_empty() { joined.requested_by(&who.user_id) } else { joined })
             }
             ParticipantOperation::Remove => {
-                if target != who.user_id && !chat.is_admin(&who.user_id) {
+                if who.user_id != target && !chat.is_admin(&who.user_id) {
                     return Err(AppError::Forbidden("only admins can remove others; anyone can leave".into()));
                 }
                 if !chat.is_member(target) {
@@ -160,7 +156,7 @@ pub async fn modify_participants(
             chat_id: chat.chat_id.clone(),
             operation: request.operation,
             user_id: target.to_owned(),
-            by: who.user_id.clone(),
+            by: who.user_id.to_string(),
             participants: members.clone(),
             admins: admins.clone(),
             version,

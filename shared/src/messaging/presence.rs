@@ -24,7 +24,7 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
-use crate::ids::{check_id, time_buckets};
+use crate::ids::{UserId, time_buckets};
 use crate::limits::{self, Limit};
 use crate::protocol::{PresenceView, ServerFrame};
 use crate::store::{HEARTBEAT_SHARDS, PresenceAudience, PresenceSubscription, Privacy, UserDevices};
@@ -117,14 +117,11 @@ pub async fn subscribe_presence(
     ctx: &AppContext,
     who: &Identity,
     connection_id: &str,
-    user_ids: Vec<String>,
+    user_ids: Vec<UserId>,
 ) -> Result<ServerFrame, AppError> {
-    let users: Vec<String> = user_ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let users: Vec<String> = user_ids.into_iter().map(String::from).collect::<BTreeSet<_>>().into_iter().collect();
     if users.is_empty() || users.len() > MAX_PRESENCE_USERS {
         return Err(AppError::invalid(format!("ask for 1 to {MAX_PRESENCE_USERS} users")));
-    }
-    for user in &users {
-        check_id("userId", user)?;
     }
     limits::charge(ctx, Limit::PresenceSubscriptions, &ids::device_key(&who.user_id, &who.device_id), 1).await?;
     let contacts = contacts_of(ctx, &who.user_id).await?;
@@ -140,7 +137,7 @@ pub async fn subscribe_presence(
         .map(|user| PresenceSubscription {
             user_id: user.clone(),
             connection_id: connection_id.to_owned(),
-            subscriber_id: who.user_id.clone(),
+            subscriber_id: who.user_id.to_string(),
             expires_at,
         })
         .collect();

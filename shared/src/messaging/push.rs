@@ -26,12 +26,12 @@ pub const MAX_PUSH_TOKEN_LEN: usize = 4096;
 const PREVIEW_CHARS: usize = 100;
 
 pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPushRequest) -> Result<ServerFrame, AppError> {
-    let offered = || ctx.config.push_platforms.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ");
+    let offered = || ctx.config.push_platforms.iter().map(|(p, _)| p.name()).collect::<Vec<_>>().join(", ");
     let (platform, application) = ctx
         .config
         .push_platforms
         .iter()
-        .find(|(p, _)| *p == request.platform)
+        .find(|(p, _)| p.name() == request.platform)
         .ok_or_else(|| AppError::PushUnavailable(request.platform.clone(), offered()))?;
     let token = request.token.trim();
     if token.is_empty() || token.len() > MAX_PUSH_TOKEN_LEN || token.chars().any(char::is_whitespace) {
@@ -46,7 +46,7 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
         let forgotten = ctx.store.forget_push_endpoint(&user, &device, &registered.endpoint_arn).await?;
         info!(from_user = %user, from_device = %device, forgotten, "push token taken over by another device");
     }
-    let push = PushEndpoint { platform: platform.clone(), endpoint_arn: registered.endpoint_arn };
+    let push = PushEndpoint { platform: *platform, endpoint_arn: registered.endpoint_arn };
     let Some(previous) = ctx.store.set_device_push(&who.user_id, &who.device_id, Some(&push)).await? else {
         return Err(AppError::invalid("this device is not registered"));
     };
@@ -55,12 +55,12 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
     if let Some(old) = previous.filter(|old| old.endpoint_arn != push.endpoint_arn) {
         delete_sns_endpoint(ctx, &who.user_id, &who.device_id, &old.endpoint_arn).await?;
     }
-    Ok(ServerFrame::PushRegistered { platform: platform.clone() })
+    Ok(ServerFrame::PushRegistered { platform: *platform })
 }
 
 pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
-    let devices = ctx.store.devices_of(std::slice::from_ref(&who.user_id)).await?;
-    let push = devices.get(&who.user_id).and_then(|u| u.devices.get(&who.device_id)).and_then(|d| d.push.clone());
+    let devices = ctx.store.devices_of(&[who.user_id.to_string()]).await?;
+    let push = devices.get(who.user_id.as_str()).and_then(|u| u.devices.get(who.device_id.as_str())).and_then(|d| d.push.clone());
     if let Some(push) = push {
         delete_endpoint(ctx, &who.user_id, &who.device_id, &push).await?;
     }
@@ -82,11 +82,10 @@ async fn delete_endpoint(ctx: &AppContext, user_id: &str, device_id: &str, push:
 }
 
 pub async fn mute_chat(ctx: &AppContext, who: &Identity, request: MuteChatRequest) -> Result<ServerFrame, AppError> {
-    crate::ids::check_chat_id(&request.chat_id)?;
     if !ctx.store.set_muted(&who.user_id, &request.chat_id, request.muted).await? {
         return Err(AppError::NotMember);
     }
-    Ok(ServerFrame::ChatMuted { chat_id: request.chat_id, muted: request.muted })
+    Ok(ServerFrame::ChatMuted { chat_id: request.chat_id.into(), muted: request.muted })
 }
 
 /// A new inbox entry from the stream, with the record's id for failure reports.

@@ -9,7 +9,7 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::fanout::MAX_FRAME_BYTES;
-use crate::ids::check_chat_id;
+use crate::ids::ChatId;
 use crate::protocol::{ChatSummary, ListChatsRequest, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
 use crate::store::{Chat, Membership};
 
@@ -17,7 +17,6 @@ use crate::store::{Chat, Membership};
 const MAX_SENDERS_SCAN: usize = 1000;
 
 pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadRequest) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
     let chat = ctx.store.get_chat(&request.chat_id).await?.ok_or(AppError::NotMember)?;
     let mut up_to = request.up_to_seq.min(chat.seq);
     // Unread counts skip changes: the read marker keeps how many it passed.
@@ -49,11 +48,11 @@ pub async fn mark_read(ctx: &AppContext, who: &Identity, request: MarkReadReques
     let receipt = ServerFrame::Receipt {
         event_id: new_event_id(),
         chat_id: chat.chat_id.clone(),
-        user_id: who.user_id.clone(),
+        user_id: who.user_id.to_string(),
         status: ReceiptStatus::Read,
         up_to_seq: up_to,
     };
-    let own_devices = Audience { users: vec![who.user_id.clone()], except: Some(who) };
+    let own_devices = Audience { users: vec![who.user_id.to_string()], except: Some(who) };
     // Reading a request tells whoever sent it nothing; nor does a reader who
     // turned read receipts off, nor is a sender who did told (reciprocal).
     let senders = if before.request || senders.is_empty() { Vec::new() } else { with_read_receipts(ctx, &who.user_id, senders).await? };
@@ -162,8 +161,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
 }
 
 /// Delivery and read state of one of the caller's messages, per recipient.
-pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Result<ServerFrame, AppError> {
-    check_chat_id(chat_id)?;
+pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &ChatId, seq: u64) -> Result<ServerFrame, AppError> {
     let membership = ctx.store.membership(&who.user_id, chat_id).await?.ok_or(AppError::NotMember)?;
     if seq > membership.visible_until(u64::MAX) {
         return Err(AppError::NotMember);
@@ -177,7 +175,7 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
     // Read receipts are reciprocal: a sender who turned them off sees none,
     // and a recipient who did shows none.
     let mut users: Vec<String> = memberships.iter().map(|m| m.user_id.clone()).collect();
-    users.push(who.user_id.clone());
+    users.push(who.user_id.to_string());
     let privacy = ctx.store.privacy_of(&users).await?;
     let receipts_on = |user: &str| super::privacy::read_receipts_on(&privacy, user);
     let sender_sees_reads = receipts_on(&who.user_id);
@@ -193,7 +191,7 @@ pub async fn message_status(ctx: &AppContext, who: &Identity, chat_id: &str, seq
             }
         })
         .collect();
-    Ok(ServerFrame::MessageStatus { chat_id: chat_id.into(), seq, recipients })
+    Ok(ServerFrame::MessageStatus { chat_id: chat_id.to_string(), seq, recipients })
 }
 
 /// A message a recipient's device acknowledged (from the inbox stream).

@@ -24,10 +24,6 @@ pub const MAX_MENTIONS: usize = 20;
 const MAX_APPEND_ATTEMPTS: usize = 12;
 
 fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), AppError> {
-    ids::check_chat_id(&request.chat_id)?;
-    for attachment in &request.attachments {
-        ids::check_id("attachment id", attachment)?;
-    }
     let id = &request.client_message_id;
     if id.is_empty() || id.len() > MAX_CLIENT_MESSAGE_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::invalid(format!("clientMessageId must be 1-{MAX_CLIENT_MESSAGE_ID_LEN} printable ASCII characters")));
@@ -94,8 +90,8 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
             chat_id: chat.chat_id.clone(),
             message_id: ids::new_message_id(),
             seq: chat.seq + 1,
-            sender_id: who.user_id.clone(),
-            sender_device: who.device_id.clone(),
+            sender_id: who.user_id.to_string(),
+            sender_device: who.device_id.to_string(),
             client_message_id: request.client_message_id.clone(),
             message: request.message.clone(),
             attachments: media::views(&attachments),

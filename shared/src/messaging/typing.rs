@@ -11,13 +11,11 @@ use super::{Audience, live_targets};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids::check_chat_id;
 use crate::limits::{self, Limit};
 use crate::protocol::{ServerFrame, TYPING_SHOWS_FOR_MS, TypingRequest};
 use crate::time::now_millis;
 
 pub async fn typing(ctx: &AppContext, who: &Identity, request: TypingRequest) -> Result<ServerFrame, AppError> {
-    check_chat_id(&request.chat_id)?;
     // Per device: a typing client renews every few seconds on each device.
     limits::charge(ctx, Limit::Typing, &crate::ids::device_key(&who.user_id, &who.device_id), 1).await?;
     let chat = ctx.store.get_chat(&request.chat_id).await?;
@@ -31,7 +29,7 @@ pub async fn typing(ctx: &AppContext, who: &Identity, request: TypingRequest) ->
     let targets = live_targets(&Audience { users: others, except: None }, &devices, now_millis());
     let frame = ServerFrame::Typing {
         chat_id: chat.chat_id.clone(),
-        user_id: who.user_id.clone(),
+        user_id: who.user_id.to_string(),
         typing: request.typing,
         expires_in_ms: if request.typing { TYPING_SHOWS_FOR_MS } else { 0 },
     };

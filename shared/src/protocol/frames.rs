@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::requests::ParticipantOperation;
 use super::views::{
-    AvatarView, ChatKind, ChatSummary, DeviceView, MessageChange, MessageView, PresenceView, PresenceVisibility, ReceiptStatus,
-    RecipientStatus,
+    AvatarView, ChatKind, ChatSummary, DeviceView, MessageChange, MessageView, PresenceView, PresenceVisibility, PushPlatform,
+    ReceiptStatus, RecipientStatus,
 };
 use crate::error::AppError;
 
@@ -126,7 +126,7 @@ pub enum ServerFrame {
     },
     Presence(PresenceView),
     PushRegistered {
-        platform: String,
+        platform: PushPlatform,
     },
     PushUnregistered {},
     ChatMuted {

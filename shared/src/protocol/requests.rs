@@ -5,12 +5,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::views::PresenceVisibility;
+use crate::ids::{AttachmentId, ChatId, DeviceId, UserId};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateChatRequest {
     /// Other members (the caller is always a member). One other and no name: a 1-1 chat.
-    pub participants: Vec<String>,
+    pub participants: Vec<UserId>,
     #[serde(default)]
     pub name: Option<String>,
 }
@@ -18,12 +19,12 @@ pub struct CreateChatRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessageRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     /// Chosen by the client, unique per message; a retry reuses it.
     pub client_message_id: String,
     pub message: String,
     #[serde(default)]
-    pub attachments: Vec<String>,
+    pub attachments: Vec<AttachmentId>,
     /// The `seq` of a message of the same chat this one replies to (quotes).
     #[serde(default)]
     pub reply_to: Option<u64>,
@@ -64,15 +65,15 @@ pub enum ParticipantOperation {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModifyChatParticipantsRequest {
-    pub chat_id: String,
-    pub user_id: String,
+    pub chat_id: ChatId,
+    pub user_id: UserId,
     pub operation: ParticipantOperation,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MarkReadRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub up_to_seq: u64,
 }
 
@@ -89,7 +90,7 @@ pub struct ListChatsRequest {
 pub struct UnregisterDeviceRequest {
     /// Another device of the caller (a lost phone); this device when absent.
     #[serde(default)]
-    pub device_id: Option<String>,
+    pub device_id: Option<DeviceId>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -111,13 +112,13 @@ pub struct UnregisterPushRequest {}
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AcceptChatRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MuteChatRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub muted: bool,
 }
 
@@ -130,7 +131,7 @@ pub struct HeartbeatRequest {}
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TypingRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub typing: bool,
 }
 
@@ -139,7 +140,7 @@ pub struct TypingRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateChatRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -164,7 +165,7 @@ pub struct UpdateProfileRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EditMessageRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub seq: u64,
     pub message: String,
 }
@@ -175,7 +176,7 @@ pub struct EditMessageRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeleteMessageRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub seq: u64,
     pub for_everyone: bool,
 }
@@ -184,7 +185,7 @@ pub struct DeleteMessageRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReactRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub seq: u64,
     #[serde(default)]
     pub emoji: Option<String>,
@@ -194,7 +195,7 @@ pub struct ReactRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BlockUserRequest {
-    pub user_id: String,
+    pub user_id: UserId,
     pub blocked: bool,
 }
 
@@ -207,7 +208,7 @@ pub struct ListBlockedRequest {}
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscribePresenceRequest {
-    pub user_ids: Vec<String>,
+    pub user_ids: Vec<UserId>,
 }
 
 /// Changes the caller's privacy settings (fields left out stay as they are;
@@ -224,7 +225,7 @@ pub struct SetPrivacyRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageStatusRequest {
-    pub chat_id: String,
+    pub chat_id: ChatId,
     pub seq: u64,
 }
 

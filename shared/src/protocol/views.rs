@@ -36,7 +36,7 @@ pub struct DeviceView {
     pub connected_at: Option<u64>,
     /// `APNS` or `GCM` when it receives pushes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub push_platform: Option<String>,
+    pub push_platform: Option<PushPlatform>,
     /// The device asking.
     pub current: bool,
 }
@@ -269,4 +269,26 @@ pub enum ReceiptStatus {
 pub enum ChatKind {
     Direct,
     Group,
+}
+
+/// A mobile push service, as SNS names its platform applications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PushPlatform {
+    /// Apple Push Notification service.
+    Apns,
+    /// Firebase Cloud Messaging (SNS still calls it GCM).
+    Gcm,
+}
+
+impl PushPlatform {
+    pub const ALL: [PushPlatform; 2] = [PushPlatform::Apns, PushPlatform::Gcm];
+
+    /// The name clients send and SNS uses (`APNS`, `GCM`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PushPlatform::Apns => "APNS",
+            PushPlatform::Gcm => "GCM",
+        }
+    }
 }

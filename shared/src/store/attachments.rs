@@ -158,8 +158,8 @@ impl Store {
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    pub async fn attachments_by_id(&self, attachment_ids: &[String]) -> Result<Vec<Attachment>, StoreError> {
-        let keys = attachment_ids.iter().map(|id| key(id)).collect();
+    pub async fn attachments_by_id(&self, attachment_ids: &[impl AsRef<str>]) -> Result<Vec<Attachment>, StoreError> {
+        let keys = attachment_ids.iter().map(|id| key(id.as_ref())).collect();
         let items = self.batch_get(&self.tables.attachments, keys, None).await?;
         Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }

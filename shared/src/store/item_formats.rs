@@ -354,7 +354,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
                     connected_at: Some(1_795_400_000_000),
                     registered_at: 1_795_300_000_000,
                     push: Some(PushEndpoint {
-                        platform: "GCM".into(),
+                        platform: crate::protocol::PushPlatform::Gcm,
                         endpoint_arn: "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/1".into(),
                     }),
                     last_push_at: Some(1_795_400_000_500),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Item, Store, applied, condition_failed, n, s};
 use crate::config::MAX_CONNECTION_AGE;
 use crate::error::{AppError, StoreError};
+use crate::protocol::PushPlatform;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -29,7 +30,7 @@ pub struct Device {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PushEndpoint {
-    pub platform: String,
+    pub platform: PushPlatform,
     pub endpoint_arn: String,
 }
 

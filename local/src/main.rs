@@ -93,11 +93,12 @@ async fn main() {
                 println!("web app:         {url}  (sign in as any user and device)");
             }
             println!("@connections:    {}/@connections/{{id}}", runtime.connections_api_url());
-            println!("dev token:       cargo run -q -p local-runtime -- token <user> <device>");
-            println!(
-                "chat from a terminal: cargo run -q -p local-runtime --bin chat-client -- {} <user> <device>",
-                runtime.websocket_url()
-            );
+            // The commands by this binary's own folder, as scripts/dev prints
+            // them (not `cargo run`, which would build first): pasteable as is.
+            let me = std::env::current_exe().ok();
+            let folder = me.as_deref().and_then(std::path::Path::parent).map_or_else(|| "target/debug".into(), |p| p.display().to_string());
+            println!("dev token:       {folder}/local-runtime token <user> <device>");
+            println!("chat from a terminal: {folder}/chat-client {} <user> <device>", runtime.websocket_url());
             let _ = tokio::signal::ctrl_c().await;
         }
     }

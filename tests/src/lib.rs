@@ -35,6 +35,17 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+/// `modifyChatParticipants`: `operation` is ADD, REMOVE, PROMOTE or DEMOTE.
+pub async fn modify_participants(client: &mut Client, chat: &str, user: &str, operation: &str) -> Value {
+    client.request(json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": user, "operation": operation })).await
+}
+
+/// `registerPush` with a fresh token for the GCM platform, checked to succeed.
+pub async fn register_push(client: &mut Client) {
+    let reply = client.request(json!({ "action": "registerPush", "platform": "GCM", "token": unique("token") })).await;
+    assert_eq!(reply["type"], "pushRegistered", "{reply}");
+}
+
 /// Added to every received frame: when it arrived, in microseconds since the
 /// epoch (so latency does not depend on when a test gets round to reading it).
 pub const ARRIVED_AT: &str = "_arrivedAtMicros";

@@ -3,13 +3,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use e2e_tests::{Client, System, number, text, unique, unpack};
+use e2e_tests::{Client, System, modify_participants, number, text, unique, unpack};
 use futures::future::join_all;
 use serde_json::{Value, json};
-
-async fn modify(client: &mut Client, chat: &str, user: &str, operation: &str) -> Value {
-    client.request(json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": user, "operation": operation })).await
-}
 
 async fn chat_list(client: &mut Client) -> Vec<Value> {
     let reply = client.request(json!({ "action": "listChats" })).await;
@@ -39,7 +35,7 @@ async fn a_removed_member_gets_nothing_accepted_after_the_removal_and_everyone_e
     }
     let remover = async {
         tokio::time::sleep(Duration::from_millis(120)).await;
-        modify(&mut admin_c, &chat, &d, "REMOVE").await
+        modify_participants(&mut admin_c, &chat, &d, "REMOVE").await
     };
     let (_, _, removed) = tokio::join!(send(&mut b_c, &chat, "b"), send(&mut c_c, &chat, "c"), remover);
     assert_eq!(removed["type"], "participantsModified", "{removed}");
@@ -80,7 +76,7 @@ async fn concurrent_adds_racing_at_99_members_end_at_exactly_100() {
     let chat = text(&created, "chatId").to_owned();
 
     let newcomers: Vec<String> = (0..3).map(|i| unique(&format!("new{i}"))).collect();
-    let replies = join_all(devices.iter_mut().zip(&newcomers).map(|(client, user)| modify(client, &chat, user, "ADD"))).await;
+    let replies = join_all(devices.iter_mut().zip(&newcomers).map(|(client, user)| modify_participants(client, &chat, user, "ADD"))).await;
     let added: Vec<&Value> = replies.iter().filter(|r| r["type"] == "participantsModified").collect();
     let refused: Vec<&Value> = replies.iter().filter(|r| r["code"] == "too_many_members").collect();
     assert_eq!((added.len(), refused.len()), (1, 2), "{replies:?}");
@@ -96,12 +92,12 @@ async fn only_admins_add_anyone_may_leave_and_one_to_one_chats_never_change() {
     let mut a = system.connect(&admin, "phone").await;
     let mut m = system.connect(&member, "phone").await;
     let group = a.chat_with(&[&member], Some("club")).await;
-    assert_eq!(modify(&mut m, &group, &outsider, "ADD").await["code"], "forbidden");
-    assert_eq!(modify(&mut m, &group, &admin, "REMOVE").await["code"], "forbidden");
-    let left = modify(&mut m, &group, &member, "REMOVE").await;
+    assert_eq!(modify_participants(&mut m, &group, &outsider, "ADD").await["code"], "forbidden");
+    assert_eq!(modify_participants(&mut m, &group, &admin, "REMOVE").await["code"], "forbidden");
+    let left = modify_participants(&mut m, &group, &member, "REMOVE").await;
     assert_eq!(left["participants"], json!([admin]));
     let dm = a.chat_with(&[&member], None).await;
-    assert_eq!(modify(&mut a, &dm, &outsider, "ADD").await["code"], "invalid_request");
+    assert_eq!(modify_participants(&mut a, &dm, &outsider, "ADD").await["code"], "invalid_request");
 }
 
 #[tokio::test]
@@ -287,21 +283,21 @@ async fn admins_name_describe_promote_and_demote_and_every_device_sees_it() {
     assert_eq!(cleared["name"], "Trip");
 
     // Bob may not make admins; alice makes him one, and then he may add dave.
-    assert_eq!(modify(&mut b, &chat, &carol, "PROMOTE").await["code"], "forbidden");
-    let promoted = modify(&mut a, &chat, &bob, "PROMOTE").await;
+    assert_eq!(modify_participants(&mut b, &chat, &carol, "PROMOTE").await["code"], "forbidden");
+    let promoted = modify_participants(&mut a, &chat, &bob, "PROMOTE").await;
     let mut both = vec![alice.clone(), bob.clone()];
     both.sort();
     assert_eq!(promoted["admins"], json!(both), "{promoted}");
     let told = b.wait_for(|f| f["type"] == "chatUpdate" && f["operation"] == "PROMOTE").await;
     assert_eq!(told["userId"], bob.as_str());
-    assert_eq!(modify(&mut b, &chat, &dave, "ADD").await["type"], "participantsModified");
-    assert_eq!(modify(&mut a, &chat, &dave, "PROMOTE").await["type"], "participantsModified");
-    assert_eq!(modify(&mut a, &chat, &dave, "PROMOTE").await["code"], "invalid_request", "already an admin");
+    assert_eq!(modify_participants(&mut b, &chat, &dave, "ADD").await["type"], "participantsModified");
+    assert_eq!(modify_participants(&mut a, &chat, &dave, "PROMOTE").await["type"], "participantsModified");
+    assert_eq!(modify_participants(&mut a, &chat, &dave, "PROMOTE").await["code"], "invalid_request", "already an admin");
     // Admins step down or demote others, but a group keeps one.
-    assert_eq!(modify(&mut b, &chat, &bob, "DEMOTE").await["type"], "participantsModified");
-    assert_eq!(modify(&mut b, &chat, &dave, "DEMOTE").await["code"], "forbidden", "bob is no admin any more");
-    assert_eq!(modify(&mut a, &chat, &dave, "DEMOTE").await["admins"], json!([alice]));
-    let last = modify(&mut a, &chat, &alice, "DEMOTE").await;
+    assert_eq!(modify_participants(&mut b, &chat, &bob, "DEMOTE").await["type"], "participantsModified");
+    assert_eq!(modify_participants(&mut b, &chat, &dave, "DEMOTE").await["code"], "forbidden", "bob is no admin any more");
+    assert_eq!(modify_participants(&mut a, &chat, &dave, "DEMOTE").await["admins"], json!([alice]));
+    let last = modify_participants(&mut a, &chat, &alice, "DEMOTE").await;
     assert_eq!(last["code"], "invalid_request", "{last}");
     let listed = system.http(&alice).get(&format!("/chats/{chat}")).await;
     assert_eq!(listed.body["admins"], json!([alice]));

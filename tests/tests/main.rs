@@ -3,20 +3,24 @@
 //! (where a binary per file linked the whole stack 17 times) and lets the test
 //! harness spread every test over the cores, not one file's at a time.
 
+mod attachments;
 mod authorization;
 mod browser;
 mod budget;
 mod connect;
+mod delivery;
+mod devices;
 mod fuzz;
 mod groups;
 mod history;
 mod limits;
 mod media;
+mod membership;
 mod messaging;
 mod presence;
 mod privacy;
 mod push;
+mod receipts;
 mod retention;
-mod seams;
 mod soak;
 mod stand_ins;

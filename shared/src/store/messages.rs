@@ -17,6 +17,7 @@ use super::attachments::{mark_sent, unmark_sent};
 use super::memberships::{add_mention, sender_read_up_to};
 use super::{Attachment, InboxEntry, Store, n, s};
 use crate::error::StoreError;
+use crate::ids::UserId;
 use crate::protocol::{AttachmentView, Change, Deletion, MessageChange, MessageView, Quote, ReactionCount};
 use crate::store::Chat;
 
@@ -580,7 +581,7 @@ impl Store {
     }
 
     /// Marks a message's inbox entries written (after a separate write).
-    pub async fn inbox_written(&self, chat_id: &str, sender_id: &str, client_message_id: &str) -> Result<(), StoreError> {
+    pub async fn inbox_written(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.tables.client_message_ids)
@@ -594,7 +595,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_accepted(&self, chat_id: &str, sender_id: &str, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {
+    pub async fn find_accepted(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {
         let out = self
             .client
             .get_item()

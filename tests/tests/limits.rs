@@ -139,7 +139,10 @@ async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
     assert_eq!(http.post(&path, &upload_request(&bytes, "image/png")).await.status, 201);
     let over = http.post(&path, &upload_request(&bytes, "image/png")).await;
     assert_eq!((over.status, over.body["code"].as_str()), (429, Some("rate_limited")), "{}", over.body);
-    assert!(over.header("retry-after").parse::<u64>().unwrap() > 0);
+    let retry_after = over.header("retry-after").parse::<u64>().unwrap();
+    assert!(retry_after > 0);
+    // Spelt as the WebSocket's error frame and docs/http-api.md spell it.
+    assert_eq!(number(&over.body, "retryAfter"), retry_after, "{}", over.body);
 
     // subscribePresence: per device, so alice's laptop still may.
     for _ in 0..2 {

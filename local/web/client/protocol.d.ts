@@ -1043,7 +1043,7 @@ export interface DeviceView {
   registeredAt: number;
 }
 /**
- * Every HTTP API error body.
+ * Every HTTP API error body: the WebSocket's `error` frame without its `type`.
  *
  * This interface was referenced by `ChatWireContract`'s JSON-Schema
  * via the `definition` "HttpError".
@@ -1054,7 +1054,7 @@ export interface HttpError {
   /**
    * Seconds to wait before retrying (`rate_limited`; also the `Retry-After` header).
    */
-  retry_after?: number | null;
+  retryAfter?: number | null;
 }
 /**
  * A stored message as every device sees it.

@@ -115,8 +115,9 @@ pub struct AvatarDownload {
     pub expires_at: u64,
 }
 
-/// Every HTTP API error body.
+/// Every HTTP API error body: the WebSocket's `error` frame without its `type`.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct HttpError {
     pub code: String,
     pub message: String,

@@ -23,6 +23,12 @@ async fn each_request_limit_is_enforced() {
     assert_eq!(a.send_message(&chat, &long_id, "hi").await["code"], "invalid_request", "clientMessageId is at most 64");
     let token = "t".repeat(4097);
     assert_eq!(a.request(json!({ "action": "registerPush", "platform": "GCM", "token": token })).await["code"], "invalid_request");
+    // Push tokens are printable ASCII (APNs: hex; FCM: letters, digits, `:_-`):
+    // a NUL answered `internal`, control and bidi characters were stored.
+    for token in ["tok\u{0}en", "tok\u{7}en", "\u{202e}token", "tökén"] {
+        let reply = a.request(json!({ "action": "registerPush", "platform": "GCM", "token": token })).await;
+        assert_eq!(reply["code"], "invalid_request", "{token:?}: {reply}");
+    }
     let eleven: Vec<String> = (0..11).map(|i| format!("att{i}")).collect();
     let reply = a
         .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "eleven", "message": "x", "attachments": eleven }))

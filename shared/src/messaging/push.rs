@@ -34,8 +34,11 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
         .find(|(p, _)| p.name() == request.platform)
         .ok_or_else(|| AppError::PushUnavailable(request.platform.clone(), offered()))?;
     let token = request.token.trim();
-    if token.is_empty() || token.len() > MAX_PUSH_TOKEN_LEN || token.chars().any(char::is_whitespace) {
-        return Err(AppError::invalid(format!("token must be 1-{MAX_PUSH_TOKEN_LEN} characters without spaces")));
+    // APNs tokens are hex and FCM's letters, digits and `:_-`: printable
+    // ASCII, so a NUL, a control or a bidi character is refused here rather
+    // than stored or passed to SNS (which failed on a NUL).
+    if token.is_empty() || token.len() > MAX_PUSH_TOKEN_LEN || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(format!("token must be 1-{MAX_PUSH_TOKEN_LEN} printable ASCII characters without spaces")));
     }
     let owner = device_key(&who.user_id, &who.device_id);
     let registered = ctx.notifier.endpoint_for(application, token, &owner).await?;

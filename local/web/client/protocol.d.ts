@@ -433,7 +433,10 @@ export type Reply =
       status: SendStatus;
       type: "sendResult";
     }
-  | MessageView1
+  | (MessageView & {
+      requestId?: string | null;
+      type: "newMessage";
+    })
   | {
       admins: string[];
       chatId: string;
@@ -531,7 +534,10 @@ export type Reply =
       type: "presenceList";
       users: PresenceView[];
     }
-  | PresenceView1
+  | (PresenceView & {
+      requestId?: string | null;
+      type: "presence";
+    })
   | {
       platform: PushPlatform;
       requestId?: string | null;
@@ -569,7 +575,10 @@ export type Reply =
       requestId?: string | null;
       type: "chatInfo";
     }
-  | MessageChange1
+  | (MessageChange & {
+      requestId?: string | null;
+      type: "messageChanged";
+    })
   | {
       chatId: string;
       message: MessageView;
@@ -653,103 +662,6 @@ export type Reply =
  * via the `definition` "SendStatus".
  */
 export type SendStatus = "SUCCESS";
-/**
- * A change to an earlier message of the chat — an edit, a deletion for
- * everyone, a reaction — with its own `seq` in the chat's sequence, so every
- * device applies the same changes in the same order (live, on `sync`, and in
- * history's `events`).
- */
-export type MessageChange1 = {
-  requestId?: string | null;
-  type?: "messageChanged";
-} & (
-  | {
-      at?: number;
-      change: "edited";
-      chatId?: string;
-      /**
-       * Acknowledge it by this id.
-       */
-      eventId?: string;
-      /**
-       * The recipient cannot see the changed message (it was sent before they
-       * joined): the change comes without its content, to keep `seq` gapless.
-       */
-      hidden?: boolean;
-      message?: string | null;
-      messageId?: string;
-      seq?: number;
-      /**
-       * Who sent the changed message.
-       */
-      targetSenderId?: string;
-      /**
-       * The changed message.
-       */
-      targetSeq?: number;
-      /**
-       * Who changed it.
-       */
-      userId?: string;
-    }
-  | {
-      at?: number;
-      change: "deleted";
-      chatId?: string;
-      /**
-       * Acknowledge it by this id.
-       */
-      eventId?: string;
-      /**
-       * The recipient cannot see the changed message (it was sent before they
-       * joined): the change comes without its content, to keep `seq` gapless.
-       */
-      hidden?: boolean;
-      messageId?: string;
-      seq?: number;
-      /**
-       * Who sent the changed message.
-       */
-      targetSenderId?: string;
-      /**
-       * The changed message.
-       */
-      targetSeq?: number;
-      /**
-       * Who changed it.
-       */
-      userId?: string;
-    }
-  | {
-      at?: number;
-      change: "reacted";
-      chatId?: string;
-      emoji?: string | null;
-      /**
-       * Acknowledge it by this id.
-       */
-      eventId?: string;
-      /**
-       * The recipient cannot see the changed message (it was sent before they
-       * joined): the change comes without its content, to keep `seq` gapless.
-       */
-      hidden?: boolean;
-      messageId?: string;
-      seq?: number;
-      /**
-       * Who sent the changed message.
-       */
-      targetSenderId?: string;
-      /**
-       * The changed message.
-       */
-      targetSeq?: number;
-      /**
-       * Who changed it.
-       */
-      userId?: string;
-    }
-);
 
 /**
  * Generated from shared/src/protocol (scripts/contract); do not edit. WebSocket: a client sends ClientFrame and receives Reply. HTTP API: the request and response bodies of docs/http-api.md.
@@ -1188,64 +1100,6 @@ export interface PresenceView {
 export interface RecipientStatus {
   delivered: boolean;
   read: boolean;
-  userId: string;
-}
-/**
- * A stored message as every device sees it.
- */
-export interface MessageView1 {
-  /**
-   * The uploaded files the message carries (fetch each through the HTTP API).
-   */
-  attachments?: AttachmentView[];
-  chatId: string;
-  clientMessageId: string;
-  /**
-   * Deleted for everyone: the text, attachments, quote and reactions are gone.
-   */
-  deleted?: Deletion | null;
-  /**
-   * When its text was last edited (`editMessage`), if ever.
-   */
-  editedAt?: number | null;
-  /**
-   * Members named as `@userId` in the text, parsed by the server.
-   */
-  mentions?: string[];
-  message: string;
-  messageId: string;
-  /**
-   * Reactions, one per user, grouped by emoji.
-   */
-  reactions?: ReactionCount[];
-  /**
-   * The message this one replies to.
-   */
-  replyTo?: Quote | null;
-  senderDevice: string;
-  senderId: string;
-  /**
-   * Milliseconds since the epoch, when the server accepted the message.
-   */
-  sentAt: number;
-  seq: number;
-  /**
-   * The seq of the last change (edit, deletion, reaction) this state
-   * includes: a client applies a `messageChanged` only when its seq is greater.
-   */
-  updatedSeq?: number | null;
-}
-export interface PresenceView1 {
-  /**
-   * The user hides their presence from the caller (`setPrivacy`): then
-   * `online` is false and there is no `lastSeen`, whatever they are.
-   */
-  hidden?: boolean;
-  /**
-   * When the user's last device went offline (milliseconds), if ever.
-   */
-  lastSeen?: number | null;
-  online: boolean;
   userId: string;
 }
 /**

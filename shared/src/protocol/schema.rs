@@ -75,8 +75,24 @@ fn spread_envelope(definition: &mut Value) {
                 properties.entry(name.clone()).or_insert_with(|| schema.clone());
             }
         }
+        split_ref(variant);
     }
     object.remove("type");
+}
+
+/// A variant that is a type of its own plus the union's tag (`newMessage`:
+/// a `MessageView` and `type`) comes out as `$ref` with sibling keywords.
+/// JSON Schema 2020-12 reads that as both at once, but the TypeScript
+/// generator drops the siblings (and the tag with them) and copies the
+/// referenced type; `allOf` says the same and every tool reads it.
+fn split_ref(variant: &mut Value) {
+    let Some(object) = variant.as_object_mut() else { return };
+    if object.len() < 2 {
+        return;
+    }
+    let Some(reference) = object.remove("$ref") else { return };
+    let rest = std::mem::take(object);
+    object.insert("allOf".to_owned(), json!([{ "$ref": reference }, Value::Object(rest)]));
 }
 
 /// The contract as committed: pretty JSON with a final newline.
@@ -118,6 +134,15 @@ mod tests {
         let contract = contract();
         for name in ["ClientFrame", "Reply", "MessageView", "ChatSummary", "ChatsPage", "MessagesPage", "HttpError"] {
             assert!(contract["$defs"][name].is_object(), "no definition of {name}");
+        }
+        // Every frame keeps its tag where the TypeScript generator reads it:
+        // never a `$ref` with sibling keywords, which it drops.
+        for (union, tag) in [("ClientFrame", "action"), ("Reply", "type")] {
+            for variant in contract["$defs"][union]["oneOf"].as_array().unwrap() {
+                let parts = variant["allOf"].as_array().cloned().unwrap_or_else(|| vec![variant.clone()]);
+                assert!(parts.iter().any(|p| p["properties"][tag]["const"].is_string()), "{union} variant without its {tag}: {variant}");
+                assert!(variant.get("$ref").is_none(), "{union}: $ref with siblings: {variant}");
+            }
         }
         let actions = actions();
         assert_eq!(actions.len(), 25, "{actions:?}");

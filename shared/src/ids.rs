@@ -8,7 +8,7 @@ use crate::error::AppError;
 
 mod typed;
 
-pub use typed::{AttachmentId, ChatId, DeviceId, InvalidId, MessageId, UserId};
+pub use typed::{AttachmentId, ChatId, DeviceId, InvalidId, UserId};
 
 pub const MAX_ID_LEN: usize = 64;
 /// A 1-1 chat id (`dm-<user>-<user>`) is the longest id a client sends.
@@ -36,17 +36,15 @@ pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
+/// The plain-id rule for an id that is not (yet) typed; `kind` names it in
+/// the error.
 pub fn check_id(kind: &str, id: &str) -> Result<(), AppError> {
-    if is_valid_id(id) { Ok(()) } else { Err(AppError::invalid(format!("{kind} must be 1-{MAX_ID_LEN} characters of A-Z a-z 0-9 _ ."))) }
+    Ok(typed::check_plain(kind, id)?)
 }
 
-/// Chat ids (`dm-<user>-<user>`, `g-<ulid>`) as clients send them back: they
-/// become keys, so anything else is refused before DynamoDB sees it.
+/// The chat-id rule, for a chat id that is not (yet) typed (a path parameter).
 pub fn check_chat_id(chat_id: &str) -> Result<(), AppError> {
-    let valid = !chat_id.is_empty()
-        && chat_id.len() <= MAX_CHAT_ID_LEN
-        && chat_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
-    if valid { Ok(()) } else { Err(AppError::invalid(format!("chatId must be 1-{MAX_CHAT_ID_LEN} characters of A-Z a-z 0-9 _ . -"))) }
+    Ok(typed::check_chat("chatId", chat_id)?)
 }
 
 /// The first 64 bits of SHA-256 over `bytes`. Values derived from it are

@@ -1,6 +1,6 @@
 //! Typed identifiers: a `UserId` is not a `ChatId`, so swapped arguments do
 //! not compile, and an id is checked once, when it is made — from a client's
-//! frame (serde's `try_from`), a token or a stored key — instead of by calls
+//! frame (serde's `try_from`), a token or the authorizer's context — instead of by calls
 //! scattered over the handlers. Model: ruma's `identifiers/`, with owned
 //! strings (ids here are short and cloned into keys anyway).
 //!
@@ -28,13 +28,13 @@ impl From<InvalidId> for crate::error::AppError {
 
 /// User and device ids: 1-64 characters of `A-Z a-z 0-9 _ .` (they travel in
 /// keys such as `user#device`, so no separator is allowed).
-fn check_plain(what: &str, id: &str) -> Result<(), InvalidId> {
+pub(super) fn check_plain(what: &str, id: &str) -> Result<(), InvalidId> {
     if is_valid_id(id) { Ok(()) } else { Err(InvalidId(format!("{what} must be 1-{MAX_ID_LEN} characters of A-Z a-z 0-9 _ ."))) }
 }
 
 /// Chat ids (`dm-<user>-<user>`, `g-<ulid>`): keys, so anything else is
 /// refused before DynamoDB sees it.
-fn check_chat(what: &str, id: &str) -> Result<(), InvalidId> {
+pub(super) fn check_chat(what: &str, id: &str) -> Result<(), InvalidId> {
     let valid = !id.is_empty()
         && id.len() <= MAX_CHAT_ID_LEN
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
@@ -145,10 +145,6 @@ id!(
 id!(
     /// A chat: `dm-<user>-<user>` for a 1-1 chat, `g-<ULID>` for a group.
     ChatId, "chatId", check_chat, "^[A-Za-z0-9_.-]{1,192}$"
-);
-id!(
-    /// A stored message (a ULID, also the inbox entry's sort key).
-    MessageId, "a message id", check_plain, "^[A-Za-z0-9_.]{1,64}$"
 );
 id!(
     /// An uploaded file (a ULID; the S3 key is `media/<id>`).

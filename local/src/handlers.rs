@@ -13,11 +13,6 @@ use shared::AppContext;
 
 pub type BoxedInvocation = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
 
-/// The registry's function for a template function's `Handler`.
-pub fn function_for(handler: &str) -> Option<&'static Function> {
-    functions::registry::find(handler)
-}
-
 /// Runs one invocation; a handler error becomes the Lambda error message.
 pub fn invoke(function: &'static Function, ctx: Arc<AppContext>, event: Value) -> BoxedInvocation {
     match function.handler {

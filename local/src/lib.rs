@@ -261,7 +261,7 @@ impl LocalRuntime {
         let secret_access_key = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".into());
         let mut functions = HashMap::new();
         for function in function_defs {
-            let registered = handlers::function_for(&function.handler).ok_or_else(|| {
+            let registered = functions::registry::find(&function.handler).ok_or_else(|| {
                 LocalError::Template(format!("{}: no function {} in the registry", function.logical_id, function.handler))
             })?;
             let mut env = HashMap::new();

@@ -150,11 +150,11 @@ impl Template {
         if resources.is_empty() {
             return Err(err("template has no Resources"));
         }
-        let globals_env =
-            mapping(doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
-        let global = |name: &str| doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get(name)).and_then(Value::as_u64);
+        let function = doc.get("Globals").and_then(|g| g.get("Function"));
+        let globals_env = mapping(function.and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")));
+        let global = |name: &str| function.and_then(|f| f.get(name)).and_then(Value::as_u64);
         let (globals_timeout, globals_memory) = (global("Timeout"), global("MemorySize"));
-        let globals_handler = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| str_of(f, "Handler")).map(str::to_owned);
+        let globals_handler = function.and_then(|f| str_of(f, "Handler")).map(str::to_owned);
         Ok(Self { resources, parameters: mapping(doc.get("Parameters")), globals_env, globals_timeout, globals_memory, globals_handler })
     }
 

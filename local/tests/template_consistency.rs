@@ -6,8 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-use functions::registry::{Api, FUNCTIONS, Kind};
-use local_runtime::handlers::function_for;
+use functions::registry::{Api, FUNCTIONS, Kind, find};
 use local_runtime::repository_template;
 use local_runtime::template::Template;
 
@@ -49,7 +48,7 @@ fn every_template_function_is_a_registry_row_wired_as_the_registry_says() {
     for function in template.functions().unwrap() {
         assert_eq!(function.binary, "bootstrap", "{} deploys the one binary", function.logical_id);
         assert!(handlers.insert(function.handler.clone()), "two template functions have Handler {}", function.handler);
-        let registered = function_for(&function.handler)
+        let registered = find(&function.handler)
             .unwrap_or_else(|| panic!("{}: Handler {} is not in functions/src/registry.rs", function.logical_id, function.handler));
         let wired = kinds.get(&function.logical_id).cloned().unwrap_or_default();
         assert_eq!(

@@ -342,11 +342,11 @@ impl Store {
 
     /// Profiles of many users (empty for users who set none; unknown users are left out): one
     /// BatchGetItem per 100.
-    pub async fn profiles_of(&self, user_ids: &[String]) -> Result<HashMap<String, Profile>, StoreError> {
+    pub async fn profiles_of(&self, user_ids: &[impl AsRef<str>]) -> Result<HashMap<String, Profile>, StoreError> {
         if user_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys = user_ids.iter().map(|u| user_key(u)).collect();
+        let keys = user_ids.iter().map(|u| user_key(u.as_ref())).collect();
         let items = self.batch_get(&self.tables.users, keys, Some("userId, profile")).await?;
         items
             .into_iter()
@@ -359,7 +359,7 @@ impl Store {
 
     /// Privacy settings of many users (the defaults for users without any):
     /// one BatchGetItem per 100.
-    pub async fn privacy_of(&self, user_ids: &[String]) -> Result<HashMap<String, Privacy>, StoreError> {
+    pub async fn privacy_of(&self, user_ids: &[impl AsRef<str>]) -> Result<HashMap<String, Privacy>, StoreError> {
         Ok(self.devices_of(user_ids).await?.into_iter().map(|(id, user)| (id, user.privacy)).collect())
     }
 
@@ -502,8 +502,8 @@ impl Store {
 
     /// Devices (and live connections) of many users: one strongly consistent
     /// BatchGetItem per 100 users.
-    pub async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
-        let keys = user_ids.iter().map(|u| user_key(u)).collect();
+    pub async fn devices_of(&self, user_ids: &[impl AsRef<str>]) -> Result<HashMap<String, UserDevices>, StoreError> {
+        let keys = user_ids.iter().map(|u| user_key(u.as_ref())).collect();
         let items = self.batch_get(&self.tables.users, keys, Some("userId, devices, lastSeen, privacy")).await?;
         items
             .into_iter()

@@ -246,7 +246,9 @@ async fn throttling_past_the_sdk_retries_is_a_retryable_error_and_the_retry_land
 #[tokio::test]
 async fn functions_run_as_their_own_processes_behind_the_runtime_api() {
     let faults = std::sync::Arc::new(Faults::default());
-    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 1\n");
+    // Short enough to wait out, long enough that a cold debug send on a busy
+    // two-core machine is not cut off (1 s was: CI saw the first send time out).
+    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 5\n");
     // The other functions get API Gateway's most (29 s) instead of the
     // template's 10: debug binaries starting cold on a busy machine are not
     // what this test is about, and must not time out.
@@ -277,14 +279,14 @@ async fn functions_run_as_their_own_processes_behind_the_runtime_api() {
 
     faults.set_rules(vec![FaultRule {
         operation: "DynamoDB.TransactWriteItems".into(),
-        fault: Fault::Stall(Duration::from_secs(3)),
+        fault: Fault::Stall(Duration::from_secs(60)),
         probability: 1.0,
     }]);
     a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" })).await;
     a.wait_for(|f| f["message"] == "Internal server error").await;
     let timed_out = sends().pop().expect("the slow send");
-    assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 1.00 seconds"));
-    assert!(timed_out.duration < Duration::from_secs(3), "cut off at its timeout: {:?}", timed_out.duration);
+    assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 5.00 seconds"));
+    assert!(timed_out.duration < Duration::from_secs(60), "cut off at its timeout, not the stall: {:?}", timed_out.duration);
     faults.set_rules(Vec::new());
     let sent = a.send_message(&chat, "c3", "three").await;
     assert_eq!(sent["status"], "SUCCESS", "{sent}");

@@ -22,21 +22,34 @@ ensure_moto() {
   fi
 }
 
-ensure_deploy_tools() {
+# cargo-lambda (with zig) and cfn-lint, beside moto in its venv.
+ensure_deploy_pip_tools() {
   ensure_moto
   if [ ! -x "$VENV/bin/cargo-lambda" ] || [ ! -x "$VENV/bin/cfn-lint" ] || ! "$VENV/bin/python" -c "import ziglang" 2>/dev/null; then
     echo "==> installing ${DEPLOY_TOOLS[*]} into $VENV" >&2
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${DEPLOY_TOOLS[@]}"
   fi
+}
+
+ensure_sam_cli() {
   if [ ! -x "$SAM_VENV/bin/sam" ] || ! "$SAM_VENV/bin/sam" --version 2>/dev/null | grep -q "$SAM_CLI_VERSION"; then
     echo "==> installing aws-sam-cli==$SAM_CLI_VERSION into $SAM_VENV" >&2
     python3 -m venv "$SAM_VENV"
     "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check "aws-sam-cli==$SAM_CLI_VERSION"
   fi
+}
+
+ensure_arm64_target() {
   if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
     echo "==> adding the aarch64-unknown-linux-gnu Rust target" >&2
     rustup target add aarch64-unknown-linux-gnu
   fi
+}
+
+ensure_deploy_tools() {
+  ensure_deploy_pip_tools
+  ensure_sam_cli
+  ensure_arm64_target
 }
 
 ensure_dynamodb_local() {

@@ -9,7 +9,6 @@ use crate::messaging::chat_list::{after, decode_cursor, encode_cursor};
 use crate::messaging::chat_summaries;
 use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
-use std::collections::BTreeSet;
 
 use crate::protocol::{AvatarDownload, ChatDetails, ChatSummary, ChatsPage, MessagePreview, MessageView, MessagesPage, UserProfile};
 use crate::store::{Chat, ChatEntry, Membership};
@@ -77,34 +76,9 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
             ChatEntry::Change { change, .. } => page.events.push(change),
         }
     }
-    mark_deleted_quotes(ctx, chat_id, &mut page.messages).await?;
+    // What was said of messages deleted since (edits, reactions, quotes) is not served.
+    crate::messaging::deleted::redact_page(ctx, &mut page).await?;
     Ok(page)
-}
-
-/// Quotes of messages deleted for everyone since they were quoted lose
-/// their snippet (one BatchGetItem, for pages with replies).
-async fn mark_deleted_quotes(ctx: &AppContext, chat_id: &str, messages: &mut [MessageView]) -> Result<(), AppError> {
-    let quoted: BTreeSet<u64> = messages.iter().filter_map(|m| m.reply_to.as_ref()).map(|q| q.seq).collect();
-    if quoted.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<(String, u64)> = quoted.into_iter().map(|seq| (chat_id.to_owned(), seq)).collect();
-    let deleted: BTreeSet<u64> = ctx
-        .store
-        .entries_by_key(&keys)
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            ChatEntry::Message(m) if m.is_deleted() => Some(m.view.seq),
-            _ => None,
-        })
-        .collect();
-    for quote in messages.iter_mut().filter_map(|m| m.reply_to.as_mut()).filter(|q| deleted.contains(&q.seq)) {
-        quote.deleted = true;
-        quote.snippet.clear();
-        quote.attachment_count = 0;
-    }
-    Ok(())
 }
 
 pub fn page_limit(asked: Option<usize>, default: usize, max: usize) -> Result<usize, AppError> {

@@ -4,6 +4,7 @@
 pub mod blocking;
 pub mod changes;
 pub(crate) mod chat_list;
+pub(crate) mod deleted;
 mod delivery;
 pub mod devices;
 mod inbox;

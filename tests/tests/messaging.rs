@@ -458,6 +458,57 @@ async fn an_edit_reaches_every_device_live_and_on_sync_and_history_shows_the_new
     assert_eq!(page["messages"][0]["message"], "at 9", "{page}");
 }
 
+/// Deleted for everyone is gone from every path: history (the edits' and
+/// reactions' events, quotes), `sync` of a device that was offline through it
+/// all (the same, and the reply's quote), and the chat list's preview.
+#[tokio::test]
+async fn a_message_deleted_for_everyone_leaves_its_text_nowhere() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    system.connect(&bob, "tablet").await.close().await;
+    let group = a.chat_with(&[&bob, &carol], Some("plans")).await;
+    b.accept(&group).await;
+    assert_eq!(a.send_message(&group, "m1", "secret one").await["seq"], 1);
+    let edit = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "secret one v2" })).await;
+    assert_eq!(edit["seq"], 2, "{edit}");
+    let reaction = b.request(json!({ "action": "react", "chatId": group, "seq": 1, "emoji": "🤫" })).await;
+    assert_eq!(reaction["seq"], 3, "{reaction}");
+    let reply = a
+        .request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "m2", "message": "about that", "replyTo": 1 }))
+        .await;
+    assert_eq!(reply["seq"], 4, "{reply}");
+    let deleted = a.request(json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": true })).await;
+    assert_eq!((deleted["seq"].as_u64(), deleted["change"].as_str()), (Some(5), Some("deleted")), "{deleted}");
+    let gone = |what: &str, shown: &str| {
+        assert!(!shown.contains("secret") && !shown.contains('🤫'), "{what} still shows the deleted message: {shown}");
+    };
+
+    for user in [&alice, &bob, &carol] {
+        let page = system.http(user).get(&format!("/chats/{group}/messages")).await.body;
+        gone(&format!("{user}'s history"), &page.to_string());
+        let seqs: Vec<u64> = page["messages"].as_array().unwrap().iter().map(|m| number(m, "seq")).collect();
+        let events: Vec<(u64, bool)> = page["events"].as_array().unwrap().iter().map(|e| (number(e, "seq"), e["hidden"] == true)).collect();
+        assert_eq!(seqs, [1, 4], "the tombstone and the reply: {page}");
+        assert_eq!(events, [(2, true), (3, true), (5, false)], "every seq kept, the changes' content not: {page}");
+        assert_eq!(page["messages"][1]["replyTo"]["deleted"], true, "{page}");
+        let chats = system.http(user).get("/chats").await.body;
+        gone(&format!("{user}'s chat list"), &chats.to_string());
+    }
+
+    // Bob's tablet was offline through it all.
+    let mut tablet = system.connect(&bob, "tablet").await;
+    let synced = tablet.sync().await;
+    assert_eq!(synced["type"], "synced", "{synced}");
+    let frames: Vec<serde_json::Value> = tablet.drain(Duration::ZERO).await.into_iter().flat_map(e2e_tests::unpack).collect();
+    let order: Vec<u64> = frames.iter().filter(|f| f["chatId"] == group.as_str() && f["seq"].is_u64()).map(|f| number(f, "seq")).collect();
+    assert_eq!(order, [1, 2, 3, 4, 5], "every seq, in order: {frames:?}");
+    gone("the tablet's sync", &serde_json::Value::Array(frames.clone()).to_string());
+    let quoted = frames.iter().find(|f| f["seq"] == 4).unwrap();
+    assert_eq!((quoted["message"].as_str(), quoted["replyTo"]["deleted"].as_bool()), (Some("about that"), Some(true)), "{quoted}");
+}
+
 #[tokio::test]
 async fn reactions_are_one_per_user_counted_in_history_and_not_unread() {
     let system = System::start().await;

@@ -101,6 +101,44 @@ async fn an_offline_device_gets_one_push_per_burst_with_a_preview_and_none_while
     assert!(!texts.iter().any(|t| t.contains("secret")), "{texts:?}");
 }
 
+/// A message deleted for everyone before its push went out is not pushed,
+/// nor a reaction to it. The push function's batching window (2 s in the
+/// template, 10 s here so a busy machine deletes within it) holds the
+/// message's record while the sender deletes it.
+#[tokio::test]
+async fn a_message_deleted_before_its_push_is_not_pushed() {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let window =
+        "            # Messages of a burst arrive in one batch and become one push.\n            MaximumBatchingWindowInSeconds: 2\n";
+    assert!(template.contains(window), "the push function's batching window moved");
+    let template = template.replace(window, "            MaximumBatchingWindowInSeconds: 10\n");
+    let system = System::builder().template(&template).parameters(&[("PushCollapseSeconds", "3")]).start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    register(&mut b, &unique("token")).await;
+    let chat = a.chat_with(&[&bob], None).await;
+    b.accept(&chat).await;
+    let kept = b.send_message(&chat, "kept", "bob's own").await;
+    b.close().await;
+
+    a.send_message(&chat, "oops", "the secret plan").await;
+    let reaction = a.request(json!({ "action": "react", "chatId": chat, "seq": kept["seq"], "emoji": "🤫" })).await;
+    assert_eq!(reaction["type"], "messageChanged", "{reaction}");
+    let deleted = a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 2, "forEveryone": true })).await;
+    assert_eq!(deleted["change"], "deleted", "{deleted}");
+    // Bob deletes his own from another device (his phone stays offline).
+    let mut laptop = system.connect(&bob, "laptop").await;
+    let own = laptop.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": kept["seq"], "forEveryone": true })).await;
+    assert_eq!(own["change"], "deleted", "{own}");
+    laptop.close().await;
+    // A later message is pushed: the records before it were handled by then.
+    a.send_message(&chat, "after", "see you").await;
+    let pushed = pushes(&system, &bob, "phone", 1).await;
+    let texts: Vec<&str> = pushed.iter().map(|p| p["default"].as_str().unwrap_or_default()).collect();
+    assert_eq!(texts, [format!("{alice}: see you")], "only what is still there is pushed: {pushed:?}");
+}
+
 #[tokio::test]
 async fn a_disabled_endpoint_is_removed() {
     let PushPair { system, alice: _, bob, mut a, b, chat } = push_pair().await;

@@ -319,7 +319,8 @@ export type MessageChange =
       eventId?: string;
       /**
        * The recipient cannot see the changed message (it was sent before they
-       * joined): the change comes without its content, to keep `seq` gapless.
+       * joined, or it was deleted for everyone since): the change comes
+       * without its content, to keep `seq` gapless.
        */
       hidden?: boolean;
       message?: string | null;
@@ -348,7 +349,8 @@ export type MessageChange =
       eventId?: string;
       /**
        * The recipient cannot see the changed message (it was sent before they
-       * joined): the change comes without its content, to keep `seq` gapless.
+       * joined, or it was deleted for everyone since): the change comes
+       * without its content, to keep `seq` gapless.
        */
       hidden?: boolean;
       messageId?: string;
@@ -377,7 +379,8 @@ export type MessageChange =
       eventId?: string;
       /**
        * The recipient cannot see the changed message (it was sent before they
-       * joined): the change comes without its content, to keep `seq` gapless.
+       * joined, or it was deleted for everyone since): the change comes
+       * without its content, to keep `seq` gapless.
        */
       hidden?: boolean;
       messageId?: string;

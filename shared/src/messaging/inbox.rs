@@ -52,6 +52,8 @@ pub async fn sync(ctx: &AppContext, who: &Identity, connection_id: &str, request
             break;
         }
     }
+    // What was said of messages deleted since the entries were written is not served.
+    super::deleted::redact_entries(ctx, &mut entries).await?;
     entries.sort_by(|a, b| (&a.chat_id, a.seq, !a.is_message(), &a.entry_id).cmp(&(&b.chat_id, b.seq, !b.is_message(), &b.entry_id)));
     let delivered = entries.len();
     for batch in sync_batches(&entries, MAX_FRAME_BYTES) {

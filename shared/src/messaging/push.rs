@@ -104,6 +104,8 @@ pub struct Notice {
     pub from: String,
     /// The message's text, or what the reaction was.
     pub body: String,
+    /// The seq of the message it tells of (the reacted one, for a reaction).
+    pub about: u64,
 }
 
 impl Notice {
@@ -124,13 +126,14 @@ impl Notice {
                 if body.is_empty() {
                     body = "sent an attachment".to_owned();
                 }
-                Some(Notice { chat_id: message.chat_id, from: message.sender_id, body })
+                Some(Notice { chat_id: message.chat_id, from: message.sender_id, body, about: message.seq })
             }
             EntryKind::MessageChange => {
                 let change: MessageChange = serde_json::from_str(&entry.frame).ok()?;
                 match &change.change {
                     Change::Reacted { emoji: Some(emoji) } if change.target_sender_id == user && change.user_id != user => {
-                        Some(Notice { chat_id: change.chat_id, from: change.user_id, body: format!("reacted {emoji} to your message") })
+                        let body = format!("reacted {emoji} to your message");
+                        Some(Notice { chat_id: change.chat_id, from: change.user_id, body, about: change.target_seq })
                     }
                     _ => None,
                 }
@@ -193,6 +196,10 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
     if pending.is_empty() {
         return Ok(failed);
     }
+    // A message deleted for everyone since it was written is not pushed, nor
+    // a reaction to it (one BatchGetItem for the batch).
+    let told_of = pending.iter().flat_map(|(_, _, _, entries)| entries.iter().map(|(_, n)| (n.chat_id.clone(), n.about))).collect();
+    let deleted = super::deleted::deleted_among(ctx, told_of).await?;
     let keys: Vec<(String, String)> = pending
         .iter()
         .flat_map(|(user, _, _, entries)| entries.iter().map(|(e, _)| ((*user).clone(), e.entry.chat_id.clone())))
@@ -203,6 +210,10 @@ pub async fn push_offline(ctx: &AppContext, new_entries: &[NewEntry]) -> Result<
     let muted: HashMap<(String, String), bool> =
         ctx.store.memberships_by_key(&keys).await?.into_iter().map(|m| ((m.user_id, m.chat_id), m.muted || m.request)).collect();
     for (user, device_id, push, entries) in pending {
+        let entries: Vec<&(&NewEntry, Notice)> = entries.iter().filter(|(_, n)| !deleted.contains(&(n.chat_id.clone(), n.about))).collect();
+        if entries.is_empty() {
+            continue;
+        }
         if !ctx.store.claim_push_slot(user, device_id, now, ctx.config.push_collapse.as_millis() as u64).await? {
             info!(user, device_id, "push collapsed into a recent one");
             continue;

@@ -153,7 +153,8 @@ pub struct MessageChange {
     #[serde(flatten)]
     pub change: Change,
     /// The recipient cannot see the changed message (it was sent before they
-    /// joined): the change comes without its content, to keep `seq` gapless.
+    /// joined, or it was deleted for everyone since): the change comes
+    /// without its content, to keep `seq` gapless.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
 }

@@ -29,11 +29,24 @@ pub enum Limit {
     Typing,
     /// Edits, deletions and reactions, per user (each takes a seq of its chat).
     Changes,
+    /// A group's name, description and members changed (`updateChat`,
+    /// `modifyChatParticipants`), per user: each is posted to every member.
+    ChatUpdates,
+    /// Blocks and unblocks, per user.
+    Blocks,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 6] =
-        [Limit::Sends, Limit::ChatsCreated, Limit::UploadBytes, Limit::PresenceSubscriptions, Limit::Typing, Limit::Changes];
+    pub const ALL: [Limit; 8] = [
+        Limit::Sends,
+        Limit::ChatsCreated,
+        Limit::UploadBytes,
+        Limit::PresenceSubscriptions,
+        Limit::Typing,
+        Limit::Changes,
+        Limit::ChatUpdates,
+        Limit::Blocks,
+    ];
 
     /// The name in the `RateLimits` parameter and in `rate_limited` errors.
     pub fn name(self) -> &'static str {
@@ -44,6 +57,8 @@ impl Limit {
             Limit::PresenceSubscriptions => "subscribePresence",
             Limit::Typing => "typing",
             Limit::Changes => "messageChanges",
+            Limit::ChatUpdates => "chatUpdates",
+            Limit::Blocks => "blockUser",
         }
     }
 
@@ -69,8 +84,10 @@ pub struct RateLimits(Vec<(Limit, Rate)>);
 
 /// The defaults, argued in docs/security.md: far above what a person does,
 /// far below what a script does.
-pub const DEFAULT_RATE_LIMITS: &str =
-    "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60,messageChanges=60/60";
+pub const DEFAULT_RATE_LIMITS: &str = concat!(
+    "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60,",
+    "messageChanges=60/60,chatUpdates=30/60,blockUser=20/60"
+);
 
 impl RateLimits {
     /// Parses `name=max/seconds` entries; names not given keep their default.

@@ -183,9 +183,9 @@ async fn a_typing_indicator_costs_three_calls_plus_a_post_per_connected_device()
 
 /// Blocking is read where it costs nothing: a 1-1 send checks the chat item
 /// it reads anyway (the budget above holds with blocking in place); a block
-/// itself is four calls.
+/// itself is five calls.
 #[tokio::test]
-async fn a_block_costs_four_calls() {
+async fn a_block_costs_five_calls() {
     let system = System::start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
@@ -194,14 +194,15 @@ async fn a_block_costs_four_calls() {
     assert_eq!(blocked["type"], "blockList", "{blocked}");
     let calls = &invocations_of(&system, "blockUser")[0].calls;
     println!("block: {} calls ({calls})", calls.total());
-    // The list (Query), the block (BatchWriteItem), the chat's mark (UpdateItem), the watchers (Query).
-    assert_eq!(calls.total(), 4, "{calls}");
+    // The rate-limit counter (UpdateItem), the list (Query), the block
+    // (BatchWriteItem), the chat's mark (UpdateItem), the watchers (Query).
+    assert_eq!(calls.total(), 5, "{calls}");
 }
 
-/// A group's name change: the chat read and written, then published like any
-/// event (devices, inboxes, posts).
+/// A group's name change: the rate-limit counter, the chat read and written,
+/// then published like any event (devices, inboxes, posts).
 #[tokio::test]
-async fn renaming_a_group_costs_five_calls_plus_a_post_per_connected_device() {
+async fn renaming_a_group_costs_six_calls_plus_a_post_per_connected_device() {
     let system = System::start().await;
     let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
@@ -212,8 +213,9 @@ async fn renaming_a_group_costs_five_calls_plus_a_post_per_connected_device() {
     let calls = &invocations_of(&system, "updateChat")[0].calls;
     println!("rename: {} calls ({calls})", calls.total());
     assert_eq!(calls.count("PostToConnection"), 1, "bob's phone; carol is offline, alice asked");
-    // Chats GetItem + UpdateItem; Users BatchGetItem, Inbox BatchWriteItem, Users BatchGetItem (publish).
-    assert_eq!(calls.total() - calls.count("PostToConnection"), 5, "{calls}");
+    // RateLimits UpdateItem; Chats GetItem + UpdateItem; Users BatchGetItem,
+    // Inbox BatchWriteItem, Users BatchGetItem (publish).
+    assert_eq!(calls.total() - calls.count("PostToConnection"), 6, "{calls}");
 }
 
 /// An edit, a reaction and a deletion in a 1-1 chat, recipient online: each is

@@ -158,3 +158,57 @@ async fn rate_limits_refuse_with_a_retry_after_and_change_nothing() {
     let mut laptop = system.connect(&alice, "laptop").await;
     assert_eq!(laptop.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await["type"], "presenceList");
 }
+
+/// Routes that post to other members or write their inboxes are limited per
+/// user too: group renames and membership changes (`chatUpdates`), blocks
+/// (`blockUser`), and an invitation costs a `createChat` — so removing and
+/// adding someone again is no way round that limit. Refused: nothing changes.
+#[tokio::test]
+async fn chat_updates_blocks_and_invitations_are_limited_per_user() {
+    let limits = "chatUpdates=4/86400,blockUser=2/86400,createChat=3/86400";
+    let system = System::builder().parameters(&[("RateLimits", limits)]).start().await;
+    let [alice, bob, carol, dave, erin, frank] = ["alice", "bob", "carol", "dave", "erin", "frank"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let group = a.chat_with(&[&bob], Some("plans")).await;
+    b.accept(&group).await;
+
+    // chatUpdates: renames and membership changes together; the fifth is refused.
+    let rename = |name: &str| json!({ "action": "updateChat", "chatId": group, "name": name });
+    let modify = |op: &str| json!({ "action": "modifyChatParticipants", "chatId": group, "userId": bob, "operation": op });
+    assert_eq!(a.request(rename("one")).await["type"], "chatInfo");
+    assert_eq!(a.request(rename("two")).await["type"], "chatInfo");
+    assert_eq!(a.request(modify("REMOVE")).await["type"], "participantsModified");
+    assert_eq!(a.request(modify("ADD")).await["type"], "participantsModified");
+    let over = a.request(rename("three")).await;
+    assert_eq!(over["code"], "rate_limited", "{over}");
+    assert!(number(&over, "retryAfter") > 0, "{over}");
+    let over = a.request(modify("REMOVE")).await;
+    assert_eq!(over["code"], "rate_limited", "{over}");
+    let details = system.http(&bob).get(&format!("/chats/{group}")).await.body;
+    assert_eq!(details["name"], "two", "the refused rename changed nothing: {details}");
+    assert!(details["participants"].as_array().unwrap().iter().any(|p| p == bob.as_str()), "bob is still in: {details}");
+
+    // Invitations: dave's group is one createChat, inviting carol and erin
+    // (who never accepted him) two more; frank's invitation is refused.
+    let mut d = system.connect(&dave, "phone").await;
+    let dgroup = d.chat_with(&[&bob], Some("dave's")).await;
+    for invited in [&carol, &erin] {
+        let added = d.request(json!({ "action": "modifyChatParticipants", "chatId": dgroup, "userId": invited, "operation": "ADD" })).await;
+        assert_eq!(added["type"], "participantsModified", "{added}");
+    }
+    let over = d.request(json!({ "action": "modifyChatParticipants", "chatId": dgroup, "userId": frank, "operation": "ADD" })).await;
+    assert_eq!(over["code"], "rate_limited", "{over}");
+    assert!(over["message"].as_str().unwrap().contains("createChat"), "charged as a new chat: {over}");
+    let details = system.http(&dave).get(&format!("/chats/{dgroup}")).await.body;
+    assert!(!details["participants"].as_array().unwrap().iter().any(|p| p == frank.as_str()), "{details}");
+    assert_eq!(d.create_chat(&[&frank], None).await["code"], "rate_limited", "the same limit");
+
+    // blockUser: a block and an unblock, then the third toggle is refused.
+    let block = |blocked: bool| json!({ "action": "blockUser", "userId": carol, "blocked": blocked });
+    assert_eq!(a.request(block(true)).await["blocked"], json!([carol]));
+    assert_eq!(a.request(block(false)).await["blocked"], json!([]));
+    let over = a.request(block(true)).await;
+    assert_eq!(over["code"], "rate_limited", "{over}");
+    assert_eq!(a.request(json!({ "action": "listBlocked" })).await["blocked"], json!([]), "the refused block changed nothing");
+}

@@ -11,6 +11,7 @@ use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::limits::{self, Limit};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame, UpdateChatRequest};
 use crate::store::backoff;
 use crate::store::{MemberChange, Membership};
@@ -42,6 +43,8 @@ pub async fn update_chat(ctx: &AppContext, who: &Identity, request: UpdateChatRe
     if name.is_none() && description.is_none() {
         return Err(AppError::invalid("give a name, a description or both"));
     }
+    // Before any read: each change is posted to every member's devices.
+    limits::charge(ctx, Limit::ChatUpdates, &who.user_id, 1).await?;
     let chat = ctx.store.get_chat(&request.chat_id).await?;
     let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
     if chat.kind == ChatKind::Direct {
@@ -73,6 +76,8 @@ pub async fn modify_participants(
     request: ModifyChatParticipantsRequest,
 ) -> Result<ServerFrame, AppError> {
     let target = request.user_id.as_str();
+    limits::charge(ctx, Limit::ChatUpdates, &who.user_id, 1).await?;
+    let mut invitation_charged = false;
     for attempt in 0..MAX_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
         let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
@@ -102,6 +107,12 @@ pub async fn modify_participants(
                 let joined = Membership::rejoined(previous, target, &chat.chat_id, chat.seq, chat.events);
                 // Added by someone they never accepted: an invitation, not a membership they chose.
                 let known = ctx.store.who_accepted(&[target.to_owned()], &who.user_id).await?;
+                if known.is_empty() && !invitation_charged {
+                    // Inviting someone costs what starting a chat with them
+                    // does: removing and adding again is no way round that limit.
+                    limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
+                    invitation_charged = true;
+                }
                 MemberChange::Join(if known.is_empty() { joined.requested_by(&who.user_id) } else { joined })
             }
             ParticipantOperation::Remove => {

@@ -6,11 +6,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use lambda_http::RequestExt;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use shared::AppContext;
 use shared::calls;
-use shared::lambda::{HandlerError, init_json_logs, log_invocation};
+use shared::lambda::{HandlerError, deadline_of, init_json_logs, log_invocation, with_deadline};
 
 use crate::registry::{Function, Handler};
 
@@ -34,10 +35,18 @@ pub async fn serve(function: &'static Function) -> Result<(), lambda_runtime::Er
     let name = function.name;
     match function.handler {
         Handler::Event(handler) => {
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| tracked(name, handler(ctx.clone(), event.payload)))).await
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+                let deadline = deadline_of(event.context.deadline);
+                tracked(name, Box::pin(with_deadline(deadline, handler(ctx.clone(), event.payload))))
+            }))
+            .await
         }
         Handler::Http(handler) => {
-            lambda_http::run(service_fn(move |request: lambda_http::Request| tracked(name, handler(ctx.clone(), request)))).await
+            lambda_http::run(service_fn(move |request: lambda_http::Request| {
+                let deadline = deadline_of(request.lambda_context().deadline);
+                tracked(name, Box::pin(with_deadline(deadline, handler(ctx.clone(), request))))
+            }))
+            .await
         }
     }
 }

@@ -144,7 +144,9 @@ impl LambdaHost {
             (outcome.result, outcome.calls)
         } else {
             // Lambda stops an invocation at its timeout; dropping the future stops it here.
-            match tokio::time::timeout(limit, calls::track(handlers::invoke(function.function, function.ctx.clone(), event))).await {
+            let invocation = handlers::invoke(function.function, function.ctx.clone(), event);
+            let deadline = tokio::time::Instant::now() + limit;
+            match tokio::time::timeout(limit, calls::track(shared::lambda::with_deadline(deadline, invocation))).await {
                 Ok(done) => done,
                 Err(_) => (Err(format!("Task timed out after {:.2} seconds", limit.as_secs_f64())), Default::default()),
             }

@@ -194,6 +194,10 @@ pub enum AppError {
     /// retries): the client should retry shortly, with the same ids.
     #[error("the service is busy; retry in a moment")]
     Unavailable(#[source] BackendError),
+    /// The function's time ran out before the request was done: the client
+    /// retries it with the same ids (what was done is found, not repeated).
+    #[error("the request ran out of time; retry it with the same ids")]
+    OutOfTime,
 }
 
 /// Every backend failure becomes `unavailable` (retry) or `internal`, here and only here.
@@ -227,7 +231,7 @@ impl AppError {
             AppError::TooLarge { .. } => "too_large",
             AppError::PushUnavailable(..) => "push_unavailable",
             AppError::Internal(_) => "internal",
-            AppError::Unavailable(_) => "unavailable",
+            AppError::Unavailable(_) | AppError::OutOfTime => "unavailable",
         }
     }
 
@@ -240,7 +244,7 @@ impl AppError {
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) => 404,
             AppError::RateLimited { .. } => 429,
-            AppError::Contention | AppError::Unavailable(_) => 503,
+            AppError::Contention | AppError::Unavailable(_) | AppError::OutOfTime => 503,
             AppError::Internal(_) => 500,
             _ => 400,
         }
@@ -252,6 +256,7 @@ impl AppError {
         match self {
             AppError::Internal(cause) => tracing::error!(route, code = self.code(), error = %cause, "request failed"),
             AppError::Unavailable(cause) => tracing::warn!(route, code = self.code(), error = %cause, "request failed, retryable"),
+            AppError::OutOfTime => tracing::warn!(route, code = self.code(), "request ran out of time, retryable"),
             _ => tracing::info!(route, code = self.code(), error = %self, "request refused"),
         }
     }
@@ -260,6 +265,7 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             AppError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            AppError::OutOfTime => Some(1),
             _ => None,
         }
     }

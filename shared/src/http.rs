@@ -95,7 +95,7 @@ where
         _ => String::new(),
     };
     let result = match caller(&request) {
-        Ok(user_id) => operation(user_id, request).await,
+        Ok(user_id) => crate::lambda::before_deadline(operation(user_id, request)).await,
         Err(e) => Err(e),
     };
     match result {

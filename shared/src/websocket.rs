@@ -84,7 +84,7 @@ where
         (Ok(who), Ok(connection_id), Ok(envelope)) => {
             let request_id = envelope.request_id.clone();
             let request = Request { request_id: envelope.request_id, connection_id, body: envelope.body };
-            (request_id, operation(who, request).await)
+            (request_id, crate::lambda::before_deadline(operation(who, request)).await)
         }
     };
     let frame = outcome.unwrap_or_else(|err| {

@@ -129,32 +129,58 @@ async fn s3_answers_a_missing_key_with_403_unless_the_caller_may_list_the_bucket
     assert_eq!(missing_key_status(&system).await, Some(404), "with s3:ListBucket S3 says the key does not exist");
 }
 
+/// Lambda stops a function at its `Timeout`; so does the local runtime.
+/// `$connect` runs to its end (a refused handshake is its own answer), so a
+/// stalled one is cut off: the client's handshake fails as API Gateway's does.
 #[tokio::test]
 async fn an_invocation_past_its_timeout_is_cut_off_as_lambda_cuts_it() {
     let faults = std::sync::Arc::new(Faults::default());
-    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 1\n");
-    // The other functions get API Gateway's most (29 s) instead of the
-    // template's 10: debug binaries starting cold on a busy machine are not
-    // what this test is about, and must not time out.
-    let globals = "    # API Gateway gives a WebSocket integration at most 29 s.\n    Timeout: 10\n";
-    assert!(template.contains(globals), "the template's default Timeout moved");
-    let template = template.replace(globals, "    Timeout: 29\n");
+    let template = in_function(&template(), "ConnectFunction", "      Handler: connect\n", "      Handler: connect\n      Timeout: 1\n");
+    let system = System::builder().template(&template).faults(faults.clone()).start().await;
+    faults.set_rules(vec![FaultRule {
+        operation: "DynamoDB.PutItem".into(),
+        fault: Fault::Stall(Duration::from_secs(3)),
+        probability: 1.0,
+    }]);
+    let token = system.runtime.issue_token(&unique("alice"), "phone");
+    let refused = Client::open(&system.url_with_token(&token)).await.err();
+    assert_eq!(refused, Some(500), "API Gateway's answer to a failed $connect");
+    let invocations = system.runtime.invocations();
+    let timed_out = invocations.iter().find(|i| i.function == "ConnectFunction").expect("$connect was invoked");
+    assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 1.00 seconds"));
+    assert!(timed_out.duration < Duration::from_secs(3), "cut off at its timeout, not left to finish: {:?}", timed_out.duration);
+}
+
+/// A route runs out of time before its function does: it answers a typed,
+/// retryable `unavailable` with the request's `requestId` (not API Gateway's
+/// `Internal server error`, which carries none), and a retry with the same
+/// `clientMessageId` lands once.
+#[tokio::test]
+async fn a_route_out_of_time_answers_unavailable_with_its_request_id_and_the_retry_lands_once() {
+    let faults = std::sync::Arc::new(Faults::default());
+    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 3\n");
     let system = System::builder().template(&template).faults(faults.clone()).start().await;
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;
+    // DynamoDB stalls for 20 s: longer than the function may run.
     faults.set_rules(vec![FaultRule {
         operation: "DynamoDB.TransactWriteItems".into(),
-        fault: Fault::Stall(Duration::from_secs(3)),
+        fault: Fault::Stall(Duration::from_secs(20)),
         probability: 1.0,
     }]);
-    a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" })).await;
-    // API Gateway's answer to a failed integration.
-    a.wait_for(|f| f["message"] == "Internal server error").await;
-    let invocations = system.runtime.invocations();
-    let timed_out = invocations.iter().find(|i| i.function == "SendMessageFunction").expect("sendMessage was invoked");
-    assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 1.00 seconds"));
-    assert!(timed_out.duration < Duration::from_secs(3), "cut off at its timeout, not left to finish: {:?}", timed_out.duration);
+    let send = json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" });
+    let answer = a.request(send.clone()).await;
+    assert_eq!((answer["code"].as_str(), answer["retryAfter"].as_u64()), (Some("unavailable"), Some(1)), "{answer}");
+    let invocation = system.runtime.invocations().into_iter().find(|i| i.function == "SendMessageFunction").expect("the send ran");
+    assert_eq!(invocation.error, None, "it answered before Lambda would have cut it off: {invocation:?}");
+    assert!(invocation.duration < Duration::from_secs(3), "{:?}", invocation.duration);
+
+    faults.set_rules(Vec::new());
+    let retried = a.request(send).await;
+    assert_eq!(retried["status"], "SUCCESS", "{retried}");
+    let page = system.http(&alice).get(&format!("/chats/{chat}/messages")).await.body;
+    assert_eq!(page["messages"].as_array().map(Vec::len), Some(1), "stored once: {page}");
 }
 
 #[tokio::test]
@@ -246,9 +272,9 @@ async fn throttling_past_the_sdk_retries_is_a_retryable_error_and_the_retry_land
 #[tokio::test]
 async fn functions_run_as_their_own_processes_behind_the_runtime_api() {
     let faults = std::sync::Arc::new(Faults::default());
-    // Short enough to wait out, long enough that a cold debug send on a busy
-    // two-core machine is not cut off (1 s was: CI saw the first send time out).
-    let template = in_function(&template(), "SendMessageFunction", "      Timeout: 15\n", "      Timeout: 5\n");
+    // Short enough to wait out, long enough that a cold debug $connect on a
+    // busy two-core machine is not cut off (1 s was: CI saw a cold send time out).
+    let template = in_function(&template(), "ConnectFunction", "      Handler: connect\n", "      Handler: connect\n      Timeout: 5\n");
     // The other functions get API Gateway's most (29 s) instead of the
     // template's 10: debug binaries starting cold on a busy machine are not
     // what this test is about, and must not time out.
@@ -277,20 +303,22 @@ async fn functions_run_as_their_own_processes_behind_the_runtime_api() {
     assert_eq!(first.calls.count("TransactWriteItems"), 1, "its AWS calls come from its log: {first:?}");
     assert!(first.calls.write_units > 0.0, "with the units DynamoDB reported: {first:?}");
 
+    // $connect runs to its end: a stalled one is cut off at its Timeout, and
+    // its environment with it.
     faults.set_rules(vec![FaultRule {
-        operation: "DynamoDB.TransactWriteItems".into(),
+        operation: "DynamoDB.PutItem".into(),
         fault: Fault::Stall(Duration::from_secs(60)),
         probability: 1.0,
     }]);
-    a.send(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "slow", "message": "x" })).await;
-    a.wait_for(|f| f["message"] == "Internal server error").await;
-    let timed_out = sends().pop().expect("the slow send");
+    let connects = || system.runtime.invocations().into_iter().filter(|i| i.function == "ConnectFunction").collect::<Vec<_>>();
+    let token = system.runtime.issue_token(&unique("carol"), "phone");
+    assert_eq!(Client::open(&system.url_with_token(&token)).await.err(), Some(500));
+    let timed_out = connects().pop().expect("the stalled connect");
     assert_eq!(timed_out.error.as_deref(), Some("Task timed out after 5.00 seconds"));
     assert!(timed_out.duration < Duration::from_secs(60), "cut off at its timeout, not the stall: {:?}", timed_out.duration);
     faults.set_rules(Vec::new());
-    let sent = a.send_message(&chat, "c3", "three").await;
-    assert_eq!(sent["status"], "SUCCESS", "{sent}");
-    let after = sends().pop().expect("the send after");
+    let _c = system.connect(&unique("carol"), "phone").await;
+    let after = connects().pop().expect("the connect after");
     assert!(after.init.is_some(), "the timed-out environment was killed, so this one started cold: {after:?}");
 
     a.send(json!({ "action": "listDevices", "requestId": "over-memory" })).await;

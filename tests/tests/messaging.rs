@@ -440,6 +440,9 @@ async fn an_edit_reaches_every_device_live_and_on_sync_and_history_shows_the_new
     assert_eq!(empty["code"], "invalid_request", "{empty}");
     let a_change = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 2, "message": "x" })).await;
     assert_eq!(a_change["code"], "invalid_request", "{a_change}");
+    // A retry after someone else's change (a reaction, seq 3) still answers the edit.
+    let reaction = b.request(json!({ "action": "react", "chatId": group, "seq": 1, "emoji": "👍" })).await;
+    assert_eq!(reaction["seq"], 3, "{reaction}");
     let again = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": "see you at 8" })).await;
     assert_eq!(
         (again["type"].as_str(), again["seq"].as_u64()),
@@ -549,8 +552,10 @@ async fn reactions_are_one_per_user_counted_in_history_and_not_unread() {
     assert_eq!(unread(system.http(&carol).get("/chats").await.body), 0);
 
     // One emoji, not text; the same reaction again changes nothing.
-    let word = b.request(react(json!("yes"))).await;
-    assert_eq!(word["code"], "invalid_request", "{word}");
+    for not_one in ["yes", "👍👎", "\u{202e}👍"] {
+        let refused = b.request(react(json!(not_one))).await;
+        assert_eq!(refused["code"], "invalid_request", "{not_one:?}: {refused}");
+    }
     let same = b.request(react(json!("❤️"))).await;
     assert_eq!((same["type"].as_str(), same["seq"].as_u64()), (Some("messageChanged"), Some(4)), "{same}");
     let none = c.request(react(json!(null))).await;

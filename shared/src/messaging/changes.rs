@@ -73,12 +73,18 @@ pub async fn react(ctx: &AppContext, who: &Identity, request: ReactRequest) -> R
     apply(ctx, who, &request.chat_id, request.seq, Wanted::React(emoji)).await
 }
 
-/// One emoji (a sequence of them joined, with modifiers, as one): no
-/// letters, digits alone, spaces or control characters.
+/// One emoji (a sequence of them joined, with modifiers, as one): one
+/// grapheme cluster (Unicode's extended ones: what a reader sees as one
+/// character), with no letters, digits alone, spaces, control or
+/// bidirectional control characters.
 pub fn check_emoji(emoji: &str) -> Result<(), AppError> {
+    use unicode_segmentation::UnicodeSegmentation;
     let bad = || AppError::invalid(format!("emoji must be one emoji (at most {MAX_EMOJI_BYTES} bytes)"));
     let chars = emoji.chars().count();
-    if emoji.len() > MAX_EMOJI_BYTES || chars > 12 || emoji.is_ascii() {
+    if emoji.len() > MAX_EMOJI_BYTES || chars > 12 || emoji.is_ascii() || emoji.graphemes(true).count() != 1 {
+        return Err(bad());
+    }
+    if !emoji.chars().all(crate::text::allowed_in_name) {
         return Err(bad());
     }
     // Keycaps (1️⃣, #️⃣) start with an ASCII digit, # or *; nothing else ASCII belongs in one.
@@ -115,7 +121,8 @@ fn plan(ctx: &AppContext, who: &Identity, chat: &Chat, target: &Message, wanted:
                 return Err(AppError::Blocked("one of you has blocked the other: unblock to write here".into()));
             }
             if *text == view.message {
-                return Ok(Plan::Done(view.updated_seq.filter(|_| view.edited_at.is_some())));
+                // The edit that made it so, even if other changes came since.
+                return Ok(Plan::Done(target.last_edit_seq()));
             }
             if view.message.trim().is_empty() {
                 return Err(AppError::invalid("a message without text has nothing to edit"));
@@ -375,7 +382,8 @@ mod tests {
         for ok in ["👍", "❤️", "👍🏽", "👨‍👩‍👧‍👦", "1️⃣", "🇫🇷"] {
             assert!(check_emoji(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a", "ok", "👍 👍", "1", "\u{7}", "x👍", "é", &"👍".repeat(20)] {
+        for bad in ["", "a", "ok", "👍 👍", "1", "\u{7}", "x👍", "é", &"👍".repeat(20), "👍👎", "\u{202e}👍", "👍\u{200f}"]
+        {
             assert!(check_emoji(bad).is_err(), "{bad:?}");
         }
     }

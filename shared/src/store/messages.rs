@@ -195,6 +195,11 @@ impl Message {
         self.versions.len()
     }
 
+    /// The seq of the edit that gave it its text now, if it was edited.
+    pub fn last_edit_seq(&self) -> Option<u64> {
+        self.versions.iter().map(|v| v.replaced_at_seq).max()
+    }
+
     /// The user's reaction now.
     pub fn reaction_of(&self, user_id: &str) -> Option<&str> {
         self.reactions.get(user_id).map(|r| r.emoji.as_str())

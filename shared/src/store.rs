@@ -31,7 +31,7 @@ pub use chats::Chat;
 pub use connections::{CONNECT_SHARDS, Connected, ConnectionRecord, HEARTBEAT_SHARDS};
 pub use contacts::Contact;
 pub use inbox::{EntryKind, InboxEntry, InboxPage};
-pub use memberships::{MemberChange, Membership};
+pub use memberships::{ChatInfoAtRemoval, MemberChange, Membership};
 pub use messages::{Accepted, AppendOutcome, ChatEntry, Message, TargetChange};
 pub use presence::PresenceSubscription;
 pub use users::{Avatar, Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};

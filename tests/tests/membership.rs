@@ -45,6 +45,8 @@ async fn removal_freezes_the_view_and_rejoining_keeps_what_was_seen() {
     modify_participants(&mut a, &chat, &bob, "REMOVE").await;
     let at_removal = system.http(&bob).get(&format!("/chats/{chat}")).await.body;
     modify_participants(&mut a, &chat, &carol, "ADD").await;
+    let renamed = a.request(json!({ "action": "updateChat", "chatId": chat, "name": "renamed", "description": "after bob" })).await;
+    assert_eq!(renamed["type"], "chatInfo", "{renamed}");
     eventually("time moves", || async { shared::time::now_millis() > number(&at_removal, "lastActiveAt") + 5 }).await;
     a.send_message(&chat, "m3", "three").await;
 
@@ -52,11 +54,16 @@ async fn removal_freezes_the_view_and_rejoining_keeps_what_was_seen() {
     assert_eq!(details["participants"], json!([admin]), "members at the removal, not carol: {details}");
     assert_eq!(details["admins"], json!([admin]));
     assert_eq!(details["lastActiveAt"], at_removal["lastActiveAt"], "activity frozen at the removal");
+    assert_eq!((details["name"].as_str(), details.get("description")), (Some("frozen"), None), "the name he knew: {details}");
+    let listed = system.http(&bob).get("/chats").await.body;
+    let in_list = listed["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == chat.as_str()).unwrap().clone();
+    assert_eq!(in_list["name"], "frozen", "{in_list}");
     let mut b = system.connect(&bob, "phone").await;
     let listed = b.request(json!({ "action": "listChats" })).await;
     let summary = listed["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == chat.as_str()).unwrap().clone();
     assert_eq!(summary["participants"], json!([admin]));
     assert_eq!(summary["lastActiveAt"], at_removal["lastActiveAt"]);
+    assert_eq!(summary["name"], "frozen", "{summary}");
 
     // Carol joined after the photo: she cannot see it, until it is sent again.
     let carol_http = system.http(&carol);
@@ -73,6 +80,12 @@ async fn removal_freezes_the_view_and_rejoining_keeps_what_was_seen() {
     let page = system.http(&bob).get(&format!("/chats/{chat}/messages")).await.body;
     let seqs: Vec<u64> = page["messages"].as_array().unwrap().iter().map(|m| number(m, "seq")).collect();
     assert_eq!(seqs, [1, 2, 5], "{page}");
+    let details = system.http(&bob).get(&format!("/chats/{chat}")).await.body;
+    assert_eq!(
+        (details["name"].as_str(), details["description"].as_str()),
+        (Some("renamed"), Some("after bob")),
+        "a member again: {details}"
+    );
     let forward = system.http(&bob).get(&format!("/chats/{chat}/messages?after=0&limit=2")).await.body;
     let seqs: Vec<u64> = forward["messages"].as_array().unwrap().iter().map(|m| number(m, "seq")).collect();
     assert_eq!((seqs, forward["hasMore"].as_bool()), (vec![1, 2], Some(true)));

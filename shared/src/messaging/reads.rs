@@ -128,14 +128,15 @@ pub(crate) async fn current_chats(ctx: &AppContext, user_id: &str) -> Result<Vec
 }
 
 /// One member's view of a chat. A removed member sees it as it was when they
-/// were removed: its members, admins and activity then.
+/// were removed: its name, description, members, admins and activity then.
 pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
     let visible = membership.visible_until(chat.seq);
     ChatSummary {
         chat_id: chat.chat_id.clone(),
         kind: chat.kind,
-        name: chat.name.clone(),
-        description: chat.description.clone(),
+        // A group renamed after their removal keeps the name they knew.
+        name: membership.info_at_removal.as_ref().map_or_else(|| chat.name.clone(), |info| info.name.clone()),
+        description: membership.info_at_removal.as_ref().map_or_else(|| chat.description.clone(), |info| info.description.clone()),
         // (Set only by a removal: a member added back gets a fresh membership.)
         participants: membership.members_at_removal.clone().unwrap_or_else(|| chat.members.clone()),
         joined_at_seq: membership.joined_at_seq,

@@ -290,6 +290,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             removed_at: Some(1_795_400_000_001),
             members_at_removal: Some(vec!["alice".into(), "bob".into()]),
             admins_at_removal: Some(vec!["alice".into()]),
+            info_at_removal: None,
             earlier: vec![EarlierMembership { joined_at_seq: 0, removed_at_seq: 1 }],
             request: false,
             invited_by: None,

@@ -50,6 +50,10 @@ pub struct Membership {
     pub members_at_removal: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admins_at_removal: Option<Vec<String>>,
+    /// The group's name and description when the member was removed (absent
+    /// on removals recorded before it was kept: then the chat's own show).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info_at_removal: Option<ChatInfoAtRemoval>,
     /// Earlier memberships of a member removed and added again: what they
     /// could see then stays visible.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -66,6 +70,16 @@ pub struct Membership {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// A group's name and description as a removed member last saw them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatInfoAtRemoval {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// A past membership: messages with seq in `(joined_at_seq, removed_at_seq]`.
@@ -216,13 +230,17 @@ pub(crate) fn remove_at(
             .table_name(table)
             .set_key(Some(key(user_id, &chat.chat_id)))
             .update_expression(
-                "SET removedAtSeq = :seq, removedEvents = :events, removedAt = :at, membersAtRemoval = :members, adminsAtRemoval = :admins",
+                "SET removedAtSeq = :seq, removedEvents = :events, removedAt = :at, membersAtRemoval = :members, adminsAtRemoval = :admins, infoAtRemoval = :info",
             )
             .expression_attribute_values(":seq", n(chat.seq))
             .expression_attribute_values(":events", n(chat.events))
             .expression_attribute_values(":at", n(now_ms))
             .expression_attribute_values(":members", list(members))
             .expression_attribute_values(":admins", list(admins))
+            .expression_attribute_values(
+                ":info",
+                AttributeValue::M(serde_dynamo::to_item(ChatInfoAtRemoval { name: chat.name.clone(), description: chat.description.clone() })?),
+            )
             .build(),
     )?;
     Ok(TransactWriteItem::builder().update(update).build())

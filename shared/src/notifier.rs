@@ -39,36 +39,61 @@ impl Notifier {
     /// `InvalidParameter` refusal, and the owner it had is returned so its
     /// record can be cleared.
     pub async fn endpoint_for(&self, application: &str, token: &str, owner: &str) -> Result<Registered, PushError> {
-        let created =
-            self.client.create_platform_endpoint().platform_application_arn(application).token(token).custom_user_data(owner).send().await;
-        let err = match created {
-            Ok(out) => return Ok(Registered { endpoint_arn: out.endpoint_arn.ok_or(PushError::NoEndpoint)?, taken_from: None }),
-            Err(err) => err,
-        };
-        let existing = (err.code() == Some("InvalidParameter"))
-            .then(|| err.message())
-            .flatten()
-            .and_then(|message| message.split("Endpoint ").nth(1))
-            .and_then(|rest| rest.split(' ').next())
-            .filter(|arn| arn.starts_with("arn:"))
-            .map(str::to_owned);
-        let Some(arn) = existing else { return Err(err.into()) };
-        let taken_from = self.owner_of(&arn).await?.filter(|previous| previous != owner);
-        self.client
-            .set_endpoint_attributes()
-            .endpoint_arn(&arn)
-            .attributes("CustomUserData", owner)
-            .attributes("Enabled", "true")
-            .send()
-            .await?;
-        Ok(Registered { endpoint_arn: arn, taken_from })
+        // The endpoint found may be deleted before it is taken over (its owner
+        // unregistering at the same moment): then the token has none, and
+        // creating it again makes one.
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let created = self
+                .client
+                .create_platform_endpoint()
+                .platform_application_arn(application)
+                .token(token)
+                .custom_user_data(owner)
+                .send()
+                .await;
+            let err = match created {
+                Ok(out) => return Ok(Registered { endpoint_arn: out.endpoint_arn.ok_or(PushError::NoEndpoint)?, taken_from: None }),
+                Err(err) => err,
+            };
+            let existing = (err.code() == Some("InvalidParameter"))
+                .then(|| err.message())
+                .flatten()
+                .and_then(|message| message.split("Endpoint ").nth(1))
+                .and_then(|rest| rest.split(' ').next())
+                .filter(|arn| arn.starts_with("arn:"))
+                .map(str::to_owned);
+            let Some(arn) = existing else { return Err(err.into()) };
+            let Some(previous) = self.owner_of(&arn).await? else {
+                if attempt < ATTEMPTS {
+                    continue;
+                }
+                return Err(PushError::NoEndpoint);
+            };
+            let taken_from = Some(previous).filter(|previous| previous != owner);
+            let set = self
+                .client
+                .set_endpoint_attributes()
+                .endpoint_arn(&arn)
+                .attributes("CustomUserData", owner)
+                .attributes("Enabled", "true")
+                .send()
+                .await;
+            match set {
+                Ok(_) => return Ok(Registered { endpoint_arn: arn, taken_from }),
+                Err(e) if is_not_found(e.code()) && attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// The device key recorded on an endpoint, or `None` when the endpoint is gone.
     async fn owner_of(&self, endpoint_arn: &str) -> Result<Option<String>, PushError> {
         match self.client.get_endpoint_attributes().endpoint_arn(endpoint_arn).send().await {
             Ok(out) => Ok(Some(out.attributes.unwrap_or_default().remove("CustomUserData").unwrap_or_default())),
-            Err(e) if matches!(e.code(), Some("NotFound" | "ResourceNotFound")) => Ok(None),
+            Err(e) if is_not_found(e.code()) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -80,8 +105,12 @@ impl Notifier {
         if self.owner_of(endpoint_arn).await?.as_deref() != Some(owner) {
             return Ok(false);
         }
-        self.client.delete_endpoint().endpoint_arn(endpoint_arn).send().await?;
-        Ok(true)
+        match self.client.delete_endpoint().endpoint_arn(endpoint_arn).send().await {
+            Ok(_) => Ok(true),
+            // Deleted meanwhile (by a racing unregister of the same device).
+            Err(e) if is_not_found(e.code()) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Publishes a `MessageStructure: json` payload to one endpoint.
@@ -92,4 +121,9 @@ impl Notifier {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// SNS's answer for an endpoint that does not exist (`NotFoundException`).
+fn is_not_found(code: Option<&str>) -> bool {
+    matches!(code, Some("NotFound" | "ResourceNotFound"))
 }

@@ -139,6 +139,27 @@ async fn a_message_deleted_before_its_push_is_not_pushed() {
     assert_eq!(texts, [format!("{alice}: see you")], "only what is still there is pushed: {pushed:?}");
 }
 
+/// A device registering a token while the device that held it unregisters:
+/// the endpoint SNS names may be deleted before it is taken over. Both
+/// answer as asked (this answered `internal` 8 times in 8).
+#[tokio::test]
+async fn registering_a_token_while_its_holder_unregisters_it_succeeds() {
+    let system = system().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    for _ in 0..8 {
+        let token = unique("token");
+        register(&mut b, &token).await;
+        let (registered, unregistered) = tokio::join!(
+            a.request(json!({ "action": "registerPush", "platform": "GCM", "token": token })),
+            b.request(json!({ "action": "unregisterPush" }))
+        );
+        assert_eq!(registered["type"], "pushRegistered", "{registered}");
+        assert_eq!(unregistered["type"], "pushUnregistered", "{unregistered}");
+    }
+}
+
 #[tokio::test]
 async fn a_disabled_endpoint_is_removed() {
     let PushPair { system, alice: _, bob, mut a, b, chat } = push_pair().await;

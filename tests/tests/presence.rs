@@ -237,3 +237,36 @@ async fn typing_reaches_connected_members_only_is_never_stored_and_is_limited() 
     let seen = b.drain(Duration::from_millis(300)).await.into_iter().filter(|f| f["type"] == "typing").count();
     assert_eq!(seen, 3, "bob saw alice's two renewals and her laptop's, not the refused one");
 }
+
+/// A watch belongs to one connection of one device: a device reconnecting
+/// and subscribing each time keeps one watch (61 reconnects made 60 watches
+/// for one open socket, each change posted to all of them), and a watch whose
+/// connection is gone ends at the first change posted to it.
+#[tokio::test]
+async fn a_device_reconnecting_keeps_one_watch_and_a_gone_connections_watch_ends() {
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    let mut phone = system.connect(&bob, "phone").await;
+    phone.accept(&chat).await;
+    for _ in 0..10 {
+        a = system.connect(&alice, "phone").await;
+        let watching = a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
+        assert_eq!(watching["type"], "presenceList", "{watching}");
+    }
+    let watches = system.partition("PresenceSubscriptionsTable", "userId", &bob).await;
+    assert_eq!(watches.len(), 1, "one watch for alice's phone: {watches:?}");
+
+    phone.close().await;
+    let offline = a.wait_for(|f| f["type"] == "presence" && f["online"] == false).await;
+    assert_eq!(offline["userId"], bob.as_str());
+
+    // Alice's socket ends; bob's next change finds it gone and ends the watch.
+    a.close().await;
+    let _phone = system.connect(&bob, "phone").await;
+    eventually("the gone connection's watch ends", || async {
+        system.partition("PresenceSubscriptionsTable", "userId", &bob).await.is_empty()
+    })
+    .await;
+}

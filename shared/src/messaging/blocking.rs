@@ -48,7 +48,7 @@ pub async fn block_user(ctx: &AppContext, who: &Identity, request: BlockUserRequ
             .await?
             .into_iter()
             .filter(|s| s.subscriber_id == *other)
-            .map(|s| s.connection_id)
+            .map(|s| s.watcher_key)
             .collect();
         if !watching.is_empty() {
             ctx.store.drop_presence_subscriptions(&who.user_id, &watching).await?;

@@ -82,7 +82,7 @@ pub async fn announce(ctx: &AppContext, view: &PresenceView, privacy: Privacy) -
     if privacy.presence == PresenceAudience::Nobody {
         return Ok(0);
     }
-    // One subscription per watching connection (the table's key).
+    // One subscription per watching device (the table's key).
     let mut watchers = ctx.store.presence_subscribers(&view.user_id, now_millis() / 1000, ctx.config.max_presence_watchers).await?;
     if privacy.presence == PresenceAudience::Contacts {
         let subscribers: Vec<String> = watchers.iter().map(|w| w.subscriber_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
@@ -91,8 +91,12 @@ pub async fn announce(ctx: &AppContext, view: &PresenceView, privacy: Privacy) -
     }
     let watching = watchers.len();
     let frame = ServerFrame::Presence(view.clone()).to_json();
-    // Presence is a live signal: a gone watcher simply misses it.
-    super::delivery::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
+    // Presence is a live signal: a gone watcher misses it, and its watch
+    // ends with its connection.
+    let outcomes = super::delivery::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
+    for (_, gone) in outcomes.into_iter().filter(|(outcome, _)| *outcome == crate::fanout::PostOutcome::Gone) {
+        ctx.store.end_presence_watch(&gone).await?;
+    }
     info!(user_id = view.user_id, online = view.online, watchers = watching, "presence announced");
     Ok(watching)
 }
@@ -136,6 +140,7 @@ pub async fn subscribe_presence(
         .iter()
         .map(|user| PresenceSubscription {
             user_id: user.clone(),
+            watcher_key: ids::device_key(&who.user_id, &who.device_id),
             connection_id: connection_id.to_owned(),
             subscriber_id: who.user_id.to_string(),
             expires_at,

@@ -406,6 +406,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
         "PresenceSubscriptions",
         PresenceSubscription {
             user_id: "bob".into(),
+            watcher_key: "alice#phone".into(),
             connection_id: "L0SM9cOFvHcCIhw=".into(),
             subscriber_id: "alice".into(),
             expires_at: 1_795_410_800,

@@ -1,6 +1,10 @@
 //! PresenceSubscriptions table: who is watching whose presence right now.
-//! Partition: the watched user; one item per watching connection, expiring
-//! (TTL, and filtered on read) a few minutes after the client last asked.
+//! Partition: the watched user; one item per watching device (sort key
+//! `watcherKey`, `user#device`), naming the connection it watches from and
+//! expiring (TTL, and filtered on read) a few minutes after the client last
+//! asked. A device subscribing again, from a new connection or the same,
+//! overwrites its item: reconnecting never piles up watches, and a watch whose
+//! connection is gone ends at the first post to it (410).
 
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
@@ -13,7 +17,9 @@ use crate::error::StoreError;
 pub struct PresenceSubscription {
     /// The watched user.
     pub user_id: String,
-    /// The watching connection (posts go straight to it).
+    /// The watching device (`user#device`): the sort key.
+    pub watcher_key: String,
+    /// The connection it watches from (posts go straight to it).
     pub connection_id: String,
     pub subscriber_id: String,
     /// TTL attribute, seconds since the epoch.
@@ -59,15 +65,35 @@ impl Store {
         }
     }
 
-    /// Ends these watching connections' subscriptions to `user_id`.
-    pub async fn drop_presence_subscriptions(&self, user_id: &str, connection_ids: &[String]) -> Result<(), StoreError> {
-        let requests = connection_ids
+    /// Ends these watching devices' subscriptions to `user_id`.
+    pub async fn drop_presence_subscriptions(&self, user_id: &str, watcher_keys: &[String]) -> Result<(), StoreError> {
+        let requests = watcher_keys
             .iter()
-            .map(|connection_id| {
-                let key = super::Item::from([("userId".to_owned(), s(user_id)), ("connectionId".to_owned(), s(connection_id))]);
+            .map(|watcher_key| {
+                let key = super::Item::from([("userId".to_owned(), s(user_id)), ("watcherKey".to_owned(), s(watcher_key))]);
                 Ok(WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build()?).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.batch_write(&self.tables.presence_subscriptions, requests).await
+    }
+
+    /// Ends a watch whose connection is gone, unless its device has
+    /// subscribed again since (from another connection).
+    pub async fn end_presence_watch(&self, watch: &PresenceSubscription) -> Result<(), StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.presence_subscriptions)
+            .key("userId", s(&watch.user_id))
+            .key("watcherKey", s(&watch.watcher_key))
+            .condition_expression("connectionId = :c")
+            .expression_attribute_values(":c", s(&watch.connection_id))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }

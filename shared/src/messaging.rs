@@ -122,19 +122,27 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         if blocking::either_blocked(ctx, &who.user_id, &others[0]).await? {
             return Err(AppError::Blocked(format!("you and {} cannot chat: one of you has blocked the other", others[0])));
         }
-    } else {
-        let blockers = blocking::blockers_of(ctx, &others, &who.user_id).await?;
-        if !blockers.is_empty() {
-            let names: Vec<&str> = blockers.iter().map(String::as_str).collect();
+    }
+    // Blocks both ways, in one read: who blocks the creator (they cannot be
+    // added) and whom the creator blocks (in the group, but not accepted again).
+    let mut blocked_by_creator = BTreeSet::new();
+    if kind == ChatKind::Group {
+        let me = who.user_id.to_string();
+        let pairs: Vec<(String, String)> = others.iter().flat_map(|o| [(o.clone(), me.clone()), (me.clone(), o.clone())]).collect();
+        let (mine, theirs): (Vec<_>, Vec<_>) = ctx.store.blocks_among(&pairs).await?.into_iter().partition(|(blocker, _)| *blocker == me);
+        if !theirs.is_empty() {
+            let names: Vec<&str> = theirs.iter().map(|(blocker, _)| blocker.as_str()).collect();
             return Err(AppError::Blocked(format!("{} cannot be added by you", names.join(", "))));
         }
+        blocked_by_creator = mine.into_iter().map(|(_, blocked)| blocked).collect();
     }
     // Whoever never accepted the creator gets the chat as a request; the
     // creator accepts everyone they chose (before the chat exists, so it
-    // never exists without that).
+    // never exists without that) but those they block: blocking ended that.
     let accepted = ctx.store.who_accepted(&others, &who.user_id).await?;
     let requested: Vec<String> = others.iter().filter(|o| !accepted.contains(*o)).cloned().collect();
-    ctx.store.add_contacts(&who.user_id, &others, now_millis()).await?;
+    let accepting: Vec<String> = others.iter().filter(|o| !blocked_by_creator.contains(*o)).cloned().collect();
+    ctx.store.add_contacts(&who.user_id, &accepting, now_millis()).await?;
     let mut members = others;
     members.push(who.user_id.to_string());
     members.sort();

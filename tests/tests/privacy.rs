@@ -76,6 +76,28 @@ async fn a_blocked_user_cannot_reach_the_blocker_one_to_one_but_groups_still_flo
     assert!(frames.iter().all(|f| f["type"] != "error"), "carol saw nothing odd: {frames:?}");
 }
 
+/// A blocker may put the user they block in a group they create; that does
+/// not accept them again (blocking ended it): after the unblock, the
+/// unblocked user's next chat is still a request.
+#[tokio::test]
+async fn a_blocker_creating_a_group_with_the_blocked_user_does_not_accept_them_again() {
+    let system = System::start().await;
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let direct = a.chat_with(&[&bob], None).await;
+    b.accept(&direct).await;
+    assert_eq!(a.request(json!({ "action": "blockUser", "userId": bob, "blocked": true })).await["blocked"], json!([bob]));
+    let group = a.create_chat(&[&bob, &carol], Some("with bob")).await;
+    assert_eq!(group["type"], "chatCreated", "{group}");
+    assert_eq!(a.request(json!({ "action": "blockUser", "userId": bob, "blocked": false })).await["blocked"], json!([]));
+
+    let from_bob = b.chat_with(&[&alice, &carol], Some("from bob")).await;
+    let listed = a.request(json!({ "action": "listChats" })).await;
+    let chat = listed["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == from_bob.as_str()).cloned().unwrap();
+    assert_eq!(chat["request"], true, "bob is not accepted again: {chat}");
+}
+
 #[tokio::test]
 async fn blocking_ends_the_presence_a_blocked_user_was_watching() {
     let system = System::start().await;
@@ -229,6 +251,10 @@ async fn profiles_show_on_user_pages_and_in_chat_lists_to_those_who_may_see_them
     // Limits; a refusal changes nothing; an empty about clears it; none reads.
     let long_name = a.request(json!({ "action": "updateProfile", "displayName": "n".repeat(65) })).await;
     assert_eq!(long_name["code"], "invalid_request", "{long_name}");
+    for blank in ["\u{200B}", "\u{3164}"] {
+        let invisible = a.request(json!({ "action": "updateProfile", "displayName": blank })).await;
+        assert_eq!(invisible["code"], "invalid_request", "a name that shows nothing: {invisible}");
+    }
     let long_about = a.request(json!({ "action": "updateProfile", "about": "a".repeat(140) })).await;
     assert_eq!(long_about["code"], "invalid_request", "{long_about}");
     assert_eq!(a.request(json!({ "action": "updateProfile" })).await["about"], "out hiking");

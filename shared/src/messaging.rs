@@ -118,10 +118,8 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
     };
     limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
     let others: Vec<String> = others.into_iter().map(String::from).collect();
-    if kind == ChatKind::Direct {
-        if blocking::either_blocked(ctx, &who.user_id, &others[0]).await? {
-            return Err(AppError::Blocked(format!("you and {} cannot chat: one of you has blocked the other", others[0])));
-        }
+    if kind == ChatKind::Direct && blocking::either_blocked(ctx, &who.user_id, &others[0]).await? {
+        return Err(AppError::Blocked(format!("you and {} cannot chat: one of you has blocked the other", others[0])));
     }
     // Blocks both ways, in one read: who blocks the creator (they cannot be
     // added) and whom the creator blocks (in the group, but not accepted again).

@@ -1,5 +1,7 @@
 //! The media bucket (S3): the one module that calls S3. Objects are keyed by
-//! attachment id alone (`media/<id>`), naming neither chat nor user.
+//! their kind and attachment id alone (`media/<id>` for chat attachments,
+//! `avatars/<id>` for profile pictures), naming neither chat nor user: a
+//! function that handles one kind is granted that prefix only.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,14 +10,35 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use crate::error::MediaError;
-use crate::store::Attachment;
+use crate::store::{AVATAR_SCOPE, Attachment};
 
 /// S3's limit on keys in one DeleteObjects request.
 pub const MAX_DELETE_KEYS: usize = 1000;
 
-/// The object key of an attachment's bytes.
-pub fn media_key(attachment_id: &str) -> String {
-    format!("media/{attachment_id}")
+/// What an object holds, which decides its key's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    /// A file sent (or to be sent) in a chat.
+    Attachment,
+    /// A profile picture.
+    Avatar,
+}
+
+impl MediaKind {
+    pub const ALL: [MediaKind; 2] = [MediaKind::Attachment, MediaKind::Avatar];
+
+    /// The kind of an uploaded file, as its record scopes it.
+    pub fn of(attachment: &Attachment) -> Self {
+        if attachment.chat_id == AVATAR_SCOPE { MediaKind::Avatar } else { MediaKind::Attachment }
+    }
+
+    /// The object key of a file's bytes.
+    pub fn key(self, attachment_id: &str) -> String {
+        match self {
+            MediaKind::Attachment => format!("media/{attachment_id}"),
+            MediaKind::Avatar => format!("avatars/{attachment_id}"),
+        }
+    }
 }
 
 /// A presigned request: the URL, its method and the headers it must carry exactly.
@@ -57,7 +80,7 @@ impl MediaBucket {
             .client
             .put_object()
             .bucket(&self.name)
-            .key(media_key(&attachment.attachment_id))
+            .key(MediaKind::of(attachment).key(&attachment.attachment_id))
             .content_type(&attachment.content_type)
             .content_length(attachment.size as i64)
             .checksum_sha256(&attachment.sha256)
@@ -73,12 +96,13 @@ impl MediaBucket {
         content_disposition: String,
         ttl: Duration,
     ) -> Result<Presigned, MediaError> {
-        self.presign_get(&attachment.attachment_id, &attachment.content_type, content_disposition, ttl).await
+        self.presign_get(MediaKind::of(attachment), &attachment.attachment_id, &attachment.content_type, content_disposition, ttl).await
     }
 
-    /// A presigned GET of `media/<attachmentId>`, served with this type and disposition.
+    /// A presigned GET of a file, served with this type and disposition.
     pub async fn presign_get(
         &self,
+        kind: MediaKind,
         attachment_id: &str,
         content_type: &str,
         content_disposition: String,
@@ -88,7 +112,7 @@ impl MediaBucket {
             .client
             .get_object()
             .bucket(&self.name)
-            .key(media_key(attachment_id))
+            .key(kind.key(attachment_id))
             .response_content_type(content_type)
             .response_content_disposition(content_disposition)
             .presigned(presigning(ttl)?)
@@ -97,8 +121,8 @@ impl MediaBucket {
     }
 
     /// The size of an uploaded object, or `None` when nothing is there yet.
-    pub async fn uploaded_size(&self, attachment_id: &str) -> Result<Option<u64>, MediaError> {
-        match self.client.head_object().bucket(&self.name).key(media_key(attachment_id)).send().await {
+    pub async fn uploaded_size(&self, kind: MediaKind, attachment_id: &str) -> Result<Option<u64>, MediaError> {
+        match self.client.head_object().bucket(&self.name).key(kind.key(attachment_id)).send().await {
             Ok(head) => Ok(head.content_length.map(|l| l.max(0) as u64)),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             // S3 answers a missing key with 403 to callers that may not list the
@@ -108,11 +132,12 @@ impl MediaBucket {
         }
     }
 
-    /// Deletes the objects of up to [`MAX_DELETE_KEYS`] attachments in one request.
-    pub async fn delete(&self, attachment_ids: &[String]) -> Result<(), MediaError> {
-        let objects = attachment_ids
+    /// Deletes up to [`MAX_DELETE_KEYS`] objects in one request (a key with
+    /// no object is no error).
+    pub async fn delete(&self, keys: &[String]) -> Result<(), MediaError> {
+        let objects = keys
             .iter()
-            .map(|id| ObjectIdentifier::builder().key(media_key(id)).build())
+            .map(|key| ObjectIdentifier::builder().key(key).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| MediaError::Build(e.to_string()))?;
         let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| MediaError::Build(e.to_string()))?;

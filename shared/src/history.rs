@@ -214,8 +214,16 @@ pub async fn avatar_download(ctx: &AppContext, caller: &str, user_id: &str) -> R
     let avatar = profile.avatar.ok_or_else(|| AppError::NotFound(format!("{user_id} has no avatar")))?;
     let ttl = ctx.config.download_url_ttl;
     let file_name = format!("{user_id}.{}", avatar.content_type.rsplit('/').next().unwrap_or("img"));
-    let download =
-        ctx.media.presign_get(&avatar.attachment_id, &avatar.content_type, crate::media::content_disposition(&file_name), ttl).await?;
+    let download = ctx
+        .media
+        .presign_get(
+            crate::bucket::MediaKind::Avatar,
+            &avatar.attachment_id,
+            &avatar.content_type,
+            crate::media::content_disposition(&file_name),
+            ttl,
+        )
+        .await?;
     Ok(AvatarDownload {
         avatar: crate::messaging::profile::avatar_view(&avatar),
         url: download.url,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 
 use crate::auth::Identity;
-use crate::bucket::MAX_DELETE_KEYS;
+use crate::bucket::{MAX_DELETE_KEYS, MediaKind};
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{self, AttachmentId};
@@ -127,8 +127,7 @@ async fn record_and_presign(
     })
 }
 
-/// What the Attachments table records as an avatar's chat: no chat id has a `#`.
-pub const AVATAR_SCOPE: &str = "#avatar";
+pub use crate::store::AVATAR_SCOPE;
 /// An avatar is a small picture.
 pub const MAX_AVATAR_BYTES: u64 = 5 * 1024 * 1024;
 pub const AVATAR_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
@@ -161,7 +160,7 @@ pub(crate) async fn take_avatar(ctx: &AppContext, who: &Identity, attachment_id:
         .await?
         .filter(|a| a.chat_id == AVATAR_SCOPE && a.uploader_id == who.user_id && a.deleted_at.is_none())
         .ok_or_else(not_yours)?;
-    if ctx.media.uploaded_size(attachment_id).await? != Some(attachment.size) {
+    if ctx.media.uploaded_size(MediaKind::Avatar, attachment_id).await? != Some(attachment.size) {
         return Err(AppError::invalid(format!("avatar {attachment_id:?} has not been uploaded yet")));
     }
     ctx.store.keep_attachment(attachment_id).await?;
@@ -176,7 +175,7 @@ pub(crate) async fn take_avatar(ctx: &AppContext, who: &Identity, attachment_id:
 /// A replaced avatar: its object and record deleted (what fails here, the cleanup finishes).
 pub(crate) async fn discard_avatar(ctx: &AppContext, attachment_id: &str) -> Result<(), AppError> {
     ctx.store.discard_attachment(attachment_id, now_millis()).await?;
-    if let Err(e) = purge_deleted(ctx, &[attachment_id.to_owned()]).await {
+    if let Err(e) = purge_deleted(ctx, MediaKind::Avatar, &[attachment_id.to_owned()]).await {
         tracing::warn!(error = %e, attachment_id, "replaced avatar left for the cleanup");
     }
     Ok(())
@@ -234,7 +233,7 @@ pub async fn attachments_for_message(
             .ok_or_else(|| AppError::invalid(format!("attachment {id:?} is not one of your uploads to this chat")))?;
         ordered.push(attachment.clone());
     }
-    let heads = futures::future::join_all(ordered.iter().map(|a| ctx.media.uploaded_size(&a.attachment_id))).await;
+    let heads = futures::future::join_all(ordered.iter().map(|a| ctx.media.uploaded_size(MediaKind::Attachment, &a.attachment_id))).await;
     for (attachment, head) in ordered.iter().zip(heads) {
         if head? != Some(attachment.size) {
             return Err(AppError::invalid(format!("attachment {:?} has not been uploaded yet", attachment.attachment_id)));
@@ -244,10 +243,11 @@ pub async fn attachments_for_message(
 }
 
 /// Deletes uploads no message took within [`ABANDONED_UPLOAD_AFTER`]: their S3
-/// objects (up to 1000 per request) and then their records.
+/// objects and then their records. The expiry index holds ids only, so each
+/// id's key of either kind is deleted (a key with no object costs nothing).
 pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Result<usize, AppError> {
     let mut deleted = 0;
-    for chunk in attachment_ids.chunks(MAX_DELETE_KEYS) {
+    for chunk in attachment_ids.chunks(MAX_DELETE_KEYS / MediaKind::ALL.len()) {
         let mut gone = Vec::new();
         for id in chunk {
             // Record first: if a message takes it meanwhile, the condition fails and the object stays.
@@ -258,18 +258,21 @@ pub async fn delete_abandoned(ctx: &AppContext, attachment_ids: &[String]) -> Re
         if gone.is_empty() {
             continue;
         }
-        ctx.media.delete(&gone).await?;
+        let keys: Vec<String> = gone.iter().flat_map(|id| MediaKind::ALL.map(|kind| kind.key(id))).collect();
+        ctx.media.delete(&keys).await?;
         deleted += gone.len();
     }
     Ok(deleted)
 }
 
-/// Deletes the files of a message deleted for everyone that no other message
-/// carries (already marked deleted): their S3 objects, then their records.
-/// Whatever fails here, the hourly cleanup finishes: they are expired uploads now.
-pub async fn purge_deleted(ctx: &AppContext, attachment_ids: &[String]) -> Result<(), AppError> {
+/// Deletes files no one may download any more (already marked deleted):
+/// those of a message deleted for everyone that no other message carries, or
+/// a replaced avatar — their S3 objects, then their records. Whatever fails
+/// here, the hourly cleanup finishes: they are expired uploads now.
+pub async fn purge_deleted(ctx: &AppContext, kind: MediaKind, attachment_ids: &[String]) -> Result<(), AppError> {
     for chunk in attachment_ids.chunks(MAX_DELETE_KEYS) {
-        ctx.media.delete(chunk).await?;
+        let keys: Vec<String> = chunk.iter().map(|id| kind.key(id)).collect();
+        ctx.media.delete(&keys).await?;
         for id in chunk {
             ctx.store.delete_unsent_attachment(id).await?;
         }

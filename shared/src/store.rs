@@ -26,7 +26,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use crate::config::Tables;
 use crate::error::StoreError;
 
-pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, Attachment, attachment_expiry_bucket};
+pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, AVATAR_SCOPE, Attachment, attachment_expiry_bucket};
 pub use chats::Chat;
 pub use connections::{CONNECT_SHARDS, Connected, ConnectionRecord, HEARTBEAT_SHARDS};
 pub use contacts::Contact;

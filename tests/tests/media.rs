@@ -191,7 +191,12 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
 
     assert_eq!(http.get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 404);
     // Asked as sendMessage, which may read media: an object still there would have a size.
-    let s3_object = system.function_context("SendMessageFunction").media.uploaded_size(&abandoned).await.expect("S3 answers");
+    let s3_object = system
+        .function_context("SendMessageFunction")
+        .media
+        .uploaded_size(shared::bucket::MediaKind::Attachment, &abandoned)
+        .await
+        .expect("S3 answers");
     assert_eq!(s3_object, None, "the abandoned object is gone from S3");
     let kept_download = http.get(&format!("/chats/{chat}/attachments/{kept}")).await;
     assert_eq!(kept_download.status, 200);

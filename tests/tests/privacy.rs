@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::{System, get_presigned, image, sha256_base64, text, unique, upload_avatar};
+use e2e_tests::{System, get_presigned, image, sha256_base64, text, unique, upload_avatar, upload_request};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -324,4 +324,33 @@ async fn an_avatar_is_an_uploaded_image_shown_to_those_who_may_see_the_profile()
     let removed = a.request(json!({ "action": "updateProfile", "avatar": "" })).await;
     assert!(removed.get("avatar").is_none(), "{removed}");
     assert_eq!(system.http(&bob).get(&format!("/users/{alice}/avatar")).await.status, 404);
+}
+
+/// Avatars have their own prefix (`avatars/`), so the functions that handle
+/// them are granted that and not chat attachments (`media/`): the profile
+/// function could delete any chat's files when both shared `media/*`.
+#[tokio::test]
+async fn avatar_functions_reach_avatars_only_and_avatars_are_stored_apart() {
+    let system = System::start().await;
+    let alice = unique("alice");
+    let mut a = system.connect(&alice, "phone").await;
+    let chat = a.chat_with(&[&unique("bob")], None).await;
+    let bytes = image(2048, 3);
+    let file = system.http(&alice).post(&format!("/chats/{chat}/attachments"), &upload_request(&bytes, "image/png")).await;
+    assert!(text(&file.body, "uploadUrl").contains("/media/"), "{}", file.body);
+    let avatar = system
+        .http(&alice)
+        .post("/users/me/avatar", &json!({ "contentType": "image/png", "size": 10, "sha256": sha256_base64(b"0123456789") }))
+        .await;
+    assert_eq!(avatar.status, 201, "{}", avatar.body);
+    assert!(text(&avatar.body, "uploadUrl").contains("/avatars/"), "{}", avatar.body);
+
+    let bucket = system.function_context("UpdateProfileFunction").config.media_bucket.clone();
+    let as_profile = aws_sdk_s3::Client::new(&system.function_sdk("UpdateProfileFunction"));
+    let chat_file = format!("media/{}", text(&file.body, "attachmentId"));
+    let denied = as_profile.delete_object().bucket(&bucket).key(&chat_file).send().await;
+    let status = denied.err().and_then(|e| e.raw_response().map(|r| r.status().as_u16()));
+    assert_eq!(status, Some(403), "the profile function may not delete a chat's file");
+    let own_kind = as_profile.delete_object().bucket(&bucket).key(format!("avatars/{}", unique("gone"))).send().await;
+    assert!(own_kind.is_ok(), "avatars it may: {own_kind:?}");
 }

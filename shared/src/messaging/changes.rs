@@ -326,7 +326,7 @@ async fn after_deletion(
 ) -> Result<(), AppError> {
     let orphans: Vec<String> =
         attachments.iter().filter(|a| a.carried_by_all_but(target.view.seq).is_empty()).map(|a| a.attachment_id.clone()).collect();
-    if let Err(e) = crate::media::purge_deleted(ctx, &orphans).await {
+    if let Err(e) = crate::media::purge_deleted(ctx, crate::bucket::MediaKind::Attachment, &orphans).await {
         // Marked deleted already (no one can download them); the hourly cleanup finishes.
         tracing::warn!(error = %e, "deleted message's files left for the cleanup");
     }

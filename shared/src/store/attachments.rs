@@ -15,6 +15,9 @@ use crate::protocol::AttachmentView;
 /// Shards per day of the attachments' `byExpiry` index (abandoned uploads are few).
 pub const ATTACHMENT_EXPIRY_SHARDS: u64 = 4;
 
+/// What the Attachments table records as an avatar's chat: no chat id has a `#`.
+pub const AVATAR_SCOPE: &str = "#avatar";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {

@@ -53,13 +53,13 @@ pub fn deadline_of(deadline_epoch_ms: u64) -> Instant {
 }
 
 /// Time until the current invocation is stopped, if it runs under one.
-pub fn time_left() -> Option<Duration> {
+fn time_left() -> Option<Duration> {
     DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok()
 }
 
 /// How long before its deadline a route gives up and answers: enough to
 /// serialise and return the answer, a tenth of the time for short timeouts.
-pub fn answer_margin(left: Duration) -> Duration {
+fn answer_margin(left: Duration) -> Duration {
     (left / 10).min(Duration::from_secs(1))
 }
 

@@ -125,14 +125,12 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
     // added) and whom the creator blocks (in the group, but not accepted again).
     let mut blocked_by_creator = BTreeSet::new();
     if kind == ChatKind::Group {
-        let me = who.user_id.to_string();
-        let pairs: Vec<(String, String)> = others.iter().flat_map(|o| [(o.clone(), me.clone()), (me.clone(), o.clone())]).collect();
-        let (mine, theirs): (Vec<_>, Vec<_>) = ctx.store.blocks_among(&pairs).await?.into_iter().partition(|(blocker, _)| *blocker == me);
-        if !theirs.is_empty() {
-            let names: Vec<&str> = theirs.iter().map(|(blocker, _)| blocker.as_str()).collect();
+        let blockers;
+        (blockers, blocked_by_creator) = blocking::blocks_with(ctx, &others, &who.user_id).await?;
+        if !blockers.is_empty() {
+            let names: Vec<&str> = blockers.iter().map(String::as_str).collect();
             return Err(AppError::Blocked(format!("{} cannot be added by you", names.join(", "))));
         }
-        blocked_by_creator = mine.into_iter().map(|(_, blocked)| blocked).collect();
     }
     // Whoever never accepted the creator gets the chat as a request; the
     // creator accepts everyone they chose (before the chat exists, so it

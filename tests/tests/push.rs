@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
-use e2e_tests::{Client, System, eventually, unique};
+use e2e_tests::{Client, System, SystemBuilder, eventually, unique};
 use serde_json::{Value, json};
 
 /// Collapse window short enough for a test to see a second burst.
+fn builder() -> SystemBuilder {
+    System::builder().parameters(&[("PushCollapseSeconds", "3")])
+}
+
 async fn system() -> System {
-    System::builder().parameters(&[("PushCollapseSeconds", "3")]).start().await
+    builder().start().await
 }
 
 async fn register(client: &mut Client, token: &str) {
@@ -26,7 +30,14 @@ struct PushPair {
 }
 
 async fn push_pair() -> PushPair {
-    let system = system().await;
+    let pair = pair_on(system().await).await;
+    // Bob's inbox got the chat's notice: let the push function see it first.
+    push_handled(&pair.system, 0, 1).await;
+    pair
+}
+
+/// The pair on `system`, without waiting for the push function.
+async fn pair_on(system: System) -> PushPair {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;
@@ -34,8 +45,6 @@ async fn push_pair() -> PushPair {
     let chat = a.chat_with(&[&bob], None).await;
     // Bob knows alice: her chat is no request (requests are pushed without a preview).
     b.accept(&chat).await;
-    // Bob's inbox got the chat's notice: let the push function see it first.
-    push_handled(&system, 0, 1).await;
     PushPair { system, alice, bob, a, b, chat }
 }
 
@@ -112,13 +121,7 @@ async fn a_message_deleted_before_its_push_is_not_pushed() {
         "            # Messages of a burst arrive in one batch and become one push.\n            MaximumBatchingWindowInSeconds: 2\n";
     assert!(template.contains(window), "the push function's batching window moved");
     let template = template.replace(window, "            MaximumBatchingWindowInSeconds: 10\n");
-    let system = System::builder().template(&template).parameters(&[("PushCollapseSeconds", "3")]).start().await;
-    let (alice, bob) = (unique("alice"), unique("bob"));
-    let mut a = system.connect(&alice, "phone").await;
-    let mut b = system.connect(&bob, "phone").await;
-    register(&mut b, &unique("token")).await;
-    let chat = a.chat_with(&[&bob], None).await;
-    b.accept(&chat).await;
+    let PushPair { system, alice, bob, mut a, mut b, chat } = pair_on(builder().template(&template).start().await).await;
     let kept = b.send_message(&chat, "kept", "bob's own").await;
     b.close().await;
 

@@ -71,6 +71,16 @@ pub(crate) async fn blockers_of(ctx: &AppContext, users: &[String], actor: &str)
     Ok(ctx.store.blocks_among(&pairs).await?.into_iter().map(|(blocker, _)| blocker).collect())
 }
 
+/// Blocks between `actor` and each of `users`, both ways (one BatchGetItem
+/// per 50 users): who among them blocked `actor`, and whom `actor` blocks.
+pub(crate) async fn blocks_with(ctx: &AppContext, users: &[String], actor: &str) -> Result<(BTreeSet<String>, BTreeSet<String>), AppError> {
+    let pairs: Vec<(String, String)> =
+        users.iter().filter(|u| *u != actor).flat_map(|u| [(u.clone(), actor.to_owned()), (actor.to_owned(), u.clone())]).collect();
+    let (by_actor, of_actor): (Vec<_>, Vec<_>) =
+        ctx.store.blocks_among(&pairs).await?.into_iter().partition(|(blocker, _)| blocker == actor);
+    Ok((of_actor.into_iter().map(|(blocker, _)| blocker).collect(), by_actor.into_iter().map(|(_, blocked)| blocked).collect()))
+}
+
 /// Whether either of two users blocked the other (one BatchGetItem).
 pub(crate) async fn either_blocked(ctx: &AppContext, a: &str, b: &str) -> Result<bool, AppError> {
     let pairs = [(a.to_owned(), b.to_owned()), (b.to_owned(), a.to_owned())];

@@ -84,12 +84,13 @@ pub fn check_emoji(emoji: &str) -> Result<(), AppError> {
     if emoji.len() > MAX_EMOJI_BYTES || chars > 12 || emoji.is_ascii() || emoji.graphemes(true).count() != 1 {
         return Err(bad());
     }
+    // No control or bidirectional control character, as in names.
     if !emoji.chars().all(crate::text::allowed_in_name) {
         return Err(bad());
     }
     // Keycaps (1️⃣, #️⃣) start with an ASCII digit, # or *; nothing else ASCII belongs in one.
     let ascii_allowed = |c: char| c.is_ascii_digit() || c == '#' || c == '*';
-    if emoji.chars().any(|c| c.is_whitespace() || c.is_control() || (c.is_ascii() && !ascii_allowed(c)) || c.is_alphabetic()) {
+    if emoji.chars().any(|c| c.is_whitespace() || (c.is_ascii() && !ascii_allowed(c)) || c.is_alphabetic()) {
         return Err(bad());
     }
     Ok(())

@@ -17,6 +17,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::connect as register_connection;
@@ -92,11 +93,17 @@ pub async fn announce(ctx: &AppContext, view: &PresenceView, privacy: Privacy) -
     let watching = watchers.len();
     let frame = ServerFrame::Presence(view.clone()).to_json();
     // Presence is a live signal: a gone watcher misses it, and its watch
-    // ends with its connection.
+    // ended with its connection (as many at a time as posts go).
     let outcomes = super::delivery::post_each(ctx, watchers, |watcher| &watcher.connection_id, &frame).await;
-    for (_, gone) in outcomes.into_iter().filter(|(outcome, _)| *outcome == crate::fanout::PostOutcome::Gone) {
-        ctx.store.end_presence_watch(&gone).await?;
-    }
+    let gone: Vec<PresenceSubscription> =
+        outcomes.into_iter().filter(|(outcome, _)| *outcome == crate::fanout::PostOutcome::Gone).map(|(_, watch)| watch).collect();
+    // Owned watches: borrowing them into the stream trips the compiler's
+    // higher-ranked lifetime check when the future must be Send.
+    stream::iter(gone)
+        .map(|watch| async move { ctx.store.end_presence_watch(&watch).await })
+        .buffer_unordered(ctx.config.fanout_concurrency)
+        .try_collect::<Vec<()>>()
+        .await?;
     info!(user_id = view.user_id, online = view.online, watchers = watching, "presence announced");
     Ok(watching)
 }

@@ -22,6 +22,9 @@ pub const WAIT: Duration = Duration::from_secs(30);
 /// For conditions that wait on asynchronous work (stream pollers, pushes,
 /// schedules): generous, so the suite passes on a busy machine.
 pub const WAIT_ASYNC: Duration = Duration::from_secs(60);
+/// How many times `Client::request` retries an `unavailable` answer before
+/// handing it to the test.
+const UNAVAILABLE_RETRIES: u32 = 3;
 
 /// Polls `check` until it holds; panics naming `what` after [`WAIT_ASYNC`].
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -65,6 +68,9 @@ pub fn unique(name: &str) -> String {
 
 pub struct System {
     pub runtime: LocalRuntime,
+    /// Whether a test injects faults: then its clients see every `unavailable`
+    /// answer, where otherwise they retry it as the protocol says a client does.
+    faults_injected: bool,
 }
 
 /// Frames a `syncBatch` or live delivery carries, in order.
@@ -178,6 +184,7 @@ impl SystemBuilder {
         options.table_prefix = unique("e2e").replace('_', "-");
         options.quotas = self.quotas;
         options.parameters.extend(self.parameters);
+        let faults_injected = self.faults.is_some();
         options.faults = self.faults;
         options.processes = self.processes;
         if self.web {
@@ -188,7 +195,7 @@ impl SystemBuilder {
         if let Some(path) = copy {
             let _ = std::fs::remove_file(path);
         }
-        System { runtime }
+        System { runtime, faults_injected }
     }
 }
 
@@ -209,7 +216,10 @@ impl System {
     pub async fn connect(&self, user: &str, device: &str) -> Client {
         let token = self.runtime.issue_token(user, device);
         match Client::open(&self.url_with_token(&token)).await {
-            Ok(client) => client,
+            Ok(mut client) => {
+                client.retries_unavailable = !self.faults_injected;
+                client
+            }
             Err(status) => panic!("{user}/{device} could not connect: HTTP {status}"),
         }
     }
@@ -447,6 +457,11 @@ pub struct Client {
     next_request: u64,
     /// How long `wait_for` waits ([`WAIT`] unless a test needs more).
     pub patience: Duration,
+    /// Whether `request` retries an `unavailable` answer (a busy machine can
+    /// run a function out of its time) after its `retryAfter`, with the same
+    /// frame, as docs/protocol.md tells clients to; off where faults are
+    /// injected, whose tests check that answer.
+    pub retries_unavailable: bool,
 }
 
 impl Client {
@@ -478,7 +493,7 @@ impl Client {
             }
             let _ = tx.send(Incoming::Closed(None));
         });
-        Ok(Self { sink, incoming, pending: VecDeque::new(), closed: None, next_request: 0, patience: WAIT })
+        Ok(Self { sink, incoming, pending: VecDeque::new(), closed: None, next_request: 0, patience: WAIT, retries_unavailable: false })
     }
 
     pub async fn send_text(&mut self, text: String) {
@@ -489,13 +504,23 @@ impl Client {
         self.send_text(frame.to_string()).await;
     }
 
-    /// Sends a frame with a fresh `requestId` and waits for the frame that echoes it.
+    /// Sends a frame with a fresh `requestId` and waits for the frame that
+    /// echoes it (retrying `unavailable` when `retries_unavailable`).
     pub async fn request(&mut self, mut frame: Value) -> Value {
-        self.next_request += 1;
-        let id = format!("req-{}", self.next_request);
-        frame["requestId"] = json!(id);
-        self.send(frame).await;
-        self.wait_for(|f| f["requestId"] == id.as_str()).await
+        let mut retries = 0;
+        loop {
+            self.next_request += 1;
+            let id = format!("req-{}", self.next_request);
+            frame["requestId"] = json!(id);
+            self.send(frame.clone()).await;
+            let answer = self.wait_for(|f| f["requestId"] == id.as_str()).await;
+            if !(self.retries_unavailable && answer["code"] == "unavailable" && retries < UNAVAILABLE_RETRIES) {
+                return answer;
+            }
+            retries += 1;
+            eprintln!("retrying {} after: {answer}", frame["action"]);
+            tokio::time::sleep(Duration::from_secs(answer["retryAfter"].as_u64().unwrap_or(1))).await;
+        }
     }
 
     async fn receive(&mut self, timeout: Duration) -> Option<Value> {

@@ -186,6 +186,75 @@ async fn a_third_device_of_the_same_user_sees_read_state_sync() {
     bob_laptop.screenshot("read-on-another-device").await;
 }
 
+/// Where a person sees things, as JSON: whether the document itself scrolls,
+/// the composer's and the newest bubble's place against the viewport and the
+/// message pane, and the chat list's.
+const GEOMETRY: &str = "const r = s => { const e = document.querySelector(s); if (!e) return null; const b = e.getBoundingClientRect(); return { top: b.top, bottom: b.bottom, height: b.height }; };
+const bubbles = [...document.querySelectorAll('#messages .bubble')];
+const last = bubbles[bubbles.length - 1];
+const lastBox = last ? last.getBoundingClientRect() : null;
+return { viewport: window.innerHeight, documentHeight: document.scrollingElement.scrollHeight, documentScrollTop: document.scrollingElement.scrollTop,
+  composer: r('#text'), pane: r('#messages'), list: r('#chat-list'), paneScrollTop: document.querySelector('#messages').scrollTop,
+  newest: lastBox && { top: lastBox.top, bottom: lastBox.bottom, text: last.querySelector('.text')?.innerText }, bubbles: bubbles.length };";
+
+/// What a person must see in an open conversation: the page itself does not
+/// scroll, the composer is on screen, and the newest message is in the
+/// visible part of the message pane.
+const IN_VIEW: &str = "(() => { const b = [...document.querySelectorAll('#messages .bubble')]; const last = b[b.length - 1]; if (!last) return false;
+  const vh = window.innerHeight, doc = document.scrollingElement, pane = document.querySelector('#messages').getBoundingClientRect();
+  const text = document.querySelector('#text').getBoundingClientRect(), n = last.getBoundingClientRect();
+  return doc.scrollHeight <= vh + 1 && doc.scrollTop === 0 && text.top >= 0 && text.bottom <= vh
+    && n.top >= pane.top - 1 && n.bottom <= pane.bottom + 1 && n.bottom <= vh; })()";
+
+/// Issue 28's first defect: with more than a few messages the page grew and
+/// scrolled instead of the conversation, the composer went out of view, a
+/// chat opened at its oldest message and older history never loaded.
+#[tokio::test]
+async fn a_long_conversation_scrolls_in_its_pane_with_the_composer_and_newest_message_on_screen() {
+    let both = pair(PHONE).await;
+    let Pair { system, url, bob_id, alice, bob, chat, .. } = &both;
+    alice.open_chat(chat).await;
+    // Bob writes 55 messages from another device: more than a history page (50).
+    let mut tablet = system.connect(bob_id, "tablet").await;
+    for i in 1..=55 {
+        let sent = tablet.send_message(chat, &format!("long-{i}"), &format!("m{i}")).await;
+        assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    }
+    // Alice, on a desktop, had the chat open while they arrived.
+    alice.until("alice has all 55", "document.querySelectorAll('#messages .bubble').length === 55").await;
+    if alice.run(&format!("return {IN_VIEW}"), json!([])).await != json!(true) {
+        // Arrivals scroll the pane; give the last one its frame, then judge.
+        alice.until("the newest message and the composer are on alice's screen", IN_VIEW).await;
+    }
+    let seen = alice.run(GEOMETRY, json!([])).await;
+    assert_eq!(seen["newest"]["text"], "m55", "{seen}");
+    let list = &seen["list"];
+    assert!(list["top"].as_f64() >= Some(0.0) && list["height"].as_f64() > Some(100.0), "the chat list stays on screen: {seen}");
+    alice.screenshot("long-conversation-desktop").await;
+
+    // Bob's phone, reloaded (it keeps the sign-in), opens the chat from its
+    // history: at the newest message, not the oldest.
+    bob.goto(url).await;
+    bob.until("bob's app is connected again", "document.querySelector('#connection').dataset.status === 'open'").await;
+    bob.open_chat(chat).await;
+    bob.until("bob's phone shows the latest history page", "document.querySelectorAll('#messages .bubble').length === 50").await;
+    bob.until("bob's phone shows the newest message and the composer", IN_VIEW).await;
+    let seen = bob.run(GEOMETRY, json!([])).await;
+    assert_eq!(seen["newest"]["text"], "m55", "{seen}");
+    assert!(seen["paneScrollTop"].as_f64() > Some(0.0), "the pane, not the page, scrolled to the end: {seen}");
+
+    // Scrolling the conversation up loads the older messages, keeping the place.
+    bob.run("const m = document.querySelector('#messages'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'));", json!([])).await;
+    bob.until("the older messages load", "document.querySelectorAll('#messages .bubble').length === 55").await;
+    let texts = bob.bubbles().await;
+    let expected: Vec<String> = (1..=55).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected, "every message once, in order");
+    let seen = bob.run(GEOMETRY, json!([])).await;
+    assert!(seen["paneScrollTop"].as_f64() > Some(0.0), "the place is kept, not thrown to the top: {seen}");
+    assert!(seen["documentHeight"].as_f64() <= seen["viewport"].as_f64().map(|v| v + 1.0), "the page still does not scroll: {seen}");
+    bob.screenshot("long-conversation-phone").await;
+}
+
 /// A valid 2x2 PNG (so the browser decodes it).
 fn tiny_png() -> Vec<u8> {
     use base64::Engine;

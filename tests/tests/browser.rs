@@ -200,7 +200,8 @@ return { viewport: window.innerHeight, documentHeight: document.scrollingElement
 /// What a person must see in an open conversation: the page itself does not
 /// scroll, the composer is on screen, and the newest message is in the
 /// visible part of the message pane.
-const IN_VIEW: &str = "(() => { const b = [...document.querySelectorAll('#messages .bubble')]; const last = b[b.length - 1]; if (!last) return false;
+const IN_VIEW: &str =
+    "(() => { const b = [...document.querySelectorAll('#messages .bubble')]; const last = b[b.length - 1]; if (!last) return false;
   const vh = window.innerHeight, doc = document.scrollingElement, pane = document.querySelector('#messages').getBoundingClientRect();
   const text = document.querySelector('#text').getBoundingClientRect(), n = last.getBoundingClientRect();
   return doc.scrollHeight <= vh + 1 && doc.scrollTop === 0 && text.top >= 0 && text.bottom <= vh

@@ -67,7 +67,10 @@ pub async fn start(
     let client = reqwest::Client::new();
     let transactions = TransactionCapacity::new(upstreams.dynamodb.clone(), client.clone());
     let proxy = Arc::new(Proxy { iam, faults, upstreams, client, transactions });
-    let app = Router::new().fallback(forward).with_state(proxy);
+    // No body limit of the proxy's own (axum's default is 2 MiB): what reaches
+    // AWS's endpoints is bounded by AWS (an S3 PUT by 5 GB, the presigned
+    // upload by its signed length), and the stand-ins behind answer as it does.
+    let app = Router::new().fallback(forward).layer(axum::extract::DefaultBodyLimit::disable()).with_state(proxy);
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(crate::without_nagle(listener), app).await {
             tracing::error!(error = %e, "AWS proxy stopped");

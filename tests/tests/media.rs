@@ -40,6 +40,36 @@ async fn an_image_goes_up_through_its_presigned_url_and_members_download_the_ide
     assert!(stranger.body["url"].is_null());
 }
 
+/// S3 takes a single PUT of up to 5 GB and the template lets a video be 100
+/// MB: the local stack must not refuse what AWS accepts (its proxy once kept
+/// axum's 2 MiB body limit, and uploads over 2 MiB failed with a 413).
+#[tokio::test]
+async fn a_20_megabyte_video_goes_up_and_comes_back_whole_through_the_local_stack() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut alice_ws = system.connect(&alice, "phone").await;
+    let mut bob_ws = system.connect(&bob, "phone").await;
+    let chat = alice_ws.chat_with(&[&bob], None).await;
+
+    let bytes: Vec<u8> = (0..20 * 1024 * 1024).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let declared = json!({ "fileName": "clip.mp4", "contentType": "video/mp4", "size": bytes.len(), "sha256": sha256_base64(&bytes) });
+    let http = system.http(&alice);
+    let reply = http.post(&format!("/chats/{chat}/attachments"), &declared).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.clone()).await;
+    assert_eq!(status, 200, "S3 accepts the declared 20 MB: {body}");
+    let attachment = text(&reply.body, "attachmentId").to_owned();
+    let sent = send_with(&mut alice_ws, &chat, &[&attachment]).await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    assert_eq!(bob_ws.messages(1).await[0]["attachments"][0]["size"], bytes.len());
+
+    let download = system.http(&bob).get(&format!("/chats/{chat}/attachments/{attachment}")).await;
+    assert_eq!(download.status, 200, "{}", download.body);
+    let (status, fetched) = get_presigned(text(&download.body, "url")).await;
+    assert_eq!(status, 200);
+    assert_eq!((fetched.len(), sha256_base64(&fetched)), (bytes.len(), sha256_base64(&bytes)), "bob gets the same 20 MB");
+}
+
 #[tokio::test]
 async fn s3_refuses_other_bytes_than_declared_and_a_message_cannot_carry_what_is_not_uploaded() {
     let system = System::start().await;

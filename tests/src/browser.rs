@@ -95,16 +95,21 @@ impl Browser {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body).await {
+            Ok(value) => value,
+            Err(error) => panic!("WebDriver {path}: {error}"),
+        }
+    }
+
+    /// A WebDriver command's value, or its error (`{"error": …, "message": …}`).
+    async fn try_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let reply: Value = request.send().await.expect("chromedriver answers").json().await.expect("JSON");
-        if reply["value"].get("error").is_some() {
-            panic!("WebDriver {path}: {}", reply["value"]);
-        }
-        reply["value"].clone()
+        if reply["value"].get("error").is_some() { Err(reply["value"].clone()) } else { Ok(reply["value"].clone()) }
     }
 
     pub async fn goto(&self, url: &str) {
@@ -143,9 +148,19 @@ impl Browser {
         found[ELEMENT].as_str().expect("an element reference").to_owned()
     }
 
+    /// Clicks the element, found again if the app re-rendered it between
+    /// finding and clicking (WebDriver's "stale element reference"), as a
+    /// person's click lands on what is there.
     pub async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        for _ in 0..20 {
+            let id = self.element(css).await;
+            match self.try_call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await {
+                Ok(_) => return,
+                Err(error) if error["error"] == "stale element reference" => continue,
+                Err(error) => panic!("WebDriver click on {css}: {error}"),
+            }
+        }
+        panic!("{css} was re-rendered under every one of 20 clicks");
     }
 
     /// Types into a field (for a file input: the file's path).

@@ -21,6 +21,7 @@ struct Pair {
     _turn: tokio::sync::MutexGuard<'static, ()>,
     system: System,
     url: String,
+    alice_id: String,
     bob_id: String,
     alice: Browser,
     bob: Browser,
@@ -37,7 +38,7 @@ async fn pair(bob_size: (u32, u32)) -> Pair {
     alice.sign_in(&url, &alice_id, "desktop").await;
     bob.sign_in(&url, &bob_id, if bob_size == PHONE { "phone" } else { "desktop" }).await;
     let chat = chat_between(&alice, &alice_id, &bob_id).await;
-    Pair { _turn: turn, system, url, bob_id, alice, bob, chat }
+    Pair { _turn: turn, system, url, alice_id, bob_id, alice, bob, chat }
 }
 
 /// Alice (desktop) starts a 1-1 chat with Bob (phone) from the app; the chat's id.
@@ -184,6 +185,54 @@ async fn a_third_device_of_the_same_user_sees_read_state_sync() {
         )
         .await;
     bob_laptop.screenshot("read-on-another-device").await;
+}
+
+/// Closes the WebSocket of `user`'s `device` from the gateway's side, as API
+/// Gateway does at its 2-hour or 10-idle-minute limits.
+async fn drop_socket(system: &System, user: &str, device: &str) {
+    let users = system.partition("UsersTable", "userId", user).await;
+    let connection = users[0]["devices"].as_m().unwrap()[device].as_m().unwrap()["connectionId"].as_s().unwrap().clone();
+    system.function_context("SendMessageFunction").connections.close(&connection).await;
+}
+
+/// Issue 28's second defect: sends of one chat were not serialised, so a
+/// burst (and the retries after a reconnect, all at once) was stored out of
+/// the order it was written in.
+#[tokio::test]
+async fn a_burst_of_forty_with_two_dropped_sockets_arrives_once_each_in_the_writers_order() {
+    let both = pair(DESKTOP).await;
+    let Pair { system, alice_id, alice, bob, chat, .. } = &both;
+    bob.open_chat(chat).await;
+    // Forty messages as fast as the composer takes them (under the 60 a minute
+    // a sender may send, retries included).
+    alice
+        .run(
+            "const form = document.querySelector('#composer'), text = document.querySelector('#text');
+             for (let i = 1; i <= 40; i++) { text.value = 'b' + i; form.requestSubmit(); }",
+            json!([]),
+        )
+        .await;
+    let confirmed = "[...document.querySelectorAll('#messages .bubble.mine .status')].filter(s => s.dataset.status !== 'pending' && s.dataset.status !== 'failed').length";
+    for after in [10, 25] {
+        alice.until(&format!("{after} of alice's burst are confirmed"), &format!("{confirmed} >= {after}")).await;
+        drop_socket(system, alice_id, "desktop").await;
+    }
+    alice.until("all 40 are confirmed", &format!("{confirmed} === 40")).await;
+    bob.until("bob has 40 messages", "document.querySelectorAll('#messages .bubble.theirs').length >= 40").await;
+    let written: Vec<String> = (1..=40).map(|i| format!("b{i}")).collect();
+    assert_eq!(alice.bubbles().await, written, "alice sees her burst in the order she wrote it");
+    assert_eq!(bob.bubbles().await, written, "bob gets it once each, in her order");
+    // And that is the order stored: history by seq.
+    let history = system.http(alice_id).get(&format!("/chats/{chat}/messages?limit=100")).await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    let mut stored: Vec<(u64, String)> = history.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| (m["seq"].as_u64().unwrap(), m["message"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    stored.sort();
+    assert_eq!(stored.into_iter().map(|(_, text)| text).collect::<Vec<_>>(), written, "stored in the order written");
 }
 
 /// Where a person sees things, as JSON: whether the document itself scrolls,

@@ -14,8 +14,10 @@
  *   `requestId`, as the protocol advises), de-duplicates them by
  *   `messageId` / `eventId`, and keeps each chat's messages ordered by `seq`
  *   with their changes (edits, deletions, reactions) applied;
- * - retries a send with the same `clientMessageId` until the server answers
- *   (a retry never stores a second message);
+ * - sends one chat's messages one at a time, in the order they were written
+ *   (its outbox), each retried with the same `clientMessageId` until the
+ *   server answers (a retry never stores a second message): a burst, or the
+ *   retries after a reconnect, are stored in the writer's order;
  * - beats every 5 minutes (the server's presence window is 11);
  * - calls the HTTP API: history, chat list, chat details, users, uploads
  *   through the presigned URL with progress, downloads;
@@ -90,6 +92,13 @@ export class ChatState {
     this.early = new Map();
     /** Seqs the user deleted for themself. @type {Set<number>} */
     this.hidden = new Set();
+    /**
+     * The outbox: the chat's sends, chained, so the next starts once the one
+     * before has its answer (the server gives seqs in the order sends
+     * arrive; sends in flight together would be stored in any order).
+     * @type {Promise<unknown>}
+     */
+    this.outbox = Promise.resolve();
   }
 
   /** Every message to show, oldest first (pending sends last). @returns {Message[]} */
@@ -403,26 +412,33 @@ export class ChatClient extends EventTarget {
     const ids = (extra.attachments ?? []).map((a) => (typeof a === "string" ? a : a.attachmentId));
     const fields = { chatId, clientMessageId, message: text, attachments: ids };
     if (extra.replyTo) fields.replyTo = extra.replyTo;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await this.request("sendMessage", fields);
-        const pending = state.pending.get(clientMessageId);
-        if (pending) {
-          state.pending.delete(clientMessageId);
-          state.put({ ...pending, pending: false, seq: result.seq, messageId: result.messageId, sentAt: pending.sentAt });
-        }
-        this.changed(chatId);
-        return result;
-      } catch (e) {
-        if (!(e instanceof ChatError) || !RETRYABLE.has(e.code) || attempt > 20) {
+    const deliver = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const result = await this.request("sendMessage", fields);
           const pending = state.pending.get(clientMessageId);
-          if (pending) pending.failed = e instanceof ChatError ? e.code : String(e);
+          if (pending) {
+            state.pending.delete(clientMessageId);
+            state.put({ ...pending, pending: false, seq: result.seq, messageId: result.messageId, sentAt: pending.sentAt });
+          }
           this.changed(chatId);
-          throw e;
+          return result;
+        } catch (e) {
+          if (!(e instanceof ChatError) || !RETRYABLE.has(e.code) || attempt > 20) {
+            const pending = state.pending.get(clientMessageId);
+            if (pending) pending.failed = e instanceof ChatError ? e.code : String(e);
+            this.changed(chatId);
+            throw e;
+          }
+          await this.untilOpen(Math.min(8000, 250 * 2 ** attempt));
         }
-        await this.untilOpen(Math.min(8000, 250 * 2 ** attempt));
       }
-    }
+    };
+    // Its turn comes after every earlier send of the chat has its answer; a
+    // refused one does not hold up those after it.
+    const turn = state.outbox.then(deliver);
+    state.outbox = turn.catch(() => undefined);
+    return turn;
   }
 
   /** Waits for `ms`, or until the socket is open again if it is not. @param {number} ms */

@@ -58,6 +58,9 @@ pub async fn connect(ctx: &AppContext, who: &Identity, connection_id: &str) -> R
     ctx.store.put_connection(&ConnectionRecord::new(connection_id, &who.user_id, &who.device_id, now, ctx.config.presence_timeout)).await?;
     if let Some(replaced) = replaced {
         tracing::info!(replaced, "the device's earlier connection is closed");
+        // Told first, so it stays closed rather than reconnecting and
+        // closing this one in turn (a post to a gone connection is a no-op).
+        ctx.connections.post(&replaced, &ServerFrame::ConnectionReplaced {}.to_json()).await;
         ctx.connections.close(&replaced).await;
     }
     Ok(())

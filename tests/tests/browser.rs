@@ -235,6 +235,50 @@ async fn a_burst_of_forty_with_two_dropped_sockets_arrives_once_each_in_the_writ
     assert_eq!(stored.into_iter().map(|(_, text)| text).collect::<Vec<_>>(), written, "stored in the order written");
 }
 
+/// Issue 28's fourth defect: two windows signed in as one device closed each
+/// other's connection for ever (47 connects in 40 s). The one replaced is
+/// told, stays closed and offers to take the connection back.
+#[tokio::test]
+async fn two_windows_of_one_device_do_not_close_each_other_for_ever() {
+    let both = pair(DESKTOP).await;
+    let Pair { system, url, alice_id, alice, bob, chat, .. } = &both;
+    // The $connect route's function (the authorizer runs on $connect too).
+    let connects = || system.runtime.invocations().iter().filter(|i| i.function == "ConnectFunction").count();
+    let before = connects();
+    let second = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    second.sign_in(url, alice_id, "desktop").await;
+    alice
+        .until(
+            "the first window says the device is open in another",
+            "document.querySelector('#connection').dataset.status === 'replaced' && !document.querySelector('#replaced').hidden",
+        )
+        .await;
+    // A message from bob reaches the second window: time enough for a loop to show.
+    bob.open_chat(chat).await;
+    bob.send("to whichever window").await;
+    second.open_chat(chat).await;
+    let arrived = "[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'to whichever window')";
+    second.until("the second window gets bob's message", arrived).await;
+    assert_eq!(connects(), before + 1, "the second window connected once, and the first did not come back");
+    assert_eq!(alice.run("return document.querySelector('#connection').dataset.status", json!([])).await, "replaced");
+    alice.screenshot("device-open-in-another-window").await;
+
+    // "Use here" takes the connection back; now the second window is told.
+    alice.click("#use-here").await;
+    alice.until("the first window is connected again", "document.querySelector('#connection').dataset.status === 'open'").await;
+    second
+        .until("the second window says it is open elsewhere", "document.querySelector('#connection').dataset.status === 'replaced'")
+        .await;
+    bob.send("and back").await;
+    alice
+        .until(
+            "the first window gets the next message",
+            "[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'and back')",
+        )
+        .await;
+    assert_eq!(connects(), before + 2, "one more connect, and no loop");
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

@@ -65,6 +65,10 @@ async fn a_device_connecting_again_replaces_its_earlier_socket() {
     let (alice, bob) = (unique("alice"), unique("bob"));
     let mut first = system.connect(&bob, "phone").await;
     let mut second = system.connect(&bob, "phone").await;
+    // Told why first, so that its client does not reconnect and close the new one.
+    let mut told = first.wait_for(|f| f["type"] == "connectionReplaced").await;
+    told.as_object_mut().expect("a frame").remove("_arrivedAtMicros");
+    assert_eq!(told, serde_json::json!({ "type": "connectionReplaced" }));
     assert_eq!(first.closed().await, Some(1000), "the earlier socket is closed by the server");
     let mut a = system.connect(&alice, "phone").await;
     let chat = a.chat_with(&[&bob], None).await;

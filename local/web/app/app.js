@@ -51,7 +51,8 @@ async function start(settings, user, device, token) {
     $("connection").dataset.status = e.detail;
     $("connection").title = e.detail;
     // Shown only once a connection was lost (not while first connecting).
-    $("offline").hidden = e.detail === "open" || !state.wasOpen;
+    $("offline").hidden = e.detail === "open" || e.detail === "replaced" || !state.wasOpen;
+    $("replaced").hidden = e.detail !== "replaced";
     if (e.detail === "open") state.wasOpen = true;
   });
   client.addEventListener("chat", (e) => e.detail.chatId === state.open && renderMessages());
@@ -599,6 +600,7 @@ $("signin-form").addEventListener("submit", async (event) => {
   }
 });
 $("composer").addEventListener("submit", send);
+$("use-here").addEventListener("click", () => state.client.connect());
 $("text").addEventListener("input", typed);
 $("file-input").addEventListener("change", attach);
 $("new-chat").addEventListener("click", () => $("new-chat-dialog").showModal());

@@ -193,11 +193,17 @@ export class ChatClient extends EventTarget {
     this.wanted = false;
     /** Sends waiting for an open socket: retried on reconnect. @type {Set<() => void>} */
     this.onOpen = new Set();
+    /** The server closed this connection for another of the same device. */
+    this.replaced = false;
   }
 
   // ---- connection
 
-  /** Connects (and keeps reconnecting until {@link close}). Resolves once open and synced. */
+  /**
+   * Connects (and keeps reconnecting until {@link close}, or until another
+   * window of the same device takes the connection: status `replaced`; call
+   * it again to take it back). Resolves once open and synced.
+   */
   connect() {
     this.wanted = true;
     return new Promise((resolve) => {
@@ -226,6 +232,7 @@ export class ChatClient extends EventTarget {
   }
 
   async open() {
+    this.replaced = false;
     this.setStatus("connecting");
     let token;
     try {
@@ -260,8 +267,10 @@ export class ChatClient extends EventTarget {
         waiter.reject(new ChatError("disconnected", "the connection closed before the reply"));
         this.waiting.delete(id);
       }
-      this.setStatus("closed");
-      if (this.wanted) this.scheduleReconnect();
+      // Replaced by another window of this device: reconnecting would close
+      // that one, which would reconnect and close this one, for ever.
+      this.setStatus(this.replaced ? "replaced" : "closed");
+      if (this.wanted && !this.replaced) this.scheduleReconnect();
     };
   }
 
@@ -318,6 +327,7 @@ export class ChatClient extends EventTarget {
     } catch {
       return;
     }
+    if (frame.type === "connectionReplaced") this.replaced = true;
     if (frame.requestId && this.waiting.has(frame.requestId)) {
       const waiter = this.waiting.get(frame.requestId);
       this.waiting.delete(frame.requestId);

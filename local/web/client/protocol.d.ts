@@ -534,6 +534,10 @@ export type Reply =
     }
   | {
       requestId?: string | null;
+      type: "connectionReplaced";
+    }
+  | {
+      requestId?: string | null;
       type: "presenceList";
       users: PresenceView[];
     }

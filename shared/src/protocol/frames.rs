@@ -121,6 +121,11 @@ pub enum ServerFrame {
         current_registered: bool,
     },
     HeartbeatAck {},
+    /// Posted to a device's connection just before the server closes it
+    /// because the same device connected again (another tab or window with
+    /// its id): a client that gets it does not reconnect by itself, or two
+    /// windows of one device would close each other for ever.
+    ConnectionReplaced {},
     PresenceList {
         users: Vec<PresenceView>,
     },

@@ -79,13 +79,26 @@ async fn two_people_chat_both_ways_and_an_unread_chat_is_bold_until_opened() {
     assert_eq!(alice.run("return document.querySelector('#messages .bubble.mine .status').dataset.status", json!([])).await, "delivered");
     bob.click("#accept").await;
     alice.until("alice's message shows read", "document.querySelector('#messages .bubble.mine .status').dataset.status === 'read'").await;
-    bob.send("hi alice").await;
+    // Bob types: alice sees "typing…"; the moment his message shows, it goes
+    // (it stayed ~6 s, until its timer, in issue 28's report).
+    bob.type_into("#text", "hi alice").await;
+    alice.until("alice sees bob typing", "document.querySelector('#chat-subtitle').innerText.includes('typing')").await;
     alice
-        .until(
-            "alice sees bob's reply",
-            "[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'hi alice')",
+        .run(
+            "window.typingWhenArrived = null;
+             new MutationObserver((_, observer) => {
+               if ([...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === 'hi alice')) {
+                 observer.disconnect();
+                 setTimeout(() => { window.typingWhenArrived = document.querySelector('#chat-subtitle').innerText; }, 0);
+               }
+             }).observe(document.querySelector('#messages'), { childList: true, subtree: true });",
+            json!([]),
         )
         .await;
+    bob.click("#send").await;
+    alice.until("alice sees bob's reply", "window.typingWhenArrived !== null").await;
+    let subtitle = alice.run("return window.typingWhenArrived", json!([])).await;
+    assert!(!subtitle.as_str().unwrap_or_default().contains("typing"), "typing… shown beside the message it announced: {subtitle}");
     assert_eq!(alice.bubbles().await, ["hi bob", "hi alice"]);
     // Back in the list (phone width: list or conversation), the chat is read: not bold, no count.
     bob.click("#back").await;

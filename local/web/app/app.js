@@ -157,7 +157,14 @@ function onNewMessage(message) {
       if ((message.mentions ?? []).includes(state.me) && message.chatId !== state.open) chat.mentionCount += 1;
     }
   }
-  if (state.typing.has(message.chatId)) state.typing.get(message.chatId).delete(message.senderId);
+  // The message "typing…" announced is here: the indicator goes with it,
+  // not when its timer runs out.
+  const typing = state.typing.get(message.chatId);
+  if (typing?.has(message.senderId)) {
+    clearTimeout(typing.get(message.senderId));
+    typing.delete(message.senderId);
+    if (state.open === message.chatId) renderHeader();
+  }
   renderList();
 }
 

@@ -403,7 +403,12 @@ pub fn upload_request(bytes: &[u8], content_type: &str) -> Value {
 
 /// Asks for an upload URL and PUTs the bytes; returns the attachment id.
 pub async fn upload(http: &Http, chat: &str, bytes: &[u8]) -> String {
-    let reply = http.post(&format!("/chats/{chat}/attachments"), &upload_request(bytes, "image/png")).await;
+    upload_as(http, chat, &upload_request(bytes, "image/png"), bytes).await
+}
+
+/// [`upload`] with the request (name, type, size, checksum) as given.
+pub async fn upload_as(http: &Http, chat: &str, request: &Value, bytes: &[u8]) -> String {
+    let reply = http.post(&format!("/chats/{chat}/attachments"), request).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.to_vec()).await;
     assert_eq!(status, 200, "S3 accepts the declared bytes: {body}");

@@ -145,9 +145,7 @@ async fn after_the_gateway_drops_the_socket_the_app_reconnects_and_loses_and_dup
     bob.until("bob sees the first message", "document.querySelectorAll('#messages .bubble.theirs').length === 1").await;
 
     // The gateway drops bob's socket (as API Gateway does at 2 hours or 10 idle minutes)...
-    let users = system.partition("UsersTable", "userId", bob_id).await;
-    let connection = users[0]["devices"].as_m().unwrap()["desktop"].as_m().unwrap()["connectionId"].as_s().unwrap().clone();
-    system.function_context("SendMessageFunction").connections.close(&connection).await;
+    drop_socket(system, bob_id, "desktop").await;
     // ...and alice writes on while bob's app is away or coming back.
     for i in 1..=5 {
         alice.send(&format!("during {i}")).await;

@@ -2,7 +2,8 @@
 //! bytes, messages that carry them, and downloads for members only.
 
 use e2e_tests::{
-    Http, System, eventually, get_presigned, image, number, put_presigned, send_with, sha256_base64, text, unique, upload, upload_request,
+    Http, System, eventually, get_presigned, image, number, put_presigned, send_with, sha256_base64, text, unique, upload, upload_as,
+    upload_request,
 };
 use serde_json::json;
 
@@ -53,12 +54,7 @@ async fn a_20_megabyte_video_goes_up_and_comes_back_whole_through_the_local_stac
 
     let bytes: Vec<u8> = (0..20 * 1024 * 1024).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let declared = json!({ "fileName": "clip.mp4", "contentType": "video/mp4", "size": bytes.len(), "sha256": sha256_base64(&bytes) });
-    let http = system.http(&alice);
-    let reply = http.post(&format!("/chats/{chat}/attachments"), &declared).await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let (status, body) = put_presigned(text(&reply.body, "uploadUrl"), &reply.body["uploadHeaders"], bytes.clone()).await;
-    assert_eq!(status, 200, "S3 accepts the declared 20 MB: {body}");
-    let attachment = text(&reply.body, "attachmentId").to_owned();
+    let attachment = upload_as(&system.http(&alice), &chat, &declared, &bytes).await;
     let sent = send_with(&mut alice_ws, &chat, &[&attachment]).await;
     assert_eq!(sent["status"], "SUCCESS", "{sent}");
     assert_eq!(bob_ws.messages(1).await[0]["attachments"][0]["size"], bytes.len());

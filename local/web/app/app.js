@@ -159,11 +159,8 @@ function onNewMessage(message) {
   }
   // The message "typing…" announced is here: the indicator goes with it,
   // not when its timer runs out.
-  const typing = state.typing.get(message.chatId);
-  if (typing?.has(message.senderId)) {
-    clearTimeout(typing.get(message.senderId));
-    typing.delete(message.senderId);
-    if (state.open === message.chatId) renderHeader();
+  if (state.typing.get(message.chatId)?.has(message.senderId)) {
+    onTyping({ chatId: message.chatId, userId: message.senderId, typing: false });
   }
   renderList();
 }

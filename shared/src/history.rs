@@ -52,11 +52,22 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
         ranges.reverse();
     }
     let mut entries = Vec::new();
+    let now = crate::time::now_millis();
     for (from, to) in ranges {
         if entries.len() > limit {
             break;
         }
-        entries.extend(ctx.store.entries_between(chat_id, from, to, ascending, limit + 1 - entries.len()).await?);
+        let asked = limit + 1 - entries.len();
+        let read = ctx.store.entries_between(chat_id, from, to, ascending, asked).await?;
+        let covered = match (ascending, read.len() == asked) {
+            (_, false) => (from, to),
+            (true, true) => (from, read.last().map_or(to, ChatEntry::seq)),
+            (false, true) => (read.last().map_or(from, ChatEntry::seq), to),
+        };
+        for hole in crate::messaging::holes::open_holes(&read, covered, &chat, now) {
+            ctx.store.fill_hole(chat_id, hole.seq, hole.events, hole.message, now).await?;
+        }
+        entries.extend(read);
     }
     let has_more = entries.len() > limit;
     entries.truncate(limit);
@@ -74,6 +85,7 @@ pub async fn messages_page(ctx: &AppContext, user_id: &str, chat_id: &str, query
                 page.events.push(crate::messaging::changes::without_content(&change));
             }
             ChatEntry::Change { change, .. } => page.events.push(change),
+            ChatEntry::Hole { .. } => {}
         }
     }
     // What was said of messages deleted since (edits, reactions, quotes) is not served.
@@ -119,7 +131,7 @@ async fn add_previews(ctx: &AppContext, chats: &mut [ChatSummary]) -> Result<(),
         wanted = entries
             .iter()
             .filter_map(|e| match e {
-                ChatEntry::Change { change, last_message_seq } if *last_message_seq > 0 => {
+                ChatEntry::Change { change, last_message_seq, .. } if *last_message_seq > 0 => {
                     Some((change.chat_id.clone(), *last_message_seq))
                 }
                 _ => None,

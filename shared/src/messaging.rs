@@ -7,6 +7,7 @@ pub(crate) mod chat_list;
 pub(crate) mod deleted;
 mod delivery;
 pub mod devices;
+pub mod holes;
 mod inbox;
 mod membership;
 pub mod presence;
@@ -163,6 +164,8 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         blocked_by: Vec::new(),
         events: 0,
         last_message_seq: Some(0),
+        holes: Vec::new(),
+        taken_at: None,
         last_join_seq: Some(0),
     };
     let created = ctx.store.create_chat(&chat).await?;

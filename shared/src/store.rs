@@ -20,19 +20,19 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, WriteRequest};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::config::Tables;
 use crate::error::StoreError;
 
 pub use attachments::{ATTACHMENT_EXPIRY_SHARDS, AVATAR_SCOPE, Attachment, attachment_expiry_bucket};
-pub use chats::Chat;
+pub use chats::{Chat, Taken, Taking};
 pub use connections::{CONNECT_SHARDS, Connected, ConnectionRecord, HEARTBEAT_SHARDS};
 pub use contacts::Contact;
 pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{ChatInfoAtRemoval, MemberChange, Membership};
-pub use messages::{Accepted, AppendOutcome, ChatEntry, Message, TargetChange};
+pub use messages::{Accepted, AppendOutcome, ChatEntry, HOLE_FILL_AFTER_MS, Message, TargetChange, client_key};
 pub use presence::PresenceSubscription;
 pub use users::{Avatar, Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};
 
@@ -48,11 +48,42 @@ const MAX_UNPROCESSED_ROUNDS: usize = 8;
 pub struct Store {
     client: Client,
     tables: Tables,
+    /// Seqs come from each chat's counter item (`chats`), not the chat item.
+    seq_counter: bool,
 }
 
 impl Store {
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables }
+        Self { client, tables, seq_counter: true }
+    }
+
+    pub fn with_seq_counter(self, seq_counter: bool) -> Self {
+        Self { seq_counter, ..self }
+    }
+
+    pub fn seq_counter(&self) -> bool {
+        self.seq_counter
+    }
+
+    /// One single-item UpdateItem built as a transaction action (the
+    /// builders are shared with the transactions); false when its
+    /// condition did not hold.
+    async fn update_one(&self, action: TransactWriteItem) -> Result<bool, StoreError> {
+        let Some(update) = action.update else {
+            return Err(StoreError::Build("update_one takes an update action".into()));
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(update.table_name)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await;
+        applied(result)
     }
 
     /// BatchWriteItem in chunks of 25, re-sending what DynamoDB left unprocessed.

@@ -28,7 +28,7 @@ use crate::ids;
 use crate::limits::{self, Limit};
 use crate::protocol::{Change, ChatKind, DeleteMessageRequest, EditMessageRequest, MessageChange, ReactRequest, ServerFrame};
 use crate::store::{
-    AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Store, TargetChange, UserDevices,
+    AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Store, Taking, TargetChange, UserDevices,
     backoff,
 };
 use crate::time::now_millis;
@@ -220,10 +220,23 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
             // Reacting to a request accepts it, as replying does.
             super::accept(ctx, &who.user_id, &chat.chat_id).await?;
         }
+        // With the counter the seq is taken first, by one atomic update; a
+        // change that then cannot apply (its target changed) leaves a hole.
+        let taken = if ctx.store.seq_counter() {
+            match ctx.store.take_seq(&chat, Taking::Change, now).await? {
+                Some(taken) => Some(taken),
+                None => {
+                    backoff(attempt).await;
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         let change = MessageChange {
             event_id: new_event_id(),
             chat_id: chat.chat_id.clone(),
-            seq: chat.seq + 1,
+            seq: taken.map_or(chat.seq + 1, |t| t.seq),
             target_seq,
             message_id: target.view.message_id.clone(),
             target_sender_id: target.view.sender_id.clone(),
@@ -253,7 +266,7 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
         let mut entries: Vec<InboxEntry> = inbox_entries(ctx, &full, &see, &devices);
         entries.extend(inbox_entries(ctx, &hidden, &not_see, &devices));
         let inline = Store::change_actions(&how) + entries.len() <= MAX_TRANSACTION_ACTIONS;
-        match ctx.store.append_change(&chat, &change, &target, how, inline.then_some(&entries)).await? {
+        match ctx.store.append_change(&chat, &change, &target, how, inline.then_some(&entries), taken).await? {
             AppendOutcome::Appended => {
                 if !inline {
                     // A retry finds the change applied and delivers it again (`done`).
@@ -267,6 +280,9 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
                 return Ok(ServerFrame::MessageChanged(change));
             }
             AppendOutcome::ChatChanged | AppendOutcome::Duplicate => {
+                if let Some(taken) = taken {
+                    ctx.store.fill_hole(&chat.chat_id, taken.seq, taken.events, false, now).await?;
+                }
                 cached_devices = Some((chat.members, devices));
                 cached_seeing = Some((chat.version, seeing));
                 backoff(attempt).await;

@@ -144,7 +144,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         // Their removal is the last thing that happened there, for them.
         last_active_at: membership.removed_at.unwrap_or(chat.last_active_at),
         last_read: membership.last_read,
-        unread_count: membership.unread(chat.seq, chat.events),
+        unread_count: membership.unread(chat.seq, chat.events, &chat.holes),
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
         removed_at_seq: membership.removed_at_seq,
         request: membership.request,

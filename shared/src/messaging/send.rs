@@ -14,7 +14,9 @@ use crate::fanout::Target;
 use crate::ids;
 use crate::media;
 use crate::protocol::{MessageView, QUOTE_SNIPPET_CHARS, Quote, SendMessageRequest, ServerFrame};
-use crate::store::{AppendOutcome, Chat, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Store, UserDevices, backoff};
+use crate::store::{
+    Accepted, AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Store, Taking, UserDevices, backoff,
+};
 use crate::time::now_millis;
 
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
@@ -70,6 +72,10 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         Some(seq) => Some(quote(ctx, who, &request.chat_id, seq).await?),
         None => None,
     };
+    if ctx.store.seq_counter() {
+        let prepared = Prepared { request, attachments, reply_to };
+        return send_counted(ctx, who, &prepared).await;
+    }
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
@@ -130,6 +136,208 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
     }
     warn!(chat_id = %request.chat_id, "gave up taking the next seq");
     Err(AppError::Contention)
+}
+
+/// A send, checked and with what it refers to read: ready to take a seq.
+struct Prepared {
+    request: SendMessageRequest,
+    attachments: Vec<Attachment>,
+    reply_to: Option<Quote>,
+}
+
+impl Prepared {
+    fn message(&self, who: &Identity, chat: &Chat, message_id: String, seq: u64, sent_at: u64) -> MessageView {
+        MessageView {
+            chat_id: chat.chat_id.clone(),
+            message_id,
+            seq,
+            sender_id: who.user_id.to_string(),
+            sender_device: who.device_id.to_string(),
+            client_message_id: self.request.client_message_id.clone(),
+            message: self.request.message.clone(),
+            attachments: media::views(&self.attachments),
+            mentions: parse_mentions(&self.request.message, chat, &who.user_id),
+            sent_at,
+            reply_to: self.reply_to.clone(),
+            edited_at: None,
+            deleted: None,
+            reactions: Vec::new(),
+            updated_seq: None,
+        }
+    }
+}
+
+/// The send with the chat's counter (`Store::take_seq`): read the chat's
+/// members, take the next seq with one atomic update (conditioned on the
+/// membership version read, so those members are the ones in force at the
+/// seq), claim the `clientMessageId` for it, write the message there, then
+/// its read marker, mentions, attachments and inbox entries, and post. No
+/// step conflicts with another sender's. An invocation that dies after
+/// taking the seq leaves it empty; readers fill it as a hole once
+/// `HOLE_FILL_AFTER_MS` passed, and the client's retry takes a new seq.
+async fn send_counted(ctx: &AppContext, who: &Identity, prepared: &Prepared) -> Result<ServerFrame, AppError> {
+    let request = &prepared.request;
+    // A retry takes no seq: it finishes what its first attempt left undone.
+    if let Some(accepted) = ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await? {
+        return resume(ctx, who, prepared, accepted).await;
+    }
+    let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
+    for attempt in 0..MAX_APPEND_ATTEMPTS {
+        let chat = member_chat(ctx, who, &request.chat_id).await?;
+        let devices = match cached_devices.take() {
+            Some((members, found)) if members == chat.members => found,
+            _ => ctx.store.devices_of(&chat.members).await?,
+        };
+        let now = now_millis();
+        let Some(taken) = ctx.store.take_seq(&chat, Taking::Message, now).await? else {
+            // The membership changed since it was read: read it again.
+            cached_devices = Some((chat.members, devices));
+            backoff(attempt).await;
+            continue;
+        };
+        let accepted = Accepted {
+            chat_id: chat.chat_id.clone(),
+            client_key: crate::store::client_key(&who.user_id, &request.client_message_id),
+            message_id: ids::new_message_id(),
+            seq: taken.seq,
+            expires_at: now / 1000 + ctx.config.inbox_retention.as_secs(),
+            inbox_written: false,
+            events: Some(taken.events),
+        };
+        if !ctx.store.claim_client_message_id(&accepted).await? {
+            // A racing retry of the same message claimed it first: this seq stays empty.
+            ctx.store.fill_hole(&chat.chat_id, taken.seq, taken.events, true, now).await?;
+            let accepted = ctx
+                .store
+                .find_accepted(&request.chat_id, &who.user_id, &request.client_message_id)
+                .await?
+                .ok_or(AppError::Contention)?;
+            return resume(ctx, who, prepared, accepted).await;
+        }
+        let message = prepared.message(who, &chat, accepted.message_id.clone(), taken.seq, now);
+        return write_and_deliver(ctx, who, prepared, accepted, message, taken.events, chat.members, devices).await;
+    }
+    warn!(chat_id = %request.chat_id, "the membership kept changing while taking a seq");
+    Err(AppError::Contention)
+}
+
+/// The chat, if the caller is a member who may write in it (a reply to a
+/// message request accepts it).
+async fn member_chat(ctx: &AppContext, who: &Identity, chat_id: &str) -> Result<Chat, AppError> {
+    let chat = ctx.store.get_chat_item(chat_id).await?;
+    // A chat that does not exist and one the caller is not in look the same to them.
+    let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
+    if chat.is_blocked() {
+        return Err(AppError::Blocked("one of you has blocked the other: unblock to write here".into()));
+    }
+    if chat.is_requested(&who.user_id) {
+        super::accept(ctx, &who.user_id, &chat.chat_id).await?;
+    }
+    Ok(chat)
+}
+
+/// Writes a claimed message at its seq and everything it brings, then posts
+/// it. If a reader filled the seq as a hole first (this invocation was
+/// slower than the bound), the message takes the chat's next seq instead.
+#[allow(clippy::too_many_arguments)]
+async fn write_and_deliver(
+    ctx: &AppContext,
+    who: &Identity,
+    prepared: &Prepared,
+    mut accepted: Accepted,
+    mut message: MessageView,
+    mut events: u64,
+    mut recipients: Vec<String>,
+    mut devices: HashMap<String, UserDevices>,
+) -> Result<ServerFrame, AppError> {
+    let mut attempt = 0;
+    while !ctx.store.put_message(&message, events).await? {
+        attempt += 1;
+        if attempt == MAX_APPEND_ATTEMPTS {
+            return Err(AppError::Contention);
+        }
+        let chat = member_chat(ctx, who, &message.chat_id).await?;
+        let now = now_millis();
+        let Some(taken) = ctx.store.take_seq(&chat, Taking::Message, now).await? else {
+            backoff(attempt).await;
+            continue;
+        };
+        if !ctx.store.move_claim(&accepted, taken.seq).await? {
+            // A retry moved it first and writes it there.
+            ctx.store.fill_hole(&chat.chat_id, taken.seq, taken.events, true, now).await?;
+            let moved = ctx.store.find_accepted(&message.chat_id, &who.user_id, &message.client_message_id).await?;
+            return Box::pin(resume(ctx, who, prepared, moved.ok_or(AppError::Contention)?)).await;
+        }
+        info!(chat_id = %chat.chat_id, from = accepted.seq, to = taken.seq, "seq was filled before the message: moved");
+        accepted.seq = taken.seq;
+        message = prepared.message(who, &chat, accepted.message_id.clone(), taken.seq, now);
+        events = taken.events;
+        if recipients != chat.members {
+            devices = ctx.store.devices_of(&chat.members).await?;
+            recipients = chat.members;
+        }
+    }
+    let audience = Audience { users: recipients, except: Some(who) };
+    let out = message_outgoing(&message);
+    let entries = inbox_entries(ctx, &out, &audience, &devices);
+    ctx.store.message_written(&message, events, &prepared.attachments, &entries).await?;
+    ctx.store.inbox_written(&message.chat_id, &who.user_id, &message.client_message_id).await?;
+    post_live(ctx, &[(&audience, &out)]).await?;
+    Ok(send_result(&message, false))
+}
+
+/// A send whose `clientMessageId` was claimed already (a retry, or a race
+/// with one): whatever its first attempt did not finish is finished, and
+/// the answer is the message's id and seq.
+async fn resume(ctx: &AppContext, who: &Identity, prepared: &Prepared, accepted: Accepted) -> Result<ServerFrame, AppError> {
+    if accepted.inbox_written {
+        return redeliver(ctx, who, &prepared.request).await;
+    }
+    let chat_id = &accepted.chat_id.clone();
+    // Whoever the membership says sees the seq gets it: those who were
+    // members when it was taken (even if removed since), not later joiners.
+    let recipients = |seq: u64| async move {
+        let members = ctx.store.memberships_of_chat(chat_id).await?;
+        let users: BTreeSet<String> = members.into_iter().filter(|m| m.sees(seq)).map(|m| m.user_id).collect();
+        Ok::<_, AppError>(users.into_iter().collect::<Vec<_>>())
+    };
+    match ctx.store.get_entry(chat_id, accepted.seq).await? {
+        Some(ChatEntry::Message(stored)) => {
+            // Written; what follows it may not be.
+            let message = stored.view_at(u64::MAX);
+            let audience = Audience { users: recipients(message.seq).await?, except: Some(who) };
+            let devices = ctx.store.devices_of(&audience.users).await?;
+            let out = message_outgoing(&message);
+            let entries = inbox_entries(ctx, &out, &audience, &devices);
+            ctx.store.message_written(&message, stored.events, &prepared.attachments, &entries).await?;
+            ctx.store.inbox_written(chat_id, &who.user_id, &message.client_message_id).await?;
+            post_live(ctx, &[(&audience, &out)]).await?;
+            info!(chat_id = %chat_id, seq = message.seq, "duplicate send completed its writes");
+            Ok(send_result(&message, true))
+        }
+        Some(ChatEntry::Change { .. }) => Err(AppError::Contention),
+        // Claimed, never written (its first attempt died): written now, at
+        // its seq or, if that was filled as a hole, at a new one.
+        found => {
+            let chat = member_chat(ctx, who, chat_id).await?;
+            let events = match (&found, accepted.events) {
+                (None, Some(events)) => events,
+                _ => ctx.store.events_up_to(chat_id, accepted.seq).await?,
+            };
+            let message = prepared.message(who, &chat, accepted.message_id.clone(), accepted.seq, now_millis());
+            let users = recipients(accepted.seq).await?;
+            let devices = ctx.store.devices_of(&users).await?;
+            let seq = accepted.seq;
+            let result = write_and_deliver(ctx, who, prepared, accepted, message, events, users, devices).await?;
+            info!(chat_id = %chat_id, seq, "duplicate send wrote the message its first attempt claimed");
+            Ok(match result {
+                ServerFrame::SendResult { status, chat_id, client_message_id, message_id, seq, .. } => {
+                    ServerFrame::SendResult { status, chat_id, client_message_id, message_id, seq, duplicate: true }
+                }
+                other => other,
+            })
+        }
+    }
 }
 
 /// The message `seq` of the chat as a reply quotes it, if the sender may see
@@ -220,6 +428,8 @@ mod tests {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            holes: vec![],
+            taken_at: None,
         }
     }
 

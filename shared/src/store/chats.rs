@@ -1,13 +1,26 @@
 //! Chats table: one item per chat holding its members (a string set, at most
-//! 100), the last assigned `seq` and a membership `version`. Membership lives on
-//! the chat item so that checking it and assigning `seq` is one conditional write.
+//! 100) and a membership `version`, and beside it the chat's small counter
+//! item (`<chatId>#seq`) that hands out its seqs.
+//!
+//! A send reads the chat item (its members at `version`), then takes the next
+//! seq with one `UpdateItem ADD` on the counter conditioned on the counter
+//! still holding that `version`. A membership change writes the chat item
+//! and the counter's `version` in one transaction conditioned on the
+//! counter's `seq` being the one it read. So every seq taken with version V
+//! was taken while the members were V's: the membership in force at a seq is
+//! the one its sender read. Sends never conflict with each other (DynamoDB
+//! serialises `ADD` on one item), and what each rewrites is well under 1 KB
+//! — the member list is not rewritten by sends.
+//!
+//! Chats from before the counter keep their seq on the chat item; the first
+//! take creates the counter from it (`if_not_exists`).
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::memberships::{MemberChange, Membership, put_membership, remove_at};
-use super::{MAX_TRANSACTION_ACTIONS, Store, n, s};
+use super::{MAX_TRANSACTION_ACTIONS, Store, applied, n, s};
 use crate::error::StoreError;
 use crate::protocol::ChatKind;
 
@@ -57,6 +70,15 @@ pub struct Chat {
     /// the memberships).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_join_seq: Option<u64>,
+    /// Seqs of messages that were never written (their sender died after
+    /// taking the seq), filled with a hole: unread counts skip them. From the
+    /// counter item.
+    #[serde(skip)]
+    pub holes: Vec<u64>,
+    /// When the last seq was taken (ms; `None`: the chat has no counter item
+    /// yet, and `seq` is the chat item's).
+    #[serde(skip)]
+    pub taken_at: Option<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -122,6 +144,67 @@ impl Chat {
     pub fn accepted_members(&self) -> impl Iterator<Item = &String> {
         self.members.iter().filter(|m| !self.is_requested(m))
     }
+}
+
+/// The chat's counter item (same table, its own key): the last seq, the
+/// membership version sends condition on, and what the chat list needs from
+/// each send. Small on purpose: every send rewrites it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CounterItem {
+    /// `<chatId>#seq` (chat ids never hold `#`).
+    pub chat_id: String,
+    pub seq: u64,
+    pub version: u64,
+    #[serde(default)]
+    pub events: u64,
+    #[serde(default)]
+    pub last_message_seq: u64,
+    #[serde(default)]
+    pub last_active_at: u64,
+    #[serde(default)]
+    pub taken_at: u64,
+    #[serde(default, with = "serde_dynamo::number_set", skip_serializing_if = "Vec::is_empty")]
+    pub holes: Vec<u64>,
+}
+
+const COUNTER_SUFFIX: &str = "#seq";
+
+pub(crate) fn counter_key(chat_id: &str) -> String {
+    format!("{chat_id}{COUNTER_SUFFIX}")
+}
+
+impl Chat {
+    /// The chat as its counter has it now.
+    fn counted(mut self, counter: &CounterItem) -> Self {
+        self.seq = counter.seq;
+        self.version = counter.version.max(self.version);
+        self.events = counter.events;
+        self.last_message_seq = Some(counter.last_message_seq);
+        self.last_active_at = counter.last_active_at.max(self.last_active_at);
+        self.holes = counter.holes.clone();
+        self.taken_at = Some(counter.taken_at);
+        self
+    }
+}
+
+/// What a seq is taken for: a message is the chat's last message and
+/// activity; a change (edit, deletion, reaction) is neither, and counts in
+/// `events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taking {
+    Message,
+    Change,
+}
+
+/// A seq handed out by the counter, with the changes up to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Taken {
+    pub seq: u64,
+    /// Changes (not messages) with seq up to and including this one.
+    pub events: u64,
+    /// The chat's last message seq once this one was taken.
+    pub last_message_seq: u64,
 }
 
 /// Whether a cancelled transaction failed on its first action's condition
@@ -202,10 +285,15 @@ impl Store {
         let mut update = Update::builder()
             .table_name(&self.tables.chats)
             .key("chatId", s(&read.chat_id))
-            .condition_expression("version = :version AND seq = :seq")
             .expression_attribute_values(":next", n(read.version + 1))
-            .expression_attribute_values(":version", n(read.version))
             .expression_attribute_values(":seq", n(read.seq));
+        // With a counter, its seq is the one conditioned on (its own action,
+        // below); the chat item's version only has to be the one read.
+        update = if self.seq_counter {
+            update.condition_expression("version = :version").expression_attribute_values(":version", n(read.version))
+        } else {
+            update.condition_expression("version = :version AND seq = :seq").expression_attribute_values(":version", n(read.version))
+        };
         // DynamoDB has no empty sets: an empty list of ids removes the attribute.
         for (name, placeholder, values) in [("members", ":members", members), ("admins", ":admins", admins)] {
             if values.is_empty() {
@@ -232,6 +320,9 @@ impl Store {
         }
         let update = update.update_expression(expression).build()?;
         let mut actions = vec![TransactWriteItem::builder().update(update).build()];
+        if self.seq_counter {
+            actions.push(self.counter_version(read, read.version + 1)?);
+        }
         actions.extend(membership_change);
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
@@ -321,16 +412,136 @@ impl Store {
         Ok(())
     }
 
-    /// Several chats by id (the chat list), one BatchGetItem per 100.
+    /// Several chats by id (the chat list) with their counters, one
+    /// BatchGetItem per 50 chats.
     pub async fn chats_by_id(&self, chat_ids: &[String]) -> Result<Vec<Chat>, StoreError> {
-        let keys = chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(id))])).collect();
+        let mut keys: Vec<super::Item> = chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(id))])).collect();
+        if self.seq_counter {
+            keys.extend(chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(counter_key(id)))])));
+        }
         let items = self.batch_get(&self.tables.chats, keys, None).await?;
-        Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
+        let mut chats = Vec::new();
+        let mut counters = std::collections::HashMap::new();
+        for item in items {
+            match item.get("chatId").and_then(|id| id.as_s().ok()).and_then(|id| id.strip_suffix(COUNTER_SUFFIX)) {
+                Some(chat_id) => {
+                    counters.insert(chat_id.to_owned(), serde_dynamo::from_item::<_, CounterItem>(item)?);
+                }
+                None => chats.push(serde_dynamo::from_item::<_, Chat>(item)?),
+            }
+        }
+        Ok(chats
+            .into_iter()
+            .map(|chat| match counters.get(&chat.chat_id) {
+                Some(counter) => chat.counted(counter),
+                None => chat,
+            })
+            .collect())
     }
 
-    /// Strongly consistent: a send must see every membership change acknowledged before it.
+    /// The chat with its counter, strongly consistent: whoever reads it sees
+    /// every membership change and seq acknowledged before.
     pub async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
+        if !self.seq_counter {
+            return self.get_chat_item(chat_id).await;
+        }
+        Ok(self.chats_by_id(&[chat_id.to_owned()]).await?.pop())
+    }
+
+    /// The chat item alone, strongly consistent: its members at its
+    /// `version`, which is all a send needs before taking a seq (its `seq`
+    /// and counts are the counter's, unless the chat has no counter yet).
+    pub async fn get_chat_item(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
         let out = self.client.get_item().table_name(&self.tables.chats).key("chatId", s(chat_id)).consistent_read(true).send().await?;
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// Takes the chat's next seq: one UpdateItem `ADD` on the counter,
+    /// conditioned on the membership `version` that was read (`None`: the
+    /// membership changed since; read the chat again). A chat without a
+    /// counter gets one, continuing from the chat item's seq and counts.
+    pub async fn take_seq(&self, read: &Chat, taking: Taking, now_ms: u64) -> Result<Option<Taken>, StoreError> {
+        let expression = match taking {
+            Taking::Message => {
+                "SET seq = if_not_exists(seq, :base) + :one, lastMessageSeq = if_not_exists(seq, :base) + :one, \
+                 version = if_not_exists(version, :version), events = if_not_exists(events, :events), \
+                 lastActiveAt = :now, takenAt = :now"
+            }
+            Taking::Change => {
+                "SET seq = if_not_exists(seq, :base) + :one, lastMessageSeq = if_not_exists(lastMessageSeq, :lastMessage), \
+                 version = if_not_exists(version, :version), events = if_not_exists(events, :events) + :one, \
+                 lastActiveAt = if_not_exists(lastActiveAt, :activeAt), takenAt = :now"
+            }
+        };
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(counter_key(&read.chat_id)))
+            .update_expression(expression)
+            .condition_expression("attribute_not_exists(chatId) OR version = :version")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":base", n(read.seq))
+            .expression_attribute_values(":version", n(read.version))
+            .expression_attribute_values(":events", n(read.events))
+            .expression_attribute_values(":now", n(now_ms))
+            .return_values(ReturnValue::AllNew);
+        if taking == Taking::Change {
+            update = update
+                .expression_attribute_values(":lastMessage", n(read.last_message_seq()))
+                .expression_attribute_values(":activeAt", n(read.last_active_at));
+        }
+        match update.send().await {
+            Ok(out) => {
+                let counter: CounterItem = serde_dynamo::from_item(out.attributes.unwrap_or_default())?;
+                Ok(Some(Taken { seq: counter.seq, events: counter.events, last_message_seq: counter.last_message_seq }))
+            }
+            Err(e) if super::condition_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records (or, `counted: false`, withdraws) `seq` as a message that was
+    /// never written, so unread counts skip it.
+    pub(crate) async fn count_hole(&self, chat_id: &str, seq: u64, counted: bool) -> Result<(), StoreError> {
+        let set = AttributeValue::Ns(vec![seq.to_string()]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(counter_key(chat_id)))
+            .update_expression(if counted { "ADD holes :seq" } else { "DELETE holes :seq" })
+            .condition_expression("attribute_exists(chatId)")
+            .expression_attribute_values(":seq", set)
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
+    /// The transaction action a membership change takes on the counter: the
+    /// new `version`, conditioned on no seq having been taken since `read`
+    /// (nor another change made). A chat without a counter gets one.
+    fn counter_version(&self, read: &Chat, version: u64) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(counter_key(&read.chat_id)))
+            .update_expression(
+                "SET version = :next, seq = if_not_exists(seq, :seq), events = if_not_exists(events, :events), \
+                 lastMessageSeq = if_not_exists(lastMessageSeq, :lastMessage), lastActiveAt = if_not_exists(lastActiveAt, :activeAt), \
+                 takenAt = if_not_exists(takenAt, :activeAt)",
+            )
+            .condition_expression(if read.taken_at.is_some() {
+                "seq = :seq AND version = :version"
+            } else {
+                "attribute_not_exists(chatId) OR (seq = :seq AND version = :version)"
+            })
+            .expression_attribute_values(":next", n(version))
+            .expression_attribute_values(":version", n(read.version))
+            .expression_attribute_values(":seq", n(read.seq))
+            .expression_attribute_values(":events", n(read.events))
+            .expression_attribute_values(":lastMessage", n(read.last_message_seq()))
+            .expression_attribute_values(":activeAt", n(read.last_active_at))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }

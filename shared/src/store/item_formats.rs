@@ -15,7 +15,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::memberships::EarlierMembership;
-use super::messages::{AttachmentRef, ChangeItem, DeletionItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
+use super::chats::CounterItem;
+use super::messages::{AttachmentRef, ChangeItem, DeletionItem, HoleItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
 use super::*;
 use crate::protocol::ChatKind;
 
@@ -175,6 +176,38 @@ fn every_table_reads_and_writes_its_pinned_item() {
     );
     holds(
         &p,
+        "Chats (its counter)",
+        CounterItem {
+            chat_id: "g-01JGRP#seq".into(),
+            seq: 13,
+            version: 3,
+            events: 2,
+            last_message_seq: 12,
+            last_active_at: 1_795_400_005_000,
+            taken_at: 1_795_400_006_000,
+            holes: vec![5],
+        },
+    );
+    holds(
+        &p,
+        "Messages (a hole)",
+        HoleItem { chat_id: "c1".into(), seq: 5, kind: "hole".into(), events: 2, message: true, filled_at: 1_795_400_030_000 },
+    );
+    holds(
+        &p,
+        "ClientMessageIds (claimed before its message)",
+        Accepted {
+            chat_id: "c1".into(),
+            client_key: "alice#m-8".into(),
+            message_id: "01JMSH".into(),
+            seq: 8,
+            expires_at: 1_795_486_400,
+            inbox_written: false,
+            events: Some(2),
+        },
+    );
+    holds(
+        &p,
         "ClientMessageIds",
         Accepted {
             chat_id: "c1".into(),
@@ -183,6 +216,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             seq: 7,
             expires_at: 1_795_486_400,
             inbox_written: true,
+            events: None,
         },
     );
     holds(
@@ -206,6 +240,8 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            holes: vec![],
+            taken_at: None,
         },
     );
     holds(
@@ -228,6 +264,8 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 4,
             last_message_seq: Some(12),
             last_join_seq: Some(3),
+            holes: vec![],
+            taken_at: None,
         },
     );
     // Blocking and group descriptions (2026-11-24).
@@ -251,6 +289,8 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            holes: vec![],
+            taken_at: None,
         },
     );
     holds(
@@ -273,6 +313,8 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            holes: vec![],
+            taken_at: None,
         },
     );
     holds(

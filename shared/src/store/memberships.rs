@@ -116,15 +116,17 @@ impl Membership {
     }
 
     /// Unread messages (changes are not counted) in a chat whose last seq is
-    /// `chat_seq`, `chat_events` of them changes.
-    pub fn unread(&self, chat_seq: u64, chat_events: u64) -> u64 {
+    /// `chat_seq`, `chat_events` of them changes, `holes` of them seqs taken
+    /// for messages that were never written.
+    pub fn unread(&self, chat_seq: u64, chat_events: u64, holes: &[u64]) -> u64 {
         let (visible, events) = match self.removed_at_seq {
             Some(removed) if removed < chat_seq => (removed, self.removed_events),
             _ => (chat_seq, chat_events),
         };
         let messages_visible = visible.saturating_sub(events);
         let messages_read = self.last_read.saturating_sub(self.read_events);
-        messages_visible.saturating_sub(messages_read)
+        let never_written = holes.iter().filter(|&&h| h > self.last_read && h <= visible).count() as u64;
+        messages_visible.saturating_sub(messages_read).saturating_sub(never_written)
     }
 
     pub fn has_hidden(&self, seq: u64) -> bool {
@@ -202,6 +204,23 @@ pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: 
             .table_name(table)
             .set_key(Some(key(user_id, chat_id)))
             .update_expression("SET lastRead = :seq, readEvents = :events")
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":events", n(events))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// The sender has read everything up to their own message, outside a
+/// transaction: only forward (their sends on two devices may land out of
+/// order), and only on a membership that exists.
+pub(crate) fn sender_read_forward(table: &str, user_id: &str, chat_id: &str, seq: u64, events: u64) -> Result<TransactWriteItem, StoreError> {
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(key(user_id, chat_id)))
+            .update_expression("SET lastRead = :seq, readEvents = :events")
+            .condition_expression("attribute_exists(chatId) AND (attribute_not_exists(lastRead) OR lastRead < :seq)")
             .expression_attribute_values(":seq", n(seq))
             .expression_attribute_values(":events", n(events))
             .build(),
@@ -434,10 +453,19 @@ mod unread_tests {
         // Joined at 2 (1 change before), read up to 5 (2 changes by then).
         let member = Membership { last_read: 5, read_events: 2, ..Membership::new("bob", "g", 2, 1) };
         // The chat at 9 with 4 changes: messages 9-4 = 5, read 5-2 = 3.
-        assert_eq!(member.unread(9, 4), 2);
+        assert_eq!(member.unread(9, 4, &[]), 2);
         // Only changes since: nothing unread.
-        assert_eq!(member.unread(7, 4), 0);
+        assert_eq!(member.unread(7, 4, &[]), 0);
         let removed = Membership { removed_at_seq: Some(6), removed_events: 2, ..member };
-        assert_eq!(removed.unread(20, 10), 1, "counted up to the removal only");
+        assert_eq!(removed.unread(20, 10, &[]), 1, "counted up to the removal only");
+    }
+
+    #[test]
+    fn a_message_that_was_never_written_is_not_unread() {
+        let member = Membership { last_read: 5, read_events: 2, ..Membership::new("bob", "g", 2, 1) };
+        // Seqs 3 (read already), 7 (unread) and 12 (after the chat's end) were holes.
+        assert_eq!(member.unread(9, 4, &[3, 7, 12]), 1);
+        let removed = Membership { removed_at_seq: Some(6), removed_events: 2, ..member };
+        assert_eq!(removed.unread(20, 10, &[6, 7]), 0, "a hole at the removal seq is not unread either");
     }
 }

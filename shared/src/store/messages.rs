@@ -14,8 +14,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::attachments::{mark_sent, unmark_sent};
-use super::memberships::{add_mention, sender_read_up_to};
-use super::{Attachment, InboxEntry, Store, n, s};
+use super::chats::Taken;
+use super::memberships::{add_mention, sender_read_forward, sender_read_up_to};
+use super::{Attachment, InboxEntry, Store, applied, n, s};
 use crate::error::StoreError;
 use crate::ids::UserId;
 use crate::protocol::{AttachmentView, Change, Deletion, MessageChange, MessageView, Quote, ReactionCount};
@@ -186,6 +187,12 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message as sent, with `events` changes before it (tests).
+    #[cfg(test)]
+    pub fn for_test(view: MessageView, events: u64) -> Self {
+        Message { view, events, versions: Vec::new(), reactions: BTreeMap::new(), deleted_seq: None }
+    }
+
     pub fn is_deleted(&self) -> bool {
         self.view.deleted.is_some()
     }
@@ -247,8 +254,60 @@ pub enum ChatEntry {
     Change {
         change: MessageChange,
         last_message_seq: u64,
+        /// Changes with seq up to and including this one.
+        events: u64,
     },
+    /// A seq whose taker never wrote it (it died, or lost a race for its
+    /// `clientMessageId` or its target): nothing, shown to no one.
+    Hole { seq: u64, events: u64, message: bool },
 }
+
+impl ChatEntry {
+    pub fn seq(&self) -> u64 {
+        match self {
+            ChatEntry::Message(m) => m.view.seq,
+            ChatEntry::Change { change, .. } => change.seq,
+            ChatEntry::Hole { seq, .. } => *seq,
+        }
+    }
+
+    /// Changes (not messages) with seq up to and including this one's.
+    pub fn events(&self) -> u64 {
+        match self {
+            ChatEntry::Message(m) => m.events,
+            ChatEntry::Change { events, .. } | ChatEntry::Hole { events, .. } => *events,
+        }
+    }
+
+    pub fn is_change(&self) -> bool {
+        matches!(self, ChatEntry::Change { .. })
+    }
+
+    /// When it was written (a hole: never; 0).
+    pub fn at(&self) -> u64 {
+        match self {
+            ChatEntry::Message(m) => m.view.sent_at,
+            ChatEntry::Change { change, .. } => change.at,
+            ChatEntry::Hole { .. } => 0,
+        }
+    }
+}
+
+/// A filled hole as stored: the seq, and the changes up to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HoleItem {
+    pub chat_id: String,
+    pub seq: u64,
+    /// Always `hole` (a change's kinds are `edit`, `delete`, `reaction`).
+    pub kind: String,
+    pub events: u64,
+    /// Whether the seq was taken for a message (unread counts skip it).
+    pub message: bool,
+    pub filled_at: u64,
+}
+
+const HOLE: &str = "hole";
 
 /// How a change alters its target message (built by the domain, written here).
 pub enum TargetChange<'a> {
@@ -364,12 +423,15 @@ impl From<MessageItem> for Message {
     }
 }
 
-/// A message or a change, told apart by the change's `kind`.
+/// A message, a change or a hole, told apart by `kind`.
 fn read_entry(item: super::Item) -> Result<ChatEntry, StoreError> {
-    if item.contains_key("kind") {
+    if item.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == HOLE) {
+        let hole = serde_dynamo::from_item::<_, HoleItem>(item)?;
+        Ok(ChatEntry::Hole { seq: hole.seq, events: hole.events, message: hole.message })
+    } else if item.contains_key("kind") {
         let item = serde_dynamo::from_item::<_, ChangeItem>(item)?;
-        let last_message_seq = item.last_message_seq;
-        Ok(ChatEntry::Change { change: item.try_into()?, last_message_seq })
+        let (last_message_seq, events) = (item.last_message_seq, item.events);
+        Ok(ChatEntry::Change { change: item.try_into()?, last_message_seq, events })
     } else {
         Ok(ChatEntry::Message(Box::new(serde_dynamo::from_item::<_, MessageItem>(item)?.into())))
     }
@@ -391,6 +453,11 @@ pub struct Accepted {
     /// an entry a device already acknowledged.
     #[serde(default = "written")]
     pub inbox_written: bool,
+    /// The changes before the message (with the counter, the seq is
+    /// claimed before the message is written: a retry that finds the
+    /// message missing writes it with these).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
 }
 
 /// Records from before `inbox_written` existed had their entries written.
@@ -443,10 +510,11 @@ impl Store {
             seq: message.seq,
             expires_at: accepted_expires_at,
             inbox_written: inbox.is_some(),
+            events: None,
         };
         let item = MessageItem { events: chat.events, ..MessageItem::from(message) };
         let mut actions = vec![
-            self.take_seq(chat, message.seq, &message.sender_id, Some(message.sent_at))?,
+            self.transaction_take_seq(chat, message.seq, &message.sender_id, Some(message.sent_at))?,
             put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?,
             put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
         ];
@@ -478,7 +546,7 @@ impl Store {
     /// conditioned on the seq and membership version that were read. A
     /// message (`sent_at`) is the chat's last message and activity; a change
     /// is neither, and is counted in `events`.
-    fn take_seq(&self, chat: &Chat, next: u64, actor: &str, sent_at: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+    fn transaction_take_seq(&self, chat: &Chat, next: u64, actor: &str, sent_at: Option<u64>) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.tables.chats)
             .key("chatId", s(&chat.chat_id))
@@ -510,13 +578,20 @@ impl Store {
         target: &Message,
         how: TargetChange<'_>,
         inbox: Option<&[InboxEntry]>,
+        taken: Option<Taken>,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
-        let item = ChangeItem { events: chat.events + 1, last_message_seq: chat.last_message_seq(), ..ChangeItem::from(change) };
-        let mut actions = vec![
-            self.take_seq(chat, change.seq, &change.user_id, None)?,
-            put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?,
-        ];
+        let mut actions = Vec::new();
+        // With the counter, the seq is taken already (`Store::take_seq`):
+        // this transaction holds no item every send writes.
+        let item = match taken {
+            Some(taken) => ChangeItem { events: taken.events, last_message_seq: taken.last_message_seq, ..ChangeItem::from(change) },
+            None => {
+                actions.push(self.transaction_take_seq(chat, change.seq, &change.user_id, None)?);
+                ChangeItem { events: chat.events + 1, last_message_seq: chat.last_message_seq(), ..ChangeItem::from(change) }
+            }
+        };
+        actions.push(put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?);
         let mut update = Update::builder()
             .table_name(&tables.messages)
             .key("chatId", s(&chat.chat_id))
@@ -643,9 +718,23 @@ impl Store {
     }
 
     /// The changes (not messages) with seq up to `seq`, read from the item
-    /// there (0 when there is none, or it predates changes).
+    /// there or, when the seq holds nothing yet, the nearest one before it
+    /// (0 when there is none, or it predates changes). One item read.
     pub async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
-        let item = self.item_at(chat_id, seq, Some("events")).await?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.messages)
+            .key_condition_expression("chatId = :c AND seq <= :seq")
+            .expression_attribute_values(":c", s(chat_id))
+            .expression_attribute_values(":seq", n(seq))
+            .projection_expression("events")
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await?;
+        let item = out.items.unwrap_or_default().into_iter().next();
         Ok(item.and_then(|item| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
     }
 
@@ -713,6 +802,125 @@ impl Store {
             .collect();
         let items = self.batch_get(&self.tables.messages, keys, None).await?;
         items.into_iter().map(read_entry).collect()
+    }
+}
+
+/// How long a taken seq may stay empty before a reader fills it with a hole.
+/// A send writes its message well within its function's timeout (15 s); a
+/// taker that finds its seq filled anyway (it was slower than this) takes
+/// another, so the bound trades how long a reader may see a gap against how
+/// often a slow send takes a second seq — it never loses or doubles one.
+pub const HOLE_FILL_AFTER_MS: u64 = 10_000;
+
+impl Store {
+    /// Claims the sender's `clientMessageId` for a message (the idempotency
+    /// record): false when it was claimed already.
+    pub async fn claim_client_message_id(&self, accepted: &Accepted) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.client_message_ids)
+            .set_item(Some(serde_dynamo::to_item(accepted)?))
+            .condition_expression("attribute_not_exists(chatId)")
+            .send()
+            .await;
+        applied(result)
+    }
+
+    /// Moves an accepted `clientMessageId` to another seq: its first was
+    /// filled as a hole before the message was written there.
+    pub async fn move_claim(&self, accepted: &Accepted, to: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.client_message_ids)
+            .key("chatId", s(&accepted.chat_id))
+            .key("clientKey", s(&accepted.client_key))
+            .update_expression("SET seq = :to")
+            .condition_expression("seq = :from")
+            .expression_attribute_values(":to", n(to))
+            .expression_attribute_values(":from", n(accepted.seq))
+            .send()
+            .await;
+        applied(result)
+    }
+
+    /// Writes the message at its seq, unless the seq holds something already
+    /// (a reader filled it as a hole: the caller takes another seq).
+    /// `events`: the changes before it.
+    pub async fn put_message(&self, message: &MessageView, events: u64) -> Result<bool, StoreError> {
+        let item = MessageItem { events, ..MessageItem::from(message) };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.messages)
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .condition_expression("attribute_not_exists(chatId)")
+            .send()
+            .await;
+        applied(result)
+    }
+
+    /// What a written message changes besides itself, each write idempotent
+    /// so a retry may redo them: the sender's read marker (forward only),
+    /// the mentions, the attachments it carries, and the inbox entries.
+    pub async fn message_written(
+        &self,
+        message: &MessageView,
+        events: u64,
+        attachments: &[Attachment],
+        inbox: &[InboxEntry],
+    ) -> Result<(), StoreError> {
+        let tables = &self.tables;
+        let mut updates = vec![sender_read_forward(&tables.memberships, &message.sender_id, &message.chat_id, message.seq, events)?];
+        for mentioned in &message.mentions {
+            updates.push(add_mention(&tables.memberships, mentioned, &message.chat_id, message.seq)?);
+        }
+        for attachment in attachments {
+            updates.push(mark_sent(&tables.attachments, attachment, message.seq)?);
+        }
+        // (A read marker that a later send moved past already stays.)
+        let writes = futures::future::try_join_all(updates.into_iter().map(|update| self.update_one(update)));
+        let (_, ()) = futures::future::try_join(writes, self.put_inbox_entries(inbox)).await?;
+        Ok(())
+    }
+
+    /// Fills a seq that was taken and never written with a hole, unless
+    /// something was written there meanwhile; returns whether it did. A seq
+    /// taken for a message is counted on the chat's counter first, so
+    /// unread counts skip it (and uncounted if the message won the race).
+    pub async fn fill_hole(&self, chat_id: &str, seq: u64, events: u64, message: bool, now_ms: u64) -> Result<bool, StoreError> {
+        if message {
+            self.count_hole(chat_id, seq, true).await?;
+        }
+        let hole = HoleItem { chat_id: chat_id.to_owned(), seq, kind: HOLE.to_owned(), events, message, filled_at: now_ms };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.messages)
+            .set_item(Some(serde_dynamo::to_item(hole)?))
+            .condition_expression("attribute_not_exists(chatId)")
+            .return_values_on_condition_check_failure(aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if super::condition_failed(&e) => {
+                let there = match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => c.item.clone(),
+                    _ => None,
+                };
+                let counted_hole = there
+                    .map(read_entry)
+                    .transpose()?
+                    .is_some_and(|entry| matches!(entry, ChatEntry::Hole { message: true, .. }));
+                if message && !counted_hole {
+                    self.count_hole(chat_id, seq, false).await?;
+                }
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

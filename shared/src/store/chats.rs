@@ -285,8 +285,10 @@ impl Store {
         let mut update = Update::builder()
             .table_name(&self.tables.chats)
             .key("chatId", s(&read.chat_id))
-            .expression_attribute_values(":next", n(read.version + 1))
-            .expression_attribute_values(":seq", n(read.seq));
+            .expression_attribute_values(":next", n(read.version + 1));
+        if !self.seq_counter || matches!(change, MemberChange::Join(_)) {
+            update = update.expression_attribute_values(":seq", n(read.seq));
+        }
         // With a counter, its seq is the one conditioned on (its own action,
         // below); the chat item's version only has to be the one read.
         update = if self.seq_counter {
@@ -445,7 +447,21 @@ impl Store {
         if !self.seq_counter {
             return self.get_chat_item(chat_id).await;
         }
-        Ok(self.chats_by_id(&[chat_id.to_owned()]).await?.pop())
+        // Two GetItems at once: the same units as one BatchGetItem, and no
+        // other permission than the chat item's read.
+        let counter = self
+            .client
+            .get_item()
+            .table_name(&self.tables.chats)
+            .key("chatId", s(counter_key(chat_id)))
+            .consistent_read(true)
+            .send();
+        let (chat, counter) = futures::future::try_join(self.get_chat_item(chat_id), async { Ok(counter.await?) }).await?;
+        let counter: Option<CounterItem> = counter.item.map(serde_dynamo::from_item).transpose()?;
+        Ok(match (chat, counter) {
+            (Some(chat), Some(counter)) => Some(chat.counted(&counter)),
+            (chat, _) => chat,
+        })
     }
 
     /// The chat item alone, strongly consistent: its members at its

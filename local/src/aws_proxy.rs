@@ -79,12 +79,22 @@ pub async fn start(
     Ok((format!("http://{address}"), task))
 }
 
-/// The `Service.Operation` an AWS request is (for fault rules).
+/// The `Service.Operation` an AWS request is (for fault rules), and for a
+/// DynamoDB call on one table, `:<table>` with the table's template name
+/// (`DynamoDB.UpdateItem:ChatsTable`), so a rule can fail one step of a
+/// function and not the others.
 fn operation_of(method: &Method, headers: &HeaderMap, body: &[u8]) -> String {
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         // `DynamoDB_20120810.TransactWriteItems`
         let (service, operation) = target.split_once('.').unwrap_or((target, ""));
-        return format!("{}.{operation}", service.split('_').next().unwrap_or(service));
+        let mut named = format!("{}.{operation}", service.split('_').next().unwrap_or(service));
+        let table = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|b| b["TableName"].as_str().map(str::to_owned));
+        if let Some(table) = table {
+            // Stack tables are `<stack>-<LogicalId>`.
+            named.push(':');
+            named.push_str(table.rsplit('-').next().unwrap_or(&table));
+        }
+        return named;
     }
     let form = String::from_utf8_lossy(body);
     if let Some(action) = form.split('&').find_map(|pair| pair.strip_prefix("Action=")) {

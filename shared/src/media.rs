@@ -80,7 +80,7 @@ pub async fn create_upload(
     let content_type = validate_upload(ctx, &request)?;
     // The declared size is what the presigned URL lets S3 take.
     limits::charge(ctx, Limit::UploadBytes, user_id, request.size).await?;
-    let chat = ctx.store.get_chat(chat_id).await?;
+    let chat = ctx.store.get_chat_item(chat_id).await?;
     chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
     record_and_presign(ctx, user_id, chat_id, request.file_name, content_type, request.size, request.sha256).await
 }

@@ -89,7 +89,7 @@ pub async fn accept(ctx: &AppContext, user_id: &str, chat_id: &str) -> Result<()
 
 /// `acceptChat`: a message request or group invitation accepted.
 pub async fn accept_chat(ctx: &AppContext, who: &Identity, request: AcceptChatRequest) -> Result<ServerFrame, AppError> {
-    let chat = ctx.store.get_chat(&request.chat_id).await?;
+    let chat = ctx.store.get_chat_item(&request.chat_id).await?;
     let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
     if chat.is_requested(&who.user_id) {
         accept(ctx, &who.user_id, &chat.chat_id).await?;
@@ -169,7 +169,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         last_join_seq: Some(0),
     };
     let created = ctx.store.create_chat(&chat).await?;
-    let chat = if created { chat } else { ctx.store.get_chat(&chat.chat_id).await?.ok_or(AppError::Contention)? };
+    let chat = if created { chat } else { ctx.store.get_chat_item(&chat.chat_id).await?.ok_or(AppError::Contention)? };
     if !created && chat.is_requested(&who.user_id) {
         // Asking for a chat someone already requested with you accepts it.
         accept(ctx, &who.user_id, &chat.chat_id).await?;

@@ -118,8 +118,10 @@ async fn blocking_ends_the_presence_a_blocked_user_was_watching() {
     // announcement's audience before the block, is not.
     let offline = c.wait_for(|f| f["type"] == "presence" && f["online"] == false).await;
     assert_eq!(offline["userId"], alice.as_str());
+    // (Alice's coming online may still reach bob late: the stream announced
+    // it before the block. Her going offline, after it, must not.)
     let frames = b.drain(Duration::from_millis(300)).await;
-    assert!(frames.iter().all(|f| f["type"] != "presence"), "{frames:?}");
+    assert!(frames.iter().all(|f| f["type"] != "presence" || f["online"] != false), "{frames:?}");
 }
 
 /// Who sees a user online and their last seen: everyone they share an
@@ -156,7 +158,9 @@ async fn presence_shows_to_everyone_contacts_or_nobody_as_the_user_chose() {
     a.close().await;
     let offline = b.wait_for(|f| f["type"] == "presence" && f["online"] == false).await;
     assert!(offline["lastSeen"].as_u64().is_some(), "{offline}");
-    let erin_saw: Vec<Value> = e.drain(Duration::from_millis(300)).await.into_iter().filter(|f| f["type"] == "presence").collect();
+    // (Her coming online, announced before the setting changed, may reach erin late.)
+    let erin_saw: Vec<Value> =
+        e.drain(Duration::from_millis(300)).await.into_iter().filter(|f| f["type"] == "presence" && f["online"] == false).collect();
     assert!(erin_saw.is_empty(), "{erin_saw:?}");
 
     // Nobody: not even a contact; settings persist across connections and are readable.

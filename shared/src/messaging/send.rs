@@ -78,7 +78,7 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
     }
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {
-        let chat = ctx.store.get_chat(&request.chat_id).await?;
+        let chat = ctx.store.get_chat_item(&request.chat_id).await?;
         // A chat that does not exist and one the caller is not in look the same to them.
         let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
         if chat.is_blocked() {
@@ -178,20 +178,33 @@ impl Prepared {
 async fn send_counted(ctx: &AppContext, who: &Identity, prepared: &Prepared) -> Result<ServerFrame, AppError> {
     let request = &prepared.request;
     // A retry takes no seq: it finishes what its first attempt left undone.
-    if let Some(accepted) = ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await? {
+    // (Read beside the chat: both are needed before the seq.)
+    let (accepted, mut chat) = futures::future::try_join(
+        async { Ok(ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await?) },
+        member_chat(ctx, who, &request.chat_id),
+    )
+    .await?;
+    if let Some(accepted) = accepted {
         return resume(ctx, who, prepared, accepted).await;
     }
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {
-        let chat = member_chat(ctx, who, &request.chat_id).await?;
-        let devices = match cached_devices.take() {
-            Some((members, found)) if members == chat.members => found,
-            _ => ctx.store.devices_of(&chat.members).await?,
-        };
+        if attempt > 0 {
+            chat = member_chat(ctx, who, &request.chat_id).await?;
+        }
         let now = now_millis();
-        let Some(taken) = ctx.store.take_seq(&chat, Taking::Message, now).await? else {
+        // The members' devices and the seq do not depend on each other.
+        let devices = async {
+            Ok::<_, AppError>(match cached_devices.take() {
+                Some((members, found)) if members == chat.members => found,
+                _ => ctx.store.devices_of(&chat.members).await?,
+            })
+        };
+        let take = async { Ok::<_, AppError>(ctx.store.take_seq(&chat, Taking::Message, now).await?) };
+        let (devices, taken) = futures::future::try_join(devices, take).await?;
+        let Some(taken) = taken else {
             // The membership changed since it was read: read it again.
-            cached_devices = Some((chat.members, devices));
+            cached_devices = Some((chat.members.clone(), devices));
             backoff(attempt).await;
             continue;
         };
@@ -281,8 +294,9 @@ async fn write_and_deliver(
     let out = message_outgoing(&message);
     let entries = inbox_entries(ctx, &out, &audience, &devices);
     ctx.store.message_written(&message, events, &prepared.attachments, &entries).await?;
-    ctx.store.inbox_written(&message.chat_id, &who.user_id, &message.client_message_id).await?;
-    post_live(ctx, &[(&audience, &out)]).await?;
+    // Marked and posted at once: the mark only tells a retry the entries are written.
+    let mark = async { Ok::<_, AppError>(ctx.store.inbox_written(&message.chat_id, &who.user_id, &message.client_message_id).await?) };
+    futures::future::try_join(mark, post_live(ctx, &[(&audience, &out)])).await?;
     Ok(send_result(&message, false))
 }
 
@@ -381,7 +395,7 @@ async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageReques
     let accepted =
         ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await?.ok_or(AppError::Contention)?;
     let message = ctx.store.get_message(&accepted.chat_id, accepted.seq).await?.ok_or(AppError::Contention)?;
-    let chat = ctx.store.get_chat(&message.chat_id).await?.ok_or(AppError::NotMember)?;
+    let chat = ctx.store.get_chat_item(&message.chat_id).await?.ok_or(AppError::NotMember)?;
     // Whoever was a member when the message was accepted gets it, even if
     // removed since; whoever joined later does not.
     let recipients: BTreeSet<String> =

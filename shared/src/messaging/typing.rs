@@ -18,7 +18,7 @@ use crate::time::now_millis;
 pub async fn typing(ctx: &AppContext, who: &Identity, request: TypingRequest) -> Result<ServerFrame, AppError> {
     // Per device: a typing client renews every few seconds on each device.
     limits::charge(ctx, Limit::Typing, &crate::ids::device_key(&who.user_id, &who.device_id), 1).await?;
-    let chat = ctx.store.get_chat(&request.chat_id).await?;
+    let chat = ctx.store.get_chat_item(&request.chat_id).await?;
     let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
     // (A blocked 1-1 chat shows no typing either way.)
     if chat.is_requested(&who.user_id) || chat.is_blocked() {

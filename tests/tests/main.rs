@@ -22,5 +22,6 @@ mod privacy;
 mod push;
 mod receipts;
 mod retention;
+mod sequence;
 mod soak;
 mod stand_ins;

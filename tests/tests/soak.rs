@@ -3,13 +3,15 @@
 //! The soak: devices of ten users send into 1-1 chats and two groups while
 //! DynamoDB calls are throttled, fail with 500s, stall or are applied with
 //! their answer lost (the function fails right after its transaction), and
-//! `PostToConnection` answers 410 or 500. Senders retry with the same
-//! `clientMessageId` until they are told the message is stored; receivers
-//! ack what they get and now and then reconnect and `sync`. Then faults stop,
-//! every device drains its inbox, and the test checks: every acknowledged
-//! message reached every device it was meant for (0 lost), each
-//! `clientMessageId` is one stored message (0 duplicates), every inbox is
-//! empty, and every recipient's `delivered` state is true.
+//! `PostToConnection` answers 410 or 500 — among them every step of a send
+//! between taking its seq and marking its inbox entries written. Senders
+//! retry with the same `clientMessageId` until they are told the message is
+//! stored; receivers ack what they get and now and then reconnect and
+//! `sync`. Then faults stop, every device drains its inbox, and the test
+//! checks: every acknowledged message reached every device it was meant for
+//! (0 lost), each `clientMessageId` is one stored message (0 duplicates),
+//! every seq a dead send left empty is filled, every inbox is empty, and
+//! every recipient's `delivered` state is true.
 //!
 //! `SOAK_SENDS` sets the number of sends (CI: 600; the figures in
 //! docs/reliability.md: `SOAK_SENDS=10000`).
@@ -37,6 +39,12 @@ fn rules() -> Vec<FaultRule> {
     let rule = |operation: &str, fault, probability| FaultRule { operation: operation.into(), fault, probability };
     vec![
         rule("DynamoDB.TransactWriteItems", Fault::LoseResponse, 0.02),
+        // A send dies after each of its steps: the seq taken, the claim, the
+        // message, the claim marked written.
+        rule("DynamoDB.UpdateItem:ChatsTable", Fault::LoseResponse, 0.02),
+        rule("DynamoDB.PutItem:ClientMessageIdsTable", Fault::LoseResponse, 0.02),
+        rule("DynamoDB.PutItem:MessagesTable", Fault::LoseResponse, 0.02),
+        rule("DynamoDB.UpdateItem:ClientMessageIdsTable", Fault::LoseResponse, 0.02),
         rule("DynamoDB.", Fault::Throttle, 0.03),
         rule("DynamoDB.", Fault::ServerError, 0.02),
         rule("DynamoDB.", Fault::Stall(Duration::from_millis(300)), 0.01),
@@ -163,6 +171,64 @@ impl Device {
     }
 }
 
+/// A chat's stored messages (seq → messageId) from its whole history, read
+/// as `member` page by page — once every seq up to the chat's counter holds
+/// a message, a change or a filled hole, which history reads make so once
+/// the empty ones are past the bound. Also: how many are holes.
+async fn stored_and_filled(system: &System, member: &str, chat: &str) -> (BTreeMap<u64, String>, usize) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let http = system.http(member);
+    let dynamo = system.dynamo().await;
+    let (chats, messages_table) = (system.table("ChatsTable"), system.table("MessagesTable"));
+    // The bound (10 s) and then some, on a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut messages = BTreeMap::new();
+        let mut after = 0;
+        loop {
+            let page = http.get(&format!("/chats/{chat}/messages?after={after}&limit=100")).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            for m in page.body["messages"].as_array().unwrap() {
+                assert!(messages.insert(number(m, "seq"), text(m, "messageId").to_owned()).is_none(), "seq twice: {m}");
+                after = after.max(number(m, "seq"));
+            }
+            for e in page.body["events"].as_array().unwrap() {
+                after = after.max(number(e, "seq"));
+            }
+            if page.body["hasMore"] != true {
+                break;
+            }
+        }
+        let counter = dynamo
+            .get_item()
+            .table_name(&chats)
+            .key("chatId", AttributeValue::S(format!("{chat}#seq")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        let last: u64 = counter.item.and_then(|i| i.get("seq")?.as_n().ok()?.parse().ok()).unwrap_or(0);
+        let items = dynamo
+            .query()
+            .table_name(&messages_table)
+            .key_condition_expression("chatId = :c")
+            .expression_attribute_values(":c", AttributeValue::S(chat.to_owned()))
+            .projection_expression("seq, kind")
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default();
+        let filled = items.iter().filter(|i| i.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == "hole")).count();
+        if items.len() as u64 == last {
+            return (messages, filled);
+        }
+        assert!(Instant::now() < deadline, "{chat}: {} of its {last} seqs written or filled", items.len());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 #[tokio::test]
 async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     let started = Instant::now();
@@ -262,12 +328,25 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
         deliveries += want.len();
         delivered_copies += device.tally.received.values().sum::<usize>();
     }
-    // 0 duplicates: each clientMessageId is one stored message; seqs are gapless.
+    // 0 duplicates: each clientMessageId is one stored message, at the seq
+    // it was confirmed at; every other seq (a send that died after taking
+    // it) is filled as a hole once the bound has passed — history reads
+    // fill them.
     let mut stored = 0;
+    let mut holes = 0;
     for (chat, seqs) in &per_chat {
-        let last = *seqs.iter().max().unwrap_or(&0);
-        assert_eq!(seqs.len() as u64, last, "chat {chat}: seqs 1..{last} are each one accepted message");
-        stored += last;
+        let member = &users[members[chat.as_str()][0]];
+        let (messages, filled) = stored_and_filled(&system, member, chat).await;
+        let confirmed: BTreeMap<u64, String> = devices
+            .iter()
+            .flat_map(|d| d.tally.accepted.iter())
+            .filter(|((c, _), _)| c == chat)
+            .map(|(_, (id, seq))| (*seq, id.clone()))
+            .collect();
+        assert_eq!(messages, confirmed, "chat {chat}: the stored messages are the confirmed ones, each once");
+        assert_eq!(seqs.len(), messages.len());
+        stored += messages.len() as u64;
+        holes += filled;
     }
     // Every receipt true: each sender's last message in each chat is delivered to every recipient.
     let mut last_by_sender: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -333,6 +412,7 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     for (fault, count) in &injected {
         println!("soak fault {fault}: {count}");
     }
+    println!("soak: {holes} seqs left empty by sends that died after taking them, every one filled");
     println!(
         "soak: inbox entries left {left}; receipts checked {} (all true at {:.1} s)",
         last_by_sender.len(),
@@ -345,30 +425,68 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     assert_eq!(system.runtime.iam_denials(), vec![], "no path under faults calls outside its function's policy");
 }
 
-/// A function that fails right after its transaction (its answer lost): the
-/// client is told it failed, retries with the same clientMessageId, and the
-/// retry completes it — one message, delivered once.
+/// A send whose function dies after any one of its steps (the step applied,
+/// its answer lost): the client is told it failed, retries with the same
+/// `clientMessageId`, and the retry finishes it — one stored message,
+/// delivered, counted once. Dying right after taking the seq leaves that seq
+/// empty: the retry takes another, and the empty one is filled as a hole that
+/// history, the chat list's unread count and preview treat as nothing.
 #[tokio::test]
-async fn a_send_whose_function_fails_after_its_transaction_is_completed_by_its_retry() {
+async fn a_send_that_dies_after_any_step_is_stored_once_by_its_retry() {
     let (system, faults) = System::builder().parameters(&[RATE_LIMITS_FOR_LOAD]).start_with_faults().await;
-    let (alice, bob) = (unique("alice"), unique("bob"));
-    let mut a = system.connect(&alice, "phone").await;
-    let mut b = system.connect(&bob, "phone").await;
-    let chat = a.chat_with(&[&bob], None).await;
-    faults.set_rules(vec![FaultRule { operation: "DynamoDB.TransactWriteItems".into(), fault: Fault::LoseResponse, probability: 1.0 }]);
-    let failed = a.send_message(&chat, "crash-1", "survives").await;
-    // The lost answer is a dropped connection to the SDK: transient, so retryable.
-    assert_eq!(failed["code"], "unavailable", "{failed}");
-    faults.set_rules(Vec::new());
-    let retried = a.send_message(&chat, "crash-1", "survives").await;
-    assert_eq!(
-        (retried["status"].as_str(), retried["seq"].as_u64(), retried["duplicate"].as_bool()),
-        (Some("SUCCESS"), Some(1), Some(true)),
-        "{retried}"
-    );
-    let got = b.messages(1).await.remove(0);
-    assert_eq!(got["messageId"], retried["messageId"]);
-    assert!(faults.injected().keys().any(|k| k.contains("answer lost")));
-    b.ack(&[text(&got, "messageId")]).await;
-    assert_eq!(number(&a.send_message(&chat, "next", "after").await, "seq"), 2, "one message was stored, not two");
+    // (step, the seq the retry answers with, whether the retry found it claimed)
+    let steps = [
+        ("DynamoDB.UpdateItem:ChatsTable", 2, false),
+        ("DynamoDB.PutItem:ClientMessageIdsTable", 1, true),
+        ("DynamoDB.PutItem:MessagesTable", 1, true),
+        ("DynamoDB.BatchWriteItem", 1, true),
+        ("DynamoDB.UpdateItem:ClientMessageIdsTable", 1, true),
+    ];
+    for (step, seq, duplicate) in steps {
+        let (alice, bob) = (unique("alice"), unique("bob"));
+        let mut a = system.connect(&alice, "phone").await;
+        let mut b = system.connect(&bob, "phone").await;
+        let chat = a.chat_with(&[&bob], None).await;
+        b.accept(&chat).await;
+        faults.set_rules(vec![FaultRule { operation: step.into(), fault: Fault::LoseResponse, probability: 1.0 }]);
+        let failed = a.send_message(&chat, "crash-1", "survives").await;
+        faults.set_rules(Vec::new());
+        // The lost answer is a dropped connection to the SDK: transient, so retryable.
+        assert_eq!(failed["code"], "unavailable", "{step}: {failed}");
+        let retried = a.send_message(&chat, "crash-1", "survives").await;
+        assert_eq!(
+            (retried["status"].as_str(), retried["seq"].as_u64(), retried["duplicate"].as_bool()),
+            (Some("SUCCESS"), Some(seq), Some(duplicate)),
+            "{step}: {retried}"
+        );
+        // Bob gets it (once after de-duplication: a retry may post it again) and acks it.
+        let got = b.messages(1).await.remove(0);
+        assert_eq!((got["messageId"].clone(), got["seq"].clone()), (retried["messageId"].clone(), retried["seq"].clone()), "{step}");
+        b.ack(&[text(&got, "messageId")]).await;
+        let next = a.send_message(&chat, "next", "after").await;
+        assert_eq!(number(&next, "seq"), seq + 1, "{step}: one message was stored, not two");
+        let http = system.http(&bob);
+        // Once a seq left empty is past the bound, a history read fills it;
+        // then the chat list counts two unread messages, not three.
+        let mut last: (Value, Value);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let page = http.get(&format!("/chats/{chat}/messages")).await.body;
+            let texts: Vec<(u64, &str)> =
+                page["messages"].as_array().unwrap().iter().map(|m| (number(m, "seq"), text(m, "message"))).collect();
+            assert_eq!(texts, vec![(seq, "survives"), (seq + 1, "after")], "{step}: history holds each once, a hole nothing");
+            let list = http.get("/chats").await.body;
+            let mine = list["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == chat.as_str()).cloned().unwrap();
+            last = (mine["unreadCount"].clone(), mine["lastMessage"]["text"].clone());
+            if last == (json!(2), json!("after")) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{step}: the chat list says {last:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let injected = faults.injected();
+    for (step, _, _) in steps {
+        assert!(injected.keys().any(|k| k.contains("answer lost") && k.ends_with(step)), "{step} failed once: {injected:?}");
+    }
 }

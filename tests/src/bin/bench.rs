@@ -22,7 +22,7 @@
 //! frame until every asynchronous consequence (stream consumers, receipts and
 //! their acks) has settled.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, number, prices, text, unique, unpack};
@@ -593,55 +593,89 @@ async fn function_reports(system: &System, invocations: &[Invocation]) -> Vec<Fu
         .collect()
 }
 
-/// The per-chat send ceiling: `senders` members of one 20-member group send
-/// back to back (each waits for its reply), all at once. Every send takes the
-/// chat's next `seq` by a conditional transaction, so concurrent senders
-/// contend on the chat item: reported are the chat's messages per second, the
-/// attempts per send (`TransactWriteItems` calls: 1 = no retry), and how many
-/// were refused with `contention` after the function's 12 attempts.
-async fn send_ceiling(system: &System, senders: usize, each: usize) -> Value {
-    let (tx, _arrivals) = mpsc::unbounded_channel();
-    let members: Vec<String> = (0..20).map(|i| unique(&format!("c{i}"))).collect();
+/// The per-chat send ceiling: `senders` members of one `size`-member group
+/// send `each` messages back to back (each waits for its reply), all at
+/// once, while every member is connected and acknowledges what arrives.
+/// Reported: the chat's messages per second; send → `sendResult` and send →
+/// the last recipient device's arrival, p50 / p99; the seq attempts per send
+/// (`transaction`: its `TransactWriteItems`, 1 = no retry; `counter`: its
+/// takes, 1 = the first); and how many were refused with `contention`.
+async fn send_ceiling(system: &System, path: &str, size: usize, senders: usize, each: usize) -> Value {
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
+    let members: Vec<String> = (0..size).map(|i| unique(&format!("c{i}"))).collect();
     let devices = join_all(members.iter().map(|m| Device::connect(system, m, "phone", tx.clone()))).await;
     let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
     let chat =
         text(&devices[0].request(json!({"action": "createChat", "participants": others, "name": "ceiling"})).await, "chatId").to_owned();
     join_all(devices[1..].iter().map(|d| d.request(json!({"action": "acceptChat", "chatId": chat})))).await;
     settle(system).await;
+    while arrivals.try_recv().is_ok() {}
     let from = mark(system);
     let refused = std::sync::atomic::AtomicUsize::new(0);
-    join_all(devices[..senders].iter().enumerate().map(|(s, device)| {
+    let sent: Vec<Vec<(String, u64, Duration)>> = join_all(devices[..senders].iter().enumerate().map(|(s, device)| {
         let (chat, refused) = (&chat, &refused);
         async move {
+            let mut sent = Vec::new();
             for i in 0..each {
                 let id = format!("ceiling-{s}-{i}");
+                let (at, started) = (shared::time::now_micros(), Instant::now());
                 let reply =
                     device.request(json!({"action": "sendMessage", "chatId": chat, "clientMessageId": id, "message": "contend"})).await;
-                if reply["code"] == "contention" {
+                if reply["status"] == "SUCCESS" {
+                    sent.push((id, at, started.elapsed()));
+                } else if reply["code"] == "contention" {
                     refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
+            sent
         }
     }))
     .await;
     let seconds = from.at.elapsed().as_secs_f64();
+    let sent: Vec<(String, u64, Duration)> = sent.into_iter().flatten().collect();
+    // Every message reaches the chat's other devices; the last arrival of each.
+    let started_at: HashMap<&str, u64> = sent.iter().map(|(id, at, _)| (id.as_str(), *at)).collect();
+    let mut arrived: HashMap<String, (usize, u64)> = HashMap::new();
+    let expected = sent.len() * (size - 1);
+    let mut got = 0;
+    while got < expected {
+        let Ok(Some((_, frame))) = tokio::time::timeout(Duration::from_secs(60), arrivals.recv()).await else { break };
+        let id = text(&frame, "clientMessageId");
+        if started_at.contains_key(id) {
+            let entry = arrived.entry(id.to_owned()).or_default();
+            *entry = (entry.0 + 1, entry.1.max(number(&frame, ARRIVED_AT)));
+            got += 1;
+        }
+    }
+    let to_last: Vec<Duration> = arrived
+        .iter()
+        .filter(|(_, (n, _))| *n == size - 1)
+        .map(|(id, (_, last))| Duration::from_micros(last.saturating_sub(started_at[id.as_str()])))
+        .collect();
     let sends: Vec<_> =
         system.runtime.invocations().into_iter().skip(from.invocations).filter(|i| i.function == "SendMessageFunction").collect();
     let mut attempts: BTreeMap<u32, usize> = BTreeMap::new();
     for send in &sends {
-        *attempts.entry(send.calls.count("TransactWriteItems")).or_default() += 1;
+        // A counter send updates the rate-limit counter, the seq, the
+        // sender's read marker and its claim's mark: the seq is the rest.
+        let n = if path == "transaction" { send.calls.count("TransactWriteItems") } else { send.calls.count("UpdateItem").saturating_sub(3) };
+        *attempts.entry(n).or_default() += 1;
     }
     let refused = refused.into_inner();
-    let sent = senders * each - refused;
     settle(system).await;
     join_all(devices.into_iter().map(Device::close)).await;
-    eprintln!("measured: send ceiling, {senders} senders ({seconds:.1}s)");
+    eprintln!("measured: send ceiling, {path}, {size} members, {senders} senders ({seconds:.1}s)");
     json!({
+        "path": path,
+        "members": size,
         "senders": senders,
-        "messages": sent,
+        "messages": sent.len(),
         "refusedWithContention": refused,
         "seconds": seconds,
-        "messagesPerSecond": sent as f64 / seconds,
+        "messagesPerSecond": sent.len() as f64 / seconds,
+        "toSendResultMs": percentiles(sent.iter().map(|(_, _, took)| *took).collect()),
+        "toLastRecipientMs": percentiles(to_last),
+        "deliveredToEveryDevice": arrived.values().filter(|(n, _)| *n == size - 1).count(),
         "attemptsPerSend": attempts,
     })
 }
@@ -680,30 +714,48 @@ async fn main() {
     let rounds: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(200);
     let out = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| "target/bench.json".into());
     let processes = !args.iter().any(|a| a == "--in-process");
-    let system = start(processes, &[RATE_LIMITS_FOR_LOAD]).await;
-
     let started = Instant::now();
     let mut scenarios = Vec::new();
     let mut invocations = Vec::new();
-    // `--ceiling-only`: just the per-chat send ceiling.
+    let mut ceiling = Vec::new();
+    // Both ways of taking a seq, side by side in one run: the path before
+    // (the send's conditional transaction) and the chat's counter.
+    let paths: Vec<String> = match args.iter().position(|a| a == "--path").and_then(|i| args.get(i + 1)) {
+        Some(path) => vec![path.clone()],
+        None => vec!["transaction".into(), "counter".into()],
+    };
+    let mut last_system = None;
+    for path in &paths {
+        let system = start(processes, &[RATE_LIMITS_FOR_LOAD, ("SeqPath", path.as_str())]).await;
+        // `--ceiling-only`: just the per-chat send ceiling.
+        if !args.iter().any(|a| a == "--ceiling-only") {
+            let mut these = vec![one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await];
+            let group_rounds = (rounds / 20).max(3);
+            these.push(group(&system, group_rounds, 1).await);
+            these.push(group(&system, group_rounds, 3).await);
+            let (page, list) = http_reads(&system, rounds).await;
+            these.extend([page, list]);
+            these.push(connect_disconnect(&system, rounds.min(100)).await);
+            for scenario in &mut these {
+                scenario.name = format!("{} ({path})", scenario.name);
+            }
+            scenarios.extend(these);
+        }
+        for (size, senders) in [(20, vec![1, 5, 20]), (100, vec![1, 5, 20, 50])] {
+            for senders in senders {
+                ceiling.push(send_ceiling(&system, path, size, senders, 10).await);
+            }
+        }
+        invocations.extend(system.runtime.invocations());
+        last_system = Some(system);
+    }
+    let system = last_system.expect("a path ran");
     if !args.iter().any(|a| a == "--ceiling-only") {
-        scenarios.extend([one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await]);
-        let group_rounds = (rounds / 20).max(3);
-        scenarios.push(group(&system, group_rounds, 1).await);
-        scenarios.push(group(&system, group_rounds, 3).await);
-        let (page, list) = http_reads(&system, rounds).await;
-        scenarios.extend([page, list]);
-        scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
         let (hour, its_invocations) = heartbeat_hour(processes).await;
         scenarios.push(hour);
         invocations.extend(its_invocations);
     }
-    let mut ceiling = Vec::new();
-    for senders in [1, 5, 19] {
-        ceiling.push(send_ceiling(&system, senders, 20).await);
-    }
 
-    invocations.extend(system.runtime.invocations());
     let functions = if processes { function_reports(&system, &invocations).await } else { Vec::new() };
 
     println!(
@@ -729,14 +781,22 @@ async fn main() {
     }
     std::fs::write(&out, serde_json::to_string_pretty(&result).expect("result serialises")).expect("result written");
     println!(
-        "\n| senders into one chat | messages | per second | attempts per send (attempts: sends) | refused (contention) |\n| --- | --- | --- | --- | --- |"
+        "\n| seq path | members | senders | messages | per second | to sendResult p50 / p99 (ms) | to last recipient p50 / p99 (ms) | attempts per send (attempts: sends) | refused (contention) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
+    let p50_99 = |p: &Value| match (p["p50_ms"].as_f64(), p["p99_ms"].as_f64()) {
+        (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
+        _ => "-".into(),
+    };
     for c in &result["sendCeiling"].as_array().cloned().unwrap_or_default() {
         println!(
-            "| {} | {} | {:.0} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
+            c["path"].as_str().unwrap_or_default(),
+            c["members"],
             c["senders"],
             c["messages"],
             c["messagesPerSecond"].as_f64().unwrap_or_default(),
+            p50_99(&c["toSendResultMs"]),
+            p50_99(&c["toLastRecipientMs"]),
             c["attemptsPerSend"]
                 .as_object()
                 .map(|m| m.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))

@@ -3,6 +3,9 @@
 //! batches in the Lambda event format, and on failure retries — from the
 //! lowest failed record when the function reports `batchItemFailures`, the
 //! whole batch otherwise — up to `MaximumRetryAttempts`, then moves on.
+//! With a `ParallelizationFactor` of N, each shard's records go to one of N
+//! batchers by partition key, as Lambda's do: a key's records stay in order,
+//! and a slow batch holds up only the keys of its own batcher.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,9 +90,8 @@ struct ShardPoll {
     /// Sequence number of the last record read from this shard.
     last_read: Option<String>,
     refreshed_at: tokio::time::Instant,
-    /// Records gathered for the next batch, and when the first came.
-    batch: Vec<EventRecord>,
-    first_at: Option<tokio::time::Instant>,
+    /// The shard's batchers (`ParallelizationFactor` of them), started on its first records.
+    lanes: Vec<tokio::sync::mpsc::UnboundedSender<EventRecord>>,
 }
 
 /// A table's stream with its event source mapping, positioned where Lambda
@@ -99,7 +101,7 @@ struct ShardPoll {
 impl ShardPoll {
     fn new(shard_id: String, parent: Option<String>) -> Self {
         let refreshed_at = tokio::time::Instant::now();
-        Self { shard_id, parent, finished: false, iterator: None, last_read: None, refreshed_at, batch: Vec::new(), first_at: None }
+        Self { shard_id, parent, finished: false, iterator: None, last_read: None, refreshed_at, lanes: Vec::new() }
     }
 }
 
@@ -109,6 +111,8 @@ pub struct Poller {
     region: String,
     source: StreamSource,
     arn: String,
+    /// The table's partition key: what picks a record's batcher.
+    hash_key: String,
     shards: Vec<ShardPoll>,
 }
 
@@ -128,6 +132,11 @@ impl Poller {
             .and_then(|t| t.latest_stream_arn())
             .ok_or_else(|| LocalError::Template(format!("{table_name} has no stream")))?
             .to_owned();
+        let hash_key = table
+            .table()
+            .and_then(|t| t.key_schema().iter().find(|k| k.key_type().as_str() == "HASH"))
+            .map(|k| k.attribute_name().to_owned())
+            .unwrap_or_default();
         let mut shards = Vec::new();
         // LATEST is a position no sequence number names: read each shard to
         // its end now and start after its last record. (Record timestamps
@@ -140,13 +149,13 @@ impl Poller {
             }
         }
         info!(function = %source.function, table = %table_name, "polling stream");
-        Ok(Self { lambda, streams, region, source, arn, shards })
+        Ok(Self { lambda, streams, region, source, arn, hash_key, shards })
     }
 
     pub async fn run(self) {
-        let Self { lambda, streams, region, source, arn, mut shards } = self;
+        let Self { lambda, streams, region, source, arn, hash_key, mut shards } = self;
+        let source = Arc::new(source);
         let mut described_at: Option<tokio::time::Instant> = None;
-        let window = Duration::from_secs(source.batching_window_secs);
         loop {
             if described_at.is_none_or(|at| at.elapsed() >= DESCRIBE_EVERY) {
                 match list_shards(&streams, &arn).await {
@@ -168,13 +177,12 @@ impl Poller {
                 if shard.parent.as_ref().is_some_and(|parent| unfinished.contains(parent)) {
                     continue;
                 }
-                let idle = shard.batch.is_empty() && shard.refreshed_at.elapsed() >= REFRESH_IDLE;
+                let idle = shard.refreshed_at.elapsed() >= REFRESH_IDLE;
                 if idle || shard.iterator.is_none() {
                     refresh(&streams, &arn, shard).await;
                 }
                 let Some(iterator) = shard.iterator.clone() else { continue };
-                let room = source.batch_size - shard.batch.len();
-                let page = match streams.get_records().shard_iterator(iterator).limit(room as i32).send().await {
+                let page = match streams.get_records().shard_iterator(iterator).limit(source.batch_size as i32).send().await {
                     Ok(page) => page,
                     Err(e) => {
                         warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(e), "GetRecords failed; taking a fresh iterator");
@@ -195,24 +203,70 @@ impl Poller {
                     .filter(|r| {
                         source.event_names.is_empty() || r.event_name().is_some_and(|n| source.event_names.iter().any(|f| f == n.as_str()))
                     })
-                    .map(|r| lambda_record(r, &arn, &region));
-                shard.batch.extend(records);
-                if shard.batch.is_empty() {
+                    .map(|r| lambda_record(r, &arn, &region))
+                    .collect::<Vec<_>>();
+                if records.is_empty() {
                     continue;
                 }
                 got_any = true;
-                let started = *shard.first_at.get_or_insert_with(tokio::time::Instant::now);
-                // Like Lambda: invoke when the batch is full or the batching window has passed.
-                if shard.batch.len() >= source.batch_size || started.elapsed() >= window || shard.finished {
-                    deliver(&lambda, &source, std::mem::take(&mut shard.batch)).await;
-                    shard.first_at = None;
+                if shard.lanes.is_empty() {
+                    shard.lanes = (0..source.parallelization_factor).map(|_| batcher(lambda.clone(), source.clone())).collect();
+                }
+                for record in records {
+                    let lane = lane_of(&record, &hash_key, shard.lanes.len());
+                    let _ = shard.lanes[lane].send(record);
                 }
             }
-            if !got_any || shards.iter().any(|s| !s.batch.is_empty()) {
+            if !got_any {
                 tokio::time::sleep(IDLE_POLL).await;
             }
         }
     }
+}
+
+/// Which of `lanes` batchers a record goes to: by its partition key, so one
+/// key's records are delivered in order.
+fn lane_of(record: &EventRecord, hash_key: &str, lanes: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    if lanes <= 1 {
+        return 0;
+    }
+    let key = record.change.keys.get(hash_key).map(|v| format!("{v:?}")).unwrap_or_default();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
+}
+
+/// One batcher: gathers records into batches like Lambda (invoke when the
+/// batch is full or the batching window has passed since its first record)
+/// and delivers them one batch at a time, in order.
+fn batcher(lambda: Arc<LambdaHost>, source: Arc<StreamSource>) -> tokio::sync::mpsc::UnboundedSender<EventRecord> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EventRecord>();
+    tokio::spawn(async move {
+        let window = Duration::from_secs(source.batching_window_secs);
+        while let Some(first) = rx.recv().await {
+            let started = tokio::time::Instant::now();
+            let mut batch = vec![first];
+            while batch.len() < source.batch_size {
+                // What is already here goes in at once; then wait out the window.
+                match rx.try_recv() {
+                    Ok(record) => batch.push(record),
+                    Err(_) => {
+                        let left = window.saturating_sub(started.elapsed());
+                        if left.is_zero() {
+                            break;
+                        }
+                        match tokio::time::timeout(left, rx.recv()).await {
+                            Ok(Some(record)) => batch.push(record),
+                            _ => break,
+                        }
+                    }
+                }
+            }
+            deliver(&lambda, &source, batch).await;
+        }
+    });
+    tx
 }
 
 /// The stream's shards and their parents.

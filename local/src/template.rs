@@ -78,6 +78,10 @@ pub struct StreamSource {
     pub batch_size: usize,
     pub batching_window_secs: u64,
     pub maximum_retry_attempts: usize,
+    /// Batches of one shard processed at once (`ParallelizationFactor`,
+    /// 1–10): records go to one of them by partition key, so each key's
+    /// records stay in order.
+    pub parallelization_factor: usize,
     pub report_batch_item_failures: bool,
     /// `eventName` values the filter lets through (empty: all).
     pub event_names: Vec<String>,
@@ -363,6 +367,7 @@ impl Template {
                     batch_size: number("BatchSize", 100) as usize,
                     batching_window_secs: number("MaximumBatchingWindowInSeconds", 0),
                     maximum_retry_attempts: number("MaximumRetryAttempts", 10_000) as usize,
+                    parallelization_factor: number("ParallelizationFactor", 1).clamp(1, 10) as usize,
                     report_batch_item_failures: reports,
                     event_names,
                 });

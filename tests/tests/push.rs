@@ -196,7 +196,11 @@ async fn a_disabled_endpoint_is_removed() {
 
 #[tokio::test]
 async fn a_failing_push_retries_only_its_own_record() {
-    let system = system().await;
+    // One batch per shard at a time, so both messages share a batch (with
+    // the template's ParallelizationFactor the two devices' records are
+    // batched apart, and a failure could not touch the other anyway).
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).expect("template");
+    let system = builder().template(&template.replace("ParallelizationFactor: 10", "ParallelizationFactor: 1")).start().await;
     let [alice, bob, carol] = ["alice", "bob", "carol"].map(unique);
     let mut a = system.connect(&alice, "phone").await;
     let mut b = system.connect(&bob, "phone").await;

@@ -219,18 +219,29 @@ pub async fn receipts_for_acks(ctx: &AppContext, acks: &[DeliveredAck]) -> Resul
         }
         group.2.insert(ack.sender.clone());
     }
+    // One conditional write per recipient and chat, several at once: a
+    // batch after a burst into a big group holds a hundred recipients, and
+    // one after another they held up every other chat's receipts behind it.
+    use futures::StreamExt;
+    let advanced: Vec<Result<Option<_>, AppError>> = futures::stream::iter(groups)
+        .map(|((recipient, chat_id), (seq, device, senders))| async move {
+            let moved = ctx.store.advance_delivered(&recipient, &chat_id, seq, &device).await?;
+            Ok(moved.then_some((recipient, chat_id, seq, senders)))
+        })
+        .buffer_unordered(ctx.config.fanout_concurrency)
+        .collect()
+        .await;
     let mut receipts = Vec::new();
-    for ((recipient, chat_id), (seq, device, senders)) in groups {
-        if ctx.store.advance_delivered(&recipient, &chat_id, seq, &device).await? {
-            let frame = ServerFrame::Receipt {
-                event_id: crate::ids::receipt_id(&recipient, &chat_id, seq),
-                chat_id: chat_id.clone(),
-                user_id: recipient,
-                status: ReceiptStatus::Delivered,
-                up_to_seq: seq,
-            };
-            receipts.push((Audience { users: senders.into_iter().collect(), except: None }, Outgoing::event(&chat_id, seq, &frame)));
-        }
+    for advanced in advanced {
+        let Some((recipient, chat_id, seq, senders)) = advanced? else { continue };
+        let frame = ServerFrame::Receipt {
+            event_id: crate::ids::receipt_id(&recipient, &chat_id, seq),
+            chat_id: chat_id.clone(),
+            user_id: recipient,
+            status: ReceiptStatus::Delivered,
+            up_to_seq: seq,
+        };
+        receipts.push((Audience { users: senders.into_iter().collect(), except: None }, Outgoing::event(&chat_id, seq, &frame)));
     }
     let deliveries: Vec<(&Audience<'_>, &Outgoing)> = receipts.iter().map(|(a, o)| (a, o)).collect();
     publish(ctx, &deliveries).await

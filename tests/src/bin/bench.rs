@@ -598,8 +598,9 @@ async fn function_reports(system: &System, invocations: &[Invocation]) -> Vec<Fu
 /// once, while every member is connected and acknowledges what arrives.
 /// Reported: the chat's messages per second; send → `sendResult` and send →
 /// the last recipient device's arrival, p50 / p99; the seq attempts per send
-/// (`transaction`: its `TransactWriteItems`, 1 = no retry; `counter`: its
-/// takes, 1 = the first); and how many were refused with `contention`.
+/// (its takes from the chat's counter, 1 = the first; the transaction path
+/// counted its `TransactWriteItems`); and how many were refused with
+/// `contention`.
 async fn send_ceiling(system: &System, path: &str, size: usize, senders: usize, each: usize) -> Value {
     let (tx, mut arrivals) = mpsc::unbounded_channel();
     let members: Vec<String> = (0..size).map(|i| unique(&format!("c{i}"))).collect();
@@ -680,6 +681,81 @@ async fn send_ceiling(system: &System, path: &str, size: usize, senders: usize, 
     })
 }
 
+/// One chat's burst against another chat's receipts: while ten members of
+/// a 100-member group (every member connected, acknowledging what arrives)
+/// send `burst` messages, a 1-1 chat's sender sends a message every half
+/// second and waits for its `delivered` receipt (its peer acknowledges at
+/// once). Reported: send → receipt for the 1-1 probes, idle before the
+/// burst and during it. The acks of the burst and the probe's go through
+/// the same stream consumer.
+async fn receipt_isolation(system: &System, label: &str, burst: usize) -> Value {
+    let (tx, _arrivals) = mpsc::unbounded_channel();
+    let members: Vec<String> = (0..100).map(|i| unique(&format!("r{i}"))).collect();
+    let devices = join_all(members.iter().map(|m| Device::connect(system, m, "phone", tx.clone()))).await;
+    let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let group = text(&devices[0].request(json!({"action": "createChat", "participants": others, "name": "burst"})).await, "chatId").to_owned();
+    join_all(devices[1..].iter().map(|d| d.request(json!({"action": "acceptChat", "chatId": group})))).await;
+    let (x, y) = (unique("x"), unique("y"));
+    let mut probe = system.connect(&x, "phone").await;
+    probe.patience = Duration::from_secs(300);
+    let peer = Device::connect(system, &y, "phone", tx.clone()).await;
+    let direct = text(&probe.request(json!({"action": "createChat", "participants": [y]})).await, "chatId").to_owned();
+    peer.request(json!({"action": "acceptChat", "chatId": direct})).await;
+    settle(system).await;
+    async fn one_probe(probe: &mut Client, chat: &str, id: &str) -> Duration {
+        let started = Instant::now();
+        let sent = probe.request(json!({"action": "sendMessage", "chatId": chat, "clientMessageId": id, "message": "probe"})).await;
+        let seq = number(&sent, "seq");
+        probe
+            .wait_for(|f| f["type"] == "receipt" && f["status"] == "delivered" && f["chatId"] == chat && f["upToSeq"].as_u64() >= Some(seq))
+            .await;
+        started.elapsed()
+    }
+    let mut idle = Vec::new();
+    for i in 0..5 {
+        idle.push(one_probe(&mut probe, &direct, &format!("idle-{i}")).await);
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let senders = 10;
+    let burst_task = async {
+        join_all(devices[..senders].iter().enumerate().map(|(s, device)| {
+            let group = &group;
+            async move {
+                for i in 0..burst / senders {
+                    device.send(group, &format!("burst-{s}-{i}")).await;
+                }
+            }
+        }))
+        .await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let probes = async {
+        let mut during = Vec::new();
+        let mut i = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            during.push(one_probe(&mut probe, &direct, &format!("busy-{i}")).await);
+            i += 1;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        during
+    };
+    let started = Instant::now();
+    let ((), during) = tokio::join!(burst_task, probes);
+    let seconds = started.elapsed().as_secs_f64();
+    settle(system).await;
+    join_all(devices.into_iter().chain([peer]).map(Device::close)).await;
+    probe.close().await;
+    eprintln!("measured: receipt isolation, {label} ({seconds:.1}s)");
+    json!({
+        "consumer": label,
+        "burstMessages": burst,
+        "groupMembers": 100,
+        "burstSeconds": seconds,
+        "idleReceiptMs": percentiles(idle),
+        "duringBurstReceiptMs": percentiles(during),
+    })
+}
+
 fn row(s: &Scenario) -> String {
     let p = |x: &Option<Percentiles>| {
         x.as_ref().map_or("-".into(), |p| format!("{:.1} / {:.1} / {:.1} / {:.1}", p.p50_ms, p.p95_ms, p.p99_ms, p.max_ms))
@@ -749,6 +825,20 @@ async fn main() {
         invocations.extend(system.runtime.invocations());
         last_system = Some(system);
     }
+    // The receipts consumer under another chat's burst: as the template has
+    // it (ParallelizationFactor 10), and with one batch per shard at a time.
+    let mut isolation = Vec::new();
+    if !args.iter().any(|a| a == "--no-isolation") {
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).expect("template");
+        for (label, text) in
+            [("ParallelizationFactor 10", template.clone()), ("ParallelizationFactor 1", template.replace("ParallelizationFactor: 10", "ParallelizationFactor: 1"))]
+        {
+            let builder = System::builder().template(&text).parameters(&[RATE_LIMITS_FOR_LOAD]);
+            let system = if processes { builder.processes(if cfg!(debug_assertions) { "debug" } else { "release" }) } else { builder }.start().await;
+            isolation.push(receipt_isolation(&system, label, 200).await);
+            invocations.extend(system.runtime.invocations());
+        }
+    }
     let system = last_system.expect("a path ran");
     if !args.iter().any(|a| a == "--ceiling-only") {
         let (hour, its_invocations) = heartbeat_hour(processes).await;
@@ -775,6 +865,7 @@ async fn main() {
         "pricesChecked": prices::CHECKED,
         "scenarios": scenarios,
         "sendCeiling": ceiling,
+        "receiptIsolation": isolation,
     });
     if let Some(dir) = std::path::Path::new(&out).parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -803,6 +894,14 @@ async fn main() {
                 .unwrap_or_default(),
             c["refusedWithContention"]
         );
+    }
+    println!("\n| receipts consumer | 1-1 send → delivered receipt, idle p50 / max (ms) | during a 200-message burst into a 100-member group p50 / max (ms) |\n| --- | --- | --- |");
+    for i in &result["receiptIsolation"].as_array().cloned().unwrap_or_default() {
+        let p50_max = |p: &Value| match (p["p50_ms"].as_f64(), p["max_ms"].as_f64()) {
+            (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
+            _ => "-".into(),
+        };
+        println!("| {} | {} | {} |", i["consumer"].as_str().unwrap_or_default(), p50_max(&i["idleReceiptMs"]), p50_max(&i["duringBurstReceiptMs"]));
     }
     if processes {
         println!(

@@ -227,14 +227,11 @@ impl Poller {
 /// Which of `lanes` batchers a record goes to: by its partition key, so one
 /// key's records are delivered in order.
 fn lane_of(record: &EventRecord, hash_key: &str, lanes: usize) -> usize {
-    use std::hash::{Hash, Hasher};
     if lanes <= 1 {
         return 0;
     }
     let key = record.change.keys.get(hash_key).map(|v| format!("{v:?}")).unwrap_or_default();
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut hasher);
-    (hasher.finish() % lanes as u64) as usize
+    shared::ids::shard_of(&key, lanes as u64) as usize
 }
 
 /// One batcher: gathers records into batches like Lambda (invoke when the

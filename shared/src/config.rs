@@ -57,12 +57,6 @@ pub const APNS_PLATFORM_APPLICATION: &str = "APNS_PLATFORM_APPLICATION";
 pub const GCM_PLATFORM_APPLICATION: &str = "GCM_PLATFORM_APPLICATION";
 /// A device gets at most one push per this many seconds; a burst becomes one push with a count.
 pub const PUSH_COLLAPSE_SECS: &str = "PUSH_COLLAPSE_SECS";
-/// How a chat's next seq is taken: `counter` (one atomic update of the
-/// chat's counter item; the default) or `transaction` (the send's
-/// transaction conditioned on the seq it read: the path before the counter,
-/// kept only to benchmark the two side by side on a fresh system — a stack
-/// must not switch with chats in it).
-pub const SEQ_PATH: &str = "SEQ_PATH";
 
 /// Names of the DynamoDB tables, as CloudFormation (or the local runtime) named them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,8 +140,6 @@ pub struct Config {
     pub rate_limits: RateLimits,
     pub upload_url_ttl: Duration,
     pub download_url_ttl: Duration,
-    /// Seqs come from the chat's counter item (`SEQ_PATH=counter`).
-    pub seq_counter: bool,
 }
 
 /// API Gateway closes every WebSocket after 2 hours; a connection record outlives
@@ -218,11 +210,6 @@ impl Config {
             // S3 refuses presigned URLs valid for more than 7 days.
             upload_url_ttl: Duration::from_secs(number(UPLOAD_URL_SECS, 15 * 60)?.clamp(1, 7 * 86_400) as u64),
             download_url_ttl: Duration::from_secs(number(DOWNLOAD_URL_SECS, 5 * 60)?.clamp(1, 7 * 86_400) as u64),
-            seq_counter: match lookup(SEQ_PATH).filter(|v| !v.is_empty()).as_deref() {
-                None | Some("counter") => true,
-                Some("transaction") => false,
-                Some(other) => return Err(ConfigError::Invalid { name: SEQ_PATH, value: other.to_owned() }),
-            },
         })
     }
 }

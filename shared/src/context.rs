@@ -46,7 +46,7 @@ impl AppContext {
         let media = MediaBucket::new(s3, config.media_bucket.clone());
         let secrets =
             aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(sdk).interceptor(CountCalls).build());
-        let store = Store::new(dynamo, config.tables.clone()).with_seq_counter(config.seq_counter);
+        let store = Store::new(dynamo, config.tables.clone());
         Self { config, store, connections, notifier, media, secrets, signing_key: tokio::sync::OnceCell::new() }
     }
 }

@@ -48,21 +48,11 @@ const MAX_UNPROCESSED_ROUNDS: usize = 8;
 pub struct Store {
     client: Client,
     tables: Tables,
-    /// Seqs come from each chat's counter item (`chats`), not the chat item.
-    seq_counter: bool,
 }
 
 impl Store {
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables, seq_counter: true }
-    }
-
-    pub fn with_seq_counter(self, seq_counter: bool) -> Self {
-        Self { seq_counter, ..self }
-    }
-
-    pub fn seq_counter(&self) -> bool {
-        self.seq_counter
+        Self { client, tables }
     }
 
     /// One single-item UpdateItem built as a transaction action (the

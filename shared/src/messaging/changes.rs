@@ -225,21 +225,14 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
         }
         // With the counter the seq is taken first, by one atomic update; a
         // change that then cannot apply (its target changed) leaves a hole.
-        let taken = if ctx.store.seq_counter() {
-            match ctx.store.take_seq(&chat, Taking::Change, now).await? {
-                Some(taken) => Some(taken),
-                None => {
-                    backoff(attempt).await;
-                    continue;
-                }
-            }
-        } else {
-            None
+        let Some(taken) = ctx.store.take_seq(&chat, Taking::Change, now).await? else {
+            backoff(attempt).await;
+            continue;
         };
         let change = MessageChange {
             event_id: new_event_id(),
             chat_id: chat.chat_id.clone(),
-            seq: taken.map_or(chat.seq + 1, |t| t.seq),
+            seq: taken.seq,
             target_seq,
             message_id: target.view.message_id.clone(),
             target_sender_id: target.view.sender_id.clone(),
@@ -269,7 +262,7 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
         let mut entries: Vec<InboxEntry> = inbox_entries(ctx, &full, &see, &devices);
         entries.extend(inbox_entries(ctx, &hidden, &not_see, &devices));
         let inline = Store::change_actions(&how) + entries.len() <= MAX_TRANSACTION_ACTIONS;
-        match ctx.store.append_change(&chat, &change, &target, how, inline.then_some(&entries), taken).await? {
+        match ctx.store.append_change(&change, &target, how, inline.then_some(&entries), taken).await? {
             AppendOutcome::Appended => {
                 if !inline {
                     // A retry finds the change applied and delivers it again (`done`).
@@ -282,10 +275,8 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
                 info!(chat_id = %chat.chat_id, seq = change.seq, target_seq, "message changed");
                 return Ok(ServerFrame::MessageChanged(change));
             }
-            AppendOutcome::ChatChanged | AppendOutcome::Duplicate => {
-                if let Some(taken) = taken {
-                    ctx.store.fill_hole(&chat.chat_id, taken.seq, taken.events, false, now).await?;
-                }
+            AppendOutcome::ChatChanged => {
+                ctx.store.fill_hole(&chat.chat_id, taken.seq, taken.events, false, now).await?;
                 cached_devices = Some((chat.members, devices));
                 cached_seeing = Some((chat.version, seeing));
                 backoff(attempt).await;

@@ -1,4 +1,5 @@
-//! `sendMessage`: store, fill inboxes, fan out — idempotent per clientMessageId.
+//! `sendMessage`: take the chat's next seq, store, fill inboxes, fan out —
+//! idempotent per clientMessageId.
 
 use crate::limits::{self, Limit};
 use std::collections::{BTreeSet, HashMap};
@@ -15,14 +16,15 @@ use crate::ids;
 use crate::media;
 use crate::protocol::{MessageView, QUOTE_SNIPPET_CHARS, Quote, SendMessageRequest, ServerFrame};
 use crate::store::{
-    Accepted, AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Store, Taking, UserDevices, backoff,
+    Accepted, Attachment, Chat, ChatEntry, EntryKind, Taking, UserDevices, backoff,
 };
 use crate::time::now_millis;
 
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
-/// Mentions recorded per message (each is one write in the send transaction).
+/// Mentions recorded per message (each is one write with the send).
 pub const MAX_MENTIONS: usize = 20;
-/// Optimistic attempts at taking a chat's next seq before telling the client to retry.
+/// Attempts at taking a chat's next seq before telling the client to retry:
+/// a take fails only when the membership changed since it was read.
 const MAX_APPEND_ATTEMPTS: usize = 12;
 
 fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), AppError> {
@@ -72,70 +74,7 @@ pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessage
         Some(seq) => Some(quote(ctx, who, &request.chat_id, seq).await?),
         None => None,
     };
-    if ctx.store.seq_counter() {
-        let prepared = Prepared { request, attachments, reply_to };
-        return send_counted(ctx, who, &prepared).await;
-    }
-    let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
-    for attempt in 0..MAX_APPEND_ATTEMPTS {
-        let chat = ctx.store.get_chat_item(&request.chat_id).await?;
-        // A chat that does not exist and one the caller is not in look the same to them.
-        let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
-        if chat.is_blocked() {
-            return Err(AppError::Blocked("one of you has blocked the other: unblock to write here".into()));
-        }
-        if chat.is_requested(&who.user_id) {
-            // Replying to a request accepts it.
-            super::accept(ctx, &who.user_id, &chat.chat_id).await?;
-        }
-        let devices = match cached_devices.take() {
-            Some((members, found)) if members == chat.members => found,
-            _ => ctx.store.devices_of(&chat.members).await?,
-        };
-        let message = MessageView {
-            chat_id: chat.chat_id.clone(),
-            message_id: ids::new_message_id(),
-            seq: chat.seq + 1,
-            sender_id: who.user_id.to_string(),
-            sender_device: who.device_id.to_string(),
-            client_message_id: request.client_message_id.clone(),
-            message: request.message.clone(),
-            attachments: media::views(&attachments),
-            mentions: parse_mentions(&request.message, &chat, &who.user_id),
-            sent_at: now_millis(),
-            reply_to: reply_to.clone(),
-            edited_at: None,
-            deleted: None,
-            reactions: Vec::new(),
-            updated_seq: None,
-        };
-        let out = message_outgoing(&message);
-        let audience = Audience { users: chat.members.clone(), except: Some(who) };
-        let entries = inbox_entries(ctx, &out, &audience, &devices);
-        // Small chats get their inbox entries in the same transaction as the
-        // message; larger ones right after (a retry with the same
-        // clientMessageId completes them if this invocation dies in between).
-        let inline = Store::append_actions(&message, &attachments) + entries.len() <= MAX_TRANSACTION_ACTIONS;
-        let in_transaction: Option<&[InboxEntry]> = inline.then_some(&entries);
-        let accepted_expires_at = message.sent_at / 1000 + ctx.config.inbox_retention.as_secs();
-        match ctx.store.append_message(&chat, &message, &attachments, accepted_expires_at, in_transaction).await? {
-            AppendOutcome::Appended => {
-                if !inline {
-                    ctx.store.put_inbox_entries(&entries).await?;
-                    ctx.store.inbox_written(&chat.chat_id, &who.user_id, &request.client_message_id).await?;
-                }
-                post_live(ctx, &[(&audience, &out)]).await?;
-                return Ok(send_result(&message, false));
-            }
-            AppendOutcome::Duplicate => return redeliver(ctx, who, &request).await,
-            AppendOutcome::ChatChanged => {
-                cached_devices = Some((chat.members, devices));
-                backoff(attempt).await;
-            }
-        }
-    }
-    warn!(chat_id = %request.chat_id, "gave up taking the next seq");
-    Err(AppError::Contention)
+    send_counted(ctx, who, &Prepared { request, attachments, reply_to }).await
 }
 
 /// A send, checked and with what it refers to read: ready to take a seq.
@@ -167,7 +106,7 @@ impl Prepared {
     }
 }
 
-/// The send with the chat's counter (`Store::take_seq`): read the chat's
+/// The send: read the chat's
 /// members, take the next seq with one atomic update (conditioned on the
 /// membership version read, so those members are the ones in force at the
 /// seq), claim the `clientMessageId` for it, write the message there, then
@@ -305,7 +244,7 @@ async fn write_and_deliver(
 /// the answer is the message's id and seq.
 async fn resume(ctx: &AppContext, who: &Identity, prepared: &Prepared, accepted: Accepted) -> Result<ServerFrame, AppError> {
     if accepted.inbox_written {
-        return redeliver(ctx, who, &prepared.request).await;
+        return repost_unacked(ctx, who, &accepted).await;
     }
     let chat_id = &accepted.chat_id.clone();
     // Whoever the membership says sees the seq gets it: those who were
@@ -385,29 +324,18 @@ fn send_result(message: &MessageView, duplicate: bool) -> ServerFrame {
     }
 }
 
-/// A retry of an accepted message: finish only what the first attempt may not
-/// have, and answer with the original id and seq. Inbox entries not yet
-/// written are written; otherwise the live devices whose entry is still
-/// unacknowledged get it posted again (the first attempt may have died before
-/// posting), and a device that acknowledged it gets nothing — a late retry
-/// never brings an acknowledged message back.
-async fn redeliver(ctx: &AppContext, who: &Identity, request: &SendMessageRequest) -> Result<ServerFrame, AppError> {
-    let accepted =
-        ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await?.ok_or(AppError::Contention)?;
+/// A retry of a message whose writes are all done: the live devices whose
+/// entry is still unacknowledged get it posted again (the first attempt may
+/// have died before posting), and a device that acknowledged it gets
+/// nothing — a late retry never brings an acknowledged message back.
+async fn repost_unacked(ctx: &AppContext, who: &Identity, accepted: &Accepted) -> Result<ServerFrame, AppError> {
     let message = ctx.store.get_message(&accepted.chat_id, accepted.seq).await?.ok_or(AppError::Contention)?;
-    let chat = ctx.store.get_chat_item(&message.chat_id).await?.ok_or(AppError::NotMember)?;
     // Whoever was a member when the message was accepted gets it, even if
     // removed since; whoever joined later does not.
     let recipients: BTreeSet<String> =
-        ctx.store.memberships_of_chat(&chat.chat_id).await?.into_iter().filter(|m| m.sees(message.seq)).map(|m| m.user_id).collect();
+        ctx.store.memberships_of_chat(&message.chat_id).await?.into_iter().filter(|m| m.sees(message.seq)).map(|m| m.user_id).collect();
     let audience = Audience { users: recipients.into_iter().collect(), except: Some(who) };
     let out = message_outgoing(&message);
-    if !accepted.inbox_written {
-        super::publish(ctx, &[(&audience, &out)]).await?;
-        ctx.store.inbox_written(&message.chat_id, &who.user_id, &request.client_message_id).await?;
-        info!(chat_id = %message.chat_id, seq = message.seq, "duplicate send completed its inbox entries");
-        return Ok(send_result(&message, true));
-    }
     let devices = ctx.store.devices_of(&audience.users).await?;
     let live = live_targets(&audience, &devices, now_millis());
     let keys: Vec<(String, String)> =

@@ -286,16 +286,12 @@ impl Store {
             .table_name(&self.tables.chats)
             .key("chatId", s(&read.chat_id))
             .expression_attribute_values(":next", n(read.version + 1));
-        if !self.seq_counter || matches!(change, MemberChange::Join(_)) {
+        if matches!(change, MemberChange::Join(_)) {
             update = update.expression_attribute_values(":seq", n(read.seq));
         }
-        // With a counter, its seq is the one conditioned on (its own action,
+        // The counter's seq is the one conditioned on (its own action,
         // below); the chat item's version only has to be the one read.
-        update = if self.seq_counter {
-            update.condition_expression("version = :version").expression_attribute_values(":version", n(read.version))
-        } else {
-            update.condition_expression("version = :version AND seq = :seq").expression_attribute_values(":version", n(read.version))
-        };
+        update = update.condition_expression("version = :version").expression_attribute_values(":version", n(read.version));
         // DynamoDB has no empty sets: an empty list of ids removes the attribute.
         for (name, placeholder, values) in [("members", ":members", members), ("admins", ":admins", admins)] {
             if values.is_empty() {
@@ -321,10 +317,7 @@ impl Store {
             _ => {}
         }
         let update = update.update_expression(expression).build()?;
-        let mut actions = vec![TransactWriteItem::builder().update(update).build()];
-        if self.seq_counter {
-            actions.push(self.counter_version(read, read.version + 1)?);
-        }
+        let mut actions = vec![TransactWriteItem::builder().update(update).build(), self.counter_version(read, read.version + 1)?];
         actions.extend(membership_change);
         match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
@@ -418,9 +411,7 @@ impl Store {
     /// BatchGetItem per 50 chats.
     pub async fn chats_by_id(&self, chat_ids: &[String]) -> Result<Vec<Chat>, StoreError> {
         let mut keys: Vec<super::Item> = chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(id))])).collect();
-        if self.seq_counter {
-            keys.extend(chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(counter_key(id)))])));
-        }
+        keys.extend(chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(counter_key(id)))])));
         let items = self.batch_get(&self.tables.chats, keys, None).await?;
         let mut chats = Vec::new();
         let mut counters = std::collections::HashMap::new();
@@ -444,9 +435,6 @@ impl Store {
     /// The chat with its counter, strongly consistent: whoever reads it sees
     /// every membership change and seq acknowledged before.
     pub async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
-        if !self.seq_counter {
-            return self.get_chat_item(chat_id).await;
-        }
         // Two GetItems at once: the same units as one BatchGetItem, and no
         // other permission than the chat item's read.
         let counter = self

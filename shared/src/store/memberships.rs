@@ -196,21 +196,6 @@ fn member_update(
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
-/// Transaction action: the sender has read everything up to their own
-/// message (`events` changes came before it).
-pub(crate) fn sender_read_up_to(table: &str, user_id: &str, chat_id: &str, seq: u64, events: u64) -> Result<TransactWriteItem, StoreError> {
-    let update = built(
-        Update::builder()
-            .table_name(table)
-            .set_key(Some(key(user_id, chat_id)))
-            .update_expression("SET lastRead = :seq, readEvents = :events")
-            .expression_attribute_values(":seq", n(seq))
-            .expression_attribute_values(":events", n(events))
-            .build(),
-    )?;
-    Ok(TransactWriteItem::builder().update(update).build())
-}
-
 /// The sender has read everything up to their own message, outside a
 /// transaction: only forward (their sends on two devices may land out of
 /// order), and only on a membership that exists.

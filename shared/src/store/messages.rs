@@ -15,12 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use super::attachments::{mark_sent, unmark_sent};
 use super::chats::Taken;
-use super::memberships::{add_mention, sender_read_forward, sender_read_up_to};
+use super::memberships::{add_mention, sender_read_forward};
 use super::{Attachment, InboxEntry, Store, applied, n, s};
 use crate::error::StoreError;
 use crate::ids::UserId;
 use crate::protocol::{AttachmentView, Change, Deletion, MessageChange, MessageView, Quote, ReactionCount};
-use crate::store::Chat;
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -472,129 +471,32 @@ pub fn client_key(sender_id: &str, client_message_id: &str) -> String {
 #[derive(Debug, PartialEq, Eq)]
 pub enum AppendOutcome {
     Appended,
-    /// The chat changed (another message took the seq, or membership changed)
-    /// since it was read: read again and retry.
+    /// The target changed since it was read (or its seq was filled as a
+    /// hole): read again and retry.
     ChatChanged,
-    /// This sender's `clientMessageId` was already accepted in this chat.
-    Duplicate,
 }
 
 impl Store {
-    /// The transaction actions [`Store::append_message`] takes besides inbox
-    /// entries: chat, message, idempotency record, the sender's read marker,
-    /// one per mention and one per attachment.
-    pub fn append_actions(message: &MessageView, attachments: &[Attachment]) -> usize {
-        4 + message.mentions.len() + attachments.len()
-    }
-
-    /// Stores a message as the chat's next seq, in one transaction with the
-    /// idempotency record, the sender's read marker (up to their own message),
-    /// the mentions, the attachments it takes, and the inbox entries (`None`:
-    /// too many for one transaction; the caller writes them and calls
-    /// [`Store::inbox_written`]). The chat update is conditioned on the seq and
-    /// membership version that were read, so seq numbers have no gaps and a
-    /// send never races a membership change.
-    pub async fn append_message(
-        &self,
-        chat: &Chat,
-        message: &MessageView,
-        attachments: &[Attachment],
-        accepted_expires_at: u64,
-        inbox: Option<&[InboxEntry]>,
-    ) -> Result<AppendOutcome, StoreError> {
-        let tables = &self.tables;
-        let accepted = Accepted {
-            chat_id: chat.chat_id.clone(),
-            client_key: client_key(&message.sender_id, &message.client_message_id),
-            message_id: message.message_id.clone(),
-            seq: message.seq,
-            expires_at: accepted_expires_at,
-            inbox_written: inbox.is_some(),
-            events: None,
-        };
-        let item = MessageItem { events: chat.events, ..MessageItem::from(message) };
-        let mut actions = vec![
-            self.transaction_take_seq(chat, message.seq, &message.sender_id, Some(message.sent_at))?,
-            put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?,
-            put(&tables.client_message_ids, serde_dynamo::to_item(&accepted)?, Some("attribute_not_exists(chatId)"))?,
-        ];
-        actions.push(sender_read_up_to(&tables.memberships, &message.sender_id, &chat.chat_id, message.seq, chat.events)?);
-        for mentioned in &message.mentions {
-            actions.push(add_mention(&tables.memberships, mentioned, &chat.chat_id, message.seq)?);
-        }
-        for attachment in attachments {
-            actions.push(mark_sent(&tables.attachments, attachment, message.seq)?);
-        }
-        for entry in inbox.unwrap_or_default() {
-            actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
-        }
-        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
-            Ok(_) => Ok(AppendOutcome::Appended),
-            Err(err) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
-                    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-                    if codes.get(2) == Some(&"ConditionalCheckFailed") {
-                        return Ok(AppendOutcome::Duplicate);
-                    }
-                }
-                changed_or(err)
-            }
-        }
-    }
-
-    /// The transaction action that takes the chat's next seq for `actor`:
-    /// conditioned on the seq and membership version that were read. A
-    /// message (`sent_at`) is the chat's last message and activity; a change
-    /// is neither, and is counted in `events`.
-    fn transaction_take_seq(&self, chat: &Chat, next: u64, actor: &str, sent_at: Option<u64>) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.tables.chats)
-            .key("chatId", s(&chat.chat_id))
-            .condition_expression("seq = :seq AND version = :version AND contains(members, :actor)")
-            .expression_attribute_values(":next", n(next))
-            .expression_attribute_values(":seq", n(chat.seq))
-            .expression_attribute_values(":version", n(chat.version))
-            .expression_attribute_values(":actor", s(actor));
-        let update = match sent_at {
-            Some(at) => update
-                .update_expression("SET seq = :next, lastActiveAt = :now, lastMessageSeq = :next")
-                .expression_attribute_values(":now", n(at)),
-            None => {
-                update.update_expression("SET seq = :next, events = :events").expression_attribute_values(":events", n(chat.events + 1))
-            }
-        };
-        Ok(TransactWriteItem::builder().update(update.build()?).build())
-    }
-
-    /// Stores a change to `target` as the chat's next seq, in one transaction
-    /// with the target's new state (conditioned on the state that was read:
-    /// not deleted, no change since), what it does to the target's
-    /// attachments, and the inbox entries (`None`: too many for one
-    /// transaction; the caller writes them after).
+    /// Stores a change to `target` at the seq `taken` from the chat's
+    /// counter, in one transaction with the target's new state (conditioned
+    /// on the state that was read: not deleted, no change since), what it
+    /// does to the target's attachments, and the inbox entries (`None`: too
+    /// many for one transaction; the caller writes them after). No item every
+    /// send writes is in it.
     pub async fn append_change(
         &self,
-        chat: &Chat,
         change: &MessageChange,
         target: &Message,
         how: TargetChange<'_>,
         inbox: Option<&[InboxEntry]>,
-        taken: Option<Taken>,
+        taken: Taken,
     ) -> Result<AppendOutcome, StoreError> {
         let tables = &self.tables;
-        let mut actions = Vec::new();
-        // With the counter, the seq is taken already (`Store::take_seq`):
-        // this transaction holds no item every send writes.
-        let item = match taken {
-            Some(taken) => ChangeItem { events: taken.events, last_message_seq: taken.last_message_seq, ..ChangeItem::from(change) },
-            None => {
-                actions.push(self.transaction_take_seq(chat, change.seq, &change.user_id, None)?);
-                ChangeItem { events: chat.events + 1, last_message_seq: chat.last_message_seq(), ..ChangeItem::from(change) }
-            }
-        };
-        actions.push(put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?);
+        let item = ChangeItem { events: taken.events, last_message_seq: taken.last_message_seq, ..ChangeItem::from(change) };
+        let mut actions = vec![put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?];
         let mut update = Update::builder()
             .table_name(&tables.messages)
-            .key("chatId", s(&chat.chat_id))
+            .key("chatId", s(&change.chat_id))
             .key("seq", n(target.view.seq))
             .expression_attribute_values(":change", n(change.seq));
         update = match target.updated_seq() {

@@ -659,7 +659,7 @@ async fn send_ceiling(system: &System, path: &str, size: usize, senders: usize, 
     for send in &sends {
         // A counter send updates the rate-limit counter, the seq, the
         // sender's read marker and its claim's mark: the seq is the rest.
-        let n = if path == "transaction" { send.calls.count("TransactWriteItems") } else { send.calls.count("UpdateItem").saturating_sub(3) };
+        let n = send.calls.count("UpdateItem").saturating_sub(3);
         *attempts.entry(n).or_default() += 1;
     }
     let refused = refused.into_inner();
@@ -794,37 +794,27 @@ async fn main() {
     let mut scenarios = Vec::new();
     let mut invocations = Vec::new();
     let mut ceiling = Vec::new();
-    // Both ways of taking a seq, side by side in one run: the path before
-    // (the send's conditional transaction) and the chat's counter.
-    let paths: Vec<String> = match args.iter().position(|a| a == "--path").and_then(|i| args.get(i + 1)) {
-        Some(path) => vec![path.clone()],
-        None => vec!["transaction".into(), "counter".into()],
-    };
-    let mut last_system = None;
-    for path in &paths {
-        let system = start(processes, &[RATE_LIMITS_FOR_LOAD, ("SeqPath", path.as_str())]).await;
-        // `--ceiling-only`: just the per-chat send ceiling.
-        if !args.iter().any(|a| a == "--ceiling-only") {
-            let mut these = vec![one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await];
-            let group_rounds = (rounds / 20).max(3);
-            these.push(group(&system, group_rounds, 1).await);
-            these.push(group(&system, group_rounds, 3).await);
-            let (page, list) = http_reads(&system, rounds).await;
-            these.extend([page, list]);
-            these.push(connect_disconnect(&system, rounds.min(100)).await);
-            for scenario in &mut these {
-                scenario.name = format!("{} ({path})", scenario.name);
-            }
-            scenarios.extend(these);
-        }
-        for (size, senders) in [(20, vec![1, 5, 20]), (100, vec![1, 5, 20, 50])] {
-            for senders in senders {
-                ceiling.push(send_ceiling(&system, path, size, senders, 10).await);
-            }
-        }
-        invocations.extend(system.runtime.invocations());
-        last_system = Some(system);
+    // (On 2026-12-02 this ran every scenario once per way of taking a seq —
+    // the send's conditional transaction, then the chat's counter — side by
+    // side: docs/bench/2026-12-02-both-seq-paths.json. The transaction path
+    // is gone since.)
+    let system = start(processes, &[RATE_LIMITS_FOR_LOAD]).await;
+    // `--ceiling-only`: just the per-chat send ceiling.
+    if !args.iter().any(|a| a == "--ceiling-only") {
+        scenarios.extend([one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await]);
+        let group_rounds = (rounds / 20).max(3);
+        scenarios.push(group(&system, group_rounds, 1).await);
+        scenarios.push(group(&system, group_rounds, 3).await);
+        let (page, list) = http_reads(&system, rounds).await;
+        scenarios.extend([page, list]);
+        scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
     }
+    for (size, senders) in [(20, vec![1, 5, 20]), (100, vec![1, 5, 20, 50])] {
+        for senders in senders {
+            ceiling.push(send_ceiling(&system, "counter", size, senders, 10).await);
+        }
+    }
+    invocations.extend(system.runtime.invocations());
     // The receipts consumer under another chat's burst: as the template has
     // it (ParallelizationFactor 10), and with one batch per shard at a time.
     let mut isolation = Vec::new();
@@ -839,7 +829,6 @@ async fn main() {
             invocations.extend(system.runtime.invocations());
         }
     }
-    let system = last_system.expect("a path ran");
     if !args.iter().any(|a| a == "--ceiling-only") {
         let (hour, its_invocations) = heartbeat_hour(processes).await;
         scenarios.push(hour);

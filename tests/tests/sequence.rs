@@ -34,8 +34,7 @@ async fn three_devices_racing_one_client_message_id_store_one_message() {
     b.accept(&chat).await;
     for round in 0..5 {
         let id = format!("same-{round}");
-        let answers =
-            join_all(devices.iter_mut().map(|d| d.send_message(&chat, &id, "one message, three copies"))).await;
+        let answers = join_all(devices.iter_mut().map(|d| d.send_message(&chat, &id, "one message, three copies"))).await;
         let confirmed: BTreeSet<(String, u64)> = answers
             .iter()
             .map(|a| {

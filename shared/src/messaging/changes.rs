@@ -28,8 +28,8 @@ use crate::ids;
 use crate::limits::{self, Limit};
 use crate::protocol::{Change, ChatKind, DeleteMessageRequest, EditMessageRequest, MessageChange, ReactRequest, ServerFrame};
 use crate::store::{
-    AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Store, Taking, TargetChange, UserDevices,
-    backoff,
+    AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Store, Taking, TargetChange,
+    UserDevices, backoff,
 };
 use crate::time::now_millis;
 

@@ -15,9 +15,7 @@ use crate::fanout::Target;
 use crate::ids;
 use crate::media;
 use crate::protocol::{MessageView, QUOTE_SNIPPET_CHARS, Quote, SendMessageRequest, ServerFrame};
-use crate::store::{
-    Accepted, Attachment, Chat, ChatEntry, EntryKind, Taking, UserDevices, backoff,
-};
+use crate::store::{Accepted, Attachment, Chat, ChatEntry, EntryKind, Taking, UserDevices, backoff};
 use crate::time::now_millis;
 
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
@@ -159,11 +157,8 @@ async fn send_counted(ctx: &AppContext, who: &Identity, prepared: &Prepared) -> 
         if !ctx.store.claim_client_message_id(&accepted).await? {
             // A racing retry of the same message claimed it first: this seq stays empty.
             ctx.store.fill_hole(&chat.chat_id, taken.seq, taken.events, true, now).await?;
-            let accepted = ctx
-                .store
-                .find_accepted(&request.chat_id, &who.user_id, &request.client_message_id)
-                .await?
-                .ok_or(AppError::Contention)?;
+            let accepted =
+                ctx.store.find_accepted(&request.chat_id, &who.user_id, &request.client_message_id).await?.ok_or(AppError::Contention)?;
             return resume(ctx, who, prepared, accepted).await;
         }
         let message = prepared.message(who, &chat, accepted.message_id.clone(), taken.seq, now);

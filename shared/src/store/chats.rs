@@ -437,13 +437,8 @@ impl Store {
     pub async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
         // Two GetItems at once: the same units as one BatchGetItem, and no
         // other permission than the chat item's read.
-        let counter = self
-            .client
-            .get_item()
-            .table_name(&self.tables.chats)
-            .key("chatId", s(counter_key(chat_id)))
-            .consistent_read(true)
-            .send();
+        let counter =
+            self.client.get_item().table_name(&self.tables.chats).key("chatId", s(counter_key(chat_id))).consistent_read(true).send();
         let (chat, counter) = futures::future::try_join(self.get_chat_item(chat_id), async { Ok(counter.await?) }).await?;
         let counter: Option<CounterItem> = counter.item.map(serde_dynamo::from_item).transpose()?;
         Ok(match (chat, counter) {

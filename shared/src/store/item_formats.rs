@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::memberships::EarlierMembership;
 use super::chats::CounterItem;
+use super::memberships::EarlierMembership;
 use super::messages::{AttachmentRef, ChangeItem, DeletionItem, HoleItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
 use super::*;
 use crate::protocol::ChatKind;

@@ -199,7 +199,13 @@ fn member_update(
 /// The sender has read everything up to their own message, outside a
 /// transaction: only forward (their sends on two devices may land out of
 /// order), and only on a membership that exists.
-pub(crate) fn sender_read_forward(table: &str, user_id: &str, chat_id: &str, seq: u64, events: u64) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn sender_read_forward(
+    table: &str,
+    user_id: &str,
+    chat_id: &str,
+    seq: u64,
+    events: u64,
+) -> Result<TransactWriteItem, StoreError> {
     let update = built(
         Update::builder()
             .table_name(table)

@@ -258,7 +258,11 @@ pub enum ChatEntry {
     },
     /// A seq whose taker never wrote it (it died, or lost a race for its
     /// `clientMessageId` or its target): nothing, shown to no one.
-    Hole { seq: u64, events: u64, message: bool },
+    Hole {
+        seq: u64,
+        events: u64,
+        message: bool,
+    },
 }
 
 impl ChatEntry {
@@ -812,10 +816,8 @@ impl Store {
                     Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => c.item.clone(),
                     _ => None,
                 };
-                let counted_hole = there
-                    .map(read_entry)
-                    .transpose()?
-                    .is_some_and(|entry| matches!(entry, ChatEntry::Hole { message: true, .. }));
+                let counted_hole =
+                    there.map(read_entry).transpose()?.is_some_and(|entry| matches!(entry, ChatEntry::Hole { message: true, .. }));
                 if message && !counted_hole {
                     self.count_hole(chat_id, seq, false).await?;
                 }

@@ -693,7 +693,8 @@ async fn receipt_isolation(system: &System, label: &str, burst: usize) -> Value 
     let members: Vec<String> = (0..100).map(|i| unique(&format!("r{i}"))).collect();
     let devices = join_all(members.iter().map(|m| Device::connect(system, m, "phone", tx.clone()))).await;
     let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
-    let group = text(&devices[0].request(json!({"action": "createChat", "participants": others, "name": "burst"})).await, "chatId").to_owned();
+    let group =
+        text(&devices[0].request(json!({"action": "createChat", "participants": others, "name": "burst"})).await, "chatId").to_owned();
     join_all(devices[1..].iter().map(|d| d.request(json!({"action": "acceptChat", "chatId": group})))).await;
     let (x, y) = (unique("x"), unique("y"));
     let mut probe = system.connect(&x, "phone").await;
@@ -820,11 +821,13 @@ async fn main() {
     let mut isolation = Vec::new();
     if !args.iter().any(|a| a == "--no-isolation") {
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).expect("template");
-        for (label, text) in
-            [("ParallelizationFactor 10", template.clone()), ("ParallelizationFactor 1", template.replace("ParallelizationFactor: 10", "ParallelizationFactor: 1"))]
-        {
+        for (label, text) in [
+            ("ParallelizationFactor 10", template.clone()),
+            ("ParallelizationFactor 1", template.replace("ParallelizationFactor: 10", "ParallelizationFactor: 1")),
+        ] {
             let builder = System::builder().template(&text).parameters(&[RATE_LIMITS_FOR_LOAD]);
-            let system = if processes { builder.processes(if cfg!(debug_assertions) { "debug" } else { "release" }) } else { builder }.start().await;
+            let system =
+                if processes { builder.processes(if cfg!(debug_assertions) { "debug" } else { "release" }) } else { builder }.start().await;
             isolation.push(receipt_isolation(&system, label, 200).await);
             invocations.extend(system.runtime.invocations());
         }
@@ -884,13 +887,20 @@ async fn main() {
             c["refusedWithContention"]
         );
     }
-    println!("\n| receipts consumer | 1-1 send → delivered receipt, idle p50 / max (ms) | during a 200-message burst into a 100-member group p50 / max (ms) |\n| --- | --- | --- |");
+    println!(
+        "\n| receipts consumer | 1-1 send → delivered receipt, idle p50 / max (ms) | during a 200-message burst into a 100-member group p50 / max (ms) |\n| --- | --- | --- |"
+    );
     for i in &result["receiptIsolation"].as_array().cloned().unwrap_or_default() {
         let p50_max = |p: &Value| match (p["p50_ms"].as_f64(), p["max_ms"].as_f64()) {
             (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
             _ => "-".into(),
         };
-        println!("| {} | {} | {} |", i["consumer"].as_str().unwrap_or_default(), p50_max(&i["idleReceiptMs"]), p50_max(&i["duringBurstReceiptMs"]));
+        println!(
+            "| {} | {} | {} |",
+            i["consumer"].as_str().unwrap_or_default(),
+            p50_max(&i["idleReceiptMs"]),
+            p50_max(&i["duringBurstReceiptMs"])
+        );
     }
     if processes {
         println!(

@@ -139,6 +139,22 @@ where
     }
 }
 
+impl Store {
+    /// Writes `item` unless an item with its key exists (`key` names the
+    /// table's partition key); false when one did.
+    async fn put_new(&self, table: &str, item: Item, key: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(format!("attribute_not_exists({key})"))
+            .send()
+            .await;
+        applied(result)
+    }
+}
+
 /// Whether a single-item write was refused by its condition.
 pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.code() == Some("ConditionalCheckFailedException")

@@ -138,15 +138,7 @@ fn discarded(table: &str, attachment_id: &str, now_ms: u64) -> Result<Update, St
 impl Store {
     /// Records a new attachment; false if the id is taken.
     pub async fn put_attachment(&self, attachment: &Attachment) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.attachments)
-            .set_item(Some(serde_dynamo::to_item(attachment)?))
-            .condition_expression("attribute_not_exists(attachmentId)")
-            .send()
-            .await;
-        applied(result)
+        self.put_new(&self.tables.attachments, serde_dynamo::to_item(attachment)?, "attachmentId").await
     }
 
     pub async fn get_attachment(&self, attachment_id: &str) -> Result<Option<Attachment>, StoreError> {

@@ -722,15 +722,7 @@ impl Store {
     /// Claims the sender's `clientMessageId` for a message (the idempotency
     /// record): false when it was claimed already.
     pub async fn claim_client_message_id(&self, accepted: &Accepted) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.client_message_ids)
-            .set_item(Some(serde_dynamo::to_item(accepted)?))
-            .condition_expression("attribute_not_exists(chatId)")
-            .send()
-            .await;
-        applied(result)
+        self.put_new(&self.tables.client_message_ids, serde_dynamo::to_item(accepted)?, "chatId").await
     }
 
     /// Moves an accepted `clientMessageId` to another seq: its first was
@@ -756,15 +748,7 @@ impl Store {
     /// `events`: the changes before it.
     pub async fn put_message(&self, message: &MessageView, events: u64) -> Result<bool, StoreError> {
         let item = MessageItem { events, ..MessageItem::from(message) };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.messages)
-            .set_item(Some(serde_dynamo::to_item(item)?))
-            .condition_expression("attribute_not_exists(chatId)")
-            .send()
-            .await;
-        applied(result)
+        self.put_new(&self.tables.messages, serde_dynamo::to_item(item)?, "chatId").await
     }
 
     /// What a written message changes besides itself, each write idempotent

@@ -224,6 +224,28 @@ impl System {
         }
     }
 
+    /// Connects as a real client does: a `$connect` answered 5xx (a cold
+    /// start that ran out of time on a loaded machine) is tried again after
+    /// a backoff, up to five times. For the benchmark's crowds; the tests
+    /// use [`System::connect`], which takes any failure as one.
+    pub async fn connect_retrying(&self, user: &str, device: &str) -> Client {
+        for attempt in 1.. {
+            let token = self.runtime.issue_token(user, device);
+            match Client::open(&self.url_with_token(&token)).await {
+                Ok(mut client) => {
+                    client.retries_unavailable = !self.faults_injected;
+                    return client;
+                }
+                Err(status) if status >= 500 && attempt < 5 => {
+                    eprintln!("{user}/{device}: $connect answered {status}, connecting again (attempt {attempt})");
+                    tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+                }
+                Err(status) => panic!("{user}/{device} could not connect: HTTP {status}"),
+            }
+        }
+        unreachable!()
+    }
+
     /// A DynamoDB client on the same local server, to check what was stored.
     pub async fn dynamo(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)

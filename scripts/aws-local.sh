@@ -69,16 +69,21 @@ ensure_dynamodb_local() {
   fi
 }
 
-# The npm package that writes the JavaScript client's TypeScript declarations
-# from the contract's JSON Schema (scripts/contract), in a project folder.
+# The npm packages that write the JavaScript client's TypeScript declarations
+# (scripts/contract), in a project folder: json-schema-to-typescript (the wire
+# types, from the contract's JSON Schema) and TypeScript (checks the client's
+# JSDoc, strict, and writes the declarations of its modules); and axe-core,
+# which the browser tests inject into the web app's pages.
 CONTRACT_TOOLS="$ROOT/.tools/node"
-JSON_SCHEMA_TO_TYPESCRIPT="json-schema-to-typescript@16.0.0"
+CONTRACT_PACKAGES="json-schema-to-typescript@16.0.0 typescript@5.9.3 @types/node@20.19.43 axe-core@4.14.1"
 ensure_contract_tools() {
-  if [ "$(cat "$CONTRACT_TOOLS/.package" 2>/dev/null)" != "$JSON_SCHEMA_TO_TYPESCRIPT" ]; then
-    echo "==> installing $JSON_SCHEMA_TO_TYPESCRIPT into $CONTRACT_TOOLS" >&2
+  if [ "$(cat "$CONTRACT_TOOLS/.package" 2>/dev/null)" != "$CONTRACT_PACKAGES" ]; then
+    echo "==> installing $CONTRACT_PACKAGES into $CONTRACT_TOOLS" >&2
     mkdir -p "$CONTRACT_TOOLS"
-    (cd "$CONTRACT_TOOLS" && npm install --no-audit --no-fund --silent --no-save "$JSON_SCHEMA_TO_TYPESCRIPT" >/dev/null)
-    echo "$JSON_SCHEMA_TO_TYPESCRIPT" > "$CONTRACT_TOOLS/.package"
+    # (Word splitting intended: one argument per package.)
+    # shellcheck disable=SC2086
+    (cd "$CONTRACT_TOOLS" && npm install --no-audit --no-fund --silent --no-save $CONTRACT_PACKAGES >/dev/null)
+    echo "$CONTRACT_PACKAGES" > "$CONTRACT_TOOLS/.package"
   fi
 }
 

@@ -1,5 +1,6 @@
 //! The web app, served locally as its static files would be from a bucket
-//! behind CloudFront (`local/web/`: the client library and the app), with
+//! behind CloudFront (`local/web/app/`, and the client library from
+//! `clients/js/src/` at `/client/`), with
 //! what a deployment gets from elsewhere: `config.json` (the API URLs, as the
 //! stack's outputs) and a development token endpoint standing in for the
 //! app's identity service. Only the local runtime serves that endpoint; it
@@ -22,6 +23,11 @@ use tower_http::services::ServeDir;
 /// The folder the web app's files are in.
 pub fn web_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web")
+}
+
+/// The client library's modules, served at `/client/` (the package's `src/`).
+pub fn client_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/js/src")
 }
 
 struct Web {
@@ -66,7 +72,7 @@ pub async fn start(
     let app = Router::new()
         .route("/config.json", get(config))
         .route("/dev/token", post(dev_token))
-        .nest_service("/client", ServeDir::new(root.join("client")))
+        .nest_service("/client", ServeDir::new(client_root()))
         .fallback_service(ServeDir::new(root.join("app")))
         .with_state(web);
     let task = tokio::spawn(async move {

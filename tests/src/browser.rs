@@ -43,6 +43,18 @@ impl Drop for TempDir {
     }
 }
 
+/// WebDriver's codes for the keys that are not text.
+pub mod keys {
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const ESCAPE: &str = "\u{E00C}";
+}
+
+/// axe-core's browser build, from the project's Node tools.
+fn axe_core() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node/node_modules/axe-core/axe.min.js")
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
@@ -112,6 +124,13 @@ impl Browser {
         if reply["value"].get("error").is_some() { Err(reply["value"].clone()) } else { Ok(reply["value"].clone()) }
     }
 
+    /// Takes the browser off the network (`true`) or back on, as Chromium's
+    /// DevTools emulate it: new connections fail, the page stays.
+    pub async fn set_offline(&self, offline: bool) {
+        let conditions = json!({ "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1 });
+        self.call(reqwest::Method::POST, "/chromium/network_conditions", Some(json!({ "network_conditions": conditions }))).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }
@@ -119,6 +138,68 @@ impl Browser {
     /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
     pub async fn run(&self, script: &str, args: Value) -> Value {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// Runs `script` (a function body whose last argument is the callback to
+    /// call with the result) and returns what it was called with.
+    pub async fn run_async(&self, script: &str, args: Value) -> Value {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// Presses keys on the keyboard, to whatever has the focus, as a person
+    /// types them: text, and WebDriver's codes for keys (see [`keys`]).
+    pub async fn press(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for key in keys.chars() {
+            actions.push(json!({ "type": "keyDown", "value": key.to_string() }));
+            actions.push(json!({ "type": "keyUp", "value": key.to_string() }));
+        }
+        let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
+        self.call(reqwest::Method::POST, "/actions", Some(body)).await;
+    }
+
+    /// Presses Tab until `condition` (an expression about
+    /// `document.activeElement`) holds, at most `max` times: as a keyboard
+    /// user moves to a control. Fails if it never does.
+    pub async fn tab_to(&self, what: &str, condition: &str, max: usize) {
+        for _ in 0..max {
+            self.press(keys::TAB).await;
+            let here = self.run(&format!("const e = document.activeElement; return !!(e && ({condition}));"), json!([])).await;
+            if here == json!(true) {
+                return;
+            }
+        }
+        let at = self.run("const e = document.activeElement; return e ? e.outerHTML.slice(0, 200) : null", json!([])).await;
+        panic!("Tab did not reach {what} in {max} presses (focus on {at})");
+    }
+
+    /// Gives the file input that has the keyboard's focus a file, as the
+    /// system's file picker would once a person chose it there.
+    pub async fn choose_file_in_focused_input(&self, path: &Path) {
+        let element = self.call(reqwest::Method::GET, "/element/active", None).await;
+        let id = element.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("an element has the focus").to_owned();
+        let text = path.to_str().expect("a UTF-8 path");
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
+    /// Every axe-core violation of `serious` or `critical` impact in the page
+    /// as it is now (axe-core from npm, injected: scripts/aws-local.sh installs it).
+    pub async fn serious_accessibility_violations(&self) -> Vec<Value> {
+        let axe = std::fs::read_to_string(axe_core()).expect("axe-core installed (scripts/test installs it into .tools/node)");
+        self.run(&axe, json!([])).await;
+        let result = self
+            .run_async(
+                "const done = arguments[arguments.length - 1]; axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '')).slice(0, 5) })))).catch(e => done([{ id: 'axe-failed', impact: 'critical', help: String(e) }]));",
+                json!([]),
+            )
+            .await;
+        result
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+            .collect()
     }
 
     /// Waits until the expression `condition` is true in the page.

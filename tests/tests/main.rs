@@ -22,6 +22,7 @@ mod privacy;
 mod push;
 mod receipts;
 mod retention;
+mod sdk;
 mod sequence;
 mod soak;
 mod stand_ins;

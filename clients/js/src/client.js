@@ -1,67 +1,91 @@
 // @ts-check
 /**
  * A client for the messaging backend's WebSocket protocol and HTTP API
- * (docs/protocol.md, docs/http-api.md), for browsers and any runtime with
- * `WebSocket`, `fetch` and `crypto.subtle`. No framework, no dependencies.
+ * (docs/protocol.md, docs/http-api.md), for browsers and Node ≥ 20: it takes
+ * `WebSocket` and `fetch` from the platform or from its options, and
+ * `crypto` from the platform. No dependencies.
  *
  * What it does for an app:
  * - connects with a token (as the `token` query parameter: browsers cannot
  *   set headers on a WebSocket), reconnects with exponential backoff and
  *   jitter, and `sync`s on every (re)connect, following its cursor;
+ * - tells a refused token from a network failure: `connect()` rejects with
+ *   `unauthorized` (after asking `getToken` once more, for a fresh one) and
+ *   an `auth` event fires; a network failure is retried;
  * - sends requests with a `requestId` and resolves their replies as promises
  *   (an `error` frame rejects with a {@link ChatError});
  * - acknowledges every delivered message and event (batched, without a
- *   `requestId`, as the protocol advises), de-duplicates them by
- *   `messageId` / `eventId`, and keeps each chat's messages ordered by `seq`
- *   with their changes (edits, deletions, reactions) applied;
- * - sends one chat's messages one at a time, in the order they were written
- *   (its outbox), each retried with the same `clientMessageId` until the
- *   server answers (a retry never stores a second message): a burst, or the
- *   retries after a reconnect, are stored in the writer's order;
- * - beats every 5 minutes (the server's presence window is 11);
+ *   `requestId`, as the protocol advises), de-duplicates them (messages by
+ *   chat and seq, events by id in a bounded window), and keeps each chat's
+ *   messages ordered by `seq` with their changes applied;
+ * - sends one chat's messages one at a time, in the order they were
+ *   written, each retried with the same `clientMessageId` until the server
+ *   answers, from an outbox that can outlive the page or process;
+ * - beats every 5 minutes (the server's presence window is 11), and takes a
+ *   heartbeat without an answer as a dead socket (reconnects);
  * - calls the HTTP API: history, chat list, chat details, users, uploads
- *   through the presigned URL with progress, downloads;
+ *   through the presigned URL, downloads;
  * - emits an event for every server frame (`frame`, and one named by the
- *   frame's `type`), plus `status` (connecting, open, closed) and `chat`
- *   (a chat's messages changed).
+ *   frame's `type`), plus `status`, `chat` (a chat's messages changed),
+ *   `synced`, `outbox` (what is pending changed) and `auth`.
+ * Nothing it does throws into its host: network and auth failures are
+ * events, rejections and statuses.
  *
- * @module chat-client
+ * @module client
  */
+
+import { ChatState } from "./chat-state.js";
+import { ChatError, RETRYABLE } from "./errors.js";
+import { SendQueue, memoryOutbox } from "./outbox.js";
 
 // The wire types come from the contract (protocol.d.ts, generated from the
 // server's Rust types by scripts/contract): never written here by hand.
-/** @typedef {import("./protocol").MessageView & {pending?: boolean, failed?: string}} Message
- * A message as the server sends it; `pending` and `failed` are the library's own (a send not confirmed yet). */
-/** @typedef {import("./protocol").AttachmentView} Attachment */
-/** @typedef {import("./protocol").MessageChange} MessageChange */
-/** @typedef {{type: string, requestId?: string, [field: string]: any}} Frame */
+/** @typedef {import("./chat-state.js").Message} Message */
+/** @typedef {import("./protocol.js").AttachmentView} Attachment */
+/** @typedef {import("./protocol.js").Reply} ServerFrame */
+/** @typedef {import("./outbox.js").OutboxEntry} OutboxEntry */
+/** @typedef {{type: string, requestId?: string, [field: string]: any}} Frame  a server frame as parsed, before its type is known */
+
+/**
+ * @typedef {"idle" | "connecting" | "open" | "closed" | "replaced" | "unauthorized"} Status
+ * `replaced`: another window of the same device took the connection;
+ * `unauthorized`: the server refused the token (also a refreshed one).
+ * Neither reconnects by itself: `connect()` does.
+ */
+
+/**
+ * Every event, by name, with its `detail`: one per server frame `type`,
+ * and the client's own.
+ * @typedef {{[K in ServerFrame["type"]]: Extract<ServerFrame, {type: K}>} & {
+ *   frame: ServerFrame,
+ *   chat: {chatId: string},
+ *   status: Status,
+ *   synced: null,
+ *   outbox: {chatId: string},
+ *   auth: ChatError,
+ * }} ClientEvents
+ */
 
 /**
  * @typedef {Object} ClientOptions
  * @property {string} websocketUrl  `wss://…/prod` (the stack's `WebSocketUrl` output)
  * @property {string} httpApiUrl    `https://…/prod` (the stack's `HttpApiUrl` output)
- * @property {() => Promise<string>} getToken  a token for this user and device (called on every connect)
+ * @property {(request: {refresh: boolean}) => Promise<string>} getToken
+ *   a token for this user and device, asked on every connect; `refresh` is
+ *   true after the server refused the last one (the token-refresh hook)
+ * @property {string} [userId]  the signed-in user: pending sends (also those restored from the outbox) are shown as theirs
  * @property {number} [requestTimeoutMs]  how long a request waits for its reply (default 15 000)
  * @property {number} [heartbeatMs]  between heartbeats (default 300 000: 5 minutes)
  * @property {number} [maxBackoffMs]  the longest pause between reconnects (default 30 000)
- * @property {typeof WebSocket} [WebSocket]  for runtimes without a global one
+ * @property {number} [maxSendAttempts]  tries of one send before it is marked failed (default 20)
+ * @property {new (url: string) => WebSocket} [WebSocket]  for runtimes without a global one (Node 20: the `ws` package's
+ *   default export, which has the same `onopen`, `onmessage`, `onerror`, `onclose`, `send`, `close` and `readyState`)
+ * @property {typeof globalThis.fetch} [fetch]  instead of the global one
+ * @property {import("./outbox.js").OutboxStore} [outbox]  where pending sends are kept (default: memory)
  */
 
-/** A request the server refused: `code` is the protocol's error code. */
-export class ChatError extends Error {
-  /** @param {string} code @param {string} message @param {number} [retryAfter] */
-  constructor(code, message, retryAfter) {
-    super(message);
-    this.name = "ChatError";
-    /** @type {string} */
-    this.code = code;
-    /** Seconds to wait before retrying (`rate_limited`). @type {number|undefined} */
-    this.retryAfter = retryAfter;
-  }
-}
-
-/** Errors a retry with the same ids may get past. */
-const RETRYABLE = new Set(["unavailable", "contention", "timeout", "disconnected"]);
+/** Ids of stored events remembered to drop a repeat: a `sync` replays at most a page beyond what was live. */
+const SEEN_EVENTS = 5_000;
 const ACK_BATCH = 100;
 
 /** A random id for a client message (unique per message; a retry reuses it). */
@@ -78,157 +102,141 @@ export async function sha256Base64(bytes) {
   return btoa(binary);
 }
 
-/**
- * One chat's messages as this device knows them, ordered by `seq`, with
- * changes applied in seq order whatever order they arrive in.
- */
-export class ChatState {
-  constructor() {
-    /** @type {Map<number, Message>} by seq */
-    this.bySeq = new Map();
-    /** Sends not confirmed yet, by clientMessageId. @type {Map<string, Message>} */
-    this.pending = new Map();
-    /** Changes that arrived before their message, by target seq. @type {Map<number, MessageChange[]>} */
-    this.early = new Map();
-    /** Seqs the user deleted for themself. @type {Set<number>} */
-    this.hidden = new Set();
-    /**
-     * The outbox: the chat's sends, chained, so the next starts once the one
-     * before has its answer (the server gives seqs in the order sends
-     * arrive; sends in flight together would be stored in any order).
-     * @type {Promise<unknown>}
-     */
-    this.outbox = Promise.resolve();
-  }
-
-  /** Every message to show, oldest first (pending sends last). @returns {Message[]} */
-  list() {
-    const stored = [...this.bySeq.values()].filter((m) => !this.hidden.has(m.seq)).sort((a, b) => a.seq - b.seq);
-    return stored.concat([...this.pending.values()]);
-  }
-
-  /** @param {Message} message @returns {boolean} whether it was new or newer */
-  put(message) {
-    const known = this.bySeq.get(message.seq);
-    if (known && (known.updatedSeq ?? 0) >= (message.updatedSeq ?? 0)) return false;
-    this.bySeq.set(message.seq, { ...message });
-    this.pending.delete(message.clientMessageId);
-    for (const change of this.early.get(message.seq) ?? []) this.apply(change);
-    this.early.delete(message.seq);
-    return true;
-  }
-
-  /** Applies a change to its message if it is newer than the message's state. @param {MessageChange} change */
-  apply(change) {
-    if (change.hidden) return false;
-    const message = this.bySeq.get(change.targetSeq);
-    if (!message) {
-      const early = this.early.get(change.targetSeq) ?? [];
-      early.push(change);
-      this.early.set(change.targetSeq, early);
-      return false;
-    }
-    if ((message.updatedSeq ?? 0) >= change.seq) return false;
-    message.updatedSeq = change.seq;
-    if (change.change === "edited") {
-      message.message = change.message ?? message.message;
-      message.editedAt = change.at;
-    } else if (change.change === "deleted") {
-      message.message = "";
-      message.attachments = [];
-      message.reactions = [];
-      delete message.replyTo;
-      message.deleted = { by: change.userId, at: change.at };
-      for (const other of this.bySeq.values()) {
-        if (other.replyTo?.seq === message.seq) other.replyTo = { ...other.replyTo, snippet: "", attachmentCount: 0, deleted: true };
-      }
-    } else if (change.change === "reacted") {
-      const counts = (message.reactions ?? []).map((r) => ({ ...r, users: r.users.filter((u) => u !== change.userId) }));
-      if (change.emoji) {
-        const same = counts.find((r) => r.emoji === change.emoji);
-        if (same) same.users.push(change.userId);
-        else counts.push({ emoji: change.emoji, count: 0, users: [change.userId] });
-      }
-      message.reactions = counts.filter((r) => r.users.length > 0).map((r) => ({ ...r, count: r.users.length }));
-    }
-    return true;
-  }
-
-  /** The last seq known (messages and changes alike). */
-  lastSeq() {
-    let last = 0;
-    for (const seq of this.bySeq.keys()) last = Math.max(last, seq);
-    return last;
-  }
-
-  firstSeq() {
-    let first = Infinity;
-    for (const seq of this.bySeq.keys()) first = Math.min(first, seq);
-    return first === Infinity ? 0 : first;
-  }
-}
-
 export class ChatClient extends EventTarget {
   /** @param {ClientOptions} options */
   constructor(options) {
     super();
-    this.options = { requestTimeoutMs: 15_000, heartbeatMs: 300_000, maxBackoffMs: 30_000, ...options };
+    this.options = { requestTimeoutMs: 15_000, heartbeatMs: 300_000, maxBackoffMs: 30_000, maxSendAttempts: 20, ...options };
     /** @type {WebSocket|null} */
     this.socket = null;
-    /** "idle" | "connecting" | "open" | "closed" */
+    /** @type {Status} */
     this.status = "idle";
     /** @type {Map<string, {resolve: (f: Frame) => void, reject: (e: Error) => void, timer: any}>} */
     this.waiting = new Map();
     /** @type {Map<string, ChatState>} */
     this.chats = new Map();
-    /** Ids of frames already handled (messages by messageId, events by eventId), most recent last. */
+    /** Ids of stored events already handled, oldest first (bounded: {@link SEEN_EVENTS}). @type {Set<string>} */
     this.seen = new Set();
     /** @type {string[]} */
     this.toAck = [];
+    /** @type {any} */
     this.ackTimer = null;
+    /** @type {any} */
     this.heartbeatTimer = null;
+    /** @type {any} */
     this.reconnectTimer = null;
     this.attempt = 0;
     this.nextRequest = 0;
     this.wanted = false;
-    /** Sends waiting for an open socket: retried on reconnect. @type {Set<() => void>} */
+    /** Sends waiting for an open socket. @type {Set<{resolve: () => void, reject: (e: Error) => void}>} */
     this.onOpen = new Set();
     /** The server closed this connection for another of the same device. */
     this.replaced = false;
+    /** The last token was refused: the next is asked for with `refresh`. */
+    this.refused = false;
+    /** @type {{resolve: () => void, reject: (e: Error) => void} | null} the pending `connect()` */
+    this.connecting = null;
+    this.store = this.options.outbox ?? memoryOutbox();
+    this.queue = new SendQueue();
+    /** clientMessageIds queued in this client (an entry restored from the store is queued once). @type {Set<string>} */
+    this.queued = new Set();
+    /** @type {Promise<void>|null} */
+    this.restored = null;
+    this.order = 0;
+  }
+
+  /**
+   * A typed `addEventListener`: `listener` gets the event's `detail`.
+   * @template {keyof ClientEvents} K
+   * @param {K} type @param {(detail: ClientEvents[K]) => void} listener
+   * @returns {() => void} removes the listener
+   */
+  on(type, listener) {
+    /** @param {Event} event */
+    const wrapped = (event) => listener(/** @type {CustomEvent} */ (event).detail);
+    this.addEventListener(String(type), wrapped);
+    return () => this.removeEventListener(String(type), wrapped);
+  }
+
+  /** @param {string} type @param {unknown} detail */
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   // ---- connection
 
   /**
-   * Connects (and keeps reconnecting until {@link close}, or until another
+   * Connects, and keeps reconnecting until {@link close} (or until another
    * window of the same device takes the connection: status `replaced`; call
-   * it again to take it back). Resolves once open and synced.
+   * it again to take it back). Resolves once open and synced; rejects with
+   * a {@link ChatError}: `unauthorized` (the token was refused, also after a
+   * refresh), `no_websocket`, or `closed` (`close()` was called first).
+   * Sends restored from the outbox show as pending before it resolves.
+   * @returns {Promise<void>}
    */
   connect() {
     this.wanted = true;
-    return new Promise((resolve) => {
-      const opened = () => {
-        this.removeEventListener("synced", opened);
-        resolve(undefined);
-      };
-      this.addEventListener("synced", opened);
-      this.open();
+    this.connecting?.reject(new ChatError("closed", "connect() was called again"));
+    const connected = new Promise((resolve, reject) => {
+      this.connecting = { resolve: () => resolve(undefined), reject };
     });
+    if (!(this.options.WebSocket ?? globalThis.WebSocket)) {
+      this.wanted = false;
+      this.settleConnect(new ChatError("no_websocket", "this runtime has no WebSocket: pass one in the options (on Node 20, the ws package's)"));
+      return connected;
+    }
+    this.restore();
+    this.open();
+    return connected;
   }
 
-  /** Closes the socket and stops reconnecting. */
+  /** @param {ChatError} [error] resolves the pending `connect()` without one */
+  settleConnect(error) {
+    const pending = this.connecting;
+    this.connecting = null;
+    if (error) pending?.reject(error);
+    else pending?.resolve();
+  }
+
+  /**
+   * Closes the socket and stops reconnecting. Everything pending settles:
+   * requests reject with `closed`, and so do sends (they stay in the
+   * outbox, and a later `connect()` — of this client or of one with the
+   * same outbox store — sends them).
+   */
   close() {
     this.wanted = false;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.heartbeatTimer);
-    this.socket?.close(1000);
+    const closed = () => new ChatError("closed", "the client was closed");
+    this.settleConnect(closed());
+    this.rejectWaiting(closed);
+    for (const waiter of [...this.onOpen]) waiter.reject(closed());
+    this.onOpen.clear();
+    const socket = this.socket;
+    this.socket = null;
+    try {
+      socket?.close(1000);
+    } catch {
+      // Closing a socket that never opened may throw in some runtimes.
+    }
     this.setStatus("closed");
   }
 
-  /** @param {string} status */
+  /** @param {() => ChatError} error */
+  rejectWaiting(error) {
+    for (const [id, waiter] of this.waiting) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error());
+      this.waiting.delete(id);
+    }
+  }
+
+  /** @param {Status} status */
   setStatus(status) {
+    if (this.status === status) return;
     this.status = status;
-    this.dispatchEvent(new CustomEvent("status", { detail: status }));
+    this.emit("status", status);
   }
 
   async open() {
@@ -236,64 +244,135 @@ export class ChatClient extends EventTarget {
     this.setStatus("connecting");
     let token;
     try {
-      token = await this.options.getToken();
+      token = await this.options.getToken({ refresh: this.refused });
     } catch (e) {
       this.scheduleReconnect();
       return;
     }
+    if (!this.wanted) return;
     const url = `${this.options.websocketUrl}?token=${encodeURIComponent(token)}`;
-    const Socket = this.options.WebSocket ?? WebSocket;
-    const socket = new Socket(url);
+    const Socket = /** @type {typeof WebSocket} */ (this.options.WebSocket ?? globalThis.WebSocket);
+    /** @type {WebSocket} */
+    let socket;
+    try {
+      socket = new Socket(url);
+    } catch (e) {
+      this.scheduleReconnect();
+      return;
+    }
     this.socket = socket;
+    let opened = false;
+    let failure = "";
     socket.onopen = async () => {
+      opened = true;
       this.attempt = 0;
+      this.refused = false;
       this.setStatus("open");
       clearInterval(this.heartbeatTimer);
-      this.heartbeatTimer = setInterval(() => this.send({ action: "heartbeat" }), this.options.heartbeatMs);
+      this.heartbeatTimer = setInterval(() => this.beat(socket), this.options.heartbeatMs);
       try {
         await this.syncAll();
       } catch (e) {
         // A failed sync is retried on the next connect; live delivery runs meanwhile.
       }
-      this.dispatchEvent(new CustomEvent("synced"));
-      for (const retry of [...this.onOpen]) retry();
+      if (this.socket !== socket) return;
+      this.emit("synced", null);
+      this.settleConnect();
+      for (const waiter of [...this.onOpen]) waiter.resolve();
+    };
+    // Set, so that no runtime treats the error as unhandled (the ws package
+    // throws an 'error' nobody listens to into the process); the close that
+    // follows says what to do.
+    socket.onerror = (event) => {
+      failure = String(/** @type {any} */ (event)?.message ?? /** @type {any} */ (event)?.error?.message ?? "");
     };
     socket.onmessage = (event) => this.receive(String(event.data));
-    socket.onclose = () => {
-      if (this.socket !== socket) return;
-      clearInterval(this.heartbeatTimer);
-      for (const [id, waiter] of this.waiting) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new ChatError("disconnected", "the connection closed before the reply"));
-        this.waiting.delete(id);
-      }
+    socket.onclose = () => this.closed(socket, opened ? null : failure, token);
+  }
+
+  /**
+   * A socket is gone (closed by either side, or found dead). One that never
+   * opened may have been refused its token: asked of the HTTP API, which
+   * answers the same token with a status a browser's WebSocket does not show.
+   * @param {WebSocket} socket @param {string|null} handshakeFailure `null` if it had opened @param {string} token
+   */
+  async closed(socket, handshakeFailure, token) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    clearInterval(this.heartbeatTimer);
+    this.rejectWaiting(() => new ChatError("disconnected", "the connection closed before the reply"));
+    if (this.replaced) {
       // Replaced by another window of this device: reconnecting would close
       // that one, which would reconnect and close this one, for ever.
-      this.setStatus(this.replaced ? "replaced" : "closed");
-      if (this.wanted && !this.replaced) this.scheduleReconnect();
-    };
+      this.setStatus("replaced");
+      this.settleConnect(new ChatError("replaced", "another window of this device took the connection"));
+      return;
+    }
+    if (handshakeFailure !== null && this.wanted && (await this.tokenRefused(handshakeFailure, token))) {
+      if (!this.refused) {
+        // Once more with a fresh token: the last one may just have expired.
+        this.refused = true;
+        this.open();
+        return;
+      }
+      const error = new ChatError("unauthorized", "the server refused this device's token");
+      this.wanted = false;
+      this.setStatus("unauthorized");
+      this.emit("auth", error);
+      this.settleConnect(error);
+      return;
+    }
+    this.setStatus("closed");
+    if (this.wanted) this.scheduleReconnect();
+  }
+
+  /** @param {string} failure what the runtime said of the failed handshake @param {string} token */
+  async tokenRefused(failure, token) {
+    if (/\b40[13]\b/.test(failure)) return true;
+    try {
+      const response = await this.fetch(`${this.options.httpApiUrl}/chats?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+      return response.status === 401 || response.status === 403;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A heartbeat (presence), answered: no answer in time means the socket is dead. @param {WebSocket} socket */
+  beat(socket) {
+    this.request("heartbeat").catch((e) => {
+      if (e instanceof ChatError && e.code === "timeout" && this.socket === socket) {
+        try {
+          socket.close(4000);
+        } catch {
+          // Already closing.
+        }
+        this.closed(socket, null, "");
+      }
+    });
   }
 
   /** Exponential backoff with full jitter: a crowd of clients does not come back at once. */
   scheduleReconnect() {
+    if (!this.wanted) return;
     const ceiling = Math.min(this.options.maxBackoffMs, 500 * 2 ** this.attempt);
     this.attempt += 1;
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.open(), Math.random() * ceiling);
+    this.reconnectTimer = setTimeout(() => this.wanted && this.open(), Math.random() * ceiling);
   }
 
   /** Replays this device's inbox (unacknowledged frames), page by page. */
   async syncAll() {
+    /** @type {string|undefined} */
     let cursor;
     do {
       const reply = await this.request("sync", cursor ? { cursor } : {});
-      cursor = reply.cursor;
+      cursor = reply.cursor ?? undefined;
     } while (cursor);
   }
 
   // ---- frames
 
-  /** @param {Frame} frame */
+  /** @param {Record<string, unknown>} frame @returns {boolean} whether it went out */
   send(frame) {
     if (this.socket?.readyState !== 1) return false;
     this.socket.send(JSON.stringify(frame));
@@ -302,7 +381,7 @@ export class ChatClient extends EventTarget {
 
   /**
    * Sends `action` with a `requestId` and resolves with its reply frame.
-   * @param {string} action @param {Record<string, any>} [fields] @returns {Promise<Frame>}
+   * @param {string} action @param {Record<string, unknown>} [fields] @returns {Promise<Frame>}
    */
   request(action, fields = {}) {
     const requestId = `r${++this.nextRequest}-${Date.now().toString(36)}`;
@@ -321,6 +400,7 @@ export class ChatClient extends EventTarget {
 
   /** @param {string} text */
   receive(text) {
+    /** @type {Frame} */
     let frame;
     try {
       frame = JSON.parse(text);
@@ -328,12 +408,12 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (frame.type === "connectionReplaced") this.replaced = true;
-    if (frame.requestId && this.waiting.has(frame.requestId)) {
-      const waiter = this.waiting.get(frame.requestId);
+    const waiter = frame.requestId ? this.waiting.get(frame.requestId) : undefined;
+    if (frame.requestId && waiter) {
       this.waiting.delete(frame.requestId);
-      clearTimeout(waiter?.timer);
-      if (frame.type === "error") waiter?.reject(new ChatError(frame.code, frame.message, frame.retryAfter));
-      else waiter?.resolve(frame);
+      clearTimeout(waiter.timer);
+      if (frame.type === "error") waiter.reject(new ChatError(frame.code, frame.message, frame.retryAfter));
+      else waiter.resolve(frame);
     }
     const frames = frame.type === "syncBatch" ? frame.frames : [frame];
     for (const inner of frames) this.handle(inner);
@@ -341,31 +421,30 @@ export class ChatClient extends EventTarget {
 
   /** @param {Frame} frame */
   handle(frame) {
-    const id = frame.type === "newMessage" ? frame.messageId : frame.eventId;
-    const stored = frame.type === "newMessage" || (frame.eventId && !frame.requestId);
-    if (stored && id) {
-      this.ack(id);
-      // At least once: a frame seen already (live and again on sync) is dropped.
-      if (this.seen.has(id) && frame.type !== "newMessage") return;
-      this.seen.add(id);
-    }
     if (frame.type === "newMessage") {
-      const changed = this.chat(frame.chatId).put(frame);
-      if (!changed) return;
+      this.ack(frame.messageId);
+      // At least once: a message seen already (live, then on sync) is one seq of its chat.
+      if (!this.chat(frame.chatId).put(/** @type {Message} */ (/** @type {unknown} */ (frame)))) return;
       this.changed(frame.chatId);
-    } else if (frame.type === "messageChanged") {
-      if (this.chat(frame.chatId).apply(frame)) this.changed(frame.chatId);
+    } else if (frame.eventId && !frame.requestId) {
+      this.ack(frame.eventId);
+      if (this.seen.has(frame.eventId)) return;
+      this.seen.add(frame.eventId);
+      if (this.seen.size > SEEN_EVENTS) this.seen.delete(/** @type {string} */ (this.seen.values().next().value));
+    }
+    if (frame.type === "messageChanged") {
+      if (this.chat(frame.chatId).apply(/** @type {import("./protocol.js").MessageChange} */ (/** @type {unknown} */ (frame)))) this.changed(frame.chatId);
     } else if (frame.type === "messageHidden") {
       this.chat(frame.chatId).hidden.add(frame.seq);
       this.changed(frame.chatId);
     }
-    this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
-    this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+    this.emit("frame", frame);
+    this.emit(frame.type, frame);
   }
 
   /** @param {string} chatId */
   changed(chatId) {
-    this.dispatchEvent(new CustomEvent("chat", { detail: { chatId } }));
+    this.emit("chat", { chatId });
   }
 
   /** Acknowledges a frame soon (one `ack` per 100 ids or 50 ms). @param {string} id */
@@ -382,7 +461,7 @@ export class ChatClient extends EventTarget {
       const batch = [...new Set(this.toAck.splice(0, ACK_BATCH))];
       // Without a requestId: a successful ack is not answered (docs/protocol.md).
       if (!this.send({ action: "ack", messageIds: batch })) {
-        // Not acked: the frames come again on the next sync, and are dropped by id.
+        // Not acked: the frames come again on the next sync, and are dropped.
         this.toAck = [];
         return;
       }
@@ -399,69 +478,159 @@ export class ChatClient extends EventTarget {
     return state;
   }
 
-  // ---- requests
+  // ---- sending
 
   /**
-   * Sends a message: shown at once as pending in {@link ChatState.list}, then
-   * confirmed by its `sendResult`. Retries with the same `clientMessageId`
-   * until the server answers (reconnecting if need be); a refusal marks it failed.
+   * Sends a message: kept in the outbox and shown at once as pending in
+   * {@link ChatState.list}, then confirmed by its `sendResult`. Retries with
+   * the same `clientMessageId` until the server answers (reconnecting if
+   * need be); a refusal marks it failed (see {@link retry}, {@link discard}).
    * @param {string} chatId @param {string} text
-   * @param {{attachments?: (string|Attachment)[], replyTo?: number, clientMessageId?: string, senderId?: string}} [extra]
-   *   `attachments`: ids, or the attachments {@link upload} resolved with (then the pending bubble shows them)
+   * @param {{attachments?: Attachment[], replyTo?: number, clientMessageId?: string, senderId?: string}} [extra]
+   *   `attachments`: as {@link upload} resolved them
    * @returns {Promise<Frame>} the `sendResult`
    */
   async sendMessage(chatId, text, extra = {}) {
-    const clientMessageId = extra.clientMessageId ?? newClientMessageId();
+    /** @type {OutboxEntry} */
+    const entry = {
+      clientMessageId: extra.clientMessageId ?? newClientMessageId(),
+      chatId,
+      message: text,
+      attachments: extra.attachments ?? [],
+      order: Date.now() * 1000 + (this.order++ % 1000),
+      writtenAt: Date.now(),
+    };
+    if (extra.replyTo) entry.replyTo = extra.replyTo;
+    // Kept before it is shown: what the person saw as sent is not lost.
+    await this.store.put(entry);
+    return this.enqueue(entry, extra.senderId ?? "");
+  }
+
+  /**
+   * Sends the outbox's entries this client has not queued yet (written by an
+   * earlier page or process), oldest first. Failed ones are shown, not sent.
+   */
+  restore() {
+    this.restored ??= this.store.load().then(
+      (entries) => {
+        for (const entry of entries.sort((a, b) => a.order - b.order)) {
+          if (this.queued.has(entry.clientMessageId)) continue;
+          if (entry.failed) this.showPending(entry, "", entry.failed);
+          else this.enqueue(entry, "").catch(() => undefined);
+        }
+      },
+      () => undefined,
+    );
+    return this.restored;
+  }
+
+  /** Sends a failed message again. @param {string} chatId @param {string} clientMessageId */
+  async retry(chatId, clientMessageId) {
+    const entries = await this.store.load();
+    const entry = entries.find((e) => e.clientMessageId === clientMessageId && e.chatId === chatId);
+    if (!entry) throw new ChatError("invalid_request", "no such message in the outbox");
+    delete entry.failed;
+    await this.store.put(entry);
+    return this.enqueue(entry, this.chat(chatId).pending.get(clientMessageId)?.senderId ?? "");
+  }
+
+  /** Drops a failed message from the outbox. @param {string} chatId @param {string} clientMessageId */
+  async discard(chatId, clientMessageId) {
+    await this.store.delete(clientMessageId);
+    this.queued.delete(clientMessageId);
+    if (this.chat(chatId).pending.delete(clientMessageId)) this.changed(chatId);
+  }
+
+  /** @param {OutboxEntry} entry @param {string} senderId @param {string} [failed] */
+  showPending(entry, senderId, failed) {
+    /** @type {Message} */
+    const pending = {
+      chatId: entry.chatId, clientMessageId: entry.clientMessageId, message: entry.message, seq: Infinity, messageId: "",
+      senderId: senderId || this.options.userId || "", senderDevice: "", sentAt: entry.writtenAt, pending: true, attachments: entry.attachments, mentions: [], reactions: [],
+    };
+    if (failed) pending.failed = failed;
+    this.chat(entry.chatId).pending.set(entry.clientMessageId, pending);
+    this.changed(entry.chatId);
+    this.emit("outbox", { chatId: entry.chatId });
+  }
+
+  /** Queues an outbox entry behind the chat's earlier sends. @param {OutboxEntry} entry @param {string} senderId */
+  enqueue(entry, senderId) {
+    const { chatId, clientMessageId } = entry;
     const state = this.chat(chatId);
-    state.pending.set(clientMessageId, {
-      chatId, clientMessageId, message: text, seq: Infinity, messageId: "", senderId: extra.senderId ?? "", senderDevice: "",
-      sentAt: Date.now(), pending: true,
-      attachments: (extra.attachments ?? []).filter((a) => typeof a !== "string"),
-    });
-    this.changed(chatId);
-    const ids = (extra.attachments ?? []).map((a) => (typeof a === "string" ? a : a.attachmentId));
-    const fields = { chatId, clientMessageId, message: text, attachments: ids };
-    if (extra.replyTo) fields.replyTo = extra.replyTo;
+    this.queued.add(clientMessageId);
+    this.showPending(entry, senderId);
+    /** @type {Record<string, unknown>} */
+    const fields = { chatId, clientMessageId, message: entry.message, attachments: entry.attachments.map((a) => a.attachmentId) };
+    if (entry.replyTo) fields.replyTo = entry.replyTo;
     const deliver = async () => {
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         try {
+          if (this.status !== "open") await this.untilOpen(0);
           const result = await this.request("sendMessage", fields);
           const pending = state.pending.get(clientMessageId);
-          if (pending) {
-            state.pending.delete(clientMessageId);
-            state.put({ ...pending, pending: false, seq: result.seq, messageId: result.messageId, sentAt: pending.sentAt });
-          }
+          state.pending.delete(clientMessageId);
+          if (pending) state.put({ ...pending, pending: false, seq: result.seq, messageId: result.messageId });
+          this.queued.delete(clientMessageId);
+          await this.store.delete(clientMessageId).catch(() => undefined);
           this.changed(chatId);
+          this.emit("outbox", { chatId });
           return result;
         } catch (e) {
-          if (!(e instanceof ChatError) || !RETRYABLE.has(e.code) || attempt > 20) {
+          // Closed: it stays in the outbox, for the next connect.
+          if (e instanceof ChatError && e.code === "closed") {
+            this.queued.delete(clientMessageId);
+            throw e;
+          }
+          if (!(e instanceof ChatError) || !RETRYABLE.has(e.code) || attempt >= this.options.maxSendAttempts) {
+            const code = e instanceof ChatError ? e.code : String(e);
             const pending = state.pending.get(clientMessageId);
-            if (pending) pending.failed = e instanceof ChatError ? e.code : String(e);
+            if (pending) pending.failed = code;
+            this.queued.delete(clientMessageId);
+            await this.store.put({ ...entry, failed: code }).catch(() => undefined);
             this.changed(chatId);
+            this.emit("outbox", { chatId });
             throw e;
           }
           await this.untilOpen(Math.min(8000, 250 * 2 ** attempt));
         }
       }
     };
-    // Its turn comes after every earlier send of the chat has its answer; a
-    // refused one does not hold up those after it.
-    const turn = state.outbox.then(deliver);
-    state.outbox = turn.catch(() => undefined);
-    return turn;
+    return this.queue.enqueue(chatId, deliver);
   }
 
-  /** Waits for `ms`, or until the socket is open again if it is not. @param {number} ms */
+  /**
+   * Waits `ms` if the socket is open, else until it opens (and is synced);
+   * rejects with `closed` if the client is closed first.
+   * @param {number} ms
+   * @returns {Promise<void>}
+   */
   untilOpen(ms) {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.onOpen.delete(done);
-        resolve(undefined);
+    return new Promise((resolve, reject) => {
+      if (!this.wanted) {
+        reject(new ChatError("closed", "the client is closed"));
+        return;
+      }
+      if (this.status === "open") {
+        setTimeout(resolve, ms);
+        return;
+      }
+      const waiter = {
+        resolve: () => {
+          this.onOpen.delete(waiter);
+          resolve();
+        },
+        /** @param {Error} e */
+        reject: (e) => {
+          this.onOpen.delete(waiter);
+          reject(e);
+        },
       };
-      if (this.status === "open") setTimeout(done, ms);
-      else this.onOpen.add(done);
+      this.onOpen.add(waiter);
     });
   }
+
+  // ---- requests
 
   /** @param {string[]} participants @param {string} [name] */
   createChat(participants, name) {
@@ -506,10 +675,15 @@ export class ChatClient extends EventTarget {
 
   // ---- HTTP API
 
+  /** The platform's `fetch`, or the one in the options. @param {string} url @param {RequestInit} [init] */
+  fetch(url, init) {
+    return (this.options.fetch ?? globalThis.fetch)(url, init);
+  }
+
   /** @param {string} path @param {RequestInit} [init] */
   async http(path, init = {}) {
-    const token = await this.options.getToken();
-    const response = await fetch(`${this.options.httpApiUrl}${path}`, {
+    const token = await this.options.getToken({ refresh: false });
+    const response = await this.fetch(`${this.options.httpApiUrl}${path}`, {
       ...init,
       headers: { ...(init.headers ?? {}), authorization: `Bearer ${token}` },
     });
@@ -576,14 +750,39 @@ export class ChatClient extends EventTarget {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    await putWithProgress(upload.uploadUrl, upload.uploadHeaders, bytes, options.onProgress);
+    if (typeof XMLHttpRequest === "function") await putWithProgress(upload.uploadUrl, upload.uploadHeaders, bytes, options.onProgress);
+    else await putWithFetch.call(this, upload.uploadUrl, upload.uploadHeaders, bytes, options.onProgress);
     /** @type {Attachment} */
     const attachment = { attachmentId: upload.attachmentId, fileName: body.fileName, contentType: body.contentType, size: body.size, sha256: body.sha256 };
     return attachment;
   }
 }
 
-/** PUTs bytes with exactly the signed headers, reporting progress (XMLHttpRequest: fetch has no upload progress). */
+/**
+ * PUTs bytes with exactly the signed headers through `fetch` (Node: no
+ * upload progress there, so it reports 0 and then 1).
+ * @this {ChatClient} @param {string} url @param {Record<string, string>} headers @param {ArrayBuffer} bytes
+ * @param {((fraction: number) => void) | undefined} onProgress
+ */
+async function putWithFetch(url, headers, bytes, onProgress) {
+  onProgress?.(0);
+  const signed = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !["host", "content-length"].includes(name.toLowerCase())));
+  let response;
+  try {
+    response = await this.fetch(url, { method: "PUT", headers: signed, body: bytes });
+  } catch (e) {
+    throw new ChatError("upload_failed", `the upload did not reach S3: ${e}`);
+  }
+  if (response.status >= 300) throw new ChatError(String(response.status), `S3 refused the upload: ${await response.text()}`);
+  onProgress?.(1);
+}
+
+/**
+ * PUTs bytes with exactly the signed headers, reporting progress (browsers:
+ * XMLHttpRequest, since fetch reports no upload progress).
+ * @param {string} url @param {Record<string, string>} headers @param {ArrayBuffer} bytes
+ * @param {((fraction: number) => void) | undefined} onProgress @returns {Promise<void>}
+ */
 function putWithProgress(url, headers, bytes, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -593,7 +792,7 @@ function putWithProgress(url, headers, bytes, onProgress) {
       if (!["host", "content-length"].includes(name.toLowerCase())) xhr.setRequestHeader(name, String(value));
     }
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
-    xhr.onload = () => (xhr.status < 300 ? resolve(undefined) : reject(new ChatError(String(xhr.status), `S3 refused the upload: ${xhr.responseText}`)));
+    xhr.onload = () => (xhr.status < 300 ? resolve() : reject(new ChatError(String(xhr.status), `S3 refused the upload: ${xhr.responseText}`)));
     xhr.onerror = () => reject(new ChatError("upload_failed", "the upload did not reach S3"));
     xhr.send(bytes);
   });

@@ -1,6 +1,6 @@
 // The web app: a messenger on the client library, speaking only the
 // documented protocol (docs/protocol.md, docs/http-api.md).
-import { ChatClient, ChatError } from "../client/chat-client.js";
+import { ChatClient, ChatError, indexedDbOutbox } from "../client/index.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -45,7 +45,14 @@ async function start(settings, user, device, token) {
   $("me-avatar").textContent = initials(user);
   $("signin").hidden = true;
   $("app").hidden = false;
-  const client = new ChatClient({ websocketUrl: settings.websocketUrl, httpApiUrl: settings.httpApiUrl, getToken: async () => token });
+  const client = new ChatClient({
+    websocketUrl: settings.websocketUrl,
+    httpApiUrl: settings.httpApiUrl,
+    getToken: async () => token,
+    userId: user,
+    // Pending sends survive a reload (and go out once, in order, after it).
+    outbox: indexedDbOutbox(`chat-outbox:${user}:${device}`),
+  });
   state.client = client;
   client.addEventListener("status", (e) => {
     $("connection").dataset.status = e.detail;
@@ -55,6 +62,8 @@ async function start(settings, user, device, token) {
     $("replaced").hidden = e.detail !== "replaced";
     if (e.detail === "open") state.wasOpen = true;
   });
+  // The token was refused (also a fresh one): the session is over.
+  client.addEventListener("auth", () => toast(new ChatError("unauthorized", "Your session has ended: sign in again.")));
   client.addEventListener("chat", (e) => e.detail.chatId === state.open && renderMessages());
   client.addEventListener("newMessage", (e) => onNewMessage(e.detail));
   client.addEventListener("messageChanged", () => scheduleListRefresh());
@@ -105,6 +114,7 @@ function peerOf(chat) {
 
 function renderList() {
   const list = $("chat-list");
+  const focused = list.contains(document.activeElement) ? document.activeElement.closest(".chat-item")?.dataset.chatId : null;
   list.replaceChildren();
   const chats = [...state.chats.values()].sort((a, b) => b.lastActiveAt - a.lastActiveAt);
   $("no-chats").hidden = chats.length > 0;
@@ -117,12 +127,15 @@ function renderList() {
     if (chat.chatId === state.open) item.classList.add("selected");
     const preview = chat.lastMessage;
     const text = !preview ? (chat.request ? "Message request" : "") : preview.deleted ? "🚫 deleted" : previewText(preview);
+    // A button inside the item: reachable by Tab, opened by Enter or Space.
     item.innerHTML = `
-      <span class="avatar"></span>
-      <div class="chat-main">
-        <div class="chat-top"><span class="chat-name"></span><time class="chat-time"></time></div>
-        <div class="chat-bottom"><span class="chat-preview"></span><span class="badges"></span></div>
-      </div>`;
+      <button type="button" class="chat-open">
+        <span class="avatar" aria-hidden="true"></span>
+        <span class="chat-main">
+          <span class="chat-top"><span class="chat-name"></span><time class="chat-time"></time></span>
+          <span class="chat-bottom"><span class="chat-preview"></span><span class="badges"></span></span>
+        </span>
+      </button>`;
     item.querySelector(".avatar").textContent = initials(chatName(chat));
     item.querySelector(".chat-name").textContent = chatName(chat);
     item.querySelector(".chat-time").textContent = preview ? shortTime(preview.sentAt) : "";
@@ -130,9 +143,12 @@ function renderList() {
     const badges = item.querySelector(".badges");
     if (chat.mentionCount > 0) badges.insertAdjacentHTML("beforeend", `<span class="mention-badge" title="mentions">@</span>`);
     if (chat.unreadCount > 0) badges.insertAdjacentHTML("beforeend", `<span class="unread-badge">${chat.unreadCount}</span>`);
+    if (chat.chatId === state.open) item.querySelector(".chat-open").setAttribute("aria-current", "true");
     item.addEventListener("click", () => openChat(chat.chatId));
     list.append(item);
   }
+  // (Rebuilt on every change: the chat that had the focus keeps it.)
+  if (focused) list.querySelector(`.chat-item[data-chat-id="${CSS.escape(focused)}"] .chat-open`)?.focus();
 }
 
 function previewText(preview) {
@@ -255,6 +271,11 @@ function renderHeader() {
 function renderMessages() {
   const box = $("messages");
   const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  // Rebuilt on every change: what had the keyboard's focus (a bubble, or one
+  // of its buttons) gets it back.
+  const active = box.contains(document.activeElement) ? document.activeElement : null;
+  const focusedMessage = active?.closest(".bubble")?.dataset.clientMessageId;
+  const focusedAction = active?.dataset.action;
   box.replaceChildren();
   if (!state.open) return;
   const chat = state.chats.get(state.open);
@@ -262,6 +283,8 @@ function renderMessages() {
     const mine = message.senderId === state.me || message.pending;
     const bubble = document.createElement("div");
     bubble.className = `bubble ${mine ? "mine" : "theirs"}`;
+    // Reachable by Tab: its actions show while it (or one of them) has the focus.
+    bubble.tabIndex = 0;
     if (message.seq !== Infinity) bubble.dataset.seq = String(message.seq);
     bubble.dataset.clientMessageId = message.clientMessageId;
     if (chat?.kind === "group" && !mine) bubble.insertAdjacentHTML("beforeend", `<div class="sender"></div>`);
@@ -297,23 +320,55 @@ function renderMessages() {
       meta.append(" ", status);
     }
     bubble.append(meta);
+    if (message.failed) bubble.append(failedActions(message));
     if (!message.pending && !message.deleted) bubble.append(actions(message, mine));
     box.append(bubble);
   }
+  if (focusedMessage) {
+    const bubble = [...box.querySelectorAll(".bubble")].find((b) => b.dataset.clientMessageId === focusedMessage);
+    // The bubble first: its actions show (and can take the focus) once it has it.
+    bubble?.focus({ preventScroll: true });
+    if (focusedAction) bubble?.querySelector(`[data-action="${focusedAction}"]`)?.focus({ preventScroll: true });
+  }
   if (atEnd) scrollToEnd();
+}
+
+/** A send the server refused: send it again (same clientMessageId) or drop it. */
+function failedActions(message) {
+  const bar = document.createElement("div");
+  bar.className = "failed-actions";
+  const note = document.createElement("span");
+  note.textContent = `Not sent (${message.failed}).`;
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.className = "retry";
+  retry.textContent = "Retry";
+  retry.addEventListener("click", () => state.client.retry(message.chatId, message.clientMessageId).catch(toast));
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.className = "discard";
+  discard.textContent = "Delete";
+  discard.addEventListener("click", () => state.client.discard(message.chatId, message.clientMessageId));
+  bar.append(note, " ", retry, " ", discard);
+  return bar;
 }
 
 function actions(message, mine) {
   const bar = document.createElement("div");
   bar.className = "actions";
-  for (const emoji of ["👍", "❤️", "😂"]) {
+  for (const [emoji, name] of [["👍", "thumbs-up"], ["❤️", "heart"], ["😂", "laughing"]]) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = emoji;
+    button.dataset.action = `react-${name}`;
+    button.setAttribute("aria-label", `React with ${name.replace("-", " ")}`);
     button.addEventListener("click", () => react(message, emoji));
     bar.append(button);
   }
-  const more = [["Delete for me", () => state.client.deleteMessage(message.chatId, message.seq, false)]];
+  const more = [
+    ["Reply", async () => startReply(message)],
+    ["Delete for me", () => state.client.deleteMessage(message.chatId, message.seq, false)],
+  ];
   if (mine) {
     more.push(["Edit", () => edit(message)]);
     more.push(["Delete for everyone", () => state.client.deleteMessage(message.chatId, message.seq, true)]);
@@ -322,10 +377,24 @@ function actions(message, mine) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = label;
+    button.dataset.action = label.toLowerCase().replaceAll(" ", "-");
     button.addEventListener("click", () => run().catch(toast));
     bar.append(button);
   }
   return bar;
+}
+
+/** Replying to a message: shown above the composer until sent or cancelled (Esc). */
+function startReply(message) {
+  state.replyTo = { chatId: message.chatId, seq: message.seq };
+  $("reply-preview").hidden = false;
+  $("reply-text").textContent = `${message.senderId === state.me ? "You" : message.senderId}: ${message.message}`;
+  $("text").focus();
+}
+
+function cancelReply() {
+  state.replyTo = null;
+  $("reply-preview").hidden = true;
 }
 
 function react(message, emoji) {
@@ -463,7 +532,9 @@ async function send(event) {
     renderHeader();
   }
   try {
-    const sending = state.client.sendMessage(state.open, text, { senderId: state.me });
+    const replyTo = state.replyTo?.chatId === state.open ? state.replyTo.seq : undefined;
+    cancelReply();
+    const sending = state.client.sendMessage(state.open, text, { senderId: state.me, replyTo });
     scrollToEnd();
     await sending;
   } catch (e) {
@@ -623,12 +694,30 @@ $("accept").addEventListener("click", async () => {
     toast(e);
   }
 });
-$("back").addEventListener("click", () => {
+function closeChat() {
+  const was = state.open;
   state.open = null;
+  cancelReply();
   $("conversation").dataset.open = "false";
   $("pick-a-chat").hidden = false;
   renderList();
   renderMessages();
+  // The keyboard goes back where it came from: the chat's item in the list.
+  if (was) document.querySelector(`.chat-item[data-chat-id="${CSS.escape(was)}"] .chat-open`)?.focus();
+}
+$("back").addEventListener("click", closeChat);
+$("reply-cancel").addEventListener("click", () => {
+  cancelReply();
+  $("text").focus();
+});
+// Esc, as in a messenger: cancels a reply; in a message's actions, back to
+// the composer; else closes the chat. (An open dialog takes Esc itself.)
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || document.querySelector("dialog[open]") || !state.open) return;
+  if (state.replyTo) cancelReply();
+  else if (document.activeElement?.closest("#messages")) $("text").focus();
+  else closeChat();
+  event.preventDefault();
 });
 $("messages").addEventListener("scroll", () => $("messages").scrollTop < 60 && loadOlder());
 document.addEventListener("visibilitychange", markVisibleRead);

@@ -3,7 +3,7 @@
 //! frame the server sends (`Reply`: a `ServerFrame` with the `requestId` it
 //! answers), and the HTTP API's bodies. The committed copy is
 //! `docs/protocol.schema.json`, and the JavaScript client's TypeScript
-//! declarations (`local/web/client/protocol.d.ts`) are generated from it by
+//! declarations (`clients/js/src/protocol.d.ts`) are generated from it by
 //! `scripts/contract`; tests fail when either is stale, so the three cannot
 //! drift apart again.
 

@@ -1,0 +1,4 @@
+export { ChatState } from "./chat-state.js";
+export { ChatClient, newClientMessageId, sha256Base64 } from "./client.js";
+export { ChatError, CLIENT_CODES, RETRYABLE } from "./errors.js";
+export { SendQueue, indexedDbOutbox, memoryOutbox } from "./outbox.js";

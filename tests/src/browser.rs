@@ -131,6 +131,14 @@ impl Browser {
         self.call(reqwest::Method::POST, "/chromium/network_conditions", Some(json!({ "network_conditions": conditions }))).await;
     }
 
+    /// Shows the page as a system in dark mode would (`prefers-color-scheme:
+    /// dark`, through Chromium's DevTools protocol), or back in light.
+    pub async fn prefer_dark(&self, dark: bool) {
+        let features = json!([{ "name": "prefers-color-scheme", "value": if dark { "dark" } else { "light" } }]);
+        let body = json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "features": features } });
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(body)).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }
@@ -154,6 +162,18 @@ impl Browser {
             actions.push(json!({ "type": "keyDown", "value": key.to_string() }));
             actions.push(json!({ "type": "keyUp", "value": key.to_string() }));
         }
+        let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
+        self.call(reqwest::Method::POST, "/actions", Some(body)).await;
+    }
+
+    /// Presses `key` while holding Shift (Shift+Enter, Shift+Tab).
+    pub async fn press_with_shift(&self, key: &str) {
+        let actions = json!([
+            { "type": "keyDown", "value": "\u{E008}" },
+            { "type": "keyDown", "value": key },
+            { "type": "keyUp", "value": key },
+            { "type": "keyUp", "value": "\u{E008}" },
+        ]);
         let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
         self.call(reqwest::Method::POST, "/actions", Some(body)).await;
     }

@@ -353,6 +353,13 @@ async fn axe_core_finds_nothing_serious_on_sign_in_chat_list_and_conversation_at
     for (page, browser) in [("conversation, phone", bob), ("chat list and conversation, desktop", alice)] {
         found.extend(browser.serious_accessibility_violations().await.into_iter().map(|v| (page, v)));
     }
+    // The same pages in dark mode (the app follows the system's scheme).
+    for (page, browser) in [("conversation, phone, dark", bob), ("chat list and conversation, desktop, dark", alice)] {
+        browser.prefer_dark(true).await;
+        browser.until("the dark scheme applies", "getComputedStyle(document.body).getPropertyValue('--panel').trim() === '#111b21'").await;
+        found.extend(browser.serious_accessibility_violations().await.into_iter().map(|v| (page, v)));
+    }
+    alice.screenshot("conversation-desktop-dark").await;
     for size in [DESKTOP, PHONE] {
         let visitor = Browser::start(size.0, size.1).await;
         visitor.goto(url).await;
@@ -360,6 +367,54 @@ async fn axe_core_finds_nothing_serious_on_sign_in_chat_list_and_conversation_at
         found.extend(visitor.serious_accessibility_violations().await.into_iter().map(|v| ("sign-in", v)));
     }
     assert!(found.is_empty(), "axe-core: {found:#?}");
+}
+
+/// What a person reads in the list and the conversation: one's own message
+/// moves its chat to the top with "You: …" as its preview; a message in a
+/// chat not open counts in the tab's title; a web address in a message is a
+/// link; a multi-line message (Shift+Enter) keeps its lines.
+#[tokio::test]
+async fn own_messages_lead_the_list_unread_counts_in_the_title_and_links_are_links() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, chat, .. } = &both;
+    // A second, newer chat for Alice, so that Bob's chat is not the top one.
+    let carol = unique("carol");
+    alice.click("#new-chat").await;
+    alice.type_into("#new-chat-participants", &carol).await;
+    alice.click("#new-chat-create").await;
+    alice
+        .until("the chat with Carol leads the list", &format!("document.querySelector('.chat-item').dataset.chatId.includes('{carol}')"))
+        .await;
+    alice.open_chat(chat).await;
+    alice.send("see https://example.com/docs, please").await;
+    alice.until("Bob's chat moved to the top", &format!("document.querySelector('.chat-item').dataset.chatId === '{chat}'")).await;
+    let preview = alice.text_of(".chat-item .chat-preview").await;
+    assert_eq!(preview, "You: see https://example.com/docs, please");
+    let link = alice
+        .run("const a = document.querySelector('#messages .bubble.mine .text a'); return a && [a.href, a.target, a.innerText]", json!([]))
+        .await;
+    assert_eq!(
+        link,
+        json!(["https://example.com/docs", "_blank", "https://example.com/docs"]),
+        "the address (without its comma) is a link"
+    );
+
+    bob.until("Bob's title counts the unread message", "document.title === '(1) Chat'").await;
+    bob.open_chat(chat).await;
+    // (A message request is read once accepted: until then Alice learns nothing.)
+    bob.click("#accept").await;
+    bob.until("the title clears once read", "document.title === 'Chat'").await;
+    bob.click("#text").await;
+    bob.press("first line").await;
+    bob.press_with_shift(keys::ENTER).await;
+    bob.press("second line").await;
+    bob.press(keys::ENTER).await;
+    alice
+        .until(
+            "the two lines arrive as one message",
+            "[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === 'first line\\nsecond line')",
+        )
+        .await;
 }
 
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API

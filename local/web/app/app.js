@@ -113,6 +113,8 @@ function peerOf(chat) {
 }
 
 function renderList() {
+  const unread = [...state.chats.values()].reduce((sum, chat) => sum + (chat.unreadCount ?? 0), 0);
+  document.title = unread > 0 ? `(${unread}) Chat` : "Chat";
   const list = $("chat-list");
   const focused = list.contains(document.activeElement) ? document.activeElement.closest(".chat-item")?.dataset.chatId : null;
   list.replaceChildren();
@@ -149,6 +151,18 @@ function renderList() {
   }
   // (Rebuilt on every change: the chat that had the focus keeps it.)
   if (focused) list.querySelector(`.chat-item[data-chat-id="${CSS.escape(focused)}"] .chat-open`)?.focus();
+}
+
+/** One's own message: its chat goes to the top of the list with it as the preview. */
+function ownMessageShown(chatId, text, attachmentCount, seq) {
+  const chat = state.chats.get(chatId);
+  if (!chat) return;
+  if (seq !== undefined && seq < (chat.lastSeq ?? 0)) return;
+  if (seq !== undefined) chat.lastSeq = seq;
+  chat.lastActiveAt = Date.now();
+  chat.lastMessage = { seq: seq ?? chat.lastSeq, senderId: state.me, text, attachmentCount, sentAt: Date.now() };
+  chat.unreadCount = 0;
+  renderList();
 }
 
 function previewText(preview) {
@@ -268,6 +282,38 @@ function renderHeader() {
   $("request-banner").hidden = !chat?.request;
 }
 
+/**
+ * A message's text as nodes (never HTML: the text is a stranger's): web
+ * links become links that open in a new tab, and `@user` of a mentioned
+ * member is highlighted.
+ */
+function richText(text, mentions) {
+  const nodes = [];
+  const pattern = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]])|@([A-Za-z0-9_.]+)/g;
+  let at = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > at) nodes.push(document.createTextNode(text.slice(at, match.index)));
+    if (match[1]) {
+      const link = document.createElement("a");
+      link.href = match[1];
+      link.textContent = match[1];
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      nodes.push(link);
+    } else if (mentions.includes(match[2])) {
+      const mention = document.createElement("span");
+      mention.className = "mention";
+      mention.textContent = match[0];
+      nodes.push(mention);
+    } else {
+      nodes.push(document.createTextNode(match[0]));
+    }
+    at = match.index + match[0].length;
+  }
+  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
+  return nodes;
+}
+
 function renderMessages() {
   const box = $("messages");
   const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
@@ -297,8 +343,9 @@ function renderMessages() {
       text.textContent = "🚫 This message was deleted";
       bubble.classList.add("deleted");
     } else {
-      text.textContent = message.message;
+      text.replaceChildren(...richText(message.message, message.mentions ?? []));
     }
+    text.dir = "auto";
     for (const attachment of message.attachments ?? []) bubble.append(attachmentView(message.chatId, attachment));
     if ((message.reactions ?? []).length > 0) {
       const reactions = document.createElement("div");
@@ -412,7 +459,7 @@ function attachmentView(chatId, attachment) {
   const wrap = document.createElement("div");
   wrap.className = "attachment";
   const isImage = attachment.contentType.startsWith("image/");
-  const url = state.downloads.get(attachment.attachmentId);
+  const url = freshDownload(attachment.attachmentId);
   if (isImage) {
     const img = document.createElement("img");
     img.alt = attachment.fileName;
@@ -425,17 +472,33 @@ function attachmentView(chatId, attachment) {
   link.className = "file";
   link.download = attachment.fileName;
   if (url) link.href = url;
+  // A link shown a while ago may have expired (presigned for minutes): a
+  // click then asks for a fresh one rather than opening S3's error page.
+  link.addEventListener("click", async (event) => {
+    if (freshDownload(attachment.attachmentId)) return;
+    event.preventDefault();
+    try {
+      const d = await fetchDownload(chatId, attachment.attachmentId);
+      window.open(d.url, "_blank", "noopener");
+    } catch (e) {
+      toast(e);
+    }
+  });
   wrap.append(link);
-  if (!url) {
-    state.client
-      .download(chatId, attachment.attachmentId)
-      .then((d) => {
-        state.downloads.set(attachment.attachmentId, d.url);
-        renderMessages();
-      })
-      .catch(toast);
-  }
+  if (!url) fetchDownload(chatId, attachment.attachmentId).then(renderMessages).catch(toast);
   return wrap;
+}
+
+/** A presigned download URL still good for half a minute, if one is known. */
+function freshDownload(attachmentId) {
+  const known = state.downloads.get(attachmentId);
+  return known && known.expiresAt - Date.now() > 30_000 ? known.url : null;
+}
+
+async function fetchDownload(chatId, attachmentId) {
+  const d = await state.client.download(chatId, attachmentId);
+  state.downloads.set(attachmentId, { url: d.url, expiresAt: d.expiresAt });
+  return d;
 }
 
 function statusOf(message) {
@@ -534,9 +597,12 @@ async function send(event) {
   try {
     const replyTo = state.replyTo?.chatId === state.open ? state.replyTo.seq : undefined;
     cancelReply();
-    const sending = state.client.sendMessage(state.open, text, { senderId: state.me, replyTo });
+    const chatId = state.open;
+    const sending = state.client.sendMessage(chatId, text, { senderId: state.me, replyTo });
     scrollToEnd();
-    await sending;
+    ownMessageShown(chatId, text, 0);
+    const result = await sending;
+    ownMessageShown(chatId, text, 0, result.seq);
   } catch (e) {
     toast(e);
   }
@@ -555,7 +621,8 @@ async function attach() {
     $("upload-progress").value = 1;
     const caption = $("text").value;
     $("text").value = "";
-    await state.client.sendMessage(chatId, caption, { attachments: [attachment], senderId: state.me });
+    const result = await state.client.sendMessage(chatId, caption, { attachments: [attachment], senderId: state.me });
+    ownMessageShown(chatId, caption, 1, result.seq);
   } catch (e) {
     toast(e);
   } finally {
@@ -677,6 +744,12 @@ $("signin-form").addEventListener("submit", async (event) => {
 $("composer").addEventListener("submit", send);
 $("use-here").addEventListener("click", () => state.client.connect());
 $("text").addEventListener("input", typed);
+$("text").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
 $("file-input").addEventListener("change", attach);
 $("new-chat").addEventListener("click", () => $("new-chat-dialog").showModal());
 $("new-chat-form").addEventListener("submit", newChat);

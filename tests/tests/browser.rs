@@ -417,6 +417,65 @@ async fn own_messages_lead_the_list_unread_counts_in_the_title_and_links_are_lin
         .await;
 }
 
+/// Issue 28, item 6: editing is done in the composer (not a browser
+/// prompt), and a deletion for everyone asks first; Cancel keeps the message.
+#[tokio::test]
+async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_confirmed() {
+    let both = pair(PHONE).await;
+    let Pair { alice, bob, chat, .. } = &both;
+    alice.open_chat(chat).await;
+    alice.send("see you at 5").await;
+    bob.open_chat(chat).await;
+    let bob_sees = |text: &str| format!("[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === '{text}')");
+    bob.until("the message arrives", &bob_sees("see you at 5")).await;
+
+    let mine = "e.classList.contains('bubble') && e.classList.contains('mine')";
+    alice.tab_to("her message", mine, 40).await;
+    alice.tab_to("its Edit button", "e.dataset.action === 'edit'", 10).await;
+    alice.press(keys::ENTER).await;
+    alice
+        .until("the composer holds the text, editing", "document.activeElement.id === 'text' && document.querySelector('#text').value === 'see you at 5' && document.querySelector('#reply-label').innerText === 'Editing'")
+        .await;
+    // Backspace over the "5", then the new time.
+    alice.press("\u{E003}6").await;
+    alice.press(keys::ENTER).await;
+    bob.until("the edit arrives", &bob_sees("see you at 6")).await;
+    bob.until("marked edited", "[...document.querySelectorAll('#messages .bubble .meta')].some(m => m.innerText.startsWith('edited'))")
+        .await;
+    alice
+        .until(
+            "the composer is empty again",
+            "document.querySelector('#text').value === '' && document.querySelector('#reply-preview').hidden",
+        )
+        .await;
+
+    for confirm in [false, true] {
+        alice.tab_to("her message", mine, 40).await;
+        alice.tab_to("Delete for everyone", "e.dataset.action === 'delete-for-everyone'", 10).await;
+        alice.press(keys::ENTER).await;
+        alice.until("the app asks first", "document.querySelector('#confirm-dialog').open").await;
+        if confirm {
+            alice.tab_to("the dialog's Delete button", "e.id === 'confirm-delete'", 4).await;
+            alice.press(keys::ENTER).await;
+        } else {
+            alice.press(keys::ESCAPE).await;
+        }
+        alice.until("the dialog is gone", "!document.querySelector('#confirm-dialog').open").await;
+        if !confirm {
+            alice.screenshot("delete-for-everyone-cancelled").await;
+            assert!(
+                bob.run(&format!("return {}", bob_sees("see you at 6")), json!([])).await == json!(true),
+                "cancelled: Bob still has it"
+            );
+        }
+    }
+    bob.until(
+        "deleted for Bob",
+        "[...document.querySelectorAll('#messages .bubble.deleted .text')].some(t => t.innerText.includes('deleted'))",
+    )
+    .await;
+}
+
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API
 /// Gateway does at its 2-hour or 10-idle-minute limits.
 async fn drop_socket(system: &System, user: &str, device: &str) {

@@ -417,8 +417,8 @@ function actions(message, mine) {
     ["Delete for me", () => state.client.deleteMessage(message.chatId, message.seq, false)],
   ];
   if (mine) {
-    more.push(["Edit", () => edit(message)]);
-    more.push(["Delete for everyone", () => state.client.deleteMessage(message.chatId, message.seq, true)]);
+    more.push(["Edit", async () => startEdit(message)]);
+    more.push(["Delete for everyone", () => deleteForEveryone(message)]);
   }
   for (const [label, run] of more) {
     const button = document.createElement("button");
@@ -433,14 +433,18 @@ function actions(message, mine) {
 
 /** Replying to a message: shown above the composer until sent or cancelled (Esc). */
 function startReply(message) {
+  state.editing = null;
   state.replyTo = { chatId: message.chatId, seq: message.seq };
+  $("reply-label").textContent = "Replying to";
   $("reply-preview").hidden = false;
   $("reply-text").textContent = `${message.senderId === state.me ? "You" : message.senderId}: ${message.message}`;
   $("text").focus();
 }
 
 function cancelReply() {
+  if (state.editing) $("text").value = "";
   state.replyTo = null;
+  state.editing = null;
   $("reply-preview").hidden = true;
 }
 
@@ -449,10 +453,25 @@ function react(message, emoji) {
   state.client.react(message.chatId, message.seq, mine === emoji ? null : emoji).catch(toast);
 }
 
-function edit(message) {
-  const text = prompt("Edit message", message.message);
-  if (text && text !== message.message) return state.client.editMessage(message.chatId, message.seq, text);
-  return Promise.resolve();
+/** Editing one's message in the composer (as a reply is written there), until sent or Esc. */
+function startEdit(message) {
+  state.replyTo = null;
+  state.editing = { chatId: message.chatId, seq: message.seq, original: message.message };
+  $("reply-label").textContent = "Editing";
+  $("reply-text").textContent = message.message;
+  $("reply-preview").hidden = false;
+  $("text").value = message.message;
+  $("text").focus();
+}
+
+/** Asks first: a deletion for everyone cannot be undone. */
+async function deleteForEveryone(message) {
+  const dialog = $("confirm-dialog");
+  $("confirm-text").textContent = message.message || "this message";
+  dialog.returnValue = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  if (dialog.returnValue === "delete") await state.client.deleteMessage(message.chatId, message.seq, true);
 }
 
 function attachmentView(chatId, attachment) {
@@ -588,6 +607,13 @@ async function send(event) {
   const text = input.value;
   if (!text.trim() || !state.open) return;
   input.value = "";
+  if (state.editing?.chatId === state.open) {
+    const { chatId, seq, original } = state.editing;
+    state.editing = null;
+    cancelReply();
+    if (text !== original) await state.client.editMessage(chatId, seq, text).catch(toast);
+    return;
+  }
   const chat = state.chats.get(state.open);
   if (chat?.request) {
     // Replying accepts the request (the server does so with the send).
@@ -787,7 +813,7 @@ $("reply-cancel").addEventListener("click", () => {
 // the composer; else closes the chat. (An open dialog takes Esc itself.)
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape" || document.querySelector("dialog[open]") || !state.open) return;
-  if (state.replyTo) cancelReply();
+  if (state.replyTo || state.editing) cancelReply();
   else if (document.activeElement?.closest("#messages")) $("text").focus();
   else closeChat();
   event.preventDefault();

@@ -476,6 +476,43 @@ async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_
     .await;
 }
 
+/// Issue 28, item 6: a removed member is told (a line in the conversation,
+/// and the composer gives way to a notice), and everyone sees the line.
+#[tokio::test]
+async fn a_removed_member_is_told_and_can_no_longer_write_and_the_others_see_who_removed_whom() {
+    let both = pair(PHONE).await;
+    let Pair { alice, bob, alice_id, bob_id, .. } = &both;
+    alice.click("#new-chat").await;
+    alice.type_into("#new-chat-participants", bob_id).await;
+    alice.type_into("#new-chat-name", "Trip").await;
+    alice.click("#new-chat-create").await;
+    alice.until("the group is open", "document.querySelector('#chat-title').innerText === 'Trip'").await;
+    let group = alice.run("return document.querySelector('.chat-item.selected').dataset.chatId", json!([])).await;
+    let group = group.as_str().expect("the group is selected").to_owned();
+    alice.send("welcome").await;
+    bob.until("the group reaches Bob", &format!("!!document.querySelector(\".chat-item[data-chat-id='{group}']\")")).await;
+    bob.open_chat(&group).await;
+    bob.click("#accept").await;
+    bob.until(
+        "Bob can write",
+        "!document.querySelector('#composer').hidden && document.querySelector('#composer').getBoundingClientRect().height > 0",
+    )
+    .await;
+
+    alice.click("#members-button").await;
+    alice.until("the members dialog is open", "document.querySelector('#members-dialog').open").await;
+    alice.run(&format!("[...document.querySelectorAll('#members-list li')].find(li => li.innerText.startsWith('{bob_id}')).querySelector('button').click()"), json!([])).await;
+    let line = |text: &str| format!("[...document.querySelectorAll('#messages .system-line')].some(l => l.innerText === '{text}')");
+    alice.until("Alice sees the line", &line(&format!("You removed {bob_id}"))).await;
+    bob.until("Bob is told", &line(&format!("{alice_id} removed you"))).await;
+    bob.until(
+        "Bob's composer gives way to a notice",
+        "document.querySelector('#composer').getBoundingClientRect().height === 0 && document.querySelector('#removed-banner').getBoundingClientRect().height > 0",
+    )
+    .await;
+    bob.screenshot("removed-from-group").await;
+}
+
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API
 /// Gateway does at its 2-hour or 10-idle-minute limits.
 async fn drop_socket(system: &System, user: &str, device: &str) {

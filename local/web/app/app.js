@@ -15,6 +15,7 @@ const state = {
   downloads: new Map(),
   hasMore: new Map(),
   /** chats whose latest history page was loaded */ loaded: new Set(),
+  /** lines about the chat itself (added, removed, renamed), by chat: [{seq, text}] */ systemLines: new Map(),
 };
 
 // ---- sign in
@@ -68,6 +69,8 @@ async function start(settings, user, device, token) {
   client.addEventListener("newMessage", (e) => onNewMessage(e.detail));
   client.addEventListener("messageChanged", () => scheduleListRefresh());
   for (const type of ["newChat", "chatUpdate", "chatInfo"]) client.addEventListener(type, () => scheduleListRefresh());
+  client.addEventListener("chatUpdate", (e) => onChatUpdate(e.detail));
+  client.addEventListener("chatInfo", (e) => onChatInfo(e.detail));
   client.addEventListener("readSync", (e) => onRead(e.detail.chatId, e.detail.upToSeq));
   client.addEventListener("receipt", (e) => onReceipt(e.detail));
   client.addEventListener("presence", (e) => onPresence(e.detail));
@@ -278,8 +281,11 @@ function renderHeader() {
     else if (presence?.lastSeen) subtitle = `last seen ${shortTime(presence.lastSeen)}`;
   }
   $("chat-subtitle").textContent = subtitle;
-  $("members-button").hidden = chat?.kind !== "group";
+  $("members-button").hidden = chat?.kind !== "group" || chat?.removedAtSeq != null;
   $("request-banner").hidden = !chat?.request;
+  const removed = chat?.removedAtSeq != null;
+  $("removed-banner").hidden = !removed;
+  $("composer").hidden = removed;
 }
 
 /**
@@ -325,7 +331,16 @@ function renderMessages() {
   box.replaceChildren();
   if (!state.open) return;
   const chat = state.chats.get(state.open);
+  const lines = [...(state.systemLines.get(state.open) ?? [])].sort((a, b) => a.seq - b.seq);
+  const systemLine = (line) => {
+    const element = document.createElement("div");
+    element.className = "system-line";
+    element.setAttribute("role", "note");
+    element.textContent = line.text;
+    box.append(element);
+  };
   for (const message of state.client.chat(state.open).list()) {
+    while (lines.length > 0 && lines[0].seq < message.seq) systemLine(lines.shift());
     const mine = message.senderId === state.me || message.pending;
     const bubble = document.createElement("div");
     bubble.className = `bubble ${mine ? "mine" : "theirs"}`;
@@ -371,6 +386,7 @@ function renderMessages() {
     if (!message.pending && !message.deleted) bubble.append(actions(message, mine));
     box.append(bubble);
   }
+  for (const line of lines) systemLine(line);
   if (focusedMessage) {
     const bubble = [...box.querySelectorAll(".bubble")].find((b) => b.dataset.clientMessageId === focusedMessage);
     // The bubble first: its actions show (and can take the focus) once it has it.
@@ -691,7 +707,9 @@ function showMembers() {
     remove.textContent = member === state.me ? "Leave" : "Remove";
     remove.addEventListener("click", async () => {
       try {
-        await state.client.modifyParticipants(chat.chatId, member, "REMOVE");
+        const done = await state.client.modifyParticipants(chat.chatId, member, "REMOVE");
+        // (The others are told by a chatUpdate; the one who did it by the reply.)
+        onChatUpdate({ ...done, by: state.me, userId: member, operation: "REMOVE" });
         $("members-dialog").close();
         refreshList();
       } catch (e) {
@@ -708,13 +726,55 @@ async function addMember() {
   const id = $("member-add-id").value.trim();
   if (!id) return;
   try {
-    await state.client.modifyParticipants(state.open, id, "ADD");
+    const done = await state.client.modifyParticipants(state.open, id, "ADD");
+    onChatUpdate({ ...done, by: state.me, userId: id, operation: "ADD" });
     $("member-add-id").value = "";
     $("members-dialog").close();
     refreshList();
   } catch (e) {
     toast(e);
   }
+}
+
+// ---- what happens to a chat itself
+
+function who(userId) {
+  return userId === state.me ? "You" : userId;
+}
+
+/** A line in the conversation after the message `seq` ("Alice added Carol"). */
+function addSystemLine(chatId, seq, text) {
+  const lines = state.systemLines.get(chatId) ?? [];
+  lines.push({ seq, text });
+  state.systemLines.set(chatId, lines);
+  if (chatId === state.open) renderMessages();
+}
+
+function onChatUpdate(update) {
+  const by = who(update.by);
+  const target = update.userId === state.me ? "you" : update.userId;
+  const text = {
+    ADD: `${by} added ${target}`,
+    REMOVE: update.by === update.userId ? `${by} left` : `${by} removed ${target}`,
+    PROMOTE: `${by} made ${target} an admin`,
+    DEMOTE: `${by} made ${target} no longer an admin`,
+  }[update.operation];
+  if (text) addSystemLine(update.chatId, update.seq, text);
+  const chat = state.chats.get(update.chatId);
+  if (chat) {
+    chat.participants = update.participants;
+    // Removed: the chat stays readable up to here, and nothing can be written.
+    if (update.operation === "REMOVE" && update.userId === state.me) chat.removedAtSeq = update.seq;
+    if (update.operation === "ADD" && update.userId === state.me) chat.removedAtSeq = null;
+    if (update.chatId === state.open) renderHeader();
+  }
+}
+
+function onChatInfo(info) {
+  const chat = state.chats.get(info.chatId);
+  const seq = state.client.chat(info.chatId).lastSeq();
+  if (info.name && info.name !== chat?.name) addSystemLine(info.chatId, seq, `${who(info.by)} renamed the group “${info.name}”`);
+  else if (info.description != null && info.description !== chat?.description) addSystemLine(info.chatId, seq, `${who(info.by)} changed the group's description`);
 }
 
 // ---- small things

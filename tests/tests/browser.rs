@@ -513,6 +513,21 @@ async fn a_removed_member_is_told_and_can_no_longer_write_and_the_others_see_who
     bob.screenshot("removed-from-group").await;
 }
 
+/// Issue 28, item 6: presence shows once a message request is accepted,
+/// without opening the chat again (the watch was refused before).
+#[tokio::test]
+async fn accepting_a_request_shows_the_peers_presence_at_once() {
+    let both = pair(PHONE).await;
+    let Pair { alice, bob, chat, .. } = &both;
+    alice.open_chat(chat).await;
+    alice.send("hello").await;
+    bob.until("the request reaches Bob", &format!("!!document.querySelector(\".chat-item[data-chat-id='{chat}']\")")).await;
+    bob.open_chat(chat).await;
+    assert_eq!(bob.text_of("#chat-subtitle").await, "", "nothing of Alice shows before Bob accepts");
+    bob.click("#accept").await;
+    bob.until("Alice shows online", "document.querySelector('#chat-subtitle').innerText === 'online'").await;
+}
+
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API
 /// Gateway does at its 2-hour or 10-idle-minute limits.
 async fn drop_socket(system: &System, user: &str, device: &str) {

@@ -78,6 +78,7 @@ async function start(settings, user, device, token) {
   client.addEventListener("synced", () => {
     refreshList();
     if (state.open && state.loaded.has(state.open)) catchUp(state.open).catch(toast);
+    watchPresence();
   });
   await client.connect();
 }
@@ -227,12 +228,7 @@ async function openChat(chatId) {
     scrollToEnd();
     markVisibleRead();
     seedReceipts(chatId);
-    const peer = peerOf(state.chats.get(chatId));
-    if (state.chats.get(chatId)?.kind === "direct" && peer) {
-      // (Refused while the peer has not accepted the chat: then nothing shows.)
-      const reply = await state.client.subscribePresence([peer]).catch(() => ({ users: [] }));
-      for (const p of reply.users ?? []) onPresence(p);
-    }
+    await watchPresence();
   } catch (e) {
     toast(e);
   }
@@ -770,6 +766,20 @@ function onChatUpdate(update) {
   }
 }
 
+/**
+ * Watches the open 1-1 chat's peer: a subscription lasts 5 minutes
+ * (docs/protocol.md), so it is renewed every 4 while the chat is open, on
+ * every reconnect, and when a request is accepted (refused before).
+ */
+async function watchPresence() {
+  const chat = state.chats.get(state.open);
+  const peer = peerOf(chat);
+  if (chat?.kind !== "direct" || !peer || chat.request) return;
+  const reply = await state.client.subscribePresence([peer]).catch(() => ({ users: [] }));
+  for (const p of reply.users ?? []) onPresence(p);
+}
+setInterval(() => state.client && document.visibilityState === "visible" && watchPresence(), 4 * 60_000);
+
 function onChatInfo(info) {
   const chat = state.chats.get(info.chatId);
   const seq = state.client.chat(info.chatId).lastSeq();
@@ -849,6 +859,7 @@ $("accept").addEventListener("click", async () => {
     renderHeader();
     markVisibleRead();
     refreshList();
+    watchPresence();
   } catch (e) {
     toast(e);
   }

@@ -528,6 +528,46 @@ async fn accepting_a_request_shows_the_peers_presence_at_once() {
     bob.until("Alice shows online", "document.querySelector('#chat-subtitle').innerText === 'online'").await;
 }
 
+/// Issue 28, item 6: a fourth device (the limit is three) was shown an empty
+/// list and a protocol code. The app says what is wrong, lists the devices,
+/// and once one is signed out this one takes its place.
+#[tokio::test]
+async fn a_fourth_device_is_told_lists_the_devices_and_takes_the_place_of_one_signed_out() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let system = System::builder().web().start().await;
+    let url = system.runtime.web_url().expect("the web app is served");
+    let alice_id = unique("alice");
+    for device in ["d1", "d2", "d3"] {
+        system.connect(&alice_id, device).await.close().await;
+    }
+    let laptop = Browser::start(DESKTOP.0, DESKTOP.1).await;
+    laptop.sign_in(&url, &alice_id, "laptop").await;
+    laptop
+        .until(
+            "the devices dialog explains",
+            "document.querySelector('#devices-dialog').open && document.querySelector('#devices-full').innerText.includes('3 devices')",
+        )
+        .await;
+    let listed = laptop.run("return [...document.querySelectorAll('#devices-list li')].map(li => li.dataset.deviceId)", json!([])).await;
+    assert_eq!(listed, json!(["d1", "d2", "d3"]));
+    laptop.screenshot("fourth-device").await;
+    laptop.click("#devices-list li[data-device-id='d1'] button").await;
+    laptop.until("the dialog closes", "!document.querySelector('#devices-dialog').open").await;
+    laptop.until("connected again", "document.querySelector('#connection').dataset.status === 'open'").await;
+    laptop.click("#devices-button").await;
+    laptop
+        .until(
+            "the laptop is registered now",
+            "[...document.querySelectorAll('#devices-list li')].some(li => li.innerText.startsWith('laptop (this device)'))",
+        )
+        .await;
+    let listed =
+        laptop.run("return [...document.querySelectorAll('#devices-list li')].map(li => li.dataset.deviceId).sort()", json!([])).await;
+    assert_eq!(listed, json!(["d2", "d3", "laptop"]));
+    let errors = laptop.run("return document.body.dataset.errors ?? ''", json!([])).await;
+    assert_eq!(errors, json!(""), "no error was shown along the way");
+}
+
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API
 /// Gateway does at its 2-hour or 10-idle-minute limits.
 async fn drop_socket(system: &System, user: &str, device: &str) {

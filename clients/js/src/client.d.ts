@@ -221,6 +221,14 @@ export class ChatClient extends EventTarget {
     typing(chatId: string, typing: boolean): boolean;
     /** @param {string[]} userIds */
     subscribePresence(userIds: string[]): Promise<Frame>;
+    /** This user's registered devices (and whether this one is: a device past the limit connects unregistered). */
+    listDevices(): Promise<Frame>;
+    /**
+     * Signs a device out (another one, or this one without `deviceId`): its
+     * tokens are revoked and its inbox discarded.
+     * @param {string} [deviceId]
+     */
+    unregisterDevice(deviceId?: string): Promise<Frame>;
     /** @param {{displayName?: string, about?: string, avatar?: string}} profile */
     updateProfile(profile: {
         displayName?: string;

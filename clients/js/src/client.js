@@ -668,6 +668,18 @@ export class ChatClient extends EventTarget {
   subscribePresence(userIds) {
     return this.request("subscribePresence", { userIds });
   }
+  /** This user's registered devices (and whether this one is: a device past the limit connects unregistered). */
+  listDevices() {
+    return this.request("listDevices");
+  }
+  /**
+   * Signs a device out (another one, or this one without `deviceId`): its
+   * tokens are revoked and its inbox discarded.
+   * @param {string} [deviceId]
+   */
+  unregisterDevice(deviceId) {
+    return this.request("unregisterDevice", deviceId ? { deviceId } : {});
+  }
   /** @param {{displayName?: string, about?: string, avatar?: string}} profile */
   updateProfile(profile) {
     return this.request("updateProfile", profile);

@@ -75,7 +75,10 @@ async function start(settings, user, device, token) {
   client.addEventListener("receipt", (e) => onReceipt(e.detail));
   client.addEventListener("presence", (e) => onPresence(e.detail));
   client.addEventListener("typing", (e) => onTyping(e.detail));
-  client.addEventListener("synced", () => {
+  client.addEventListener("synced", async () => {
+    // A device past the limit connects unregistered and may only list and
+    // sign out devices: it says so and offers that, instead of failing.
+    if (!(await checkRegistered())) return;
     refreshList();
     if (state.open && state.loaded.has(state.open)) catchUp(state.open).catch(toast);
     watchPresence();
@@ -732,6 +735,60 @@ async function addMember() {
   }
 }
 
+// ---- devices
+
+/** False (and the devices dialog open, explaining) when this device is not registered. */
+async function checkRegistered() {
+  const devices = await state.client.listDevices().catch(() => null);
+  if (!devices || devices.currentRegistered) return true;
+  showDevices(devices);
+  return false;
+}
+
+async function showDevices(known) {
+  const devices = known ?? (await state.client.listDevices().catch((e) => (toast(e), null)));
+  if (!devices) return;
+  $("devices-full").hidden = devices.currentRegistered;
+  $("devices-full").textContent = `You are signed in on ${devices.devices.length} devices, the most there can be. Sign one of them out to use this one.`;
+  const list = $("devices-list");
+  list.replaceChildren();
+  for (const device of devices.devices) {
+    const item = document.createElement("li");
+    item.dataset.deviceId = device.deviceId;
+    const label = document.createElement("span");
+    const seen = device.online ? "online" : device.connectedAt ? `last connected ${shortTime(device.connectedAt)}` : "never connected";
+    label.textContent = `${device.deviceId}${device.current ? " (this device)" : ""} · ${seen}`;
+    const out = document.createElement("button");
+    out.type = "button";
+    out.textContent = "Sign out";
+    out.setAttribute("aria-label", `Sign ${device.deviceId} out`);
+    out.addEventListener("click", () => signOut(device.deviceId, device.current, devices.currentRegistered));
+    item.append(label, out);
+    list.append(item);
+  }
+  if (!$("devices-dialog").open) $("devices-dialog").showModal();
+}
+
+async function signOut(deviceId, current, registered) {
+  try {
+    await state.client.unregisterDevice(current ? undefined : deviceId);
+  } catch (e) {
+    toast(e);
+    return;
+  }
+  $("devices-dialog").close();
+  if (current) {
+    // This device is signed out: its token is revoked; back to the sign-in form.
+    state.client.close();
+    sessionStorage.removeItem("chat.signin");
+    location.reload();
+  } else if (!registered) {
+    // A place is free: connecting again registers this device.
+    state.client.close();
+    state.client.connect().catch(toast);
+  }
+}
+
 // ---- what happens to a chat itself
 
 function who(userId) {
@@ -848,6 +905,7 @@ $("text").addEventListener("keydown", (event) => {
 });
 $("file-input").addEventListener("change", attach);
 $("new-chat").addEventListener("click", () => $("new-chat-dialog").showModal());
+$("devices-button").addEventListener("click", () => showDevices());
 $("new-chat-form").addEventListener("submit", newChat);
 $("members-button").addEventListener("click", showMembers);
 $("member-add").addEventListener("click", addMember);

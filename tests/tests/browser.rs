@@ -401,6 +401,11 @@ async fn own_messages_lead_the_list_unread_counts_in_the_title_and_links_are_lin
 
     bob.until("Bob's title counts the unread message", "document.title === '(1) Chat'").await;
     bob.open_chat(chat).await;
+    bob.until(
+        "the unread marker stands above Alice's message",
+        "(m => !!m && m.innerText === '1 unread message' && m.nextElementSibling.classList.contains('theirs'))(document.querySelector('#unread-marker'))",
+    )
+    .await;
     // (A message request is read once accepted: until then Alice learns nothing.)
     bob.click("#accept").await;
     bob.until("the title clears once read", "document.title === 'Chat'").await;
@@ -730,7 +735,17 @@ async fn a_long_conversation_scrolls_in_its_pane_with_the_composer_and_newest_me
     let seen = bob.run(GEOMETRY, json!([])).await;
     assert!(seen["paneScrollTop"].as_f64() > Some(0.0), "the place is kept, not thrown to the top: {seen}");
     assert!(seen["documentHeight"].as_f64() <= seen["viewport"].as_f64().map(|v| v + 1.0), "the page still does not scroll: {seen}");
+    let first =
+        bob.run("const e = document.querySelector('#messages').firstElementChild; return [e.className, e.innerText]", json!([])).await;
+    assert_eq!(first, json!(["day-separator", "Today"]), "the day is named above its first message");
     bob.screenshot("long-conversation-phone").await;
+
+    // Far from the newest message, a button leads back to it.
+    let jump = "(b => !b.hidden && b.getBoundingClientRect().height > 0)(document.querySelector('#jump-latest'))";
+    bob.run("const m = document.querySelector('#messages'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'));", json!([])).await;
+    bob.until("the jump-to-latest button shows", jump).await;
+    bob.click("#jump-latest").await;
+    bob.until("the newest message is on screen again", IN_VIEW).await;
 }
 
 /// A valid 2x2 PNG (so the browser decodes it).

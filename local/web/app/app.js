@@ -214,6 +214,9 @@ function onRead(chatId, upToSeq) {
 // ---- conversation
 
 async function openChat(chatId) {
+  const summary = state.chats.get(chatId);
+  // Where the unread messages begin: marked until another chat is opened.
+  state.unreadFrom = summary?.unreadCount > 0 ? { chatId, after: summary.lastRead, count: summary.unreadCount } : null;
   state.open = chatId;
   $("conversation").dataset.open = "true";
   $("pick-a-chat").hidden = true;
@@ -338,8 +341,28 @@ function renderMessages() {
     element.textContent = line.text;
     box.append(element);
   };
+  const marker = state.unreadFrom?.chatId === state.open ? state.unreadFrom : null;
+  let markerShown = false;
+  let lastDay = "";
   for (const message of state.client.chat(state.open).list()) {
     while (lines.length > 0 && lines[0].seq < message.seq) systemLine(lines.shift());
+    const day = dayOf(message.sentAt);
+    if (day !== lastDay) {
+      lastDay = day;
+      const separator = document.createElement("div");
+      separator.className = "day-separator";
+      separator.setAttribute("role", "separator");
+      separator.textContent = day;
+      box.append(separator);
+    }
+    if (marker && !markerShown && message.seq > marker.after && message.senderId !== state.me && message.seq !== Infinity) {
+      markerShown = true;
+      const line = document.createElement("div");
+      line.className = "unread-marker";
+      line.id = "unread-marker";
+      line.textContent = marker.count === 1 ? "1 unread message" : `${marker.count} unread messages`;
+      box.append(line);
+    }
     const mine = message.senderId === state.me || message.pending;
     const bubble = document.createElement("div");
     bubble.className = `bubble ${mine ? "mine" : "theirs"}`;
@@ -870,6 +893,16 @@ function initials(name) {
   return (name || "?").replace(/[_.].*$/, "").slice(0, 2).toUpperCase();
 }
 
+/** "Today", "Yesterday", or the date, for the day separators. */
+function dayOf(ms) {
+  const date = new Date(ms);
+  const today = new Date();
+  const yesterday = new Date(today.getTime() - 86_400_000);
+  if (date.toDateString() === today.toDateString()) return "Today";
+  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return date.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+}
+
 function shortTime(ms) {
   const date = new Date(ms);
   const today = new Date().toDateString() === date.toDateString();
@@ -947,7 +980,17 @@ document.addEventListener("keydown", (event) => {
   else closeChat();
   event.preventDefault();
 });
-$("messages").addEventListener("scroll", () => $("messages").scrollTop < 60 && loadOlder());
+$("messages").addEventListener("scroll", () => {
+  const box = $("messages");
+  if (box.scrollTop < 60) loadOlder();
+  // More than a screen above the newest message: a way back down.
+  $("jump-latest").hidden = box.scrollHeight - box.scrollTop - box.clientHeight < box.clientHeight;
+});
+$("jump-latest").addEventListener("click", () => {
+  scrollToEnd();
+  $("jump-latest").hidden = true;
+  $("text").focus();
+});
 document.addEventListener("visibilitychange", markVisibleRead);
 window.addEventListener("focus", markVisibleRead);
 

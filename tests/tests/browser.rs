@@ -3,6 +3,7 @@
 //! starts two or three browsers; the machine has two cores). Each saves a
 //! screenshot to `target/screenshots/`.
 
+use base64::Engine;
 use e2e_tests::browser::{Browser, keys};
 use e2e_tests::{System, unique};
 use serde_json::json;
@@ -571,6 +572,42 @@ async fn a_fourth_device_is_told_lists_the_devices_and_takes_the_place_of_one_si
     assert_eq!(listed, json!(["d2", "d3", "laptop"]));
     let errors = laptop.run("return document.body.dataset.errors ?? ''", json!([])).await;
     assert_eq!(errors, json!(""), "no error was shown along the way");
+}
+
+/// Issue 28: an image pasted into the composer, or dropped on the
+/// conversation, is sent as if picked (the browser's own paste and drop
+/// events, carrying a file as the clipboard and a file manager would).
+#[tokio::test]
+async fn an_image_pasted_or_dropped_is_sent_and_shows_in_the_other_browser() {
+    let both = pair(PHONE).await;
+    let Pair { alice, bob, chat, .. } = &both;
+    alice.open_chat(chat).await;
+    bob.open_chat(chat).await;
+    let png = base64::engine::general_purpose::STANDARD.encode(tiny_png());
+    let with_file = |name: &str| {
+        format!(
+            "const bytes = Uint8Array.from(atob('{png}'), c => c.charCodeAt(0)); const t = new DataTransfer(); t.items.add(new File([bytes], '{name}', {{ type: 'image/png' }}));"
+        )
+    };
+    alice
+        .run(&format!("{} document.querySelector('#text').dispatchEvent(new ClipboardEvent('paste', {{ clipboardData: t, bubbles: true, cancelable: true }}));", with_file("pasted.png")), json!([]))
+        .await;
+    let shows = |name: &str| {
+        format!(
+            "[...document.querySelectorAll('#messages .attachment img')].some(i => i.alt === '{name}' && i.complete && i.naturalWidth > 0)"
+        )
+    };
+    bob.until("the pasted image shows for Bob", &shows("pasted.png")).await;
+    alice
+        .run(
+            &format!(
+                "{} const c = document.querySelector('#conversation'); for (const type of ['dragover', 'drop']) c.dispatchEvent(new DragEvent(type, {{ dataTransfer: t, bubbles: true, cancelable: true }}));",
+                with_file("dropped.png")
+            ),
+            json!([]),
+        )
+        .await;
+    bob.until("the dropped image shows for Bob", &shows("dropped.png")).await;
 }
 
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API

@@ -675,7 +675,12 @@ async function send(event) {
 async function attach() {
   const file = $("file-input").files[0];
   $("file-input").value = "";
-  if (!file || !state.open) return;
+  await sendFile(file);
+}
+
+/** Uploads a file (picked, pasted or dropped) and sends it, the composer's text as its caption. */
+async function sendFile(file) {
+  if (!file || !state.open || state.chats.get(state.open)?.removedAtSeq != null) return;
   const chatId = state.open;
   $("upload").hidden = false;
   $("upload-name").textContent = file.name;
@@ -937,6 +942,26 @@ $("text").addEventListener("keydown", (event) => {
   }
 });
 $("file-input").addEventListener("change", attach);
+// A file pasted into the composer, or dropped on the conversation, is sent as if picked.
+$("text").addEventListener("paste", (event) => {
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  for (const file of files) sendFile(file);
+});
+$("conversation").addEventListener("dragover", (event) => {
+  if (![...(event.dataTransfer?.types ?? [])].includes("Files") || !state.open) return;
+  event.preventDefault();
+  $("conversation").classList.add("dropping");
+});
+$("conversation").addEventListener("dragleave", () => $("conversation").classList.remove("dropping"));
+$("conversation").addEventListener("drop", (event) => {
+  $("conversation").classList.remove("dropping");
+  const files = [...(event.dataTransfer?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  for (const file of files) sendFile(file);
+});
 $("new-chat").addEventListener("click", () => $("new-chat-dialog").showModal());
 $("devices-button").addEventListener("click", () => showDevices());
 $("new-chat-form").addEventListener("submit", newChat);

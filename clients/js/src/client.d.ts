@@ -98,8 +98,6 @@ export class ChatClient extends EventTarget {
     queue: SendQueue;
     /** clientMessageIds queued in this client (an entry restored from the store is queued once). @type {Set<string>} */
     queued: Set<string>;
-    /** @type {Promise<void>|null} */
-    restored: Promise<void> | null;
     order: number;
     /**
      * A typed `addEventListener`: `listener` gets the event's `detail`.
@@ -187,7 +185,7 @@ export class ChatClient extends EventTarget {
      * Sends the outbox's entries this client has not queued yet (written by an
      * earlier page or process), oldest first. Failed ones are shown, not sent.
      */
-    restore(): Promise<void>;
+    restore(): Promise<void | undefined>;
     /** Sends a failed message again. @param {string} chatId @param {string} clientMessageId */
     retry(chatId: string, clientMessageId: string): Promise<Frame>;
     /** Drops a failed message from the outbox. @param {string} chatId @param {string} clientMessageId */

@@ -140,8 +140,6 @@ export class ChatClient extends EventTarget {
     this.queue = new SendQueue();
     /** clientMessageIds queued in this client (an entry restored from the store is queued once). @type {Set<string>} */
     this.queued = new Set();
-    /** @type {Promise<void>|null} */
-    this.restored = null;
     this.order = 0;
   }
 
@@ -511,7 +509,8 @@ export class ChatClient extends EventTarget {
    * earlier page or process), oldest first. Failed ones are shown, not sent.
    */
   restore() {
-    this.restored ??= this.store.load().then(
+    // On every connect: sends a close() stopped are in the store, no longer queued.
+    return this.store.load().then(
       (entries) => {
         for (const entry of entries.sort((a, b) => a.order - b.order)) {
           if (this.queued.has(entry.clientMessageId)) continue;
@@ -521,7 +520,6 @@ export class ChatClient extends EventTarget {
       },
       () => undefined,
     );
-    return this.restored;
   }
 
   /** Sends a failed message again. @param {string} chatId @param {string} clientMessageId */
@@ -762,8 +760,9 @@ export class ChatClient extends EventTarget {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    if (typeof XMLHttpRequest === "function") await putWithProgress(upload.uploadUrl, upload.uploadHeaders, bytes, options.onProgress);
-    else await putWithFetch.call(this, upload.uploadUrl, upload.uploadHeaders, bytes, options.onProgress);
+    const headers = settableHeaders(upload.uploadHeaders);
+    if (typeof XMLHttpRequest === "function") await putWithProgress(upload.uploadUrl, headers, bytes, options.onProgress);
+    else await putWithFetch((url, init) => this.fetch(url, init), upload.uploadUrl, headers, bytes, options.onProgress);
     /** @type {Attachment} */
     const attachment = { attachmentId: upload.attachmentId, fileName: body.fileName, contentType: body.contentType, size: body.size, sha256: body.sha256 };
     return attachment;
@@ -771,17 +770,30 @@ export class ChatClient extends EventTarget {
 }
 
 /**
- * PUTs bytes with exactly the signed headers through `fetch` (Node: no
- * upload progress there, so it reports 0 and then 1).
- * @this {ChatClient} @param {string} url @param {Record<string, string>} headers @param {ArrayBuffer} bytes
+ * The presigned upload's signed headers but those the HTTP stack sets itself
+ * (and a browser refuses to be told): `host` and `content-length`.
+ * @param {Record<string, unknown> | undefined} headers @returns {Record<string, string>}
+ */
+function settableHeaders(headers) {
+  return Object.fromEntries(
+    Object.entries(headers ?? {})
+      .filter(([name]) => !["host", "content-length"].includes(name.toLowerCase()))
+      .map(([name, value]) => [name, String(value)]),
+  );
+}
+
+/**
+ * PUTs bytes with the signed headers through `fetch` (Node: no upload
+ * progress there, so it reports 0 and then 1).
+ * @param {(url: string, init: RequestInit) => Promise<Response>} fetch
+ * @param {string} url @param {Record<string, string>} headers @param {ArrayBuffer} bytes
  * @param {((fraction: number) => void) | undefined} onProgress
  */
-async function putWithFetch(url, headers, bytes, onProgress) {
+async function putWithFetch(fetch, url, headers, bytes, onProgress) {
   onProgress?.(0);
-  const signed = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !["host", "content-length"].includes(name.toLowerCase())));
   let response;
   try {
-    response = await this.fetch(url, { method: "PUT", headers: signed, body: bytes });
+    response = await fetch(url, { method: "PUT", headers, body: bytes });
   } catch (e) {
     throw new ChatError("upload_failed", `the upload did not reach S3: ${e}`);
   }
@@ -790,7 +802,7 @@ async function putWithFetch(url, headers, bytes, onProgress) {
 }
 
 /**
- * PUTs bytes with exactly the signed headers, reporting progress (browsers:
+ * PUTs bytes with the signed headers, reporting progress (browsers:
  * XMLHttpRequest, since fetch reports no upload progress).
  * @param {string} url @param {Record<string, string>} headers @param {ArrayBuffer} bytes
  * @param {((fraction: number) => void) | undefined} onProgress @returns {Promise<void>}
@@ -799,10 +811,7 @@ function putWithProgress(url, headers, bytes, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("PUT", url);
-    for (const [name, value] of Object.entries(headers ?? {})) {
-      // The browser sets these itself (and refuses to be told).
-      if (!["host", "content-length"].includes(name.toLowerCase())) xhr.setRequestHeader(name, String(value));
-    }
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
     xhr.onload = () => (xhr.status < 300 ? resolve() : reject(new ChatError(String(xhr.status), `S3 refused the upload: ${xhr.responseText}`)));
     xhr.onerror = () => reject(new ChatError("upload_failed", "the upload did not reach S3"));

@@ -127,6 +127,24 @@ test("a send pending at close() goes out once, with its clientMessageId, from a 
   assert.equal((await outbox.load()).length, 0);
 });
 
+test("a send stopped by close() goes out once when the same client connects again", async (t) => {
+  const server = new FakeServer();
+  server.onConnect = "hang";
+  const outbox = memoryOutbox();
+  const { client } = clientOf(server, t, { outbox });
+  client.connect().catch(() => undefined);
+  const stopped = client.sendMessage("c1", "hello", { clientMessageId: "cm-2" }).catch((e) => e);
+  await until("kept", () => outbox.load().then((e) => e.length === 1));
+  client.close();
+  assert.equal((await stopped).code, "closed");
+  server.onConnect = "open";
+  answerSends(server);
+  await client.connect();
+  await until("the send to be answered", () => client.chat("c1").list().some((m) => m.seq === 1));
+  assert.deepEqual(server.sent("sendMessage").map((f) => f.clientMessageId), ["cm-2"]);
+  assert.equal((await outbox.load()).length, 0);
+});
+
 test("one chat's sends go one at a time in the order written; another chat does not wait", async (t) => {
   const server = new FakeServer();
   const inFlight = answerSends(server, 20);

@@ -90,10 +90,10 @@ class FakeSocket {
   }
 }
 
-/** Resolves once `condition()` is true; fails after `ms`. */
+/** Resolves once `condition()` (or the promise it returns) is true; fails after `ms`. */
 export async function until(what, condition, ms = 5000) {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -214,14 +214,15 @@ impl System {
     }
 
     pub async fn connect(&self, user: &str, device: &str) -> Client {
+        self.try_connect(user, device).await.unwrap_or_else(|status| panic!("{user}/{device} could not connect: HTTP {status}"))
+    }
+
+    /// A connection with a fresh token, or the handshake's HTTP status.
+    async fn try_connect(&self, user: &str, device: &str) -> Result<Client, u16> {
         let token = self.runtime.issue_token(user, device);
-        match Client::open(&self.url_with_token(&token)).await {
-            Ok(mut client) => {
-                client.retries_unavailable = !self.faults_injected;
-                client
-            }
-            Err(status) => panic!("{user}/{device} could not connect: HTTP {status}"),
-        }
+        let mut client = Client::open(&self.url_with_token(&token)).await?;
+        client.retries_unavailable = !self.faults_injected;
+        Ok(client)
     }
 
     /// Connects as a real client does: a `$connect` answered 5xx (a cold
@@ -230,17 +231,12 @@ impl System {
     /// use [`System::connect`], which takes any failure as one.
     pub async fn connect_retrying(&self, user: &str, device: &str) -> Client {
         for attempt in 1.. {
-            let token = self.runtime.issue_token(user, device);
-            match Client::open(&self.url_with_token(&token)).await {
-                Ok(mut client) => {
-                    client.retries_unavailable = !self.faults_injected;
-                    return client;
-                }
+            match self.try_connect(user, device).await {
                 Err(status) if status >= 500 && attempt < 5 => {
                     eprintln!("{user}/{device}: $connect answered {status}, connecting again (attempt {attempt})");
                     tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
                 }
-                Err(status) => panic!("{user}/{device} could not connect: HTTP {status}"),
+                result => return result.unwrap_or_else(|status| panic!("{user}/{device} could not connect: HTTP {status}")),
             }
         }
         unreachable!()

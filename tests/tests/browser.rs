@@ -271,18 +271,16 @@ async fn a_keyboard_alone_signs_in_opens_a_chat_sends_replies_reacts_attaches_an
     alice.press(keys::ENTER).await;
     alice.until("the app is connected", "document.querySelector('#connection').dataset.status === 'open'").await;
     let item = format!("e.closest('.chat-item')?.dataset.chatId === '{chat}'");
-    alice.until("Bob's chat is listed", &format!("!!document.querySelector(\".chat-item[data-chat-id='{chat}']\")")).await;
+    alice.until("Bob's chat is listed", &lists_chat(&chat)).await;
     alice.tab_to("Bob's chat in the list", &item, 10).await;
     alice.press(keys::ENTER).await;
     alice.until("the conversation is open", "document.querySelector('#conversation').dataset.open === 'true'").await;
 
-    let on_screen_text =
-        |text: &str| format!("[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === '{text}')");
-    alice.until("Bob's message shows", &on_screen_text("hello alice")).await;
+    alice.until("Bob's message shows", &shows_text("hello alice")).await;
     alice.tab_to("the composer", "e.id === 'text'", 20).await;
     alice.press("hi bob").await;
     alice.press(keys::ENTER).await;
-    bob.until("Alice's message arrives", &on_screen_text("hi bob")).await;
+    bob.until("Alice's message arrives", &shows_text("hi bob")).await;
 
     let bobs_message = "e.classList.contains('bubble') && e.querySelector('.text').innerText === 'hello alice'";
     alice.tab_to("Bob's message", bobs_message, 40).await;
@@ -340,7 +338,7 @@ async fn axe_core_finds_nothing_serious_on_sign_in_chat_list_and_conversation_at
     let Pair { url, alice, bob, chat, .. } = &both;
     alice.open_chat(chat).await;
     alice.send("a message to check").await;
-    bob.until("it arrives in Bob's list", &format!("!!document.querySelector(\".chat-item[data-chat-id='{chat}']\")")).await;
+    bob.until("it arrives in Bob's list", &lists_chat(chat)).await;
     let mut found = Vec::new();
     for (page, browser) in [("chat list, phone", bob)] {
         found.extend(browser.serious_accessibility_violations().await.into_iter().map(|v| (page, v)));
@@ -348,9 +346,7 @@ async fn axe_core_finds_nothing_serious_on_sign_in_chat_list_and_conversation_at
     bob.open_chat(chat).await;
     bob.until("the message shows", "document.querySelectorAll('#messages .bubble').length > 0").await;
     bob.send("and a reply").await;
-    alice
-        .until("the reply shows", "[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === 'and a reply')")
-        .await;
+    alice.until("the reply shows", &shows_text("and a reply")).await;
     for (page, browser) in [("conversation, phone", bob), ("chat list and conversation, desktop", alice)] {
         found.extend(browser.serious_accessibility_violations().await.into_iter().map(|v| (page, v)));
     }
@@ -415,12 +411,7 @@ async fn own_messages_lead_the_list_unread_counts_in_the_title_and_links_are_lin
     bob.press_with_shift(keys::ENTER).await;
     bob.press("second line").await;
     bob.press(keys::ENTER).await;
-    alice
-        .until(
-            "the two lines arrive as one message",
-            "[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === 'first line\\nsecond line')",
-        )
-        .await;
+    alice.until("the two lines arrive as one message", &shows_text("first line\\nsecond line")).await;
 }
 
 /// Issue 28, item 6: editing is done in the composer (not a browser
@@ -432,8 +423,7 @@ async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_
     alice.open_chat(chat).await;
     alice.send("see you at 5").await;
     bob.open_chat(chat).await;
-    let bob_sees = |text: &str| format!("[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === '{text}')");
-    bob.until("the message arrives", &bob_sees("see you at 5")).await;
+    bob.until("the message arrives", &shows_text("see you at 5")).await;
 
     let mine = "e.classList.contains('bubble') && e.classList.contains('mine')";
     alice.tab_to("her message", mine, 40).await;
@@ -445,7 +435,7 @@ async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_
     // Backspace over the "5", then the new time.
     alice.press("\u{E003}6").await;
     alice.press(keys::ENTER).await;
-    bob.until("the edit arrives", &bob_sees("see you at 6")).await;
+    bob.until("the edit arrives", &shows_text("see you at 6")).await;
     bob.until("marked edited", "[...document.querySelectorAll('#messages .bubble .meta')].some(m => m.innerText.startsWith('edited'))")
         .await;
     alice
@@ -470,7 +460,7 @@ async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_
         if !confirm {
             alice.screenshot("delete-for-everyone-cancelled").await;
             assert!(
-                bob.run(&format!("return {}", bob_sees("see you at 6")), json!([])).await == json!(true),
+                bob.run(&format!("return {}", shows_text("see you at 6")), json!([])).await == json!(true),
                 "cancelled: Bob still has it"
             );
         }
@@ -496,7 +486,7 @@ async fn a_removed_member_is_told_and_can_no_longer_write_and_the_others_see_who
     let group = alice.run("return document.querySelector('.chat-item.selected').dataset.chatId", json!([])).await;
     let group = group.as_str().expect("the group is selected").to_owned();
     alice.send("welcome").await;
-    bob.until("the group reaches Bob", &format!("!!document.querySelector(\".chat-item[data-chat-id='{group}']\")")).await;
+    bob.until("the group reaches Bob", &lists_chat(&group)).await;
     bob.open_chat(&group).await;
     bob.click("#accept").await;
     bob.until(
@@ -527,7 +517,7 @@ async fn accepting_a_request_shows_the_peers_presence_at_once() {
     let Pair { alice, bob, chat, .. } = &both;
     alice.open_chat(chat).await;
     alice.send("hello").await;
-    bob.until("the request reaches Bob", &format!("!!document.querySelector(\".chat-item[data-chat-id='{chat}']\")")).await;
+    bob.until("the request reaches Bob", &lists_chat(chat)).await;
     bob.open_chat(chat).await;
     assert_eq!(bob.text_of("#chat-subtitle").await, "", "nothing of Alice shows before Bob accepts");
     bob.click("#accept").await;
@@ -608,6 +598,16 @@ async fn an_image_pasted_or_dropped_is_sent_and_shows_in_the_other_browser() {
         )
         .await;
     bob.until("the dropped image shows for Bob", &shows("dropped.png")).await;
+}
+
+/// The page expression: a message bubble of the open conversation reads `text`.
+fn shows_text(text: &str) -> String {
+    format!("[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === '{text}')")
+}
+
+/// The page expression: the chat list holds `chat`.
+fn lists_chat(chat: &str) -> String {
+    format!("!!document.querySelector(\".chat-item[data-chat-id='{chat}']\")")
 }
 
 /// Closes the WebSocket of `user`'s `device` from the gateway's side, as API

@@ -334,13 +334,16 @@ function renderMessages() {
   if (!state.open) return;
   const chat = state.chats.get(state.open);
   const lines = [...(state.systemLines.get(state.open) ?? [])].sort((a, b) => a.seq - b.seq);
-  const systemLine = (line) => {
+  // A line of the conversation's own between the bubbles.
+  const aside = (className, role, text) => {
     const element = document.createElement("div");
-    element.className = "system-line";
-    element.setAttribute("role", "note");
-    element.textContent = line.text;
+    element.className = className;
+    if (role) element.setAttribute("role", role);
+    element.textContent = text;
     box.append(element);
+    return element;
   };
+  const systemLine = (line) => aside("system-line", "note", line.text);
   const marker = state.unreadFrom?.chatId === state.open ? state.unreadFrom : null;
   let markerShown = false;
   let lastDay = "";
@@ -349,19 +352,11 @@ function renderMessages() {
     const day = dayOf(message.sentAt);
     if (day !== lastDay) {
       lastDay = day;
-      const separator = document.createElement("div");
-      separator.className = "day-separator";
-      separator.setAttribute("role", "separator");
-      separator.textContent = day;
-      box.append(separator);
+      aside("day-separator", "separator", day);
     }
     if (marker && !markerShown && message.seq > marker.after && message.senderId !== state.me && message.seq !== Infinity) {
       markerShown = true;
-      const line = document.createElement("div");
-      line.className = "unread-marker";
-      line.id = "unread-marker";
-      line.textContent = marker.count === 1 ? "1 unread message" : `${marker.count} unread messages`;
-      box.append(line);
+      aside("unread-marker", null, marker.count === 1 ? "1 unread message" : `${marker.count} unread messages`).id = "unread-marker";
     }
     const mine = message.senderId === state.me || message.pending;
     const bubble = document.createElement("div");

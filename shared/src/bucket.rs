@@ -3,6 +3,9 @@
 //! `avatars/<id>` for profile pictures), naming neither chat nor user: a
 //! function that handles one kind is granted that prefix only.
 
+use async_trait::async_trait;
+
+use crate::ports::Media;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -72,10 +75,11 @@ impl MediaBucket {
     pub fn new(client: aws_sdk_s3::Client, name: String) -> Self {
         Self { client, name }
     }
+}
 
-    /// A PUT that S3 honours only for the declared size, type and SHA-256
-    /// (all three are signed headers).
-    pub async fn presign_upload(&self, attachment: &Attachment, ttl: Duration) -> Result<Presigned, MediaError> {
+#[async_trait]
+impl Media for MediaBucket {
+    async fn presign_upload(&self, attachment: &Attachment, ttl: Duration) -> Result<Presigned, MediaError> {
         let request = self
             .client
             .put_object()
@@ -89,18 +93,11 @@ impl MediaBucket {
         Ok(request.into())
     }
 
-    /// A GET served with the attachment's type and `content_disposition`.
-    pub async fn presign_download(
-        &self,
-        attachment: &Attachment,
-        content_disposition: String,
-        ttl: Duration,
-    ) -> Result<Presigned, MediaError> {
+    async fn presign_download(&self, attachment: &Attachment, content_disposition: String, ttl: Duration) -> Result<Presigned, MediaError> {
         self.presign_get(MediaKind::of(attachment), &attachment.attachment_id, &attachment.content_type, content_disposition, ttl).await
     }
 
-    /// A presigned GET of a file, served with this type and disposition.
-    pub async fn presign_get(
+    async fn presign_get(
         &self,
         kind: MediaKind,
         attachment_id: &str,
@@ -120,8 +117,7 @@ impl MediaBucket {
         Ok(request.into())
     }
 
-    /// The size of an uploaded object, or `None` when nothing is there yet.
-    pub async fn uploaded_size(&self, kind: MediaKind, attachment_id: &str) -> Result<Option<u64>, MediaError> {
+    async fn uploaded_size(&self, kind: MediaKind, attachment_id: &str) -> Result<Option<u64>, MediaError> {
         match self.client.head_object().bucket(&self.name).key(kind.key(attachment_id)).send().await {
             Ok(head) => Ok(head.content_length.map(|l| l.max(0) as u64)),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
@@ -132,9 +128,7 @@ impl MediaBucket {
         }
     }
 
-    /// Deletes up to [`MAX_DELETE_KEYS`] objects in one request (a key with
-    /// no object is no error).
-    pub async fn delete(&self, keys: &[String]) -> Result<(), MediaError> {
+    async fn delete(&self, keys: &[String]) -> Result<(), MediaError> {
         let objects = keys
             .iter()
             .map(|key| ObjectIdentifier::builder().key(key).build())

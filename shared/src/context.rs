@@ -8,17 +8,19 @@ use crate::calls::CountCalls;
 use crate::config::Config;
 use crate::fanout::Connections;
 use crate::notifier::Notifier;
-use crate::store::Store;
+use crate::ports::{Delivery, Media, Push, Store};
+use crate::store::DynamoStore;
 
 pub struct AppContext {
     pub config: Config,
-    pub store: Store,
+    /// The tables (DynamoDB when deployed).
+    pub store: Arc<dyn Store>,
     /// API Gateway Management API: posting to and closing connections.
-    pub connections: Connections,
+    pub connections: Arc<dyn Delivery>,
     /// Mobile push (SNS).
-    pub notifier: Notifier,
+    pub notifier: Arc<dyn Push>,
     /// Media bucket (S3): presigning, upload checks, cleanup.
-    pub media: MediaBucket,
+    pub media: Arc<dyn Media>,
     /// Secrets Manager, for the token signing key (see `secrets`).
     pub secrets: aws_sdk_secretsmanager::Client,
     /// The signing key once read.
@@ -34,19 +36,20 @@ impl AppContext {
 
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
         let dynamo = aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountCalls).build());
-        let connections = Connections::new(aws_sdk_apigatewaymanagement::Client::from_conf(
+        let connections = Arc::new(Connections::new(aws_sdk_apigatewaymanagement::Client::from_conf(
             aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
                 .endpoint_url(config.connections_api_url.clone())
                 .interceptor(CountCalls)
                 .build(),
-        ));
-        let notifier =
-            Notifier::new(aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build()));
+        )));
+        let notifier = Arc::new(Notifier::new(aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(sdk).interceptor(CountCalls).build(),
+        )));
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).interceptor(CountCalls).build());
-        let media = MediaBucket::new(s3, config.media_bucket.clone());
+        let media = Arc::new(MediaBucket::new(s3, config.media_bucket.clone()));
         let secrets =
             aws_sdk_secretsmanager::Client::from_conf(aws_sdk_secretsmanager::config::Builder::from(sdk).interceptor(CountCalls).build());
-        let store = Store::new(dynamo, config.tables.clone());
+        let store = Arc::new(DynamoStore::new(dynamo, config.tables.clone()));
         Self { config, store, connections, notifier, media, secrets, signing_key: tokio::sync::OnceCell::new() }
     }
 }

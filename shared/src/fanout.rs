@@ -2,6 +2,9 @@
 //! one module that calls it). Delivering to many devices, and forgetting a
 //! connection a post finds gone, is the domain's (`messaging::delivery`).
 
+use async_trait::async_trait;
+
+use crate::ports::Delivery;
 use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use tracing::warn;
@@ -35,10 +38,11 @@ impl Connections {
     pub fn new(client: aws_sdk_apigatewaymanagement::Client) -> Self {
         Self { client }
     }
+}
 
-    /// Posts one frame. A failure is logged, not returned: the frame is in
-    /// the device's inbox either way.
-    pub async fn post(&self, connection_id: &str, payload: &str) -> PostOutcome {
+#[async_trait]
+impl Delivery for Connections {
+    async fn post(&self, connection_id: &str, payload: &str) -> PostOutcome {
         let result = self.client.post_to_connection().connection_id(connection_id).data(Blob::new(payload.as_bytes())).send().await;
         match result {
             Ok(_) => PostOutcome::Delivered,
@@ -50,9 +54,7 @@ impl Connections {
         }
     }
 
-    /// Closes a connection (API Gateway sends the client a close frame and
-    /// runs `$disconnect`). A connection already gone is not an error.
-    pub async fn close(&self, connection_id: &str) {
+    async fn close(&self, connection_id: &str) {
         let result = self.client.delete_connection().connection_id(connection_id).send().await;
         if let Err(e) = result
             && !e.as_service_error().is_some_and(|e| e.is_gone_exception())

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod media;
 pub mod messaging;
 pub mod notifier;
+pub mod ports;
 pub mod protocol;
 pub mod retention;
 pub mod secrets;

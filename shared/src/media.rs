@@ -224,7 +224,7 @@ pub async fn attachments_for_message(
     if unique.len() != ids.len() || ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
         return Err(AppError::invalid(format!("a message carries 1-{MAX_ATTACHMENTS_PER_MESSAGE} distinct attachments")));
     }
-    let found = ctx.store.attachments_by_id(ids).await?;
+    let found = ctx.store.attachments_by_id(&ids.iter().map(ToString::to_string).collect::<Vec<_>>()).await?;
     let mut ordered = Vec::with_capacity(ids.len());
     for id in ids {
         let attachment = found

@@ -1,6 +1,9 @@
 //! Mobile push through SNS: the one module that calls SNS. A device's push
 //! token becomes a platform endpoint; a push is a publish to it.
 
+use async_trait::async_trait;
+
+use crate::ports::Push;
 use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::operation::publish::PublishError;
 
@@ -32,13 +35,19 @@ impl Notifier {
         Self { client }
     }
 
-    /// The endpoint for `token` in `application`, recording `owner` (a device
-    /// key) on it as `CustomUserData`. A token that already has an endpoint
-    /// with other attributes (the phone changed hands, or another account
-    /// signed in on it) is taken over: SNS names that endpoint in its
-    /// `InvalidParameter` refusal, and the owner it had is returned so its
-    /// record can be cleared.
-    pub async fn endpoint_for(&self, application: &str, token: &str, owner: &str) -> Result<Registered, PushError> {
+    /// The device key recorded on an endpoint, or `None` when the endpoint is gone.
+    async fn owner_of(&self, endpoint_arn: &str) -> Result<Option<String>, PushError> {
+        match self.client.get_endpoint_attributes().endpoint_arn(endpoint_arn).send().await {
+            Ok(out) => Ok(Some(out.attributes.unwrap_or_default().remove("CustomUserData").unwrap_or_default())),
+            Err(e) if is_not_found(e.code()) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl Push for Notifier {
+    async fn endpoint_for(&self, application: &str, token: &str, owner: &str) -> Result<Registered, PushError> {
         // The endpoint found may be deleted before it is taken over (its owner
         // unregistering at the same moment): then the token has none, and
         // creating it again makes one.
@@ -89,19 +98,7 @@ impl Notifier {
         }
     }
 
-    /// The device key recorded on an endpoint, or `None` when the endpoint is gone.
-    async fn owner_of(&self, endpoint_arn: &str) -> Result<Option<String>, PushError> {
-        match self.client.get_endpoint_attributes().endpoint_arn(endpoint_arn).send().await {
-            Ok(out) => Ok(Some(out.attributes.unwrap_or_default().remove("CustomUserData").unwrap_or_default())),
-            Err(e) if is_not_found(e.code()) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Deletes an endpoint if `owner` still owns it; one another device took
-    /// over (same token) is left to its new owner. Returns whether it was
-    /// deleted; an endpoint already gone is not an error.
-    pub async fn delete_endpoint_of(&self, endpoint_arn: &str, owner: &str) -> Result<bool, PushError> {
+    async fn delete_endpoint_of(&self, endpoint_arn: &str, owner: &str) -> Result<bool, PushError> {
         if self.owner_of(endpoint_arn).await?.as_deref() != Some(owner) {
             return Ok(false);
         }
@@ -113,8 +110,7 @@ impl Notifier {
         }
     }
 
-    /// Publishes a `MessageStructure: json` payload to one endpoint.
-    pub async fn publish(&self, endpoint_arn: &str, payload: String) -> Result<Published, PushError> {
+    async fn publish(&self, endpoint_arn: &str, payload: String) -> Result<Published, PushError> {
         match self.client.publish().target_arn(endpoint_arn).message_structure("json").message(payload).send().await {
             Ok(_) => Ok(Published::Sent),
             Err(e) if e.as_service_error().is_some_and(PublishError::is_endpoint_disabled_exception) => Ok(Published::EndpointDisabled),

@@ -32,7 +32,7 @@ pub use connections::{CONNECT_SHARDS, Connected, ConnectionRecord, HEARTBEAT_SHA
 pub use contacts::Contact;
 pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{ChatInfoAtRemoval, MemberChange, Membership};
-pub use messages::{Accepted, AppendOutcome, ChatEntry, HOLE_FILL_AFTER_MS, Message, TargetChange, client_key};
+pub use messages::{Accepted, AppendOutcome, ChatEntry, HOLE_FILL_AFTER_MS, Message, TargetChange, change_actions, client_key};
 pub use presence::PresenceSubscription;
 pub use users::{Avatar, Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};
 
@@ -45,12 +45,12 @@ pub const MAX_BATCH_GET: usize = 100;
 const MAX_UNPROCESSED_ROUNDS: usize = 8;
 
 #[derive(Clone)]
-pub struct Store {
+pub struct DynamoStore {
     client: Client,
     tables: Tables,
 }
 
-impl Store {
+impl DynamoStore {
     pub fn new(client: Client, tables: Tables) -> Self {
         Self { client, tables }
     }
@@ -139,7 +139,7 @@ where
     }
 }
 
-impl Store {
+impl DynamoStore {
     /// Writes `item` unless an item with its key exists (`key` names the
     /// table's partition key); false when one did.
     async fn put_new(&self, table: &str, item: Item, key: &str) -> Result<bool, StoreError> {
@@ -160,7 +160,7 @@ pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>)
     err.code() == Some("ConditionalCheckFailedException")
 }
 
-impl Store {
+impl DynamoStore {
     /// Every item a Query matches, following `LastEvaluatedKey` page by page.
     async fn query_all(&self, query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();

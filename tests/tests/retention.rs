@@ -7,12 +7,13 @@ use e2e_tests::{System, unique};
 use serde_json::json;
 use shared::config::Tables;
 use shared::ids::device_key;
-use shared::store::{ConnectionRecord, EntryKind, InboxEntry, Store};
+use shared::ports::{ConnectionTable, InboxTable, UserTable};
+use shared::store::{ConnectionRecord, DynamoStore, EntryKind, InboxEntry};
 use shared::time::now_millis;
 
 const DAY: u64 = 86_400;
 
-async fn store(system: &System) -> Store {
+async fn store(system: &System) -> DynamoStore {
     let tables = Tables {
         users: system.table("UsersTable"),
         connections: system.table("ConnectionsTable"),
@@ -26,7 +27,7 @@ async fn store(system: &System) -> Store {
         rate_limits: system.table("RateLimitsTable"),
         contacts: system.table("ContactsTable"),
     };
-    Store::new(system.dynamo().await, tables)
+    DynamoStore::new(system.dynamo().await, tables)
 }
 
 /// An inbox entry for a message sent `age_days` ago (kept 30 days).

@@ -28,8 +28,8 @@ use crate::ids;
 use crate::limits::{self, Limit};
 use crate::protocol::{Change, ChatKind, DeleteMessageRequest, EditMessageRequest, MessageChange, ReactRequest, ServerFrame};
 use crate::store::{
-    AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Store, Taking, TargetChange,
-    UserDevices, backoff,
+    AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Taking, TargetChange, UserDevices,
+    backoff,
 };
 use crate::time::now_millis;
 
@@ -261,7 +261,7 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
         let (see, not_see) = audiences(&chat, &seeing, who);
         let mut entries: Vec<InboxEntry> = inbox_entries(ctx, &full, &see, &devices);
         entries.extend(inbox_entries(ctx, &hidden, &not_see, &devices));
-        let inline = Store::change_actions(&how) + entries.len() <= MAX_TRANSACTION_ACTIONS;
+        let inline = crate::store::change_actions(&how) + entries.len() <= MAX_TRANSACTION_ACTIONS;
         match ctx.store.append_change(&change, &target, how, inline.then_some(&entries), taken).await? {
             AppendOutcome::Appended => {
                 if !inline {

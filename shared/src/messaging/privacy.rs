@@ -14,7 +14,7 @@ use crate::protocol::{PresenceVisibility, ServerFrame, SetPrivacyRequest};
 use crate::store::{PresenceAudience, Privacy};
 
 pub async fn set_privacy(ctx: &AppContext, who: &Identity, request: SetPrivacyRequest) -> Result<ServerFrame, AppError> {
-    let mut privacy = ctx.store.privacy_of(std::slice::from_ref(&who.user_id)).await?.remove(who.user_id.as_str()).unwrap_or_default();
+    let mut privacy = ctx.store.privacy_of(&[who.user_id.to_string()]).await?.remove(who.user_id.as_str()).unwrap_or_default();
     let before = privacy;
     if let Some(presence) = request.presence {
         privacy.presence = match presence {

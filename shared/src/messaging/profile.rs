@@ -27,7 +27,7 @@ pub async fn update_profile(ctx: &AppContext, who: &Identity, request: UpdatePro
             "about must be at most {MAX_ABOUT_CHARS} characters, without control or bidirectional control characters"
         )));
     }
-    let mut profile = ctx.store.profiles_of(std::slice::from_ref(&who.user_id)).await?.remove(who.user_id.as_str()).unwrap_or_default();
+    let mut profile = ctx.store.profiles_of(&[who.user_id.to_string()]).await?.remove(who.user_id.as_str()).unwrap_or_default();
     let before = profile.clone();
     if display_name.is_some() {
         profile.display_name = display_name;

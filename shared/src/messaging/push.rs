@@ -62,7 +62,7 @@ pub async fn register_push(ctx: &AppContext, who: &Identity, request: RegisterPu
 }
 
 pub async fn unregister_push(ctx: &AppContext, who: &Identity) -> Result<ServerFrame, AppError> {
-    let devices = ctx.store.devices_of(std::slice::from_ref(&who.user_id)).await?;
+    let devices = ctx.store.devices_of(&[who.user_id.to_string()]).await?;
     let push = devices.get(who.user_id.as_str()).and_then(|u| u.devices.get(who.device_id.as_str())).and_then(|d| d.push.clone());
     if let Some(push) = push {
         delete_endpoint(ctx, &who.user_id, &who.device_id, &push).await?;

@@ -8,8 +8,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, applied, n, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, applied, n, s};
 use crate::error::StoreError;
+use crate::ports::AttachmentTable;
 use crate::protocol::AttachmentView;
 
 /// Shards per day of the attachments' `byExpiry` index (abandoned uploads are few).
@@ -121,7 +124,7 @@ pub(crate) fn unmark_sent(table: &str, attachment: &Attachment, seq: u64, now_ms
 }
 
 /// The update that marks an attachment deleted and makes it an expired
-/// upload, for [`Store::delete_unsent_attachment`] now or the cleanup later.
+/// upload, for [`AttachmentTable::delete_unsent_attachment`] now or the cleanup later.
 fn discarded(table: &str, attachment_id: &str, now_ms: u64) -> Result<Update, StoreError> {
     let expires_at = now_ms / 1000;
     Ok(Update::builder()
@@ -135,13 +138,13 @@ fn discarded(table: &str, attachment_id: &str, now_ms: u64) -> Result<Update, St
         .build()?)
 }
 
-impl Store {
-    /// Records a new attachment; false if the id is taken.
-    pub async fn put_attachment(&self, attachment: &Attachment) -> Result<bool, StoreError> {
+#[async_trait]
+impl AttachmentTable for DynamoStore {
+    async fn put_attachment(&self, attachment: &Attachment) -> Result<bool, StoreError> {
         self.put_new(&self.tables.attachments, serde_dynamo::to_item(attachment)?, "attachmentId").await
     }
 
-    pub async fn get_attachment(&self, attachment_id: &str) -> Result<Option<Attachment>, StoreError> {
+    async fn get_attachment(&self, attachment_id: &str) -> Result<Option<Attachment>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -153,14 +156,13 @@ impl Store {
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    pub async fn attachments_by_id(&self, attachment_ids: &[impl AsRef<str>]) -> Result<Vec<Attachment>, StoreError> {
+    async fn attachments_by_id(&self, attachment_ids: &[String]) -> Result<Vec<Attachment>, StoreError> {
         let keys = attachment_ids.iter().map(|id| key(id.as_ref())).collect();
         let items = self.batch_get(&self.tables.attachments, keys, None).await?;
         Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Ids of unsent attachments in one `byExpiry` bucket that expired before `now_secs`.
-    pub async fn abandoned_attachments(&self, bucket: &str, now_secs: u64) -> Result<Vec<String>, StoreError> {
+    async fn abandoned_attachments(&self, bucket: &str, now_secs: u64) -> Result<Vec<String>, StoreError> {
         let query = self
             .client
             .query()
@@ -173,8 +175,7 @@ impl Store {
         Ok(items.iter().filter_map(|item| item.get("attachmentId")?.as_s().ok().cloned()).collect())
     }
 
-    /// An upload is in use outside any message (an avatar): the cleanup leaves it.
-    pub async fn keep_attachment(&self, attachment_id: &str) -> Result<(), StoreError> {
+    async fn keep_attachment(&self, attachment_id: &str) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.tables.attachments)
@@ -187,8 +188,7 @@ impl Store {
         Ok(())
     }
 
-    /// An upload no longer in use (a replaced avatar): see [`discarded`].
-    pub async fn discard_attachment(&self, attachment_id: &str, now_ms: u64) -> Result<(), StoreError> {
+    async fn discard_attachment(&self, attachment_id: &str, now_ms: u64) -> Result<(), StoreError> {
         let update = discarded(&self.tables.attachments, attachment_id, now_ms)?;
         self.client
             .update_item()
@@ -202,8 +202,7 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an attachment record unless a message took it meanwhile.
-    pub async fn delete_unsent_attachment(&self, attachment_id: &str) -> Result<bool, StoreError> {
+    async fn delete_unsent_attachment(&self, attachment_id: &str) -> Result<bool, StoreError> {
         let result = self
             .client
             .delete_item()

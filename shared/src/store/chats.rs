@@ -19,9 +19,12 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use async_trait::async_trait;
+
 use super::memberships::{MemberChange, Membership, put_membership, remove_at};
-use super::{MAX_TRANSACTION_ACTIONS, Store, applied, n, s};
+use super::{DynamoStore, MAX_TRANSACTION_ACTIONS, applied, n, s};
 use crate::error::StoreError;
+use crate::ports::ChatTable;
 use crate::protocol::ChatKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -222,13 +225,9 @@ fn string_set(values: &[String]) -> AttributeValue {
     AttributeValue::Ss(values.to_vec())
 }
 
-impl Store {
-    /// Creates the chat and its members' memberships in one transaction,
-    /// unless a chat with this id exists; returns whether it did. A transaction
-    /// takes 100 actions, so for a chat of 100 the creator's membership is
-    /// written first: alone it is harmless (the chat list skips chats that do
-    /// not exist), and the chat never exists without every membership.
-    pub async fn create_chat(&self, chat: &Chat) -> Result<bool, StoreError> {
+#[async_trait]
+impl ChatTable for DynamoStore {
+    async fn create_chat(&self, chat: &Chat) -> Result<bool, StoreError> {
         let table = &self.tables.memberships;
         let mut memberships: Vec<Membership> = chat
             .members
@@ -259,18 +258,7 @@ impl Store {
         }
     }
 
-    /// Replaces the chat's members and admins, bumping its version, in one
-    /// transaction with the affected membership — conditioned on the chat being
-    /// unchanged (same version and seq) since `read`. Returns false when it
-    /// changed: read again and retry. A send conditions on the version too, so
-    /// no send accepted after this commits can still use the old members.
-    pub async fn change_members(
-        &self,
-        read: &Chat,
-        members: &[String],
-        admins: &[String],
-        change: MemberChange,
-    ) -> Result<bool, StoreError> {
+    async fn change_members(&self, read: &Chat, members: &[String], admins: &[String], change: MemberChange) -> Result<bool, StoreError> {
         let table = &self.tables.memberships;
         let membership_change = match &change {
             MemberChange::Join(membership) => Some(put_membership(table, membership)?),
@@ -327,10 +315,7 @@ impl Store {
         }
     }
 
-    /// The member accepts the chat: out of its `requested` set, and their
-    /// membership no longer a request, in one transaction. Returns whether
-    /// they had a request to accept.
-    pub async fn accept_chat(&self, user_id: &str, chat_id: &str) -> Result<bool, StoreError> {
+    async fn accept_chat(&self, user_id: &str, chat_id: &str) -> Result<bool, StoreError> {
         let chat = Update::builder()
             .table_name(&self.tables.chats)
             .key("chatId", s(chat_id))
@@ -356,10 +341,7 @@ impl Store {
         }
     }
 
-    /// Marks (or unmarks) `user_id` as blocking the other member of a 1-1
-    /// chat, if the chat exists (a block before any chat needs no mark: the
-    /// chat's creation checks the Contacts table).
-    pub async fn set_blocked_by(&self, chat_id: &str, user_id: &str, blocked: bool) -> Result<(), StoreError> {
+    async fn set_blocked_by(&self, chat_id: &str, user_id: &str, blocked: bool) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -377,10 +359,7 @@ impl Store {
         }
     }
 
-    /// Sets a group's name and/or description (`Some("")` removes the
-    /// description). Not versioned: it changes no membership, so sends in
-    /// flight are not made to retry; the last writer wins.
-    pub async fn set_chat_info(&self, chat_id: &str, name: Option<&str>, description: Option<&str>) -> Result<(), StoreError> {
+    async fn set_chat_info(&self, chat_id: &str, name: Option<&str>, description: Option<&str>) -> Result<(), StoreError> {
         let mut set = Vec::new();
         let mut remove = Vec::new();
         let mut update = self.client.update_item().table_name(&self.tables.chats).key("chatId", s(chat_id));
@@ -407,9 +386,7 @@ impl Store {
         Ok(())
     }
 
-    /// Several chats by id (the chat list) with their counters, one
-    /// BatchGetItem per 50 chats.
-    pub async fn chats_by_id(&self, chat_ids: &[String]) -> Result<Vec<Chat>, StoreError> {
+    async fn chats_by_id(&self, chat_ids: &[String]) -> Result<Vec<Chat>, StoreError> {
         let mut keys: Vec<super::Item> = chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(id))])).collect();
         keys.extend(chat_ids.iter().map(|id| super::Item::from([("chatId".to_owned(), s(counter_key(id)))])));
         let items = self.batch_get(&self.tables.chats, keys, None).await?;
@@ -432,9 +409,7 @@ impl Store {
             .collect())
     }
 
-    /// The chat with its counter, strongly consistent: whoever reads it sees
-    /// every membership change and seq acknowledged before.
-    pub async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
+    async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
         // Two GetItems at once: the same units as one BatchGetItem, and no
         // other permission than the chat item's read.
         let counter =
@@ -447,19 +422,12 @@ impl Store {
         })
     }
 
-    /// The chat item alone, strongly consistent: its members at its
-    /// `version`, which is all a send needs before taking a seq (its `seq`
-    /// and counts are the counter's, unless the chat has no counter yet).
-    pub async fn get_chat_item(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
+    async fn get_chat_item(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
         let out = self.client.get_item().table_name(&self.tables.chats).key("chatId", s(chat_id)).consistent_read(true).send().await?;
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// Takes the chat's next seq: one UpdateItem `ADD` on the counter,
-    /// conditioned on the membership `version` that was read (`None`: the
-    /// membership changed since; read the chat again). A chat without a
-    /// counter gets one, continuing from the chat item's seq and counts.
-    pub async fn take_seq(&self, read: &Chat, taking: Taking, now_ms: u64) -> Result<Option<Taken>, StoreError> {
+    async fn take_seq(&self, read: &Chat, taking: Taking, now_ms: u64) -> Result<Option<Taken>, StoreError> {
         let expression = match taking {
             Taking::Message => {
                 "SET seq = if_not_exists(seq, :base) + :one, lastMessageSeq = if_not_exists(seq, :base) + :one, \
@@ -499,7 +467,9 @@ impl Store {
             Err(e) => Err(e.into()),
         }
     }
+}
 
+impl DynamoStore {
     /// Records (or, `counted: false`, withdraws) `seq` as a message that was
     /// never written, so unread counts skip it.
     pub(crate) async fn count_hole(&self, chat_id: &str, seq: u64, counted: bool) -> Result<(), StoreError> {

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, applied, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, applied, s};
 use crate::config::CONNECTION_RECORD_TTL;
 use crate::error::StoreError;
+use crate::ports::ConnectionTable;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,17 +78,14 @@ impl ConnectionRecord {
     }
 }
 
-impl Store {
-    pub async fn put_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
+#[async_trait]
+impl ConnectionTable for DynamoStore {
+    async fn put_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
         self.client.put_item().table_name(&self.tables.connections).set_item(Some(serde_dynamo::to_item(record)?)).send().await?;
         Ok(())
     }
 
-    /// Records a heartbeat; false when the record is gone (swept or expired).
-    /// It reads first (half a read unit) and writes only when the beat moves
-    /// the connection to a new window: an update that changed nothing would
-    /// still cost a write unit, and one that moves the index key three.
-    pub async fn heartbeat(&self, connection_id: &str, now_ms: u64, width: Duration) -> Result<bool, StoreError> {
+    async fn heartbeat(&self, connection_id: &str, now_ms: u64, width: Duration) -> Result<bool, StoreError> {
         let bucket = heartbeat_bucket(connection_id, now_ms, width);
         let current = self
             .client
@@ -114,8 +114,7 @@ impl Store {
         applied(result)
     }
 
-    /// Connections whose last heartbeat fell in `bucket` (see `heartbeat_bucket`).
-    pub async fn connections_of_heartbeat_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
+    async fn connections_of_heartbeat_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
         let query = self
             .client
             .query()
@@ -126,9 +125,7 @@ impl Store {
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Connections made during one shard of an hour (`<hour>#<shard>`), as
-    /// the index projects them.
-    pub async fn connections_of_connect_bucket(&self, bucket: &str) -> Result<Vec<Connected>, StoreError> {
+    async fn connections_of_connect_bucket(&self, bucket: &str) -> Result<Vec<Connected>, StoreError> {
         let query = self
             .client
             .query()
@@ -139,7 +136,7 @@ impl Store {
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    pub async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError> {
+    async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError> {
         self.client.delete_item().table_name(&self.tables.connections).key("connectionId", s(connection_id)).send().await?;
         Ok(())
     }

@@ -10,7 +10,10 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, Item, s};
+use crate::ports::ContactTable;
 
 /// The sort key prefix of a block (`block#<blocked user>`).
 const BLOCK: &str = "block#";
@@ -24,9 +27,9 @@ pub struct Contact {
     pub since: u64,
 }
 
-impl Store {
-    /// `user_id` accepts each of `contacts` (one BatchWriteItem per 25).
-    pub async fn add_contacts(&self, user_id: &str, contacts: &[String], now_ms: u64) -> Result<(), StoreError> {
+#[async_trait]
+impl ContactTable for DynamoStore {
+    async fn add_contacts(&self, user_id: &str, contacts: &[String], now_ms: u64) -> Result<(), StoreError> {
         let requests = contacts
             .iter()
             .filter(|c| *c != user_id)
@@ -39,17 +42,14 @@ impl Store {
         self.batch_write(&self.tables.contacts, requests).await
     }
 
-    /// Which of `users` have accepted `contact` (one BatchGetItem per 100).
-    pub async fn who_accepted(&self, users: &[String], contact: &str) -> Result<BTreeSet<String>, StoreError> {
+    async fn who_accepted(&self, users: &[String], contact: &str) -> Result<BTreeSet<String>, StoreError> {
         let keys: Vec<Item> =
             users.iter().map(|u| Item::from([("userId".to_owned(), s(u)), ("contactId".to_owned(), s(contact))])).collect();
         let found = self.batch_get(&self.tables.contacts, keys, None).await?;
         Ok(found.into_iter().filter_map(|item| item.get("userId")?.as_s().ok().cloned()).collect())
     }
 
-    /// `user_id` blocks `other`: the block, and `other` no longer accepted
-    /// (after an unblock their next chat is a request again). One BatchWriteItem.
-    pub async fn block(&self, user_id: &str, other: &str, now_ms: u64) -> Result<(), StoreError> {
+    async fn block(&self, user_id: &str, other: &str, now_ms: u64) -> Result<(), StoreError> {
         let block = Contact { user_id: user_id.to_owned(), contact_id: format!("{BLOCK}{other}"), since: now_ms };
         let put = PutRequest::builder().set_item(Some(serde_dynamo::to_item(block)?)).build()?;
         let accepted = Item::from([("userId".to_owned(), s(user_id)), ("contactId".to_owned(), s(other))]);
@@ -58,7 +58,7 @@ impl Store {
         self.batch_write(&self.tables.contacts, requests).await
     }
 
-    pub async fn unblock(&self, user_id: &str, other: &str) -> Result<(), StoreError> {
+    async fn unblock(&self, user_id: &str, other: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.tables.contacts)
@@ -69,8 +69,7 @@ impl Store {
         Ok(())
     }
 
-    /// Whom `user_id` blocks, in key order (one Query of the prefix, pages followed).
-    pub async fn blocked_by(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+    async fn blocked_by(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let mut blocked = Vec::new();
         let mut start = None;
         loop {
@@ -97,8 +96,7 @@ impl Store {
         }
     }
 
-    /// Which of the `(blocker, blocked)` pairs are blocks (one BatchGetItem per 100).
-    pub async fn blocks_among(&self, pairs: &[(String, String)]) -> Result<BTreeSet<(String, String)>, StoreError> {
+    async fn blocks_among(&self, pairs: &[(String, String)]) -> Result<BTreeSet<(String, String)>, StoreError> {
         if pairs.is_empty() {
             return Ok(BTreeSet::new());
         }
@@ -119,8 +117,7 @@ impl Store {
             .collect())
     }
 
-    /// Which of `candidates` `user_id` accepted (one BatchGetItem per 100).
-    pub async fn contacts_among(&self, user_id: &str, candidates: &[String]) -> Result<BTreeSet<String>, StoreError> {
+    async fn contacts_among(&self, user_id: &str, candidates: &[String]) -> Result<BTreeSet<String>, StoreError> {
         if candidates.is_empty() {
             return Ok(BTreeSet::new());
         }

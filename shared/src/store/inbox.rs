@@ -7,8 +7,11 @@
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, ReturnValue, WriteRequest};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, n, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, Item, n, s};
 use crate::error::StoreError;
+use crate::ports::InboxTable;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -88,8 +91,9 @@ fn entry_key(device_key: &str, entry_id: &str) -> Item {
     Item::from([("deviceKey".to_owned(), s(device_key)), ("entryId".to_owned(), s(entry_id))])
 }
 
-impl Store {
-    pub async fn put_inbox_entries(&self, entries: &[InboxEntry]) -> Result<(), StoreError> {
+#[async_trait]
+impl InboxTable for DynamoStore {
+    async fn put_inbox_entries(&self, entries: &[InboxEntry]) -> Result<(), StoreError> {
         let requests = entries
             .iter()
             .map(|entry| {
@@ -101,8 +105,7 @@ impl Store {
         self.batch_write(&self.tables.inbox, requests).await
     }
 
-    /// Deletes acknowledged entries; acking an entry that is gone is not an error.
-    pub async fn delete_inbox_entries(&self, device_key: &str, entry_ids: &[String]) -> Result<(), StoreError> {
+    async fn delete_inbox_entries(&self, device_key: &str, entry_ids: &[String]) -> Result<(), StoreError> {
         if let [entry_id] = entry_ids {
             self.client
                 .delete_item()
@@ -124,10 +127,7 @@ impl Store {
         self.batch_write(&self.tables.inbox, requests).await
     }
 
-    /// Empties a device's inbox (an unregistered device): each entry is first
-    /// marked discarded, then deleted, so no receipt says it was delivered.
-    /// Returns how many entries there were.
-    pub async fn discard_inbox(&self, device_key: &str) -> Result<usize, StoreError> {
+    async fn discard_inbox(&self, device_key: &str) -> Result<usize, StoreError> {
         let query = self
             .client
             .query()
@@ -146,15 +146,13 @@ impl Store {
         Ok(entries.len())
     }
 
-    /// Which of these (device, entry) keys are still in their inboxes (not acked).
-    pub async fn inbox_keys_present(&self, keys: &[(String, String)]) -> Result<Vec<(String, String)>, StoreError> {
+    async fn inbox_keys_present(&self, keys: &[(String, String)]) -> Result<Vec<(String, String)>, StoreError> {
         let items =
             self.batch_get(&self.tables.inbox, keys.iter().map(|(d, e)| entry_key(d, e)).collect(), Some("deviceKey, entryId")).await?;
         Ok(entry_keys(&items))
     }
 
-    /// Deletes entries of any devices by key.
-    pub async fn delete_inbox_keys(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
+    async fn delete_inbox_keys(&self, keys: &[(String, String)]) -> Result<(), StoreError> {
         let requests = keys
             .iter()
             .map(|(device, entry)| {
@@ -166,8 +164,7 @@ impl Store {
         self.batch_write(&self.tables.inbox, requests).await
     }
 
-    /// One page of a device's unexpired inbox, oldest entry first.
-    pub async fn inbox_page(&self, device_key: &str, cursor: Option<&str>, limit: usize, now_secs: u64) -> Result<InboxPage, StoreError> {
+    async fn inbox_page(&self, device_key: &str, cursor: Option<&str>, limit: usize, now_secs: u64) -> Result<InboxPage, StoreError> {
         let out = self
             .client
             .query()

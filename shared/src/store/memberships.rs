@@ -9,8 +9,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, applied, condition_failed, n, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, Item, applied, condition_failed, n, s};
 use crate::error::StoreError;
+use crate::ports::MembershipTable;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -268,8 +271,9 @@ pub enum MemberChange {
     Admins,
 }
 
-impl Store {
-    pub async fn membership(&self, user_id: &str, chat_id: &str) -> Result<Option<Membership>, StoreError> {
+#[async_trait]
+impl MembershipTable for DynamoStore {
+    async fn membership(&self, user_id: &str, chat_id: &str) -> Result<Option<Membership>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -281,8 +285,7 @@ impl Store {
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// Every chat the user is or was in (one partition; grows with that user's chats only).
-    pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Membership>, StoreError> {
+    async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Membership>, StoreError> {
         let query = self
             .client
             .query()
@@ -292,9 +295,7 @@ impl Store {
         Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Members (present and former) of one chat: their keys from the
-    /// `byChatKeys` index, then the memberships themselves.
-    pub async fn memberships_of_chat(&self, chat_id: &str) -> Result<Vec<Membership>, StoreError> {
+    async fn memberships_of_chat(&self, chat_id: &str) -> Result<Vec<Membership>, StoreError> {
         let query = self
             .client
             .query()
@@ -311,11 +312,7 @@ impl Store {
         self.memberships_by_key(&keys).await
     }
 
-    /// Moves `lastRead` forward (never back). Returns the membership as it was
-    /// before the change, or `None` when it did not move (already read that
-    /// far, or the caller is no member of that chat — the caller tells them apart).
-    /// `events`: the changes with seq up to `up_to_seq`.
-    pub async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64, events: u64) -> Result<Option<Membership>, StoreError> {
+    async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64, events: u64) -> Result<Option<Membership>, StoreError> {
         let result = self
             .client
             .update_item()
@@ -337,8 +334,7 @@ impl Store {
         }
     }
 
-    /// Returns false when the caller has no membership in the chat.
-    pub async fn set_muted(&self, user_id: &str, chat_id: &str, muted: bool) -> Result<bool, StoreError> {
+    async fn set_muted(&self, user_id: &str, chat_id: &str, muted: bool) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -352,16 +348,13 @@ impl Store {
         applied(result)
     }
 
-    /// Memberships by (user, chat) keys, one BatchGetItem per 100.
-    pub async fn memberships_by_key(&self, keys: &[(String, String)]) -> Result<Vec<Membership>, StoreError> {
+    async fn memberships_by_key(&self, keys: &[(String, String)]) -> Result<Vec<Membership>, StoreError> {
         let keys = keys.iter().map(|(u, c)| key(u, c)).collect();
         let items = self.batch_get(&self.tables.memberships, keys, None).await?;
         Ok(items.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
     }
 
-    /// Hides a message from the member's own view (delete for me), unless
-    /// they hide `max` already; false when at the limit or no member.
-    pub async fn hide_message(&self, user_id: &str, chat_id: &str, seq: u64, max: usize) -> Result<bool, StoreError> {
+    async fn hide_message(&self, user_id: &str, chat_id: &str, seq: u64, max: usize) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -381,7 +374,7 @@ impl Store {
         applied(result)
     }
 
-    pub async fn forget_mentions(&self, user_id: &str, chat_id: &str, seqs: &[u64]) -> Result<(), StoreError> {
+    async fn forget_mentions(&self, user_id: &str, chat_id: &str, seqs: &[u64]) -> Result<(), StoreError> {
         if seqs.is_empty() {
             return Ok(());
         }
@@ -396,12 +389,7 @@ impl Store {
         Ok(())
     }
 
-    /// Moves `lastDelivered` forward to `seq`, recording which device's ack
-    /// did; true when it moved. True also when the same device already moved
-    /// it to `seq`, so a retried stream batch sends its receipt again
-    /// (receipts carry deterministic ids); another device's ack of the same
-    /// messages is false: the sender was told already.
-    pub async fn advance_delivered(&self, user_id: &str, chat_id: &str, seq: u64, device_id: &str) -> Result<bool, StoreError> {
+    async fn advance_delivered(&self, user_id: &str, chat_id: &str, seq: u64, device_id: &str) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()

@@ -13,12 +13,15 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use async_trait::async_trait;
+
 use super::attachments::{mark_sent, unmark_sent};
 use super::chats::Taken;
 use super::memberships::{add_mention, sender_read_forward};
-use super::{Attachment, InboxEntry, Store, applied, n, s};
+use super::{Attachment, DynamoStore, InboxEntry, applied, n, s};
 use crate::error::StoreError;
 use crate::ids::UserId;
+use crate::ports::{InboxTable, MessageTable};
 use crate::protocol::{AttachmentView, Change, Deletion, MessageChange, MessageView, Quote, ReactionCount};
 
 fn is_zero(n: &u64) -> bool {
@@ -480,14 +483,9 @@ pub enum AppendOutcome {
     ChatChanged,
 }
 
-impl Store {
-    /// Stores a change to `target` at the seq `taken` from the chat's
-    /// counter, in one transaction with the target's new state (conditioned
-    /// on the state that was read: not deleted, no change since), what it
-    /// does to the target's attachments, and the inbox entries (`None`: too
-    /// many for one transaction; the caller writes them after). No item every
-    /// send writes is in it.
-    pub async fn append_change(
+#[async_trait]
+impl MessageTable for DynamoStore {
+    async fn append_change(
         &self,
         change: &MessageChange,
         target: &Message,
@@ -558,16 +556,7 @@ impl Store {
         }
     }
 
-    /// The transaction actions [`Store::append_change`] takes besides inbox entries.
-    pub fn change_actions(how: &TargetChange<'_>) -> usize {
-        3 + match how {
-            TargetChange::Delete { attachments } => attachments.len(),
-            _ => 0,
-        }
-    }
-
-    /// Marks a message's inbox entries written (after a separate write).
-    pub async fn inbox_written(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<(), StoreError> {
+    async fn inbox_written(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.tables.client_message_ids)
@@ -581,7 +570,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_accepted(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {
+    async fn find_accepted(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -594,8 +583,7 @@ impl Store {
         Ok(out.item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// Distinct senders of a chat's messages with seq in `[from, to]`.
-    pub async fn senders_between(&self, chat_id: &str, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
+    async fn senders_between(&self, chat_id: &str, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
         let query = self
             .client
             .query()
@@ -610,23 +598,18 @@ impl Store {
         Ok(senders.into_iter().collect())
     }
 
-    /// The message at `seq` as it is now (none when the seq holds a change).
-    pub async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {
+    async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {
         Ok(match self.get_entry(chat_id, seq).await? {
             Some(ChatEntry::Message(message)) => Some(message.view_at(u64::MAX)),
             _ => None,
         })
     }
 
-    /// What the chat holds at `seq`: a message or a change.
-    pub async fn get_entry(&self, chat_id: &str, seq: u64) -> Result<Option<ChatEntry>, StoreError> {
+    async fn get_entry(&self, chat_id: &str, seq: u64) -> Result<Option<ChatEntry>, StoreError> {
         self.item_at(chat_id, seq, None).await?.map(read_entry).transpose()
     }
 
-    /// The changes (not messages) with seq up to `seq`, read from the item
-    /// there or, when the seq holds nothing yet, the nearest one before it
-    /// (0 when there is none, or it predates changes). One item read.
-    pub async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
+    async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
         let out = self
             .client
             .query()
@@ -644,27 +627,7 @@ impl Store {
         Ok(item.and_then(|item| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
     }
 
-    /// The item at (chat, seq), strongly consistent, or some of its attributes.
-    async fn item_at(&self, chat_id: &str, seq: u64, projection: Option<&str>) -> Result<Option<super::Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.messages)
-            .key("chatId", s(chat_id))
-            .key("seq", n(seq))
-            .set_projection_expression(projection.map(str::to_owned))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item)
-    }
-}
-
-impl Store {
-    /// Up to `limit` messages and changes of a chat with seq in `[from, to]`,
-    /// ascending or descending by seq (one Query, more pages only past
-    /// DynamoDB's 1 MB).
-    pub async fn entries_between(
+    async fn entries_between(
         &self,
         chat_id: &str,
         from: u64,
@@ -700,8 +663,7 @@ impl Store {
         Ok(messages)
     }
 
-    /// Messages and changes by (chat, seq), one BatchGetItem per 100.
-    pub async fn entries_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<ChatEntry>, StoreError> {
+    async fn entries_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<ChatEntry>, StoreError> {
         let keys = keys
             .iter()
             .map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))]))
@@ -709,25 +671,12 @@ impl Store {
         let items = self.batch_get(&self.tables.messages, keys, None).await?;
         items.into_iter().map(read_entry).collect()
     }
-}
 
-/// How long a taken seq may stay empty before a reader fills it with a hole.
-/// A send writes its message well within its function's timeout (15 s); a
-/// taker that finds its seq filled anyway (it was slower than this) takes
-/// another, so the bound trades how long a reader may see a gap against how
-/// often a slow send takes a second seq — it never loses or doubles one.
-pub const HOLE_FILL_AFTER_MS: u64 = 10_000;
-
-impl Store {
-    /// Claims the sender's `clientMessageId` for a message (the idempotency
-    /// record): false when it was claimed already.
-    pub async fn claim_client_message_id(&self, accepted: &Accepted) -> Result<bool, StoreError> {
+    async fn claim_client_message_id(&self, accepted: &Accepted) -> Result<bool, StoreError> {
         self.put_new(&self.tables.client_message_ids, serde_dynamo::to_item(accepted)?, "chatId").await
     }
 
-    /// Moves an accepted `clientMessageId` to another seq: its first was
-    /// filled as a hole before the message was written there.
-    pub async fn move_claim(&self, accepted: &Accepted, to: u64) -> Result<bool, StoreError> {
+    async fn move_claim(&self, accepted: &Accepted, to: u64) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -743,18 +692,12 @@ impl Store {
         applied(result)
     }
 
-    /// Writes the message at its seq, unless the seq holds something already
-    /// (a reader filled it as a hole: the caller takes another seq).
-    /// `events`: the changes before it.
-    pub async fn put_message(&self, message: &MessageView, events: u64) -> Result<bool, StoreError> {
+    async fn put_message(&self, message: &MessageView, events: u64) -> Result<bool, StoreError> {
         let item = MessageItem { events, ..MessageItem::from(message) };
         self.put_new(&self.tables.messages, serde_dynamo::to_item(item)?, "chatId").await
     }
 
-    /// What a written message changes besides itself, each write idempotent
-    /// so a retry may redo them: the sender's read marker (forward only),
-    /// the mentions, the attachments it carries, and the inbox entries.
-    pub async fn message_written(
+    async fn message_written(
         &self,
         message: &MessageView,
         events: u64,
@@ -775,11 +718,7 @@ impl Store {
         Ok(())
     }
 
-    /// Fills a seq that was taken and never written with a hole, unless
-    /// something was written there meanwhile; returns whether it did. A seq
-    /// taken for a message is counted on the chat's counter first, so
-    /// unread counts skip it (and uncounted if the message won the race).
-    pub async fn fill_hole(&self, chat_id: &str, seq: u64, events: u64, message: bool, now_ms: u64) -> Result<bool, StoreError> {
+    async fn fill_hole(&self, chat_id: &str, seq: u64, events: u64, message: bool, now_ms: u64) -> Result<bool, StoreError> {
         if message {
             self.count_hole(chat_id, seq, true).await?;
         }
@@ -811,6 +750,38 @@ impl Store {
         }
     }
 }
+
+/// The transaction actions [`MessageTable::append_change`] takes besides inbox entries.
+pub fn change_actions(how: &TargetChange<'_>) -> usize {
+    3 + match how {
+        TargetChange::Delete { attachments } => attachments.len(),
+        _ => 0,
+    }
+}
+
+impl DynamoStore {
+    /// The item at (chat, seq), strongly consistent, or some of its attributes.
+    async fn item_at(&self, chat_id: &str, seq: u64, projection: Option<&str>) -> Result<Option<super::Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.messages)
+            .key("chatId", s(chat_id))
+            .key("seq", n(seq))
+            .set_projection_expression(projection.map(str::to_owned))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item)
+    }
+}
+
+/// How long a taken seq may stay empty before a reader fills it with a hole.
+/// A send writes its message well within its function's timeout (15 s); a
+/// taker that finds its seq filled anyway (it was slower than this) takes
+/// another, so the bound trades how long a reader may see a gap against how
+/// often a slow send takes a second seq — it never loses or doubles one.
+pub const HOLE_FILL_AFTER_MS: u64 = 10_000;
 
 /// A cancelled transaction whose conditions failed or that conflicted with
 /// another: the chat changed since it was read (read again and retry).

@@ -9,8 +9,11 @@
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, n, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, n, s};
 use crate::error::StoreError;
+use crate::ports::PresenceTable;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,8 +29,9 @@ pub struct PresenceSubscription {
     pub expires_at: u64,
 }
 
-impl Store {
-    pub async fn put_presence_subscriptions(&self, subscriptions: &[PresenceSubscription]) -> Result<(), StoreError> {
+#[async_trait]
+impl PresenceTable for DynamoStore {
+    async fn put_presence_subscriptions(&self, subscriptions: &[PresenceSubscription]) -> Result<(), StoreError> {
         let requests = subscriptions
             .iter()
             .map(|sub| {
@@ -38,8 +42,7 @@ impl Store {
         self.batch_write(&self.tables.presence_subscriptions, requests).await
     }
 
-    /// Up to `limit` unexpired subscriptions to `user_id`'s presence.
-    pub async fn presence_subscribers(&self, user_id: &str, now_secs: u64, limit: usize) -> Result<Vec<PresenceSubscription>, StoreError> {
+    async fn presence_subscribers(&self, user_id: &str, now_secs: u64, limit: usize) -> Result<Vec<PresenceSubscription>, StoreError> {
         let query = self
             .client
             .query()
@@ -65,8 +68,7 @@ impl Store {
         }
     }
 
-    /// Ends these watching devices' subscriptions to `user_id`.
-    pub async fn drop_presence_subscriptions(&self, user_id: &str, watcher_keys: &[String]) -> Result<(), StoreError> {
+    async fn drop_presence_subscriptions(&self, user_id: &str, watcher_keys: &[String]) -> Result<(), StoreError> {
         let requests = watcher_keys
             .iter()
             .map(|watcher_key| {
@@ -77,9 +79,7 @@ impl Store {
         self.batch_write(&self.tables.presence_subscriptions, requests).await
     }
 
-    /// Ends a watch whose connection is gone, unless its device has
-    /// subscribed again since (from another connection).
-    pub async fn end_presence_watch(&self, watch: &PresenceSubscription) -> Result<(), StoreError> {
+    async fn end_presence_watch(&self, watch: &PresenceSubscription) -> Result<(), StoreError> {
         let deleted = self
             .client
             .delete_item()

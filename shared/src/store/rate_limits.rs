@@ -8,12 +8,15 @@
 
 use std::collections::HashMap;
 
-use super::{Store, applied, n, s};
-use crate::error::StoreError;
+use async_trait::async_trait;
 
-impl Store {
-    /// Adds `amount` to the counter unless it would pass `max`. Returns whether it did.
-    pub async fn charge_counter(&self, counter: &str, amount: u64, max: u64, expires_at_secs: u64) -> Result<bool, StoreError> {
+use super::{DynamoStore, applied, n, s};
+use crate::error::StoreError;
+use crate::ports::RateLimitTable;
+
+#[async_trait]
+impl RateLimitTable for DynamoStore {
+    async fn charge_counter(&self, counter: &str, amount: u64, max: u64, expires_at_secs: u64) -> Result<bool, StoreError> {
         if amount > max {
             return Ok(false);
         }

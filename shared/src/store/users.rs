@@ -5,9 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, applied, condition_failed, n, s};
+use async_trait::async_trait;
+
+use super::{DynamoStore, Item, applied, condition_failed, n, s};
 use crate::config::MAX_CONNECTION_AGE;
 use crate::error::{AppError, StoreError};
+use crate::ports::UserTable;
 use crate::protocol::PushPlatform;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -176,11 +179,9 @@ fn updated_device_field<'a>(attributes: &'a Item, device_id: &str, field: &str) 
     attributes.get("devices")?.as_m().ok()?.get(device_id)?.as_m().ok()?.get(field)
 }
 
-impl Store {
-    /// Records `connection_id` as the device's live connection, registering the
-    /// device if it is new. A new device is refused when the user already has
-    /// `max_devices`; the check and the write are one conditional update.
-    pub async fn register_device_connection(
+#[async_trait]
+impl UserTable for DynamoStore {
+    async fn register_device_connection(
         &self,
         user_id: &str,
         device_id: &str,
@@ -264,23 +265,11 @@ impl Store {
         Err(AppError::Contention)
     }
 
-    /// Forgets the device's connection, unless a newer connection replaced
-    /// it, and notes `now_ms` as the user's last seen (shown once no device is
-    /// left). Returns whether it did.
-    pub async fn clear_device_connection(
-        &self,
-        user_id: &str,
-        device_id: &str,
-        connection_id: &str,
-        now_ms: u64,
-    ) -> Result<bool, StoreError> {
+    async fn clear_device_connection(&self, user_id: &str, device_id: &str, connection_id: &str, now_ms: u64) -> Result<bool, StoreError> {
         self.clear_connection_made_before(user_id, device_id, connection_id, None, now_ms).await
     }
 
-    /// Like `clear_device_connection`, but only for a connection made before
-    /// `connected_before` (a 410 from API Gateway for a younger one may mean
-    /// its `$connect` has not finished, not that it is gone).
-    pub async fn clear_stale_device_connection(
+    async fn clear_stale_device_connection(
         &self,
         user_id: &str,
         device_id: &str,
@@ -291,58 +280,15 @@ impl Store {
         self.clear_connection_made_before(user_id, device_id, connection_id, Some(connected_before), now_ms).await
     }
 
-    async fn clear_connection_made_before(
-        &self,
-        user_id: &str,
-        device_id: &str,
-        connection_id: &str,
-        connected_before: Option<u64>,
-        now_ms: u64,
-    ) -> Result<bool, StoreError> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.users)
-            .set_key(Some(user_key(user_id)))
-            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt SET lastSeen = :now")
-            .condition_expression("devices.#d.connectionId = :c")
-            .expression_attribute_names("#d", device_id)
-            .expression_attribute_values(":c", s(connection_id))
-            .expression_attribute_values(":now", n(now_ms));
-        if let Some(before) = connected_before {
-            update = update
-                .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
-                .expression_attribute_values(":before", n(before));
-        }
-        applied(update.send().await)
-    }
-
-    /// Sets the user's privacy settings (creating the user item if need be).
-    pub async fn set_privacy(&self, user_id: &str, privacy: Privacy) -> Result<(), StoreError> {
+    async fn set_privacy(&self, user_id: &str, privacy: Privacy) -> Result<(), StoreError> {
         self.set_user_attribute(user_id, "privacy", &privacy).await
     }
 
-    pub async fn set_profile(&self, user_id: &str, profile: &Profile) -> Result<(), StoreError> {
+    async fn set_profile(&self, user_id: &str, profile: &Profile) -> Result<(), StoreError> {
         self.set_user_attribute(user_id, "profile", profile).await
     }
 
-    /// Sets one map attribute of the user's item (creating the item if need be).
-    async fn set_user_attribute(&self, user_id: &str, name: &str, value: &impl Serialize) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.tables.users)
-            .set_key(Some(user_key(user_id)))
-            .update_expression("SET #attribute = :value")
-            .expression_attribute_names("#attribute", name)
-            .expression_attribute_values(":value", AttributeValue::M(serde_dynamo::to_item(value)?))
-            .send()
-            .await?;
-        Ok(())
-    }
-
-    /// Profiles of many users (empty for users who set none; unknown users are left out): one
-    /// BatchGetItem per 100.
-    pub async fn profiles_of(&self, user_ids: &[impl AsRef<str>]) -> Result<HashMap<String, Profile>, StoreError> {
+    async fn profiles_of(&self, user_ids: &[String]) -> Result<HashMap<String, Profile>, StoreError> {
         if user_ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -357,17 +303,11 @@ impl Store {
             .collect()
     }
 
-    /// Privacy settings of many users (the defaults for users without any):
-    /// one BatchGetItem per 100.
-    pub async fn privacy_of(&self, user_ids: &[impl AsRef<str>]) -> Result<HashMap<String, Privacy>, StoreError> {
+    async fn privacy_of(&self, user_ids: &[String]) -> Result<HashMap<String, Privacy>, StoreError> {
         Ok(self.devices_of(user_ids).await?.into_iter().map(|(id, user)| (id, user.privacy)).collect())
     }
 
-    /// Forgets a device and revokes the tokens it holds (issued up to
-    /// `now_secs`): no new inbox entries are written for it and both
-    /// authorizers refuse it. Returns the device as it was, or `None` when it
-    /// was not registered.
-    pub async fn revoke_device(&self, user_id: &str, device_id: &str, now_secs: u64) -> Result<Option<Device>, StoreError> {
+    async fn revoke_device(&self, user_id: &str, device_id: &str, now_secs: u64) -> Result<Option<Device>, StoreError> {
         let result = self
             .client
             .update_item()
@@ -392,9 +332,7 @@ impl Store {
         }
     }
 
-    /// The user's devices and revocations, strongly consistent (for the
-    /// authorizers: one GetItem per connection or uncached HTTP token).
-    pub async fn device_registry(&self, user_id: &str) -> Result<UserDevices, StoreError> {
+    async fn device_registry(&self, user_id: &str) -> Result<UserDevices, StoreError> {
         let out = self
             .client
             .get_item()
@@ -410,9 +348,7 @@ impl Store {
         }
     }
 
-    /// Forgets a device's push endpoint if it still is `endpoint_arn` (another
-    /// device took the token over). Returns whether it was forgotten.
-    pub async fn forget_push_endpoint(&self, user_id: &str, device_id: &str, endpoint_arn: &str) -> Result<bool, StoreError> {
+    async fn forget_push_endpoint(&self, user_id: &str, device_id: &str, endpoint_arn: &str) -> Result<bool, StoreError> {
         applied(
             self.client
                 .update_item()
@@ -427,9 +363,7 @@ impl Store {
         )
     }
 
-    /// Sets (or removes) a device's push endpoint. `None` when the device is
-    /// not registered; otherwise the endpoint it had before, if any.
-    pub async fn set_device_push(
+    async fn set_device_push(
         &self,
         user_id: &str,
         device_id: &str,
@@ -464,8 +398,7 @@ impl Store {
         }
     }
 
-    /// Takes the device's push slot: true unless it had a push within `window_ms`.
-    pub async fn claim_push_slot(&self, user_id: &str, device_id: &str, now_ms: u64, window_ms: u64) -> Result<bool, StoreError> {
+    async fn claim_push_slot(&self, user_id: &str, device_id: &str, now_ms: u64, window_ms: u64) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -483,8 +416,7 @@ impl Store {
         applied(result)
     }
 
-    /// Gives back a push slot whose push failed, so a retry can send it.
-    pub async fn release_push_slot(&self, user_id: &str, device_id: &str, claimed_at: u64) -> Result<(), StoreError> {
+    async fn release_push_slot(&self, user_id: &str, device_id: &str, claimed_at: u64) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -500,9 +432,7 @@ impl Store {
         Ok(())
     }
 
-    /// Devices (and live connections) of many users: one strongly consistent
-    /// BatchGetItem per 100 users.
-    pub async fn devices_of(&self, user_ids: &[impl AsRef<str>]) -> Result<HashMap<String, UserDevices>, StoreError> {
+    async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
         let keys = user_ids.iter().map(|u| user_key(u.as_ref())).collect();
         let items = self.batch_get(&self.tables.users, keys, Some("userId, devices, lastSeen, privacy")).await?;
         items
@@ -512,6 +442,48 @@ impl Store {
                 Ok((user.user_id.clone(), user))
             })
             .collect()
+    }
+}
+
+impl DynamoStore {
+    async fn clear_connection_made_before(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        connection_id: &str,
+        connected_before: Option<u64>,
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("REMOVE devices.#d.connectionId, devices.#d.connectedAt SET lastSeen = :now")
+            .condition_expression("devices.#d.connectionId = :c")
+            .expression_attribute_names("#d", device_id)
+            .expression_attribute_values(":c", s(connection_id))
+            .expression_attribute_values(":now", n(now_ms));
+        if let Some(before) = connected_before {
+            update = update
+                .condition_expression("devices.#d.connectionId = :c AND devices.#d.connectedAt < :before")
+                .expression_attribute_values(":before", n(before));
+        }
+        applied(update.send().await)
+    }
+
+    /// Sets one map attribute of the user's item (creating the item if need be).
+    async fn set_user_attribute(&self, user_id: &str, name: &str, value: &impl Serialize) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .update_expression("SET #attribute = :value")
+            .expression_attribute_names("#attribute", name)
+            .expression_attribute_values(":value", AttributeValue::M(serde_dynamo::to_item(value)?))
+            .send()
+            .await?;
+        Ok(())
     }
 }
 

@@ -6,6 +6,8 @@ pub mod calls;
 pub mod config;
 pub mod context;
 pub mod error;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod fanout;
 pub mod history;
 pub mod http;

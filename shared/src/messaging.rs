@@ -16,6 +16,8 @@ pub mod profile;
 mod push;
 pub(crate) mod reads;
 mod send;
+#[cfg(test)]
+mod tests;
 mod typing;
 
 use std::collections::{BTreeSet, HashMap};

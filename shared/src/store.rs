@@ -9,6 +9,8 @@ mod inbox;
 #[cfg(test)]
 mod item_formats;
 mod memberships;
+#[cfg(test)]
+pub(crate) mod memory;
 mod messages;
 mod presence;
 mod rate_limits;

@@ -179,7 +179,7 @@ pub(crate) fn counter_key(chat_id: &str) -> String {
 
 impl Chat {
     /// The chat as its counter has it now.
-    fn counted(mut self, counter: &CounterItem) -> Self {
+    pub(super) fn counted(mut self, counter: &CounterItem) -> Self {
         self.seq = counter.seq;
         self.version = counter.version.max(self.version);
         self.events = counter.events;

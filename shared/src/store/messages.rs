@@ -313,7 +313,7 @@ pub(crate) struct HoleItem {
     pub filled_at: u64,
 }
 
-const HOLE: &str = "hole";
+pub(super) const HOLE: &str = "hole";
 
 /// How a change alters its target message (built by the domain, written here).
 pub enum TargetChange<'a> {
@@ -430,7 +430,7 @@ impl From<MessageItem> for Message {
 }
 
 /// A message, a change or a hole, told apart by `kind`.
-fn read_entry(item: super::Item) -> Result<ChatEntry, StoreError> {
+pub(super) fn read_entry(item: super::Item) -> Result<ChatEntry, StoreError> {
     if item.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == HOLE) {
         let hole = serde_dynamo::from_item::<_, HoleItem>(item)?;
         Ok(ChatEntry::Hole { seq: hole.seq, events: hole.events, message: hole.message })

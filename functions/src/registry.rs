@@ -13,12 +13,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use domain::AppContext;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use shared::AppContext;
-use shared::http::HttpResponse;
-use shared::lambda::HandlerError;
+use transport::http::HttpResponse;
+use transport::lambda::HandlerError;
 
 use crate::{authorizers, http, schedules, streams, websocket};
 

@@ -6,12 +6,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use aws_adapters::calls;
 use lambda_http::RequestExt;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use shared::AppContext;
-use shared::calls;
-use shared::lambda::{HandlerError, deadline_of, init_json_logs, log_invocation, with_deadline};
+use transport::lambda::{HandlerError, deadline_of, init_json_logs, log_invocation, with_deadline};
 
 use crate::registry::{Function, Handler};
 
@@ -31,7 +30,7 @@ async fn tracked<R>(
 /// HTTP API function, `lambda_runtime` with JSON events for every other.
 pub async fn serve(function: &'static Function) -> Result<(), lambda_runtime::Error> {
     init_json_logs();
-    let ctx = AppContext::from_env().await?;
+    let ctx = crate::wiring::from_env().await?;
     let name = function.name;
     match function.handler {
         Handler::Event(handler) => {

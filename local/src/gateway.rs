@@ -176,7 +176,7 @@ pub struct Gateway {
 }
 
 fn now_ms() -> u64 {
-    shared::time::now_millis()
+    domain::time::now_millis()
 }
 
 fn new_connection_id() -> String {

@@ -7,9 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use domain::AppContext;
 use functions::registry::{Function, Handler};
 use serde_json::Value;
-use shared::AppContext;
 
 pub type BoxedInvocation = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
 
@@ -23,7 +23,7 @@ pub fn invoke(function: &'static Function, ctx: Arc<AppContext>, event: Value) -
         Handler::Http(handler) => Box::pin(async move {
             let request = lambda_http::request::from_str(&event.to_string()).map_err(|e| format!("event does not deserialise: {e}"))?;
             let response = handler(ctx, request).await.map_err(|e| e.to_string())?;
-            serde_json::to_value(shared::http::to_gateway_response(response)).map_err(|e| e.to_string())
+            serde_json::to_value(transport::http::to_gateway_response(response)).map_err(|e| e.to_string())
         }),
     }
 }

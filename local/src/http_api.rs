@@ -93,7 +93,7 @@ impl HttpGateway {
     }
 
     fn request_context(&self, route_key: &str, method: &Method, path: &str, source: SocketAddr, headers: &HeaderMap) -> HttpContext {
-        let now = shared::time::now_millis();
+        let now = domain::time::now_millis();
         let mut context = HttpContext::default();
         context.account_id = Some(LOCAL_ACCOUNT.into());
         context.apiid = Some("local".into());

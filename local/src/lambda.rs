@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_adapters::calls::{self, AwsCalls};
+use domain::AppContext;
 use serde::Serialize;
 use serde_json::Value;
-use shared::AppContext;
-use shared::calls::{self, AwsCalls};
-use shared::lambda::log_invocation;
+use transport::lambda::log_invocation;
 
 use functions::registry::Function;
 
@@ -146,7 +146,7 @@ impl LambdaHost {
             // Lambda stops an invocation at its timeout; dropping the future stops it here.
             let invocation = handlers::invoke(function.function, function.ctx.clone(), event);
             let deadline = tokio::time::Instant::now() + limit;
-            match tokio::time::timeout(limit, calls::track(shared::lambda::with_deadline(deadline, invocation))).await {
+            match tokio::time::timeout(limit, calls::track(transport::lambda::with_deadline(deadline, invocation))).await {
                 Ok(done) => done,
                 Err(_) => (Err(format!("Task timed out after {:.2} seconds", limit.as_secs_f64())), Default::default()),
             }

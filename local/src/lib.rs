@@ -28,8 +28,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use shared::AppContext;
-use shared::config::{CONNECTIONS_API_URL, Config};
+use domain::config::{CONNECTIONS_API_URL, Config};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -50,7 +49,7 @@ pub enum LocalError {
     #[error("AWS: {0}")]
     Aws(String),
     #[error("configuration: {0}")]
-    Config(#[from] shared::error::ConfigError),
+    Config(#[from] domain::error::ConfigError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("AWS_ENDPOINT_URL is not set: the local runtime only talks to a local AWS server (start one with scripts/dev)")]
@@ -170,7 +169,7 @@ impl LocalRuntime {
     }
 
     pub fn issue_token(&self, user_id: &str, device_id: &str) -> String {
-        shared::auth::issue_token(&self.jwt_secret, user_id, device_id, 24 * 3600)
+        domain::auth::issue_token(&self.jwt_secret, user_id, device_id, 24 * 3600)
     }
 
     pub async fn start(options: Options) -> Result<Self, LocalError> {
@@ -284,7 +283,7 @@ impl LocalRuntime {
                 .service_config(aws_proxy::ThroughProxy(proxy.clone()))
                 .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(credentials))
                 .build();
-            let ctx = Arc::new(AppContext::new(config, &function_sdk));
+            let ctx = Arc::new(functions::wiring::on_aws(config, &function_sdk));
             let processes = match &options.processes {
                 Some(directory) => {
                     let binary = directory.join(&function.binary);
@@ -433,7 +432,7 @@ impl LocalRuntime {
 /// JSON: `aws_lambda_events`' EventBridge type would add `serde_with` to the
 /// build, and the scheduled functions read nothing from the event.
 async fn invoke_scheduled(lambda: &LambdaHost, function: &str) -> Result<serde_json::Value, String> {
-    let now = shared::time::now_millis();
+    let now = domain::time::now_millis();
     let event = serde_json::json!({
         "version": "0",
         "id": ulid::Ulid::generate().to_string(),

@@ -61,10 +61,10 @@ async fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::Token { user, device, hours } => {
-            println!("{}", shared::auth::issue_token(&cli.jwt_secret, &user, &device, hours * 3600));
+            println!("{}", domain::auth::issue_token(&cli.jwt_secret, &user, &device, hours * 3600));
         }
         Command::Serve { port, http_port, web_port, template, no_iam, processes, idle_timeout_secs, max_connection_secs } => {
-            shared::lambda::init_json_logs();
+            transport::lambda::init_json_logs();
             let mut options = Options::new(template.unwrap_or_else(repository_template));
             options.bind = ([127, 0, 0, 1], port).into();
             options.http_bind = ([127, 0, 0, 1], http_port.unwrap_or(port + 1)).into();

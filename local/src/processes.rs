@@ -25,13 +25,14 @@
 //!   credentials, the function's `Environment`); nothing of this process's.
 //!
 //! Each invocation's AWS calls come from the function's own log line
-//! (`invocation finished`, written by `shared::lambda`), as they would be read
+//! (`invocation finished`, written by `transport::lambda`), as they would be read
 //! from CloudWatch Logs.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_adapters::calls::AwsCalls;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -39,7 +40,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
-use shared::calls::AwsCalls;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
@@ -101,7 +101,7 @@ impl ProcessPool {
         };
         // A report that came too late for its own invocation is not this one's.
         while environment.reports.try_recv().is_ok() {}
-        let deadline_ms = shared::time::now_millis() + timeout.as_millis() as u64;
+        let deadline_ms = domain::time::now_millis() + timeout.as_millis() as u64;
         let job = Job { request_id: ulid::Ulid::generate().to_string(), deadline_ms, payload: Bytes::from(payload.to_string()) };
         if environment.jobs.send(job).await.is_err() {
             return failed("Runtime exited without providing a reason (Runtime.ExitError)".into(), init);

@@ -231,7 +231,7 @@ fn lane_of(record: &EventRecord, hash_key: &str, lanes: usize) -> usize {
         return 0;
     }
     let key = record.change.keys.get(hash_key).map(|v| format!("{v:?}")).unwrap_or_default();
-    shared::ids::shard_of(&key, lanes as u64) as usize
+    domain::ids::shard_of(&key, lanes as u64) as usize
 }
 
 /// One batcher: gathers records into batches like Lambda (invoke when the

@@ -50,11 +50,11 @@ async fn config(State(web): State<Arc<Web>>) -> Response {
 /// `POST /dev/token {userId, deviceId}` → `{token}`, valid for a day.
 async fn dev_token(State(web): State<Arc<Web>>, Json(request): Json<TokenRequest>) -> Response {
     for (what, id) in [("userId", &request.user_id), ("deviceId", &request.device_id)] {
-        if let Err(e) = shared::ids::check_id(what, id) {
+        if let Err(e) = domain::ids::check_id(what, id) {
             return (StatusCode::BAD_REQUEST, Json(json!({ "code": e.code(), "message": e.to_string() }))).into_response();
         }
     }
-    let token = shared::auth::issue_token(&web.jwt_secret, &request.user_id, &request.device_id, 24 * 3600);
+    let token = domain::auth::issue_token(&web.jwt_secret, &request.user_id, &request.device_id, 24 * 3600);
     Json(json!({ "token": token })).into_response()
 }
 

@@ -127,8 +127,8 @@ fn the_http_api_has_every_documented_route_behind_the_token_authorizer() {
 #[test]
 fn the_templates_limit_defaults_are_the_codes() {
     let template = Template::load(&repository_template()).unwrap();
-    assert_eq!(template.parameter_default("RateLimits").as_deref(), Some(shared::limits::DEFAULT_RATE_LIMITS));
-    assert_eq!(template.parameter_default("MediaLimits").as_deref(), Some(shared::config::DEFAULT_MEDIA_LIMITS));
+    assert_eq!(template.parameter_default("RateLimits").as_deref(), Some(domain::limits::DEFAULT_RATE_LIMITS));
+    assert_eq!(template.parameter_default("MediaLimits").as_deref(), Some(domain::config::DEFAULT_MEDIA_LIMITS));
 }
 
 /// The wire contract's request frames are the WebSocket API's routes: a
@@ -142,6 +142,6 @@ fn every_request_frame_of_the_contract_is_a_websocket_route() {
             _ => None,
         })
         .collect();
-    let actions: BTreeSet<String> = shared::protocol::schema::actions().into_iter().collect();
+    let actions: BTreeSet<String> = domain::protocol::schema::actions().into_iter().collect();
     assert_eq!(routes, actions, "WebSocket routes of the registry (left) vs the contract's request frames (right)");
 }

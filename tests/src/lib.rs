@@ -289,7 +289,7 @@ impl System {
 
     /// Entry ids in a device's inbox.
     pub async fn inbox_of(&self, user: &str, device: &str) -> Vec<String> {
-        let items = self.partition("InboxTable", "deviceKey", &shared::ids::device_key(user, device)).await;
+        let items = self.partition("InboxTable", "deviceKey", &domain::ids::device_key(user, device)).await;
         items.iter().filter_map(|i| i.get("entryId")?.as_s().ok().cloned()).collect()
     }
 
@@ -308,7 +308,7 @@ impl System {
     }
 
     /// The context a template function runs with (its configuration and AWS clients).
-    pub fn function_context(&self, logical_id: &str) -> std::sync::Arc<shared::AppContext> {
+    pub fn function_context(&self, logical_id: &str) -> std::sync::Arc<domain::AppContext> {
         self.runtime.lambda.function(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).ctx.clone()
     }
 
@@ -502,7 +502,7 @@ impl Client {
                     Ok(Message::Text(text)) => {
                         let mut frame = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "unparsed": text.to_string() }));
                         if let Some(object) = frame.as_object_mut() {
-                            object.insert(ARRIVED_AT.into(), json!(shared::time::now_micros()));
+                            object.insert(ARRIVED_AT.into(), json!(domain::time::now_micros()));
                         }
                         let _ = tx.send(Incoming::Frame(frame));
                     }

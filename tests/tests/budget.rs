@@ -143,7 +143,7 @@ async fn a_heartbeat_writes_only_when_it_starts_a_new_window() {
     let beats = |system: &System| invocations_of(system, "heartbeat");
     // Two beats right after a window starts: neither leaves it.
     let window_start = |now: u64| now / 2000 * 2000;
-    e2e_tests::eventually("a fresh window", || async { shared::time::now_millis() - window_start(shared::time::now_millis()) < 200 }).await;
+    e2e_tests::eventually("a fresh window", || async { domain::time::now_millis() - window_start(domain::time::now_millis()) < 200 }).await;
     device.request(serde_json::json!({ "action": "heartbeat" })).await;
     device.request(serde_json::json!({ "action": "heartbeat" })).await;
     let first = beats(&system);
@@ -155,8 +155,8 @@ async fn a_heartbeat_writes_only_when_it_starts_a_new_window() {
     assert!(first[1].calls.read_units <= 0.5, "one eventually consistent read: {}", first[1].calls.read_units);
 
     // The next window: the beat moves the connection (and its index key).
-    let next = window_start(shared::time::now_millis()) + 2000;
-    e2e_tests::eventually("the next window", || async { shared::time::now_millis() >= next }).await;
+    let next = window_start(domain::time::now_millis()) + 2000;
+    e2e_tests::eventually("the next window", || async { domain::time::now_millis() >= next }).await;
     device.request(serde_json::json!({ "action": "heartbeat" })).await;
     let moved = beats(&system).pop().expect("a third beat");
     assert!(moved.calls.write_units >= 1.0, "a beat that starts a window writes: {}", moved.calls);

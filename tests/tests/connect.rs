@@ -2,17 +2,17 @@
 
 use std::time::Duration;
 
+use domain::auth::Claims;
 use e2e_tests::{Client, Http, System, eventually, unique};
 use local_runtime::Quotas;
-use shared::auth::Claims;
 
 #[tokio::test]
 async fn missing_bad_or_expired_tokens_are_refused_with_401_and_store_nothing() {
     let system = System::start().await;
     let user = unique("intruder");
     let base = system.runtime.websocket_url();
-    let expired = shared::auth::issue_token(&system.runtime.jwt_secret, &user, "phone", -3600);
-    let wrong_key = shared::auth::issue_token("some-other-secret-0123456789", &user, "phone", 3600);
+    let expired = domain::auth::issue_token(&system.runtime.jwt_secret, &user, "phone", -3600);
+    let wrong_key = domain::auth::issue_token("some-other-secret-0123456789", &user, "phone", 3600);
     for url in [
         base.clone(),
         format!("{base}?token="),
@@ -86,11 +86,11 @@ async fn a_device_connecting_again_replaces_its_earlier_socket() {
 async fn tokens_for_later_or_named_twice_are_refused() {
     let system = System::start().await;
     let (bob, mallory) = (unique("bob"), unique("mallory"));
-    let now = shared::time::now_secs();
+    let now = domain::time::now_secs();
     let secret = &system.runtime.jwt_secret;
     let from = |nbf| {
         let claims = Claims { sub: bob.clone(), device: "phone".into(), exp: now + 3600, iat: Some(now), nbf: Some(nbf) };
-        shared::auth::sign(secret, &claims)
+        domain::auth::sign(secret, &claims)
     };
     let base = system.runtime.websocket_url();
     assert_eq!(Client::open(&format!("{base}?token={}", from(now + 600))).await.err(), Some(401), "a token for later");
@@ -115,7 +115,7 @@ async fn the_http_api_takes_bearer_tokens_only_and_none_past_expiry() {
     assert_eq!(unschemed.status().as_u16(), 403, "a token without the Bearer scheme");
     assert_eq!(Http::new(system.http_url(), Some(token)).get("/chats").await.status, 200);
 
-    let short_lived = Http::new(system.http_url(), Some(shared::auth::issue_token(&system.runtime.jwt_secret, &user, "phone", 1)));
+    let short_lived = Http::new(system.http_url(), Some(domain::auth::issue_token(&system.runtime.jwt_secret, &user, "phone", 1)));
     assert_eq!(short_lived.get("/chats").await.status, 200, "valid now, and the authorizer's yes is cached");
     eventually("the expired token is refused while the cached yes still stands", || async {
         let reply = short_lived.get("/chats").await;

@@ -53,7 +53,7 @@ async fn unregistering_a_lost_device_closes_it_revokes_its_tokens_and_empties_it
     assert_eq!(listed["devices"].as_array().unwrap().len(), 1);
 
     // A token issued after the revocation registers the device afresh.
-    eventually("a new second starts", || async { shared::time::now_secs() > number(&gone, "_arrivedAtMicros") / 1_000_000 }).await;
+    eventually("a new second starts", || async { domain::time::now_secs() > number(&gone, "_arrivedAtMicros") / 1_000_000 }).await;
     let fresh = system.runtime.issue_token(&bob, "phone");
     let mut phone = Client::open(&system.url_with_token(&fresh)).await.expect("a fresh token works");
     a.send_message(&chat, "m3", "welcome back").await;

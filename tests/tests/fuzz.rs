@@ -13,11 +13,11 @@
 
 use std::collections::BTreeMap;
 
+use domain::protocol::*;
 use e2e_tests::fuzz::Mutator;
 use e2e_tests::{Client, System, text, unique, upload_request};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use shared::protocol::*;
 
 const IN_PROCESS_CASES: usize = 3000;
 const MAX_FRAME: usize = 32 * 1024 - 64;
@@ -110,7 +110,7 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
         ),
         ("react", parses_or_refuses::<ReactRequest>(json!({ "action": "react", "chatId": chat, "seq": 1, "emoji": "👍" }), 25)),
     ];
-    // HTTP bodies go through serde_json the same way (`shared::http::json_body`).
+    // HTTP bodies go through serde_json the same way (`transport::http::json_body`).
     let mut mutator = Mutator::new(16);
     let base = json!({ "fileName": "a.png", "contentType": "image/png", "size": 10, "sha256": "x" });
     let mut http_outcomes: BTreeMap<&str, usize> = BTreeMap::new();
@@ -125,8 +125,8 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
     // The key and name rules take any string without panicking.
     for _ in 0..IN_PROCESS_CASES {
         let s = mutator.text();
-        let _ = (shared::ids::check_chat_id(&s), shared::ids::check_id("id", &s), shared::text::check_name("name", &s, 100));
-        let _ = (shared::media::canonical_media_type(&s), shared::media::content_disposition(&s));
+        let _ = (domain::ids::check_chat_id(&s), domain::ids::check_id("id", &s), domain::text::check_name("name", &s, 100));
+        let _ = (domain::media::canonical_media_type(&s), domain::media::content_disposition(&s));
     }
     let total = (runs.len() + 1) * IN_PROCESS_CASES;
     for (action, outcomes) in &runs {

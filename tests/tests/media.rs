@@ -211,8 +211,8 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
     );
 
     let ctx = system.function_context("CleanupFunction");
-    let two_days_later = shared::time::now_millis() + 2 * 86_400_000;
-    let report = shared::retention::run_cleanup(&ctx, two_days_later).await.unwrap();
+    let two_days_later = domain::time::now_millis() + 2 * 86_400_000;
+    let report = domain::retention::run_cleanup(&ctx, two_days_later).await.unwrap();
     assert!(report.abandoned_uploads >= 1, "{report:?}");
 
     assert_eq!(http.get(&format!("/chats/{chat}/attachments/{abandoned}")).await.status, 404);
@@ -220,7 +220,7 @@ async fn uploads_no_message_took_are_deleted_by_the_cleanup_and_sent_ones_stay()
     let s3_object = system
         .function_context("SendMessageFunction")
         .media
-        .uploaded_size(shared::bucket::MediaKind::Attachment, &abandoned)
+        .uploaded_size(domain::ports::MediaKind::Attachment, &abandoned)
         .await
         .expect("S3 answers");
     assert_eq!(s3_object, None, "the abandoned object is gone from S3");
@@ -244,7 +244,7 @@ async fn presigned_urls_stop_working_when_they_expire() {
     let download = http.get(&format!("/chats/{chat}/attachments/{uploaded}")).await;
     // S3 compares X-Amz-Date + X-Amz-Expires with its clock: wait until both have passed.
     let expired_at = number(&late.body, "expiresAt").max(number(&download.body, "expiresAt"));
-    eventually("both URLs are past their expiry", || async { shared::time::now_millis() > expired_at + 1000 }).await;
+    eventually("both URLs are past their expiry", || async { domain::time::now_millis() > expired_at + 1000 }).await;
 
     let (status, body) = put_presigned(text(&late.body, "uploadUrl"), &late.body["uploadHeaders"], bytes.clone()).await;
     assert_eq!(status, 403, "{body}");

@@ -47,7 +47,7 @@ async fn removal_freezes_the_view_and_rejoining_keeps_what_was_seen() {
     modify_participants(&mut a, &chat, &carol, "ADD").await;
     let renamed = a.request(json!({ "action": "updateChat", "chatId": chat, "name": "renamed", "description": "after bob" })).await;
     assert_eq!(renamed["type"], "chatInfo", "{renamed}");
-    eventually("time moves", || async { shared::time::now_millis() > number(&at_removal, "lastActiveAt") + 5 }).await;
+    eventually("time moves", || async { domain::time::now_millis() > number(&at_removal, "lastActiveAt") + 5 }).await;
     a.send_message(&chat, "m3", "three").await;
 
     let details = system.http(&bob).get(&format!("/chats/{chat}")).await.body;

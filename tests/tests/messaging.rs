@@ -451,7 +451,7 @@ async fn an_edit_reaches_every_device_live_and_on_sync_and_history_shows_the_new
     );
 
     // At most MAX_EDITS_PER_MESSAGE edits.
-    for i in 1..shared::messaging::changes::MAX_EDITS_PER_MESSAGE {
+    for i in 1..domain::messaging::changes::MAX_EDITS_PER_MESSAGE {
         let edit = a.request(json!({ "action": "editMessage", "chatId": group, "seq": 1, "message": format!("at {i}") })).await;
         assert_eq!(edit["type"], "messageChanged", "{edit}");
     }
@@ -574,10 +574,10 @@ async fn edits_and_deletions_for_everyone_close_after_their_windows() {
     let edited = a.request(json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": "fixed" })).await;
     assert_eq!(edited["type"], "messageChanged", "within the window: {edited}");
     let sent_at = number(&system.http(&alice).get(&format!("/chats/{chat}/messages")).await.body["messages"][0], "sentAt");
-    eventually("the edit window (1 s) passes", || async { shared::time::now_millis() > sent_at + 1_100 }).await;
+    eventually("the edit window (1 s) passes", || async { domain::time::now_millis() > sent_at + 1_100 }).await;
     let late = a.request(json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": "again" })).await;
     assert_eq!(late["code"], "too_late", "{late}");
-    eventually("the delete window (2 s) passes", || async { shared::time::now_millis() > sent_at + 2_100 }).await;
+    eventually("the delete window (2 s) passes", || async { domain::time::now_millis() > sent_at + 2_100 }).await;
     let late = a.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 1, "forEveryone": true })).await;
     assert_eq!(late["code"], "too_late", "{late}");
     let page = system.http(&alice).get(&format!("/chats/{chat}/messages")).await.body;

@@ -20,7 +20,7 @@ async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeat
     let watching = a.request(json!({ "action": "subscribePresence", "userIds": [bob] })).await;
     assert_eq!(watching["type"], "presenceList", "{watching}");
     assert_eq!(watching["users"][0], json!({ "userId": bob, "online": true }));
-    let before = shared::time::now_millis();
+    let before = domain::time::now_millis();
     // (Bob's coming online may still reach alice, announced after she subscribed.)
     let is_presence = |online: bool| move |f: &serde_json::Value| f["type"] == "presence" && f["online"] == online;
 
@@ -48,9 +48,9 @@ async fn presence_goes_online_then_offline_on_disconnect_and_on_missed_heartbeat
     assert_eq!(silent.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck");
     // Its 3-second heartbeat window ended more than the 3-second timeout ago
     // (alice then beats and the sweep runs: 3 s of slack on a busy machine).
-    let beat_at = shared::time::now_millis();
+    let beat_at = domain::time::now_millis();
     let window_end = (beat_at / 3000 + 1) * 3000;
-    eventually("the silent device's window ended a timeout ago", || async { shared::time::now_millis() > window_end + 3500 }).await;
+    eventually("the silent device's window ended a timeout ago", || async { domain::time::now_millis() > window_end + 3500 }).await;
     assert_eq!(a.request(json!({ "action": "heartbeat" })).await["type"], "heartbeatAck", "alice keeps beating");
     let swept = system.runtime.run_scheduled("PresenceSweepFunction").await.unwrap();
     assert_eq!(swept["sweptConnections"], 1, "{swept}");

@@ -306,7 +306,7 @@ async fn an_avatar_is_an_uploaded_image_shown_to_those_who_may_see_the_profile()
         async move { http.post("/users/me/avatar", &body).await }
     };
     let sha = sha256_base64(&first);
-    let too_big = post(json!({ "contentType": "image/png", "size": shared::media::MAX_AVATAR_BYTES + 1, "sha256": sha })).await;
+    let too_big = post(json!({ "contentType": "image/png", "size": domain::media::MAX_AVATAR_BYTES + 1, "sha256": sha })).await;
     assert_eq!((too_big.status, too_big.body["code"].as_str()), (413, Some("too_large")), "{}", too_big.body);
     let not_image = post(json!({ "contentType": "application/pdf", "size": 10, "sha256": sha })).await;
     assert_eq!(not_image.status, 400, "{}", not_image.body);

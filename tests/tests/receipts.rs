@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::ids::device_key;
 use e2e_tests::{System, eventually, register_push, text, unique, unpack};
 use serde_json::{Value, json};
-use shared::ids::device_key;
 
 /// Waits until the receipts function has handled `count` more REMOVE records than `before`.
 async fn receipts_handled(system: &System, before: usize, count: usize) {
@@ -73,7 +73,7 @@ async fn only_acks_make_delivered_receipts_not_expiry_or_unregistering() {
             .map(|(k, v)| (k.to_owned(), v))
             .collect::<std::collections::HashMap<_, _>>()
     };
-    let expired_at = shared::time::now_secs() - 60;
+    let expired_at = domain::time::now_secs() - 60;
     let dynamo = system.dynamo().await;
     dynamo
         .update_item()

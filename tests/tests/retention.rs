@@ -3,13 +3,13 @@
 //! Items are written as if old.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::config::Tables;
+use domain::ids::device_key;
+use domain::ports::{ConnectionTable, InboxTable, UserTable};
+use domain::store::{ConnectionRecord, DynamoStore, EntryKind, InboxEntry};
+use domain::time::now_millis;
 use e2e_tests::{System, unique};
 use serde_json::json;
-use shared::config::Tables;
-use shared::ids::device_key;
-use shared::ports::{ConnectionTable, InboxTable, UserTable};
-use shared::store::{ConnectionRecord, DynamoStore, EntryKind, InboxEntry};
-use shared::time::now_millis;
 
 const DAY: u64 = 86_400;
 

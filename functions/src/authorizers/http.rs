@@ -17,13 +17,13 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
+use domain::AppContext;
+use domain::AppError;
+use domain::auth::authorizer_context;
+use domain::auth::{bearer_token, verify_token};
+use domain::messaging::devices::{Admission, admit};
 use serde_json::json;
-use shared::AppContext;
-use shared::AppError;
-use shared::auth::authorizer_context;
-use shared::auth::{bearer_token, verify_token};
-use shared::lambda::HandlerError;
-use shared::messaging::devices::{Admission, admit};
+use transport::lambda::HandlerError;
 
 pub async fn handle(
     ctx: Arc<AppContext>,

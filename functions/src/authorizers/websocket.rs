@@ -8,13 +8,13 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse};
+use domain::AppContext;
+use domain::AppError;
+use domain::auth::verify_token;
+use domain::auth::{authorizer_context, unregistered_device_context};
+use domain::messaging::devices::{Admission, admit};
 use serde_json::json;
-use shared::AppContext;
-use shared::AppError;
-use shared::auth::verify_token;
-use shared::auth::{authorizer_context, unregistered_device_context};
-use shared::lambda::HandlerError;
-use shared::messaging::devices::{Admission, admit};
+use transport::lambda::HandlerError;
 
 /// The exact error message API Gateway turns into 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";

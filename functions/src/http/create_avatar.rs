@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use domain::protocol::CreateAvatarRequest;
+use domain::{AppContext, media};
 use lambda_http::Request;
-use shared::http::{HttpResponse, json_body, respond};
-use shared::lambda::HandlerError;
-use shared::protocol::CreateAvatarRequest;
-use shared::{AppContext, media};
+use transport::http::{HttpResponse, json_body, respond};
+use transport::lambda::HandlerError;
 
 pub async fn handle(ctx: Arc<AppContext>, request: Request) -> Result<HttpResponse, HandlerError> {
     Ok(respond(request, 201, |user_id, request| async move {

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use domain::{AppContext, media};
 use lambda_http::Request;
-use shared::http::{HttpResponse, path_parameter, respond};
-use shared::lambda::HandlerError;
-use shared::{AppContext, media};
+use transport::http::{HttpResponse, path_parameter, respond};
+use transport::lambda::HandlerError;
 
 pub async fn handle(ctx: Arc<AppContext>, request: Request) -> Result<HttpResponse, HandlerError> {
     Ok(respond(request, 200, |user_id, request| async move {

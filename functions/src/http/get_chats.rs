@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use domain::{AppContext, history};
 use lambda_http::Request;
-use shared::http::{HttpResponse, query_number, query_parameter, respond};
-use shared::lambda::HandlerError;
-use shared::{AppContext, history};
+use transport::http::{HttpResponse, query_number, query_parameter, respond};
+use transport::lambda::HandlerError;
 
 pub async fn handle(ctx: Arc<AppContext>, request: Request) -> Result<HttpResponse, HandlerError> {
     Ok(respond(request, 200, |user_id, request| async move {

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use domain::history::HistoryQuery;
+use domain::{AppContext, history};
 use lambda_http::Request;
-use shared::history::HistoryQuery;
-use shared::http::{HttpResponse, path_parameter, query_number, respond};
-use shared::lambda::HandlerError;
-use shared::{AppContext, history};
+use transport::http::{HttpResponse, path_parameter, query_number, respond};
+use transport::lambda::HandlerError;
 
 pub async fn handle(ctx: Arc<AppContext>, request: Request) -> Result<HttpResponse, HandlerError> {
     Ok(respond(request, 200, |user_id, request| async move {

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use domain::AppContext;
+use domain::retention::{CleanupReport, run_cleanup};
 use serde_json::Value;
-use shared::AppContext;
-use shared::lambda::HandlerError;
-use shared::retention::{CleanupReport, run_cleanup};
+use transport::lambda::HandlerError;
 
 /// The scheduled event carries nothing the job needs: it works from the clock.
 pub async fn handle(ctx: Arc<AppContext>, _event: Value) -> Result<CleanupReport, HandlerError> {
-    Ok(run_cleanup(&ctx, shared::time::now_millis()).await?)
+    Ok(run_cleanup(&ctx, domain::time::now_millis()).await?)
 }

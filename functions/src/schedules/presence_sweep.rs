@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use domain::AppContext;
+use domain::messaging::presence::sweep;
 use serde_json::{Value, json};
-use shared::AppContext;
-use shared::lambda::HandlerError;
-use shared::messaging::presence::sweep;
+use transport::lambda::HandlerError;
 
 pub async fn handle(ctx: Arc<AppContext>, _event: Value) -> Result<Value, HandlerError> {
-    let swept = sweep(&ctx, shared::time::now_millis()).await?;
+    let swept = sweep(&ctx, domain::time::now_millis()).await?;
     Ok(json!({ "sweptConnections": swept }))
 }

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
+use domain::AppContext;
+use domain::messaging::presence::{announce, presence_change};
+use domain::store::UserDevices;
 use futures::StreamExt;
-use shared::AppContext;
-use shared::lambda::{HandlerError, retry_records};
-use shared::messaging::presence::{announce, presence_change};
-use shared::store::UserDevices;
 use tracing::{error, warn};
+use transport::lambda::{HandlerError, retry_records};
 
 /// Users announced at once; each announcement posts with the fan-out's own bound.
 const USERS_AT_ONCE: usize = 4;

@@ -1,16 +1,16 @@
 //! Offline push, from the inbox table's stream: every INSERT is a frame waiting
 //! for a device; devices without a live connection get an SNS push (see
-//! `shared::messaging::push`). Failures are reported per record
+//! `domain::messaging::push`). Failures are reported per record
 //! (`batchItemFailures`), so one bad record does not replay the whole batch.
 
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use shared::AppContext;
-use shared::lambda::{HandlerError, retry_records};
-use shared::messaging::{NewEntry, push_offline};
+use domain::AppContext;
+use domain::messaging::{NewEntry, push_offline};
 use tracing::{error, warn};
+use transport::lambda::{HandlerError, retry_records};
 
 pub async fn handle(ctx: Arc<AppContext>, event: Event) -> Result<DynamoDbEventResponse, HandlerError> {
     let mut new_entries = Vec::new();

@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use shared::AppContext;
-use shared::ids::parse_device_key;
-use shared::lambda::{HandlerError, retry_records};
-use shared::messaging::{DeliveredAck, receipts_for_acks};
-use shared::store::InboxEntry;
-use shared::time::now_secs;
+use domain::AppContext;
+use domain::ids::parse_device_key;
+use domain::messaging::{DeliveredAck, receipts_for_acks};
+use domain::store::InboxEntry;
+use domain::time::now_secs;
 use tracing::{error, warn};
+use transport::lambda::{HandlerError, retry_records};
 
 /// The acknowledged message in a REMOVE record, if it is one.
 pub fn delivered_ack(record: &EventRecord) -> Option<DeliveredAck> {

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use shared::lambda::HandlerError;
-use shared::protocol::ServerFrame;
-use shared::websocket::{connection_id, device_registered, identity, log_failure, response};
-use shared::{AppContext, messaging};
+use domain::protocol::ServerFrame;
+use domain::{AppContext, messaging};
+use transport::lambda::HandlerError;
+use transport::websocket::{connection_id, device_registered, identity, log_failure, response};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     let result = async {

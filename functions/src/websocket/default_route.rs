@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use domain::protocol::{Reply, ServerFrame, request_id_of};
+use domain::{AppContext, AppError};
 use serde_json::Value;
-use shared::lambda::HandlerError;
-use shared::protocol::{Reply, ServerFrame, request_id_of};
-use shared::websocket::{log_failure, response};
-use shared::{AppContext, AppError};
+use transport::lambda::HandlerError;
+use transport::websocket::{log_failure, response};
 
 pub async fn handle(_ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     let body = event.body.as_deref();

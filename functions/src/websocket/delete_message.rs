@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use shared::lambda::HandlerError;
-use shared::protocol::DeleteMessageRequest;
-use shared::websocket::route;
-use shared::{AppContext, messaging};
+use domain::protocol::DeleteMessageRequest;
+use domain::{AppContext, messaging};
+use transport::lambda::HandlerError;
+use transport::websocket::route;
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     Ok(route::<DeleteMessageRequest, _, _>(&event, |who, request| async move { messaging::delete_message(&ctx, &who, request.body).await })

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use shared::lambda::HandlerError;
-use shared::websocket::{connection_id, device_registered, identity, log_failure, response};
-use shared::{AppContext, messaging};
+use domain::{AppContext, messaging};
+use transport::lambda::HandlerError;
+use transport::websocket::{connection_id, device_registered, identity, log_failure, response};
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     let result = async {

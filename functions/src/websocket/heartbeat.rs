@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use shared::AppContext;
-use shared::lambda::HandlerError;
-use shared::messaging::presence;
-use shared::protocol::HeartbeatRequest;
-use shared::websocket::route;
+use domain::AppContext;
+use domain::messaging::presence;
+use domain::protocol::HeartbeatRequest;
+use transport::lambda::HandlerError;
+use transport::websocket::route;
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     Ok(route::<HeartbeatRequest, _, _>(&event, |who, request| async move { presence::heartbeat(&ctx, &who, &request.connection_id).await })

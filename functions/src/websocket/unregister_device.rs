@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use shared::lambda::HandlerError;
-use shared::protocol::UnregisterDeviceRequest;
-use shared::websocket::route_for_any_device;
-use shared::{AppContext, messaging};
+use domain::protocol::UnregisterDeviceRequest;
+use domain::{AppContext, messaging};
+use transport::lambda::HandlerError;
+use transport::websocket::route_for_any_device;
 
 pub async fn handle(ctx: Arc<AppContext>, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, HandlerError> {
     Ok(route_for_any_device::<UnregisterDeviceRequest, _, _>(&event, |who, request| async move {

@@ -29,7 +29,7 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let Args { url, user, device, jwt_secret } = Args::parse();
-    let token = shared::auth::issue_token(&jwt_secret, &user, &device, 24 * 3600);
+    let token = domain::auth::issue_token(&jwt_secret, &user, &device, 24 * 3600);
     let (socket, _) = match connect_async(format!("{url}?token={token}")).await {
         Ok(socket) => socket,
         Err(e) => {
@@ -88,7 +88,7 @@ async fn main() {
                     _ => {
                         let Some(chat_id) = &chat else { println!("no chat yet: /dm <user> then /use <chatId>"); continue };
                         counter += 1;
-                        json!({"action": "sendMessage", "chatId": chat_id, "clientMessageId": format!("{device}-{}-{counter}", shared::time::now_millis()), "message": line})
+                        json!({"action": "sendMessage", "chatId": chat_id, "clientMessageId": format!("{device}-{}-{counter}", domain::time::now_millis()), "message": line})
                     }
                 }
             }

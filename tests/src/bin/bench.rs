@@ -378,7 +378,7 @@ async fn one_to_one_online(system: &System, rounds: usize) -> Scenario {
     let mut latency = Vec::new();
     for i in 0..rounds {
         let id = format!("one-{i}");
-        let sent = shared::time::now_micros();
+        let sent = domain::time::now_micros();
         a.send(&chat, &id).await;
         latency.push(since(sent, arrivals_of(&mut arrivals, &id, 1).await));
     }
@@ -444,7 +444,7 @@ async fn group(system: &System, rounds: usize, devices: usize) -> Scenario {
     let mut latency = Vec::new();
     for i in 0..rounds {
         let id = format!("group-{i}");
-        let sent = shared::time::now_micros();
+        let sent = domain::time::now_micros();
         sender.send(&chat, &id).await;
         latency.push(since(sent, arrivals_of(&mut arrivals, &id, receivers).await));
     }
@@ -629,7 +629,7 @@ async fn send_ceiling(system: &System, path: &str, size: usize, senders: usize, 
             let mut sent = Vec::new();
             for i in 0..each {
                 let id = format!("ceiling-{s}-{i}");
-                let (at, started) = (shared::time::now_micros(), Instant::now());
+                let (at, started) = (domain::time::now_micros(), Instant::now());
                 let reply =
                     device.request(json!({"action": "sendMessage", "chatId": chat, "clientMessageId": id, "message": "contend"})).await;
                 if reply["status"] == "SUCCESS" {
@@ -876,7 +876,7 @@ async fn main() {
         println!("{}", row(scenario));
     }
     let result = json!({
-        "measuredAt": shared::time::now_millis(),
+        "measuredAt": domain::time::now_millis(),
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "functionsAs": if processes { "processes" } else { "in process" },
         "functions": functions,

@@ -12,7 +12,7 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use domain::error::MediaError;
-use domain::store::Attachment;
+use domain::model::Attachment;
 
 /// A presigned request as the media port gives it out.
 fn presigned(request: PresignedRequest) -> Presigned {

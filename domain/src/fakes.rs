@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use crate::config::Config;
 use crate::context::AppContext;
 use crate::error::{CallFailure, MediaError, PushError};
+use crate::model::Attachment;
+use crate::model::memory::MemoryStore;
 use crate::ports::{Delivery, Media, MediaKind, PostOutcome, Presigned, Published, Push, Registered, Secrets};
 use crate::secrets::SecretError;
-use crate::store::Attachment;
-use crate::store::memory::MemoryStore;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

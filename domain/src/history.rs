@@ -10,8 +10,8 @@ use crate::messaging::chat_summaries;
 use crate::messaging::presence::presence_of;
 use crate::messaging::reads::current_chats;
 
+use crate::model::{Chat, ChatEntry, Membership};
 use crate::protocol::{AvatarDownload, ChatDetails, ChatSummary, ChatsPage, MessagePreview, MessageView, MessagesPage, UserProfile};
-use crate::store::{Chat, ChatEntry, Membership};
 
 pub const DEFAULT_MESSAGES_PAGE: usize = 50;
 pub const MAX_MESSAGES_PAGE: usize = 100;

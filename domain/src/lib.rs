@@ -14,11 +14,11 @@ pub mod ids;
 pub mod limits;
 pub mod media;
 pub mod messaging;
+pub mod model;
 pub mod ports;
 pub mod protocol;
 pub mod retention;
 pub mod secrets;
-pub mod store;
 pub mod text;
 pub mod time;
 

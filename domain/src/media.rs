@@ -13,9 +13,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{self, AttachmentId};
+use crate::model::{Attachment, Avatar, attachment_expiry_bucket};
 use crate::ports::{MAX_DELETE_KEYS, MediaKind};
 use crate::protocol::{AttachmentDownload, AttachmentUpload, AttachmentView, CreateAttachmentRequest, CreateAvatarRequest};
-use crate::store::{Attachment, Avatar, attachment_expiry_bucket};
 use crate::time::now_millis;
 
 /// An upload not sent in any message within this long is deleted by the cleanup.
@@ -127,7 +127,7 @@ async fn record_and_presign(
     })
 }
 
-pub use crate::store::AVATAR_SCOPE;
+pub use crate::model::AVATAR_SCOPE;
 /// An avatar is a small picture.
 pub const MAX_AVATAR_BYTES: u64 = 5 * 1024 * 1024;
 pub const AVATAR_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];

@@ -41,9 +41,9 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{self, device_key};
 use crate::limits::{self, Limit};
+use crate::model::{Chat, ConnectionRecord, EntryKind, InboxEntry, UserDevices};
 use crate::ports::Target;
 use crate::protocol::{AcceptChatRequest, ChatKind, CreateChatRequest, ServerFrame};
-use crate::store::{Chat, ConnectionRecord, EntryKind, InboxEntry, UserDevices};
 use crate::time::now_millis;
 
 pub const MAX_CHAT_NAME_CHARS: usize = 100;

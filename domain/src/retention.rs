@@ -20,7 +20,7 @@ use crate::config::MAX_CONNECTION_AGE;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::time_buckets;
-use crate::store::{ATTACHMENT_EXPIRY_SHARDS, CONNECT_SHARDS};
+use crate::model::{ATTACHMENT_EXPIRY_SHARDS, CONNECT_SHARDS};
 
 /// Days of upload-expiry buckets each run looks back over (runs are hourly;
 /// this covers a week of missed runs).

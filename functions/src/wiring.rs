@@ -10,7 +10,7 @@ use aws_adapters::{Connections, MediaBucket, Notifier, SecretsManager};
 use domain::AppContext;
 use domain::config::Config;
 use domain::error::ConfigError;
-use domain::store::DynamoStore;
+use store::DynamoStore;
 
 pub async fn from_env() -> Result<Arc<AppContext>, ConfigError> {
     let config = Config::from_env()?;

@@ -5,11 +5,12 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::config::Tables;
 use domain::ids::device_key;
+use domain::model::{ConnectionRecord, EntryKind, InboxEntry};
 use domain::ports::{ConnectionTable, InboxTable, UserTable};
-use domain::store::{ConnectionRecord, DynamoStore, EntryKind, InboxEntry};
 use domain::time::now_millis;
 use e2e_tests::{System, unique};
 use serde_json::json;
+use store::DynamoStore;
 
 const DAY: u64 = 86_400;
 

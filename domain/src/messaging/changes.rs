@@ -26,11 +26,11 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
 use crate::limits::{self, Limit};
-use crate::protocol::{Change, ChatKind, DeleteMessageRequest, EditMessageRequest, MessageChange, ReactRequest, ServerFrame};
-use crate::store::{
+use crate::model::{
     AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Taking, TargetChange, UserDevices,
     backoff,
 };
+use crate::protocol::{Change, ChatKind, DeleteMessageRequest, EditMessageRequest, MessageChange, ReactRequest, ServerFrame};
 use crate::time::now_millis;
 
 /// Edits of one message (each keeps the text it replaced, for history as it was).
@@ -261,7 +261,7 @@ async fn apply(ctx: &AppContext, who: &Identity, chat_id: &str, target_seq: u64,
         let (see, not_see) = audiences(&chat, &seeing, who);
         let mut entries: Vec<InboxEntry> = inbox_entries(ctx, &full, &see, &devices);
         entries.extend(inbox_entries(ctx, &hidden, &not_see, &devices));
-        let inline = crate::store::change_actions(&how) + entries.len() <= MAX_TRANSACTION_ACTIONS;
+        let inline = crate::model::change_actions(&how) + entries.len() <= MAX_TRANSACTION_ACTIONS;
         match ctx.store.append_change(&change, &target, how, inline.then_some(&entries), taken).await? {
             AppendOutcome::Appended => {
                 if !inline {

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::model::{ChatEntry, EntryKind, InboxEntry};
 use crate::protocol::{Change, MessageChange, MessageView, MessagesPage, Quote, ServerFrame};
-use crate::store::{ChatEntry, EntryKind, InboxEntry};
 
 /// A message of a chat: its chat and seq.
 pub(crate) type MessageKey = (String, u64);

@@ -11,7 +11,7 @@
 //! of several empty seqs the count is exact and the order is not known (it
 //! never matters: unread counts need how many, not which).
 
-use crate::store::{Chat, ChatEntry, HOLE_FILL_AFTER_MS};
+use crate::model::{Chat, ChatEntry, HOLE_FILL_AFTER_MS};
 
 /// An empty seq to fill, and what its hole records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,8 +92,8 @@ fn run(low: Anchor, high_seq: u64, changes: u64, after_at: u64, now_ms: u64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Message;
     use crate::protocol::{Change, ChatKind, MessageChange, MessageView};
-    use crate::store::Message;
 
     const NOW: u64 = 1_800_000_000_000;
     const OLD: u64 = NOW - HOLE_FILL_AFTER_MS - 1;

@@ -6,9 +6,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{self, device_key};
+use crate::model::InboxEntry;
 use crate::ports::{MAX_FRAME_BYTES, PostOutcome};
 use crate::protocol::{ServerFrame, SyncRequest};
-use crate::store::InboxEntry;
 use crate::time::now_secs;
 
 pub const MAX_ACK_BATCH: usize = 100;
@@ -90,7 +90,7 @@ fn sync_batches(entries: &[InboxEntry], max_bytes: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::EntryKind;
+    use crate::model::EntryKind;
     use serde_json::Value;
 
     fn entry(seq: u64, text_len: usize) -> InboxEntry {

@@ -12,9 +12,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::limits::{self, Limit};
+use crate::model::backoff;
+use crate::model::{MemberChange, Membership};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame, UpdateChatRequest};
-use crate::store::backoff;
-use crate::store::{MemberChange, Membership};
 use crate::time::now_millis;
 
 const MAX_ATTEMPTS: usize = 12;

@@ -27,8 +27,8 @@ use crate::error::AppError;
 use crate::ids;
 use crate::ids::{UserId, time_buckets};
 use crate::limits::{self, Limit};
+use crate::model::{HEARTBEAT_SHARDS, PresenceAudience, PresenceSubscription, Privacy, UserDevices};
 use crate::protocol::{PresenceView, ServerFrame};
-use crate::store::{HEARTBEAT_SHARDS, PresenceAudience, PresenceSubscription, Privacy, UserDevices};
 use crate::time::now_millis;
 
 /// How long a `subscribePresence` keeps delivering changes.

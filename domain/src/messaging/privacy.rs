@@ -10,8 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::model::{PresenceAudience, Privacy};
 use crate::protocol::{PresenceVisibility, ServerFrame, SetPrivacyRequest};
-use crate::store::{PresenceAudience, Privacy};
 
 pub async fn set_privacy(ctx: &AppContext, who: &Identity, request: SetPrivacyRequest) -> Result<ServerFrame, AppError> {
     let mut privacy = ctx.store.privacy_of(&[who.user_id.to_string()]).await?.remove(who.user_id.as_str()).unwrap_or_default();

@@ -6,8 +6,8 @@
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
+use crate::model::Avatar;
 use crate::protocol::{AvatarView, ChatSummary, ServerFrame, UpdateProfileRequest};
-use crate::store::Avatar;
 use crate::text::{allowed_in_name, check_name};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 64;

@@ -17,9 +17,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{device_key, parse_device_key};
+use crate::model::{EntryKind, InboxEntry, PushEndpoint};
 use crate::ports::Published;
 use crate::protocol::{Change, MessageChange, MessageView, MuteChatRequest, RegisterPushRequest, ServerFrame};
-use crate::store::{EntryKind, InboxEntry, PushEndpoint};
 use crate::time::now_millis;
 
 pub const MAX_PUSH_TOKEN_LEN: usize = 4096;

@@ -9,9 +9,9 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::ChatId;
+use crate::model::{Chat, Membership};
 use crate::ports::MAX_FRAME_BYTES;
 use crate::protocol::{ChatSummary, ListChatsRequest, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
-use crate::store::{Chat, Membership};
 
 /// Messages scanned to find whose messages a `markRead` covers (groups only).
 const MAX_SENDERS_SCAN: usize = 1000;

@@ -13,9 +13,9 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
 use crate::media;
+use crate::model::{Accepted, Attachment, Chat, ChatEntry, EntryKind, Taking, UserDevices, backoff};
 use crate::ports::Target;
 use crate::protocol::{MessageView, QUOTE_SNIPPET_CHARS, Quote, SendMessageRequest, ServerFrame};
-use crate::store::{Accepted, Attachment, Chat, ChatEntry, EntryKind, Taking, UserDevices, backoff};
 use crate::time::now_millis;
 
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
@@ -147,7 +147,7 @@ async fn send_counted(ctx: &AppContext, who: &Identity, prepared: &Prepared) -> 
         };
         let accepted = Accepted {
             chat_id: chat.chat_id.clone(),
-            client_key: crate::store::client_key(&who.user_id, &request.client_message_id),
+            client_key: crate::model::client_key(&who.user_id, &request.client_message_id),
             message_id: ids::new_message_id(),
             seq: taken.seq,
             expires_at: now / 1000 + ctx.config.inbox_retention.as_secs(),

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use crate::error::MediaError;
-use crate::store::{AVATAR_SCOPE, Attachment};
+use crate::model::{AVATAR_SCOPE, Attachment};
 
 /// The most keys one `delete` takes (S3's limit on keys in one DeleteObjects request).
 pub const MAX_DELETE_KEYS: usize = 1000;

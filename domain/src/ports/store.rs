@@ -10,11 +10,11 @@ use async_trait::async_trait;
 
 use crate::error::{AppError, StoreError};
 use crate::ids::UserId;
-use crate::protocol::{MessageChange, MessageView};
-use crate::store::{
+use crate::model::{
     Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage, MemberChange,
     Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking, TargetChange, UserDevices,
 };
+use crate::protocol::{MessageChange, MessageView};
 
 /// Every table together: what `AppContext::store` holds.
 pub trait Store:

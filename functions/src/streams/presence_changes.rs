@@ -12,7 +12,7 @@ use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use domain::AppContext;
 use domain::messaging::presence::{announce, presence_change};
-use domain::store::UserDevices;
+use domain::model::UserDevices;
 use futures::StreamExt;
 use tracing::{error, warn};
 use transport::lambda::{HandlerError, retry_records};

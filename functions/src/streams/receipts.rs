@@ -14,7 +14,7 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use domain::AppContext;
 use domain::ids::parse_device_key;
 use domain::messaging::{DeliveredAck, receipts_for_acks};
-use domain::store::InboxEntry;
+use domain::model::InboxEntry;
 use domain::time::now_secs;
 use tracing::{error, warn};
 use transport::lambda::{HandlerError, retry_records};

@@ -6,13 +6,11 @@
 //! at most, the limits being what they are), far below a partition's 1,000
 //! writes a second: no sharding needed.
 
-use std::collections::HashMap;
-
-use async_trait::async_trait;
-
 use super::{DynamoStore, applied, n, s};
-use crate::error::StoreError;
-use crate::ports::RateLimitTable;
+use async_trait::async_trait;
+use domain::error::StoreError;
+use domain::ports::RateLimitTable;
+use std::collections::HashMap;
 
 #[async_trait]
 impl RateLimitTable for DynamoStore {

@@ -9,19 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use async_trait::async_trait;
-
-use super::attachments::{mark_sent, unmark_sent};
-use super::chats::Taken;
-use super::memberships::{add_mention, sender_read_forward};
-use super::{Attachment, DynamoStore, InboxEntry, applied, n, s};
+use super::Attachment;
 use crate::error::StoreError;
-use crate::ids::UserId;
-use crate::ports::{InboxTable, MessageTable};
 use crate::protocol::{AttachmentView, Change, Deletion, MessageChange, MessageView, Quote, ReactionCount};
 
 fn is_zero(n: &u64) -> bool {
@@ -33,7 +24,7 @@ fn is_zero(n: &u64) -> bool {
 /// stored messages unreadable (`item_formats` pins this format).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct MessageItem {
+pub struct MessageItem {
     pub chat_id: String,
     pub message_id: String,
     pub seq: u64,
@@ -70,7 +61,7 @@ pub(crate) struct MessageItem {
 /// A text a message had until an edit at `replacedAtSeq` replaced it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct VersionItem {
+pub struct VersionItem {
     pub message: String,
     /// When that text was itself the result of an edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +71,7 @@ pub(crate) struct VersionItem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ReactionItem {
+pub struct ReactionItem {
     pub emoji: String,
     /// The seq of the change that set it.
     pub seq: u64,
@@ -89,7 +80,7 @@ pub(crate) struct ReactionItem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct DeletionItem {
+pub struct DeletionItem {
     pub by: String,
     pub at: u64,
     pub seq: u64,
@@ -98,7 +89,7 @@ pub(crate) struct DeletionItem {
 /// A change to an earlier message, at its own seq, kept for ever like messages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ChangeItem {
+pub struct ChangeItem {
     pub chat_id: String,
     pub seq: u64,
     /// What changed: `edit`, `delete` or `reaction` (named here, apart from the
@@ -209,6 +200,11 @@ impl Message {
         self.versions.iter().map(|v| v.replaced_at_seq).max()
     }
 
+    /// Each user's reaction now, as stored.
+    pub fn reactions(&self) -> &BTreeMap<String, ReactionItem> {
+        &self.reactions
+    }
+
     /// The user's reaction now.
     pub fn reaction_of(&self, user_id: &str) -> Option<&str> {
         self.reactions.get(user_id).map(|r| r.emoji.as_str())
@@ -302,7 +298,7 @@ impl ChatEntry {
 /// A filled hole as stored: the seq, and the changes up to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct HoleItem {
+pub struct HoleItem {
     pub chat_id: String,
     pub seq: u64,
     /// Always `hole` (a change's kinds are `edit`, `delete`, `reaction`).
@@ -313,7 +309,7 @@ pub(crate) struct HoleItem {
     pub filled_at: u64,
 }
 
-pub(super) const HOLE: &str = "hole";
+pub const HOLE: &str = "hole";
 
 /// How a change alters its target message (built by the domain, written here).
 pub enum TargetChange<'a> {
@@ -325,7 +321,7 @@ pub enum TargetChange<'a> {
 /// The quoted message a stored reply carries, as it was when quoted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct QuoteItem {
+pub struct QuoteItem {
     pub seq: u64,
     pub message_id: String,
     pub sender_id: String,
@@ -337,7 +333,7 @@ pub(crate) struct QuoteItem {
 /// reading history needs no second table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct AttachmentRef {
+pub struct AttachmentRef {
     pub attachment_id: String,
     pub file_name: String,
     pub content_type: String,
@@ -429,17 +425,37 @@ impl From<MessageItem> for Message {
     }
 }
 
-/// A message, a change or a hole, told apart by `kind`.
-pub(super) fn read_entry(item: super::Item) -> Result<ChatEntry, StoreError> {
-    if item.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == HOLE) {
-        let hole = serde_dynamo::from_item::<_, HoleItem>(item)?;
-        Ok(ChatEntry::Hole { seq: hole.seq, events: hole.events, message: hole.message })
-    } else if item.contains_key("kind") {
-        let item = serde_dynamo::from_item::<_, ChangeItem>(item)?;
-        let (last_message_seq, events) = (item.last_message_seq, item.events);
-        Ok(ChatEntry::Change { change: item.try_into()?, last_message_seq, events })
-    } else {
-        Ok(ChatEntry::Message(Box::new(serde_dynamo::from_item::<_, MessageItem>(item)?.into())))
+/// What the Messages table holds at one seq, in its stored format.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoredEntry {
+    Message(MessageItem),
+    Change(ChangeItem),
+    Hole(HoleItem),
+}
+
+impl StoredEntry {
+    /// Changes (not messages) with seq up to and including this one's.
+    pub fn events(&self) -> u64 {
+        match self {
+            StoredEntry::Message(m) => m.events,
+            StoredEntry::Change(c) => c.events,
+            StoredEntry::Hole(h) => h.events,
+        }
+    }
+}
+
+impl TryFrom<StoredEntry> for ChatEntry {
+    type Error = StoreError;
+
+    fn try_from(stored: StoredEntry) -> Result<Self, StoreError> {
+        Ok(match stored {
+            StoredEntry::Hole(hole) => ChatEntry::Hole { seq: hole.seq, events: hole.events, message: hole.message },
+            StoredEntry::Change(item) => {
+                let (last_message_seq, events) = (item.last_message_seq, item.events);
+                ChatEntry::Change { change: item.try_into()?, last_message_seq, events }
+            }
+            StoredEntry::Message(item) => ChatEntry::Message(Box::new(item.into())),
+        })
     }
 }
 
@@ -483,296 +499,11 @@ pub enum AppendOutcome {
     ChatChanged,
 }
 
-#[async_trait]
-impl MessageTable for DynamoStore {
-    async fn append_change(
-        &self,
-        change: &MessageChange,
-        target: &Message,
-        how: TargetChange<'_>,
-        inbox: Option<&[InboxEntry]>,
-        taken: Taken,
-    ) -> Result<AppendOutcome, StoreError> {
-        let tables = &self.tables;
-        let item = ChangeItem { events: taken.events, last_message_seq: taken.last_message_seq, ..ChangeItem::from(change) };
-        let mut actions = vec![put(&tables.messages, serde_dynamo::to_item(item)?, Some("attribute_not_exists(chatId)"))?];
-        let mut update = Update::builder()
-            .table_name(&tables.messages)
-            .key("chatId", s(&change.chat_id))
-            .key("seq", n(target.view.seq))
-            .expression_attribute_values(":change", n(change.seq));
-        update = match target.updated_seq() {
-            Some(seq) => update
-                .condition_expression("attribute_not_exists(deleted) AND updatedSeq = :read")
-                .expression_attribute_values(":read", n(seq)),
-            None => update
-                .condition_expression("attribute_exists(chatId) AND attribute_not_exists(deleted) AND attribute_not_exists(updatedSeq)"),
-        };
-        update = match how {
-            TargetChange::Edit { text } => {
-                let version =
-                    VersionItem { message: target.view.message.clone(), edited_at: target.view.edited_at, replaced_at_seq: change.seq };
-                update
-                    .update_expression("SET message = :text, editedAt = :at, updatedSeq = :change, versions = list_append(if_not_exists(versions, :none), :version)")
-                    .expression_attribute_values(":text", s(text))
-                    .expression_attribute_values(":at", n(change.at))
-                    .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
-                    .expression_attribute_values(":version", AttributeValue::L(vec![AttributeValue::M(serde_dynamo::to_item(version)?)]))
-            }
-            TargetChange::Delete { attachments } => {
-                for attachment in attachments {
-                    actions.push(unmark_sent(&tables.attachments, attachment, target.view.seq, change.at)?);
-                }
-                let deletion = DeletionItem { by: change.user_id.clone(), at: change.at, seq: change.seq };
-                update
-                    .update_expression(
-                        "SET message = :empty, deleted = :deletion, updatedSeq = :change REMOVE attachments, versions, reactions, replyTo, mentions, editedAt",
-                    )
-                    .expression_attribute_values(":empty", s(""))
-                    .expression_attribute_values(":deletion", AttributeValue::M(serde_dynamo::to_item(deletion)?))
-            }
-            TargetChange::React { emoji } => {
-                let mut reactions = target.reactions.clone();
-                match emoji {
-                    Some(emoji) => {
-                        reactions.insert(change.user_id.clone(), ReactionItem { emoji: emoji.to_owned(), seq: change.seq, at: change.at });
-                    }
-                    None => {
-                        reactions.remove(&change.user_id);
-                    }
-                }
-                update
-                    .update_expression("SET reactions = :reactions, updatedSeq = :change")
-                    .expression_attribute_values(":reactions", AttributeValue::M(serde_dynamo::to_item(reactions)?))
-            }
-        };
-        actions.push(TransactWriteItem::builder().update(update.build()?).build());
-        for entry in inbox.unwrap_or_default() {
-            actions.push(put(&tables.inbox, serde_dynamo::to_item(entry)?, None)?);
-        }
-        match self.client.transact_write_items().set_transact_items(Some(actions)).send().await {
-            Ok(_) => Ok(AppendOutcome::Appended),
-            Err(err) => changed_or(err),
-        }
-    }
-
-    async fn inbox_written(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.tables.client_message_ids)
-            .key("chatId", s(chat_id))
-            .key("clientKey", s(client_key(sender_id, client_message_id)))
-            .update_expression("SET inboxWritten = :yes")
-            .condition_expression("attribute_exists(chatId)")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .send()
-            .await?;
-        Ok(())
-    }
-
-    async fn find_accepted(&self, chat_id: &str, sender_id: &UserId, client_message_id: &str) -> Result<Option<Accepted>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.client_message_ids)
-            .key("chatId", s(chat_id))
-            .key("clientKey", s(client_key(sender_id, client_message_id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
-    }
-
-    async fn senders_between(&self, chat_id: &str, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.messages)
-            .key_condition_expression("chatId = :c AND seq BETWEEN :from AND :to")
-            .projection_expression("senderId")
-            .expression_attribute_values(":c", s(chat_id))
-            .expression_attribute_values(":from", n(from))
-            .expression_attribute_values(":to", n(to));
-        let senders: std::collections::BTreeSet<String> =
-            self.query_all(query).await?.iter().filter_map(|item| item.get("senderId")?.as_s().ok().cloned()).collect();
-        Ok(senders.into_iter().collect())
-    }
-
-    async fn get_message(&self, chat_id: &str, seq: u64) -> Result<Option<MessageView>, StoreError> {
-        Ok(match self.get_entry(chat_id, seq).await? {
-            Some(ChatEntry::Message(message)) => Some(message.view_at(u64::MAX)),
-            _ => None,
-        })
-    }
-
-    async fn get_entry(&self, chat_id: &str, seq: u64) -> Result<Option<ChatEntry>, StoreError> {
-        self.item_at(chat_id, seq, None).await?.map(read_entry).transpose()
-    }
-
-    async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.tables.messages)
-            .key_condition_expression("chatId = :c AND seq <= :seq")
-            .expression_attribute_values(":c", s(chat_id))
-            .expression_attribute_values(":seq", n(seq))
-            .projection_expression("events")
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await?;
-        let item = out.items.unwrap_or_default().into_iter().next();
-        Ok(item.and_then(|item| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
-    }
-
-    async fn entries_between(
-        &self,
-        chat_id: &str,
-        from: u64,
-        to: u64,
-        ascending: bool,
-        limit: usize,
-    ) -> Result<Vec<ChatEntry>, StoreError> {
-        let mut messages = Vec::new();
-        let mut start = None;
-        while messages.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.messages)
-                .key_condition_expression("chatId = :c AND seq BETWEEN :from AND :to")
-                .expression_attribute_values(":c", s(chat_id))
-                .expression_attribute_values(":from", n(from))
-                .expression_attribute_values(":to", n(to))
-                .scan_index_forward(ascending)
-                .limit((limit - messages.len()) as i32)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                messages.push(read_entry(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(messages)
-    }
-
-    async fn entries_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<ChatEntry>, StoreError> {
-        let keys = keys
-            .iter()
-            .map(|(chat, seq)| std::collections::HashMap::from([("chatId".to_owned(), s(chat)), ("seq".to_owned(), n(seq))]))
-            .collect();
-        let items = self.batch_get(&self.tables.messages, keys, None).await?;
-        items.into_iter().map(read_entry).collect()
-    }
-
-    async fn claim_client_message_id(&self, accepted: &Accepted) -> Result<bool, StoreError> {
-        self.put_new(&self.tables.client_message_ids, serde_dynamo::to_item(accepted)?, "chatId").await
-    }
-
-    async fn move_claim(&self, accepted: &Accepted, to: u64) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.client_message_ids)
-            .key("chatId", s(&accepted.chat_id))
-            .key("clientKey", s(&accepted.client_key))
-            .update_expression("SET seq = :to")
-            .condition_expression("seq = :from")
-            .expression_attribute_values(":to", n(to))
-            .expression_attribute_values(":from", n(accepted.seq))
-            .send()
-            .await;
-        applied(result)
-    }
-
-    async fn put_message(&self, message: &MessageView, events: u64) -> Result<bool, StoreError> {
-        let item = MessageItem { events, ..MessageItem::from(message) };
-        self.put_new(&self.tables.messages, serde_dynamo::to_item(item)?, "chatId").await
-    }
-
-    async fn message_written(
-        &self,
-        message: &MessageView,
-        events: u64,
-        attachments: &[Attachment],
-        inbox: &[InboxEntry],
-    ) -> Result<(), StoreError> {
-        let tables = &self.tables;
-        let mut updates = vec![sender_read_forward(&tables.memberships, &message.sender_id, &message.chat_id, message.seq, events)?];
-        for mentioned in &message.mentions {
-            updates.push(add_mention(&tables.memberships, mentioned, &message.chat_id, message.seq)?);
-        }
-        for attachment in attachments {
-            updates.push(mark_sent(&tables.attachments, attachment, message.seq)?);
-        }
-        // (A read marker that a later send moved past already stays.)
-        let writes = futures::future::try_join_all(updates.into_iter().map(|update| self.update_one(update)));
-        let (_, ()) = futures::future::try_join(writes, self.put_inbox_entries(inbox)).await?;
-        Ok(())
-    }
-
-    async fn fill_hole(&self, chat_id: &str, seq: u64, events: u64, message: bool, now_ms: u64) -> Result<bool, StoreError> {
-        if message {
-            self.count_hole(chat_id, seq, true).await?;
-        }
-        let hole = HoleItem { chat_id: chat_id.to_owned(), seq, kind: HOLE.to_owned(), events, message, filled_at: now_ms };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.messages)
-            .set_item(Some(serde_dynamo::to_item(hole)?))
-            .condition_expression("attribute_not_exists(chatId)")
-            .return_values_on_condition_check_failure(aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if super::condition_failed(&e) => {
-                let there = match e.as_service_error() {
-                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => c.item.clone(),
-                    _ => None,
-                };
-                let counted_hole =
-                    there.map(read_entry).transpose()?.is_some_and(|entry| matches!(entry, ChatEntry::Hole { message: true, .. }));
-                if message && !counted_hole {
-                    self.count_hole(chat_id, seq, false).await?;
-                }
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
 /// The transaction actions [`MessageTable::append_change`] takes besides inbox entries.
 pub fn change_actions(how: &TargetChange<'_>) -> usize {
     3 + match how {
         TargetChange::Delete { attachments } => attachments.len(),
         _ => 0,
-    }
-}
-
-impl DynamoStore {
-    /// The item at (chat, seq), strongly consistent, or some of its attributes.
-    async fn item_at(&self, chat_id: &str, seq: u64, projection: Option<&str>) -> Result<Option<super::Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.messages)
-            .key("chatId", s(chat_id))
-            .key("seq", n(seq))
-            .set_projection_expression(projection.map(str::to_owned))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item)
     }
 }
 
@@ -782,28 +513,6 @@ impl DynamoStore {
 /// another, so the bound trades how long a reader may see a gap against how
 /// often a slow send takes a second seq — it never loses or doubles one.
 pub const HOLE_FILL_AFTER_MS: u64 = 10_000;
-
-/// A cancelled transaction whose conditions failed or that conflicted with
-/// another: the chat changed since it was read (read again and retry).
-fn changed_or(
-    err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> Result<AppendOutcome, StoreError> {
-    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
-        let codes: Vec<&str> = cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            return Ok(AppendOutcome::ChatChanged);
-        }
-    }
-    if err.as_service_error().is_some_and(TransactWriteItemsError::is_transaction_in_progress_exception) {
-        return Ok(AppendOutcome::ChatChanged);
-    }
-    Err(err.into())
-}
-
-fn put(table: &str, item: super::Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_owned)).build()?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,12 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use async_trait::async_trait;
-
-use super::{DynamoStore, applied, s};
 use crate::config::CONNECTION_RECORD_TTL;
-use crate::error::StoreError;
-use crate::ports::ConnectionTable;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,69 +70,5 @@ impl ConnectionRecord {
             last_heartbeat_at: connected_at_ms,
             heartbeat_bucket: heartbeat_bucket(connection_id, connected_at_ms, heartbeat_width),
         }
-    }
-}
-
-#[async_trait]
-impl ConnectionTable for DynamoStore {
-    async fn put_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.tables.connections).set_item(Some(serde_dynamo::to_item(record)?)).send().await?;
-        Ok(())
-    }
-
-    async fn heartbeat(&self, connection_id: &str, now_ms: u64, width: Duration) -> Result<bool, StoreError> {
-        let bucket = heartbeat_bucket(connection_id, now_ms, width);
-        let current = self
-            .client
-            .get_item()
-            .table_name(&self.tables.connections)
-            .key("connectionId", s(connection_id))
-            .projection_expression("heartbeatBucket")
-            .send()
-            .await?;
-        match current.item.as_ref().map(|item| item.get("heartbeatBucket").and_then(|b| b.as_s().ok())) {
-            None => return Ok(false),
-            Some(Some(stored)) if *stored == bucket => return Ok(true),
-            Some(_) => {}
-        }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.connections)
-            .key("connectionId", s(connection_id))
-            .update_expression("SET lastHeartbeatAt = :now, heartbeatBucket = :bucket")
-            .condition_expression("attribute_exists(connectionId)")
-            .expression_attribute_values(":now", super::n(now_ms))
-            .expression_attribute_values(":bucket", s(bucket))
-            .send()
-            .await;
-        applied(result)
-    }
-
-    async fn connections_of_heartbeat_bucket(&self, bucket: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.connections)
-            .index_name("byHeartbeat")
-            .key_condition_expression("heartbeatBucket = :b")
-            .expression_attribute_values(":b", s(bucket));
-        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
-    }
-
-    async fn connections_of_connect_bucket(&self, bucket: &str) -> Result<Vec<Connected>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.connections)
-            .index_name("byConnectBucket")
-            .key_condition_expression("connectBucket = :b")
-            .expression_attribute_values(":b", s(bucket));
-        Ok(self.query_all(query).await?.into_iter().map(serde_dynamo::from_item).collect::<Result<_, _>>()?)
-    }
-
-    async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.tables.connections).key("connectionId", s(connection_id)).send().await?;
-        Ok(())
     }
 }

@@ -4,8 +4,8 @@
 //! that DynamoDB refuses is refused here, an update that would create an item
 //! creates it here — with one lock held per call, so every call is atomic as
 //! a DynamoDB item write or transaction is. Messages are kept in their stored
-//! format (the items `item_formats` pins) and read back through the same
-//! conversions the DynamoDB store uses.
+//! format (the items the store crate's `item_formats` pins) and read back
+//! through the same conversions the DynamoDB store uses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -15,10 +15,11 @@ use async_trait::async_trait;
 
 use super::chats::CounterItem;
 use super::connections::heartbeat_bucket;
+use super::contacts::BLOCK;
 use super::memberships::ChatInfoAtRemoval;
-use super::messages::{ChangeItem, DeletionItem, HOLE, HoleItem, MessageItem, ReactionItem, VersionItem, read_entry};
+use super::messages::{ChangeItem, DeletionItem, HOLE, HoleItem, MessageItem, ReactionItem, StoredEntry, VersionItem};
 use super::{
-    Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage, Item,
+    Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage,
     MAX_TRANSACTION_ACTIONS, MemberChange, Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking,
     TargetChange, UserDevices, attachment_expiry_bucket, client_key,
 };
@@ -71,7 +72,7 @@ struct Tables {
     /// does not carry (written and compared by `advance_delivered` only).
     delivered_by: BTreeMap<(String, String), String>,
     /// (chat, seq) → the stored item: a message, a change or a hole.
-    messages: BTreeMap<(String, u64), Item>,
+    messages: BTreeMap<(String, u64), StoredEntry>,
     client_message_ids: BTreeMap<(String, String), Accepted>,
     presence: BTreeMap<(String, String), PresenceSubscription>,
     rate_limits: BTreeMap<String, u64>,
@@ -82,8 +83,6 @@ struct Tables {
 pub struct MemoryStore {
     tables: Mutex<Tables>,
 }
-
-const BLOCK: &str = "block#";
 
 /// What DynamoDB answers a conditional write whose condition failed, where
 /// the DynamoDB store lets that answer through as an error.
@@ -631,10 +630,6 @@ impl MembershipTable for MemoryStore {
     }
 }
 
-fn stored<T: serde::Serialize>(item: T) -> Result<Item, StoreError> {
-    Ok(serde_dynamo::to_item(item)?)
-}
-
 #[async_trait]
 impl MessageTable for MemoryStore {
     async fn append_change(
@@ -651,8 +646,10 @@ impl MessageTable for MemoryStore {
             return Ok(AppendOutcome::ChatChanged);
         }
         // The target as read: a message, not deleted, no change since.
-        let Some(item) = t.messages.get(&(chat.clone(), target.view.seq)) else { return Ok(AppendOutcome::ChatChanged) };
-        let Ok(mut message) = serde_dynamo::from_item::<_, MessageItem>(item.clone()) else { return Ok(AppendOutcome::ChatChanged) };
+        let Some(StoredEntry::Message(message)) = t.messages.get(&(chat.clone(), target.view.seq)) else {
+            return Ok(AppendOutcome::ChatChanged);
+        };
+        let mut message = message.clone();
         if message.deleted.is_some() || message.updated_seq != target.updated_seq() {
             return Ok(AppendOutcome::ChatChanged);
         }
@@ -703,8 +700,8 @@ impl MessageTable for MemoryStore {
             },
         }
         let item = ChangeItem { events: taken.events, last_message_seq: taken.last_message_seq, ..ChangeItem::from(change) };
-        t.messages.insert((chat.clone(), change.seq), stored(item)?);
-        t.messages.insert((chat.clone(), target.view.seq), stored(message)?);
+        t.messages.insert((chat.clone(), change.seq), StoredEntry::Change(item));
+        t.messages.insert((chat.clone(), target.view.seq), StoredEntry::Message(message));
         t.put_inbox(inbox.unwrap_or_default());
         Ok(AppendOutcome::Appended)
     }
@@ -728,7 +725,10 @@ impl MessageTable for MemoryStore {
         let senders: BTreeSet<String> = t
             .messages
             .range((chat_id.to_owned(), from)..=(chat_id.to_owned(), to))
-            .filter_map(|(_, item)| item.get("senderId")?.as_s().ok().cloned())
+            .filter_map(|(_, stored)| match stored {
+                StoredEntry::Message(m) => Some(m.sender_id.clone()),
+                _ => None,
+            })
             .collect();
         Ok(senders.into_iter().collect())
     }
@@ -741,13 +741,13 @@ impl MessageTable for MemoryStore {
     }
 
     async fn get_entry(&self, chat_id: &str, seq: u64) -> Result<Option<ChatEntry>, StoreError> {
-        self.tables().messages.get(&(chat_id.to_owned(), seq)).cloned().map(read_entry).transpose()
+        self.tables().messages.get(&(chat_id.to_owned(), seq)).cloned().map(ChatEntry::try_from).transpose()
     }
 
     async fn events_up_to(&self, chat_id: &str, seq: u64) -> Result<u64, StoreError> {
         let t = self.tables();
         let nearest = t.messages.range((chat_id.to_owned(), 0)..=(chat_id.to_owned(), seq)).next_back();
-        Ok(nearest.and_then(|(_, item)| item.get("events")?.as_n().ok()?.parse().ok()).unwrap_or(0))
+        Ok(nearest.map_or(0, |(_, stored)| stored.events()))
     }
 
     async fn entries_between(
@@ -763,13 +763,13 @@ impl MessageTable for MemoryStore {
         }
         let t = self.tables();
         let range = t.messages.range((chat_id.to_owned(), from)..=(chat_id.to_owned(), to)).map(|(_, item)| item.clone());
-        let items: Vec<Item> = if ascending { range.take(limit).collect() } else { range.rev().take(limit).collect() };
-        items.into_iter().map(read_entry).collect()
+        let items: Vec<StoredEntry> = if ascending { range.take(limit).collect() } else { range.rev().take(limit).collect() };
+        items.into_iter().map(ChatEntry::try_from).collect()
     }
 
     async fn entries_by_key(&self, keys: &[(String, u64)]) -> Result<Vec<ChatEntry>, StoreError> {
         let t = self.tables();
-        keys.iter().filter_map(|k| t.messages.get(k).cloned()).map(read_entry).collect()
+        keys.iter().filter_map(|k| t.messages.get(k).cloned()).map(ChatEntry::try_from).collect()
     }
 
     async fn claim_client_message_id(&self, accepted: &Accepted) -> Result<bool, StoreError> {
@@ -798,7 +798,7 @@ impl MessageTable for MemoryStore {
         if t.messages.contains_key(&k) {
             return Ok(false);
         }
-        t.messages.insert(k, stored(MessageItem { events, ..MessageItem::from(message) })?);
+        t.messages.insert(k, StoredEntry::Message(MessageItem { events, ..MessageItem::from(message) }));
         Ok(true)
     }
 
@@ -834,7 +834,7 @@ impl MessageTable for MemoryStore {
         let mut t = self.tables();
         let k = (chat_id.to_owned(), seq);
         if let Some(there) = t.messages.get(&k) {
-            let counted_hole = matches!(read_entry(there.clone())?, ChatEntry::Hole { message: true, .. });
+            let counted_hole = matches!(there, StoredEntry::Hole(HoleItem { message: true, .. }));
             if message && !counted_hole {
                 // (The DynamoDB store counts first, then takes it back: the same end.)
                 t.count_hole(chat_id, seq, false);
@@ -845,7 +845,7 @@ impl MessageTable for MemoryStore {
             t.count_hole(chat_id, seq, true);
         }
         let hole = HoleItem { chat_id: chat_id.to_owned(), seq, kind: HOLE.to_owned(), events, message, filled_at: now_ms };
-        t.messages.insert(k, stored(hole)?);
+        t.messages.insert(k, StoredEntry::Hole(hole));
         Ok(true)
     }
 }
@@ -966,7 +966,7 @@ impl UserTable for MemoryStore {
         let mut t = self.tables();
         let Some(user) = t.users.get_mut(user_id) else { return Ok(None) };
         let Some(device) = user.devices.as_mut().and_then(|d| d.remove(device_id)) else { return Ok(None) };
-        user.revocations.insert(format!("{device_id}@{now_secs}"));
+        user.revocations.insert(super::users::revocation(device_id, now_secs));
         user.last_seen = Some(now_secs * 1000);
         Ok(Some(device))
     }

@@ -6,28 +6,12 @@
 //! overwrites its item: reconnecting never piles up watches, and a watch whose
 //! connection is gone ends at the first post to it (410).
 
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
-use serde::{Deserialize, Serialize};
-
-use async_trait::async_trait;
-
 use super::{DynamoStore, n, s};
-use crate::error::StoreError;
-use crate::ports::PresenceTable;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PresenceSubscription {
-    /// The watched user.
-    pub user_id: String,
-    /// The watching device (`user#device`): the sort key.
-    pub watcher_key: String,
-    /// The connection it watches from (posts go straight to it).
-    pub connection_id: String,
-    pub subscriber_id: String,
-    /// TTL attribute, seconds since the epoch.
-    pub expires_at: u64,
-}
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use domain::error::StoreError;
+use domain::model::presence::PresenceSubscription;
+use domain::ports::PresenceTable;
 
 #[async_trait]
 impl PresenceTable for DynamoStore {

@@ -5,27 +5,13 @@
 //! the block list is one Query of that prefix and a block check one key.
 //! Partition: the user; one item per person they accepted or blocked.
 
-use std::collections::BTreeSet;
-
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
-use serde::{Deserialize, Serialize};
-
-use async_trait::async_trait;
-
 use super::{DynamoStore, Item, s};
-use crate::ports::ContactTable;
-
-/// The sort key prefix of a block (`block#<blocked user>`).
-const BLOCK: &str = "block#";
-use crate::error::StoreError;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Contact {
-    pub user_id: String,
-    pub contact_id: String,
-    pub since: u64,
-}
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use domain::error::StoreError;
+use domain::model::contacts::{BLOCK, Contact};
+use domain::ports::ContactTable;
+use std::collections::BTreeSet;
 
 #[async_trait]
 impl ContactTable for DynamoStore {

@@ -14,11 +14,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::chats::CounterItem;
-use super::memberships::EarlierMembership;
-use super::messages::{AttachmentRef, ChangeItem, DeletionItem, HoleItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
-use super::*;
-use crate::protocol::ChatKind;
+use domain::model::chats::CounterItem;
+use domain::model::memberships::EarlierMembership;
+use domain::model::messages::{AttachmentRef, ChangeItem, DeletionItem, HoleItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
+use domain::model::*;
+use domain::protocol::ChatKind;
 
 fn pinned() -> BTreeMap<String, Value> {
     serde_json::from_str(include_str!("item_formats.json")).expect("item_formats.json is JSON")
@@ -397,7 +397,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
                     connected_at: Some(1_795_400_000_000),
                     registered_at: 1_795_300_000_000,
                     push: Some(PushEndpoint {
-                        platform: crate::protocol::PushPlatform::Gcm,
+                        platform: domain::protocol::PushPlatform::Gcm,
                         endpoint_arn: "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/1".into(),
                     }),
                     last_push_at: Some(1_795_400_000_500),

@@ -15,6 +15,21 @@ pub enum ConfigError {
     Invalid { name: &'static str, value: String },
 }
 
+/// HS256 wants at least as many key bytes as the hash has; a shorter key is a
+/// configuration mistake, refused rather than used.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// Why the token signing key could not be had.
+#[derive(Debug, Error)]
+pub enum SecretError {
+    #[error("JWT_SECRET_ARN is not set: this function is not given the signing key")]
+    NotConfigured,
+    #[error("reading the signing key from Secrets Manager failed: {0}")]
+    Unavailable(String),
+    #[error("the signing key is shorter than {MIN_KEY_BYTES} bytes")]
+    TooShort,
+}
+
 /// One failed AWS call as the SDK reports it after its own retries, with
 /// whether trying again later may succeed.
 #[derive(Debug, Error)]

@@ -4,6 +4,8 @@
 //! asked, so a test checks what a device was sent, which file was deleted,
 //! which push went out.
 
+mod store;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,9 +16,9 @@ use crate::config::Config;
 use crate::context::AppContext;
 use crate::error::{CallFailure, MediaError, PushError};
 use crate::model::Attachment;
-use crate::model::memory::MemoryStore;
 use crate::ports::{Delivery, Media, MediaKind, PostOutcome, Presigned, Published, Push, Registered, Secrets};
 use crate::secrets::SecretError;
+pub use store::MemoryStore;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

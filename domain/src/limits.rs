@@ -6,13 +6,10 @@
 //! Windows are fixed (aligned to the epoch): simple and one write per charge,
 //! at the price of allowing up to twice a limit across a window boundary.
 //! Defaults and reasons: docs/security.md. This module is the rules alone
-//! (configuration reads it); charging against them is [`charge`].
+//! (configuration reads it); charging against them is
+//! `AppContext::charge`.
 
 use std::time::Duration;
-
-mod charge;
-
-pub use charge::charge;
 
 /// What is limited, and whose it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

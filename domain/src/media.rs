@@ -3,7 +3,7 @@
 //! size, type and SHA-256 (all three are signed headers); members download
 //! through short-lived presigned GET URLs. Keys name neither chat nor user.
 
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ pub async fn create_upload(
 ) -> Result<AttachmentUpload, AppError> {
     let content_type = validate_upload(ctx, &request)?;
     // The declared size is what the presigned URL lets S3 take.
-    limits::charge(ctx, Limit::UploadBytes, user_id, request.size).await?;
+    ctx.charge(Limit::UploadBytes, user_id, request.size).await?;
     let chat = ctx.store.get_chat_item(chat_id).await?;
     chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
     record_and_presign(ctx, user_id, chat_id, request.file_name, content_type, request.size, request.sha256).await
@@ -145,7 +145,7 @@ pub async fn create_avatar_upload(ctx: &AppContext, user_id: &str, request: Crea
         return Err(AppError::TooLarge { what: "an avatar".into(), max: MAX_AVATAR_BYTES });
     }
     check_sha256(&request.sha256)?;
-    limits::charge(ctx, Limit::UploadBytes, user_id, request.size).await?;
+    ctx.charge(Limit::UploadBytes, user_id, request.size).await?;
     record_and_presign(ctx, user_id, AVATAR_SCOPE, "avatar".into(), content_type, request.size, request.sha256).await
 }
 

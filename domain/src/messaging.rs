@@ -40,7 +40,7 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids::{self, device_key};
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use crate::model::{Chat, ConnectionRecord, EntryKind, InboxEntry, UserDevices};
 use crate::ports::Target;
 use crate::protocol::{AcceptChatRequest, ChatKind, CreateChatRequest, ServerFrame};
@@ -122,7 +122,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         (_, None) => return Err(AppError::invalid("a group chat needs a name")),
         (_, Some(_)) => (ChatKind::Group, ids::new_group_id()),
     };
-    limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
+    ctx.charge(Limit::ChatsCreated, &who.user_id, 1).await?;
     let others: Vec<String> = others.into_iter().map(String::from).collect();
     if kind == ChatKind::Direct && blocking::either_blocked(ctx, &who.user_id, &others[0]).await? {
         return Err(AppError::Blocked(format!("you and {} cannot chat: one of you has blocked the other", others[0])));

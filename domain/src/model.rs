@@ -9,8 +9,6 @@ pub mod connections;
 pub mod contacts;
 pub mod inbox;
 pub mod memberships;
-#[cfg(test)]
-pub(crate) mod memory;
 pub mod messages;
 pub mod presence;
 pub mod users;

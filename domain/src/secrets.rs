@@ -3,23 +3,8 @@
 //! functions allowed `secretsmanager:GetSecretValue` on it) read it on their
 //! first invocation and keep it for the life of the container.
 
-use thiserror::Error;
-
 use crate::AppContext;
-
-/// HS256 wants at least as many key bytes as the hash has; a shorter key is a
-/// configuration mistake, refused rather than used.
-pub const MIN_KEY_BYTES: usize = 16;
-
-#[derive(Debug, Error)]
-pub enum SecretError {
-    #[error("JWT_SECRET_ARN is not set: this function is not given the signing key")]
-    NotConfigured,
-    #[error("reading the signing key from Secrets Manager failed: {0}")]
-    Unavailable(String),
-    #[error("the signing key is shorter than {MIN_KEY_BYTES} bytes")]
-    TooShort,
-}
+pub use crate::error::{MIN_KEY_BYTES, SecretError};
 
 /// The signing key, as kept in the secret's `SecretString`.
 pub fn check_key(key: &str) -> Result<&str, SecretError> {

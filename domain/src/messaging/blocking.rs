@@ -17,7 +17,7 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use crate::protocol::{BlockUserRequest, ServerFrame};
 use crate::time::now_millis;
 
@@ -26,7 +26,7 @@ pub async fn block_user(ctx: &AppContext, who: &Identity, request: BlockUserRequ
     if *other == who.user_id {
         return Err(AppError::invalid("you cannot block yourself"));
     }
-    limits::charge(ctx, Limit::Blocks, &who.user_id, 1).await?;
+    ctx.charge(Limit::Blocks, &who.user_id, 1).await?;
     let mut blocked = ctx.store.blocked_by(&who.user_id).await?;
     let chat_id = ids::direct_chat_id(&who.user_id, other);
     if request.blocked {

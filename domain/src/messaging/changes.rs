@@ -25,7 +25,7 @@ use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use crate::model::{
     AppendOutcome, Attachment, Chat, ChatEntry, EntryKind, InboxEntry, MAX_TRANSACTION_ACTIONS, Message, Taking, TargetChange, UserDevices,
     backoff,
@@ -55,12 +55,12 @@ pub async fn edit_message(ctx: &AppContext, who: &Identity, request: EditMessage
     if request.message.trim().is_empty() {
         return Err(AppError::invalid("an edit needs text (delete the message instead)"));
     }
-    limits::charge(ctx, Limit::Changes, &who.user_id, 1).await?;
+    ctx.charge(Limit::Changes, &who.user_id, 1).await?;
     apply(ctx, who, &request.chat_id, request.seq, Wanted::Edit(request.message)).await
 }
 
 pub async fn delete_message(ctx: &AppContext, who: &Identity, request: DeleteMessageRequest) -> Result<ServerFrame, AppError> {
-    limits::charge(ctx, Limit::Changes, &who.user_id, 1).await?;
+    ctx.charge(Limit::Changes, &who.user_id, 1).await?;
     if request.for_everyone { apply(ctx, who, &request.chat_id, request.seq, Wanted::Delete).await } else { hide(ctx, who, &request).await }
 }
 
@@ -69,7 +69,7 @@ pub async fn react(ctx: &AppContext, who: &Identity, request: ReactRequest) -> R
     if let Some(emoji) = &emoji {
         check_emoji(emoji)?;
     }
-    limits::charge(ctx, Limit::Changes, &who.user_id, 1).await?;
+    ctx.charge(Limit::Changes, &who.user_id, 1).await?;
     apply(ctx, who, &request.chat_id, request.seq, Wanted::React(emoji)).await
 }
 

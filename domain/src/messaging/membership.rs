@@ -11,7 +11,7 @@ use super::{Audience, Outgoing, new_event_id, publish};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use crate::model::backoff;
 use crate::model::{MemberChange, Membership};
 use crate::protocol::{ChatKind, ModifyChatParticipantsRequest, ParticipantOperation, ServerFrame, UpdateChatRequest};
@@ -44,7 +44,7 @@ pub async fn update_chat(ctx: &AppContext, who: &Identity, request: UpdateChatRe
         return Err(AppError::invalid("give a name, a description or both"));
     }
     // Before any read: each change is posted to every member's devices.
-    limits::charge(ctx, Limit::ChatUpdates, &who.user_id, 1).await?;
+    ctx.charge(Limit::ChatUpdates, &who.user_id, 1).await?;
     let chat = ctx.store.get_chat(&request.chat_id).await?;
     let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
     if chat.kind == ChatKind::Direct {
@@ -76,7 +76,7 @@ pub async fn modify_participants(
     request: ModifyChatParticipantsRequest,
 ) -> Result<ServerFrame, AppError> {
     let target = request.user_id.as_str();
-    limits::charge(ctx, Limit::ChatUpdates, &who.user_id, 1).await?;
+    ctx.charge(Limit::ChatUpdates, &who.user_id, 1).await?;
     let mut invitation_charged = false;
     for attempt in 0..MAX_ATTEMPTS {
         let chat = ctx.store.get_chat(&request.chat_id).await?;
@@ -110,7 +110,7 @@ pub async fn modify_participants(
                 if known.is_empty() && !invitation_charged {
                     // Inviting someone costs what starting a chat with them
                     // does: removing and adding again is no way round that limit.
-                    limits::charge(ctx, Limit::ChatsCreated, &who.user_id, 1).await?;
+                    ctx.charge(Limit::ChatsCreated, &who.user_id, 1).await?;
                     invitation_charged = true;
                 }
                 MemberChange::Join(if known.is_empty() { joined.requested_by(&who.user_id) } else { joined })

@@ -26,7 +26,7 @@ use crate::context::AppContext;
 use crate::error::AppError;
 use crate::ids;
 use crate::ids::{UserId, time_buckets};
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use crate::model::{HEARTBEAT_SHARDS, PresenceAudience, PresenceSubscription, Privacy, UserDevices};
 use crate::protocol::{PresenceView, ServerFrame};
 use crate::time::now_millis;
@@ -134,7 +134,7 @@ pub async fn subscribe_presence(
     if users.is_empty() || users.len() > MAX_PRESENCE_USERS {
         return Err(AppError::invalid(format!("ask for 1 to {MAX_PRESENCE_USERS} users")));
     }
-    limits::charge(ctx, Limit::PresenceSubscriptions, &ids::device_key(&who.user_id, &who.device_id), 1).await?;
+    ctx.charge(Limit::PresenceSubscriptions, &ids::device_key(&who.user_id, &who.device_id), 1).await?;
     let contacts = contacts_of(ctx, &who.user_id).await?;
     if let Some(stranger) = users.iter().find(|u| !contacts.contains(*u)) {
         return Err(AppError::Forbidden(format!("you share no chat with {stranger}")));

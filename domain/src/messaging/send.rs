@@ -1,7 +1,7 @@
 //! `sendMessage`: take the chat's next seq, store, fill inboxes, fan out —
 //! idempotent per clientMessageId.
 
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use std::collections::{BTreeSet, HashMap};
 
 use tracing::{info, warn};
@@ -66,7 +66,7 @@ fn message_outgoing(message: &MessageView) -> Outgoing {
 pub async fn send_message(ctx: &AppContext, who: &Identity, request: SendMessageRequest) -> Result<ServerFrame, AppError> {
     validate_send(ctx, &request)?;
     // Before any other read: a flood costs one write per request, then nothing.
-    limits::charge(ctx, Limit::Sends, &who.user_id, 1).await?;
+    ctx.charge(Limit::Sends, &who.user_id, 1).await?;
     let attachments = media::attachments_for_message(ctx, who, &request.chat_id, &request.attachments).await?;
     let reply_to = match request.reply_to {
         Some(seq) => Some(quote(ctx, who, &request.chat_id, seq).await?),

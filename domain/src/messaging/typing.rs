@@ -11,13 +11,13 @@ use super::{Audience, live_targets};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::limits::{self, Limit};
+use crate::limits::Limit;
 use crate::protocol::{ServerFrame, TYPING_SHOWS_FOR_MS, TypingRequest};
 use crate::time::now_millis;
 
 pub async fn typing(ctx: &AppContext, who: &Identity, request: TypingRequest) -> Result<ServerFrame, AppError> {
     // Per device: a typing client renews every few seconds on each device.
-    limits::charge(ctx, Limit::Typing, &crate::ids::device_key(&who.user_id, &who.device_id), 1).await?;
+    ctx.charge(Limit::Typing, &crate::ids::device_key(&who.user_id, &who.device_id), 1).await?;
     let chat = ctx.store.get_chat_item(&request.chat_id).await?;
     let chat = chat.filter(|c| c.is_member(&who.user_id)).ok_or(AppError::NotMember)?;
     // (A blocked 1-1 chat shows no typing either way.)

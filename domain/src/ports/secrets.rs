@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::secrets::SecretError;
+use crate::error::SecretError;
 
 /// Secret values by id.
 #[async_trait]

@@ -13,18 +13,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::chats::CounterItem;
-use super::connections::heartbeat_bucket;
-use super::contacts::BLOCK;
-use super::memberships::ChatInfoAtRemoval;
-use super::messages::{ChangeItem, DeletionItem, HOLE, HoleItem, MessageItem, ReactionItem, StoredEntry, VersionItem};
-use super::{
+use crate::error::{AppError, CallFailure, StoreError};
+use crate::ids::UserId;
+use crate::model::chats::CounterItem;
+use crate::model::connections::heartbeat_bucket;
+use crate::model::contacts::BLOCK;
+use crate::model::memberships::ChatInfoAtRemoval;
+use crate::model::messages::{ChangeItem, DeletionItem, HOLE, HoleItem, MessageItem, ReactionItem, StoredEntry, VersionItem};
+use crate::model::{
     Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage,
     MAX_TRANSACTION_ACTIONS, MemberChange, Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking,
     TargetChange, UserDevices, attachment_expiry_bucket, client_key,
 };
-use crate::error::{AppError, CallFailure, StoreError};
-use crate::ids::UserId;
 use crate::ports::{
     AttachmentTable, ChatTable, ConnectionTable, ContactTable, InboxTable, MembershipTable, MessageTable, PresenceTable, RateLimitTable,
     UserTable,
@@ -966,7 +966,7 @@ impl UserTable for MemoryStore {
         let mut t = self.tables();
         let Some(user) = t.users.get_mut(user_id) else { return Ok(None) };
         let Some(device) = user.devices.as_mut().and_then(|d| d.remove(device_id)) else { return Ok(None) };
-        user.revocations.insert(super::users::revocation(device_id, now_secs));
+        user.revocations.insert(crate::model::users::revocation(device_id, now_secs));
         user.last_seen = Some(now_secs * 1000);
         Ok(Some(device))
     }

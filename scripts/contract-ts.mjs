@@ -12,7 +12,7 @@ const { compile } = createRequire(join(toolsDir, "package.json"))("json-schema-t
 const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
 const ts = await compile(schema, "ChatWireContract", {
   bannerComment:
-    "/* Generated from docs/protocol.schema.json (itself generated from shared/src/protocol) by scripts/contract: do not edit. */",
+    "/* Generated from docs/protocol.schema.json (itself generated from domain/src/protocol) by scripts/contract: do not edit. */",
   // Every definition, not only those the (empty) root reaches.
   unreachableDefinitions: true,
   additionalProperties: false,

@@ -54,7 +54,7 @@ pub fn contract() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Chat wire contract",
-        "description": "Generated from shared/src/protocol (scripts/contract); do not edit. WebSocket: a client sends ClientFrame and receives Reply. HTTP API: the request and response bodies of docs/http-api.md.",
+        "description": "Generated from domain/src/protocol (scripts/contract); do not edit. WebSocket: a client sends ClientFrame and receives Reply. HTTP API: the request and response bodies of docs/http-api.md.",
         "$defs": definitions,
     })
 }

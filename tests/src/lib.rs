@@ -98,7 +98,8 @@ pub fn function_binaries(profile: &str) -> std::path::PathBuf {
             .max()
             .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
     }
-    let sources = ["functions/src", "domain/src", "store/src", "aws/src", "transport/src", "Cargo.lock"].iter().map(|p| newest(&root.join(p))).max();
+    let sources =
+        ["functions/src", "domain/src", "store/src", "aws/src", "transport/src", "Cargo.lock"].iter().map(|p| newest(&root.join(p))).max();
     let binary = directory.join("bootstrap");
     let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
     let build = if profile == "release" {

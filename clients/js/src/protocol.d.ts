@@ -1,4 +1,4 @@
-/* Generated from docs/protocol.schema.json (itself generated from shared/src/protocol) by scripts/contract: do not edit. */
+/* Generated from docs/protocol.schema.json (itself generated from domain/src/protocol) by scripts/contract: do not edit. */
 
 /**
  * This interface was referenced by `ChatWireContract`'s JSON-Schema
@@ -671,7 +671,7 @@ export type Reply =
 export type SendStatus = "SUCCESS";
 
 /**
- * Generated from shared/src/protocol (scripts/contract); do not edit. WebSocket: a client sends ClientFrame and receives Reply. HTTP API: the request and response bodies of docs/http-api.md.
+ * Generated from domain/src/protocol (scripts/contract); do not edit. WebSocket: a client sends ClientFrame and receives Reply. HTTP API: the request and response bodies of docs/http-api.md.
  */
 export interface ChatWireContract {
   [k: string]: unknown;

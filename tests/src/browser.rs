@@ -26,12 +26,21 @@ pub fn screenshots() -> PathBuf {
     dir
 }
 
-/// One browser (its own chromedriver, profile and window).
+/// One window of a browser: its own chromedriver and profile, or a tab
+/// opened beside another (`new_tab`: the same profile, so the same storage,
+/// Web Locks and BroadcastChannels).
 pub struct Browser {
+    session: std::sync::Arc<Session>,
+    window: String,
+}
+
+/// A chromedriver session, and which of its windows commands go to now.
+struct Session {
     driver: Child,
     base: String,
-    session: String,
+    id: String,
     http: reqwest::Client,
+    current: std::sync::Mutex<String>,
     _profile: TempDir,
 }
 
@@ -102,8 +111,27 @@ impl Browser {
         }
         let capabilities = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": options } } });
         let reply: Value = http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
-        let session = reply["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {reply}")).to_owned();
-        Self { driver, base, session, http, _profile: profile }
+        let id = reply["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {reply}")).to_owned();
+        let window: Value = http.get(format!("{base}/session/{id}/window")).send().await.unwrap().json().await.unwrap();
+        let window = window["value"].as_str().expect("a window handle").to_owned();
+        let current = std::sync::Mutex::new(window.clone());
+        Self { session: std::sync::Arc::new(Session { driver, base, id, http, current, _profile: profile }), window }
+    }
+
+    /// Opens a new tab of this browser (same profile) on `url`.
+    pub async fn new_tab(&self, url: &str) -> Browser {
+        let opened = self.call(reqwest::Method::POST, "/window/new", Some(json!({ "type": "tab" }))).await;
+        let window = opened["handle"].as_str().expect("a tab handle").to_owned();
+        let tab = Browser { session: self.session.clone(), window };
+        tab.goto(url).await;
+        tab
+    }
+
+    /// Closes this tab, as a person closing it would (its page goes with it).
+    pub async fn close_tab(&self) {
+        self.call(reqwest::Method::DELETE, "/window", None).await;
+        // No window is current now: the next command of any tab switches.
+        self.session.current.lock().unwrap().clear();
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -115,8 +143,15 @@ impl Browser {
 
     /// A WebDriver command's value, or its error (`{"error": …, "message": …}`).
     async fn try_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut request = self.http.request(method, url);
+        let session = &self.session;
+        let switch = *session.current.lock().unwrap() != self.window;
+        if switch {
+            let url = format!("{}/session/{}/window", session.base, session.id);
+            session.http.post(url).json(&json!({ "handle": self.window })).send().await.expect("chromedriver answers");
+            *session.current.lock().unwrap() = self.window.clone();
+        }
+        let url = format!("{}/session/{}{path}", session.base, session.id);
+        let mut request = session.http.request(method, url);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -317,7 +352,7 @@ impl Browser {
     }
 }
 
-impl Drop for Browser {
+impl Drop for Session {
     fn drop(&mut self) {
         // Ends the session, so Chromium exits with it (a plain blocking HTTP
         // DELETE: drop cannot await); chromedriver is killed after.
@@ -326,7 +361,7 @@ impl Drop for Browser {
         if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
             let request =
-                format!("DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.session);
+                format!("DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.id);
             if stream.write_all(request.as_bytes()).is_ok() {
                 let _ = stream.read_to_end(&mut Vec::new());
             }

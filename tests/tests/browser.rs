@@ -705,6 +705,60 @@ async fn two_windows_of_one_device_do_not_close_each_other_for_ever() {
     assert_eq!(connects(), before + 2, "one more connect, and no loop");
 }
 
+/// Two tabs of one browser signed in as one device share its connection
+/// (Web Locks and a BroadcastChannel, `sharedWebSocket`): neither closes the
+/// other's, both show what arrives, either can send; when the tab holding
+/// the connection closes, the other takes it, once.
+#[tokio::test]
+async fn two_tabs_of_one_device_share_one_connection() {
+    let both = pair(DESKTOP).await;
+    let Pair { system, url, alice_id, alice, bob, chat, .. } = &both;
+    let connects = || system.runtime.invocations().iter().filter(|i| i.function == "ConnectFunction").count();
+    let before = connects();
+    let tab = alice.new_tab(url).await;
+    tab.sign_in(url, alice_id, "desktop").await;
+    assert_eq!(connects(), before, "the second tab opened no connection of its own");
+    let status = "return document.querySelector('#connection').dataset.status";
+    assert_eq!(alice.run(status, json!([])).await, "open", "the first tab was not replaced");
+
+    alice.open_chat(chat).await;
+    tab.open_chat(chat).await;
+    bob.open_chat(chat).await;
+    bob.send("to both tabs").await;
+    let shows =
+        |text: &str| format!("[...document.querySelectorAll('#messages .bubble.theirs .text')].some(e => e.innerText === {text:?})");
+    tab.until("the second tab shows bob's message", &shows("to both tabs")).await;
+    alice.until("the first tab shows it too", &shows("to both tabs")).await;
+
+    tab.send("from the second tab").await;
+    bob.until("bob gets what the second tab sent", &shows("from the second tab")).await;
+    tab.until(
+        "the second tab's bubble is confirmed",
+        "[...document.querySelectorAll('#messages .bubble.mine')].some(b => b.querySelector('.text').innerText === 'from the second tab' && ['sent', 'delivered', 'read'].includes(b.querySelector('.status').dataset.status))",
+    )
+    .await;
+    alice
+        .until(
+            "and the first tab shows it as alice's",
+            "[...document.querySelectorAll('#messages .bubble.mine .text')].some(e => e.innerText === 'from the second tab')",
+        )
+        .await;
+    tab.screenshot("two-tabs-one-connection").await;
+    assert_eq!(connects(), before, "still the one connection");
+
+    // The first tab holds the connection; closing it hands it to the second.
+    alice.close_tab().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while connects() == before {
+        assert!(tokio::time::Instant::now() < deadline, "the second tab did not take the connection within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tab.until("the second tab is connected", "document.querySelector('#connection').dataset.status === 'open'").await;
+    bob.send("after the first tab closed").await;
+    tab.until("the second tab still gets bob's messages", &shows("after the first tab closed")).await;
+    assert_eq!(connects(), before + 1, "one connect for the tab that took over, and no loop");
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

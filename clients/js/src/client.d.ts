@@ -302,6 +302,7 @@ export type ClientEvents = { [K in ServerFrame["type"]]: Extract<ServerFrame, {
     outbox: {
         chatId: string;
     };
+    sent: Message;
     auth: ChatError;
 };
 export type ClientOptions = {

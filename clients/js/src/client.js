@@ -62,6 +62,7 @@ import { SendQueue, memoryOutbox } from "./outbox.js";
  *   status: Status,
  *   synced: null,
  *   outbox: {chatId: string},
+ *   sent: Message,
  *   auth: ChatError,
  * }} ClientEvents
  */
@@ -568,7 +569,13 @@ export class ChatClient extends EventTarget {
           const result = await this.request("sendMessage", fields);
           const pending = state.pending.get(clientMessageId);
           state.pending.delete(clientMessageId);
-          if (pending) state.put({ ...pending, pending: false, seq: result.seq, messageId: result.messageId });
+          if (pending) {
+            const sent = { ...pending, pending: false, seq: result.seq, messageId: result.messageId };
+            state.put(sent);
+            // The server does not echo a device's sends back to it: another
+            // tab of this device learns of them from this event.
+            this.emit("sent", sent);
+          }
           this.queued.delete(clientMessageId);
           await this.store.delete(clientMessageId).catch(() => undefined);
           this.changed(chatId);

@@ -160,6 +160,18 @@ test("one chat's sends go one at a time in the order written; another chat does 
   assert.equal(inFlight.most, 2, "at most one send per chat in flight (two chats: two)");
 });
 
+test("a confirmed send is a `sent` event with its seq, for the device's other tabs", async (t) => {
+  const server = new FakeServer();
+  answerSends(server);
+  const { client } = clientOf(server, t);
+  const sent = [];
+  client.on("sent", (m) => sent.push(m));
+  await client.connect();
+  const result = await client.sendMessage("c1", "hello");
+  assert.equal(sent.length, 1);
+  assert.deepEqual([sent[0].message, sent[0].seq, sent[0].messageId, sent[0].pending], ["hello", result.seq, result.messageId, false]);
+});
+
 test("a refused send is marked failed and kept; retry() sends it again with the same id, discard() drops it", async (t) => {
   const server = new FakeServer();
   const outbox = memoryOutbox();

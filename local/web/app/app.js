@@ -1,6 +1,6 @@
 // The web app: a messenger on the client library, speaking only the
 // documented protocol (docs/protocol.md, docs/http-api.md).
-import { ChatClient, ChatError, indexedDbOutbox } from "../client/index.js";
+import { ChatClient, ChatError, indexedDbOutbox, sharedWebSocket } from "../client/index.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -53,8 +53,23 @@ async function start(settings, user, device, token) {
     userId: user,
     // Pending sends survive a reload (and go out once, in order, after it).
     outbox: indexedDbOutbox(`chat-outbox:${user}:${device}`),
+    // Tabs of this browser signed in as this device share one connection
+    // (the server keeps one per device): none closes another's.
+    WebSocket: sharedWebSocket(`chat-socket:${user}:${device}`),
   });
   state.client = client;
+  // What another tab of this device sent (it shares the connection, and the
+  // server does not echo a device's own sends): shown here too.
+  const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel(`chat-tabs:${user}:${device}`) : null;
+  client.addEventListener("sent", (e) => tabs?.postMessage(e.detail));
+  if (tabs) {
+    tabs.onmessage = (e) => {
+      const message = e.data;
+      if (!message?.chatId || !client.chat(message.chatId).put(message)) return;
+      if (message.chatId === state.open) renderMessages();
+      scheduleListRefresh();
+    };
+  }
   client.addEventListener("status", (e) => {
     $("connection").dataset.status = e.detail;
     $("connection").title = e.detail;

@@ -174,6 +174,20 @@ impl Browser {
         self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(body)).await;
     }
 
+    /// Makes requests to URLs matching `patterns` fail, as a network that
+    /// cannot reach them would (DevTools' `Network.setBlockedURLs`; empty:
+    /// none blocked). The page's own origin stays reachable.
+    pub async fn block_urls(&self, patterns: &[String]) {
+        let enable = json!({ "cmd": "Network.enable", "params": {} });
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(enable)).await;
+        let block = json!({ "cmd": "Network.setBlockedURLs", "params": { "urls": patterns } });
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(block)).await;
+    }
+
+    pub async fn reload(&self) {
+        self.call(reqwest::Method::POST, "/refresh", Some(json!({}))).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }

@@ -759,6 +759,53 @@ async fn two_tabs_of_one_device_share_one_connection() {
     assert_eq!(connects(), before + 1, "one connect for the tab that took over, and no loop");
 }
 
+/// The app opens on what it showed last (the device's cache): reloaded while
+/// the HTTP API (the chat list, history) is out of reach, it shows the chat
+/// list and the conversation's messages — which nothing else could give it:
+/// sync replays only what was not acknowledged — then catches up.
+#[tokio::test]
+async fn the_app_opens_on_what_it_showed_last_before_the_network_answers() {
+    let both = pair(DESKTOP).await;
+    let Pair { system, alice, alice_id, bob, chat, .. } = &both;
+    bob.open_chat(chat).await;
+    bob.send("kept on alice's device").await;
+    alice.open_chat(chat).await;
+    let shows = |text: &str| format!("[...document.querySelectorAll('#messages .bubble .text')].some(e => e.innerText === {text:?})");
+    alice.until("alice sees bob's message", &shows("kept on alice's device")).await;
+
+    // The device's cache holds it (written a moment after it was shown).
+    let cached = format!(
+        "const done = arguments[arguments.length - 1]; const open = indexedDB.open('chat-cache:' + {alice_id:?} + ':desktop');
+         open.onsuccess = () => {{ const get = open.result.transaction('cache').objectStore('cache').get({key:?});
+           get.onsuccess = () => done(JSON.stringify(get.result ?? null)); get.onerror = () => done('null'); }};
+         open.onerror = () => done('null');",
+        key = format!("messages:{chat}")
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !alice.run_async(&cached, json!([])).await.as_str().unwrap_or_default().contains("kept on alice's device") {
+        assert!(tokio::time::Instant::now() < deadline, "the message was not cached within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let http_api = system.runtime.http_api_url().expect("the HTTP API");
+    alice.block_urls(&[format!("{http_api}*")]).await;
+    alice.reload().await;
+    let probe = format!(
+        "const done = arguments[arguments.length - 1]; fetch({:?}).then(() => done('reached'), () => done('unreachable'));",
+        format!("{http_api}/chats")
+    );
+    let reachable = alice.run_async(&probe, json!([])).await;
+    assert_eq!(reachable, "unreachable", "the HTTP API is out of reach");
+    let item = format!(".chat-item[data-chat-id='{chat}']");
+    alice.until("the chat list is there from the cache", &format!("document.querySelector(\"{item}\") !== null")).await;
+    alice.open_chat(chat).await;
+    alice.until("the conversation shows what it showed before", &shows("kept on alice's device")).await;
+    alice.screenshot("opened-from-cache").await;
+
+    alice.block_urls(&[]).await;
+    bob.send("and what came since").await;
+    alice.until("and it catches up", &shows("and what came since")).await;
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

@@ -54,6 +54,11 @@ export class ChatClient extends EventTarget {
          * where pending sends are kept (default: memory)
          */
         outbox?: import("./outbox.js").OutboxStore | undefined;
+        /**
+         * where the chat list and each chat's recent messages are kept
+         * across page loads (`restoreCache()` reads them back; default: memory)
+         */
+        cache?: import("./cache.js").Cache | undefined;
     };
     /** @type {WebSocket|null} */
     socket: WebSocket | null;
@@ -95,6 +100,11 @@ export class ChatClient extends EventTarget {
         reject: (e: Error) => void;
     } | null;
     store: import("./outbox.js").OutboxStore;
+    cache: import("./cache.js").Cache;
+    /** Chats whose messages are to be written to the cache soon. @type {Set<string>} */
+    unsaved: Set<string>;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    saveTimer: ReturnType<typeof setTimeout> | undefined;
     queue: SendQueue;
     /** clientMessageIds queued in this client (an entry restored from the store is queued once). @type {Set<string>} */
     queued: Set<string>;
@@ -160,6 +170,18 @@ export class ChatClient extends EventTarget {
     handle(frame: Frame): void;
     /** @param {string} chatId */
     changed(chatId: string): void;
+    /** Writes the changed chats' newest messages to the cache (best effort: a cache is no store). */
+    saveChats(): Promise<void>;
+    /**
+     * What the cache holds from an earlier page: each cached chat's messages
+     * are put back into its `ChatState`, and the chat list as it was last
+     * fetched is returned (null when none was), for an app to show before the
+     * network answers.
+     * @returns {Promise<import("./protocol.js").ChatSummary[] | null>}
+     */
+    restoreCache(): Promise<import("./protocol.js").ChatSummary[] | null>;
+    /** Empties the cache (signing out). */
+    clearCache(): Promise<void>;
     /** Acknowledges a frame soon (one `ack` per 100 ids or 50 ms). @param {string} id */
     ack(id: string): void;
     flushAcks(): void;
@@ -354,6 +376,11 @@ export type ClientOptions = {
      * where pending sends are kept (default: memory)
      */
     outbox?: import("./outbox.js").OutboxStore | undefined;
+    /**
+     * where the chat list and each chat's recent messages are kept
+     * across page loads (`restoreCache()` reads them back; default: memory)
+     */
+    cache?: import("./cache.js").Cache | undefined;
 };
 import { ChatState } from "./chat-state.js";
 import { SendQueue } from "./outbox.js";

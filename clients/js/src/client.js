@@ -36,6 +36,7 @@
 
 import { ChatState } from "./chat-state.js";
 import { ChatError, RETRYABLE } from "./errors.js";
+import { memoryCache } from "./cache.js";
 import { SendQueue, memoryOutbox } from "./outbox.js";
 
 // The wire types come from the contract (protocol.d.ts, generated from the
@@ -83,7 +84,12 @@ import { SendQueue, memoryOutbox } from "./outbox.js";
  *   default export, which has the same `onopen`, `onmessage`, `onerror`, `onclose`, `send`, `close` and `readyState`)
  * @property {typeof globalThis.fetch} [fetch]  instead of the global one
  * @property {import("./outbox.js").OutboxStore} [outbox]  where pending sends are kept (default: memory)
+ * @property {import("./cache.js").Cache} [cache]  where the chat list and each chat's recent messages are kept
+ *   across page loads (`restoreCache()` reads them back; default: memory)
  */
+
+/** Messages of a chat kept in the cache: its newest. */
+const CACHED_MESSAGES = 50;
 
 /** Ids of stored events remembered to drop a repeat: a `sync` replays at most a page beyond what was live. */
 const SEEN_EVENTS = 5_000;
@@ -138,6 +144,11 @@ export class ChatClient extends EventTarget {
     /** @type {{resolve: () => void, reject: (e: Error) => void} | null} the pending `connect()` */
     this.connecting = null;
     this.store = this.options.outbox ?? memoryOutbox();
+    this.cache = this.options.cache ?? memoryCache();
+    /** Chats whose messages are to be written to the cache soon. @type {Set<string>} */
+    this.unsaved = new Set();
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.saveTimer = undefined;
     this.queue = new SendQueue();
     /** clientMessageIds queued in this client (an entry restored from the store is queued once). @type {Set<string>} */
     this.queued = new Set();
@@ -207,6 +218,9 @@ export class ChatClient extends EventTarget {
     this.wanted = false;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.heartbeatTimer);
+    // What is about to be cached is written now.
+    clearTimeout(this.saveTimer);
+    if (this.unsaved.size) void this.saveChats();
     const closed = () => new ChatError("closed", "the client was closed");
     this.settleConnect(closed());
     this.rejectWaiting(closed);
@@ -444,6 +458,45 @@ export class ChatClient extends EventTarget {
   /** @param {string} chatId */
   changed(chatId) {
     this.emit("chat", { chatId });
+    this.unsaved.add(chatId);
+    this.saveTimer ??= setTimeout(() => this.saveChats(), 250);
+  }
+
+  /** Writes the changed chats' newest messages to the cache (best effort: a cache is no store). */
+  async saveChats() {
+    this.saveTimer = undefined;
+    const chats = [...this.unsaved];
+    this.unsaved.clear();
+    for (const chatId of chats) {
+      const state = this.chat(chatId);
+      const kept = state.list().filter((m) => !m.pending && !state.hidden.has(m.seq)).slice(-CACHED_MESSAGES);
+      await this.cache.put(`messages:${chatId}`, kept).catch(() => undefined);
+    }
+  }
+
+  /**
+   * What the cache holds from an earlier page: each cached chat's messages
+   * are put back into its `ChatState`, and the chat list as it was last
+   * fetched is returned (null when none was), for an app to show before the
+   * network answers.
+   * @returns {Promise<import("./protocol.js").ChatSummary[] | null>}
+   */
+  async restoreCache() {
+    const chats = await this.cache.get("chats").catch(() => undefined);
+    if (!Array.isArray(chats)) return null;
+    for (const chat of chats) {
+      const messages = await this.cache.get(`messages:${chat.chatId}`).catch(() => undefined);
+      if (!Array.isArray(messages)) continue;
+      const state = this.chat(chat.chatId);
+      for (const message of messages) state.put(message);
+    }
+    return chats;
+  }
+
+  /** Empties the cache (signing out). */
+  clearCache() {
+    this.unsaved.clear();
+    return this.cache.clear();
   }
 
   /** Acknowledges a frame soon (one `ack` per 100 ids or 50 ms). @param {string} id */
@@ -726,11 +779,14 @@ export class ChatClient extends EventTarget {
   }
 
   /** The chat list, most recently active first. @param {{cursor?: string, limit?: number}} [query] */
-  chatList(query = {}) {
+  async chatList(query = {}) {
     const params = new URLSearchParams();
     if (query.cursor) params.set("cursor", query.cursor);
     if (query.limit) params.set("limit", String(query.limit));
-    return this.http(`/chats?${params}`);
+    const page = await this.http(`/chats?${params}`);
+    // The first page is what an app shows first: kept for the next load.
+    if (!query.cursor && Array.isArray(page?.chats)) await this.cache.put("chats", page.chats).catch(() => undefined);
+    return page;
   }
 
   /** @param {string} chatId */

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ChatClient, ChatError, memoryOutbox } from "../src/index.js";
+import { ChatClient, ChatError, memoryCache, memoryOutbox } from "../src/index.js";
 import { FakeServer, until } from "./fake-server.js";
 
 /** A client of `server` whose tokens are counted; closed after the test. */
@@ -225,4 +225,33 @@ test("a message delivered twice is one event; stored events are remembered in a 
   client.on("chatInfo", () => repeats++);
   client.handle({ type: "chatInfo", chatId: "c1", eventId: "e5999", by: "bob" });
   assert.equal(repeats, 0, "a recent event seen again is dropped");
+});
+
+test("a new client on the same cache opens on the chat list and messages the last one showed", async (t) => {
+  const server = new FakeServer();
+  answerSends(server);
+  const cache = memoryCache();
+  const chats = [{ chatId: "c1", kind: "direct", participants: ["alice", "bob"], lastSeq: 3 }];
+  const { client } = clientOf(server, t, { cache, fetch: async () => Response.json({ chats }) });
+  await client.connect();
+  await client.chatList();
+  server.socket.push({ type: "newMessage", chatId: "c1", messageId: "m1", seq: 1, senderId: "bob", message: "kept", sentAt: 1, attachments: [], reactions: [] });
+  server.socket.push({ type: "newMessage", chatId: "c1", messageId: "m2", seq: 2, senderId: "bob", message: "deleted later", sentAt: 2, attachments: [], reactions: [] });
+  server.socket.push({ type: "newMessage", chatId: "c1", messageId: "m3", seq: 3, senderId: "bob", message: "hidden for me", sentAt: 3, attachments: [], reactions: [] });
+  await until("three messages", () => client.chat("c1").list().length === 3);
+  server.socket.push({ type: "messageChanged", eventId: "e1", chatId: "c1", seq: 4, targetSeq: 2, messageId: "m2", targetSenderId: "bob", userId: "bob", at: 4, change: "deleted" });
+  server.socket.push({ type: "messageHidden", eventId: "e2", chatId: "c1", seq: 3 });
+  await until("the deletion applied", () => client.chat("c1").list().find((m) => m.seq === 2)?.deleted);
+  client.close();
+  await until("saved", async () => (await cache.get("messages:c1"))?.length === 2);
+
+  const later = new ChatClient({ websocketUrl: "wss://x", httpApiUrl: "https://x", getToken: async () => "t", cache, WebSocket: server.WebSocket });
+  t.after(() => later.close());
+  const restored = await later.restoreCache();
+  assert.deepEqual(restored.map((c) => c.chatId), ["c1"]);
+  const shown = later.chat("c1").list();
+  assert.deepEqual(shown.map((m) => [m.seq, m.message]), [[1, "kept"], [2, ""]], "the deleted one without its text, the hidden one not at all");
+  assert.ok(shown[1].deleted);
+  await later.clearCache();
+  assert.equal(await later.restoreCache(), null, "signed out: nothing left");
 });

@@ -1,6 +1,6 @@
 // The web app: a messenger on the client library, speaking only the
 // documented protocol (docs/protocol.md, docs/http-api.md).
-import { ChatClient, ChatError, indexedDbOutbox, sharedWebSocket } from "../client/index.js";
+import { ChatClient, ChatError, indexedDbCache, indexedDbOutbox, sharedWebSocket } from "../client/index.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -53,6 +53,8 @@ async function start(settings, user, device, token) {
     userId: user,
     // Pending sends survive a reload (and go out once, in order, after it).
     outbox: indexedDbOutbox(`chat-outbox:${user}:${device}`),
+    // The chat list and recent messages, to open on what was shown last.
+    cache: indexedDbCache(`chat-cache:${user}:${device}`),
     // Tabs of this browser signed in as this device share one connection
     // (the server keeps one per device): none closes another's.
     WebSocket: sharedWebSocket(`chat-socket:${user}:${device}`),
@@ -98,6 +100,15 @@ async function start(settings, user, device, token) {
     if (state.open && state.loaded.has(state.open)) catchUp(state.open).catch(toast);
     watchPresence();
   });
+  // What this device showed last, at once (and offline); sync and the
+  // chat list's fetch then bring it up to date.
+  // (Written a moment after each change; what is left is written as the page goes.)
+  addEventListener("pagehide", () => void client.saveChats());
+  const cached = await client.restoreCache().catch(() => null);
+  if (cached && state.chats.size === 0) {
+    state.chats = new Map(cached.map((c) => [c.chatId, c]));
+    renderList();
+  }
   await client.connect();
 }
 
@@ -238,6 +249,8 @@ async function openChat(chatId) {
   renderList();
   renderHeader();
   renderMessages();
+  // Cached messages are shown at once, the newest in view.
+  if (state.client.chat(chatId).list().length > 0) scrollToEnd();
   try {
     if (!state.loaded.has(chatId)) {
       const page = await state.client.history(chatId, { limit: 50 });
@@ -816,7 +829,9 @@ async function signOut(deviceId, current, registered) {
   }
   $("devices-dialog").close();
   if (current) {
-    // This device is signed out: its token is revoked; back to the sign-in form.
+    // This device is signed out: its token is revoked, what it kept is
+    // deleted; back to the sign-in form.
+    await state.client.clearCache().catch(() => undefined);
     state.client.close();
     sessionStorage.removeItem("chat.signin");
     location.reload();

@@ -806,6 +806,48 @@ async fn the_app_opens_on_what_it_showed_last_before_the_network_answers() {
     alice.until("and it catches up", &shows("and what came since")).await;
 }
 
+/// Blocking from the app: the request's Block (by keyboard), the chat says
+/// so and offers Unblock instead of the composer, nothing the blocked one
+/// sends arrives, and unblocking brings the composer back.
+#[tokio::test]
+async fn a_person_blocks_a_request_and_unblocks_it() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, chat, .. } = &both;
+    alice.send("hi, remember me?").await;
+    bob.open_chat(chat).await;
+    bob.until(
+        "bob sees the request with Block",
+        "!document.querySelector('#request-banner').hidden && document.querySelector('#request-block') !== null",
+    )
+    .await;
+    bob.run("document.querySelector('#request-block').focus()", json!([])).await;
+    bob.press(keys::ENTER).await;
+    bob.until(
+        "the chat says bob blocked alice",
+        "!document.querySelector('#blocked-banner').hidden && document.querySelector('#composer').hidden",
+    )
+    .await;
+    assert_eq!(bob.run("return document.activeElement.id", json!([])).await, "unblock", "the focus is on what undoes it");
+    assert_eq!(bob.run("return document.querySelector('#block-button').getAttribute('aria-pressed')", json!([])).await, "true");
+    bob.screenshot("blocked-chat").await;
+
+    alice.send("are you there?").await;
+    alice.until(
+        "alice's send is refused as blocked",
+        "[...document.querySelectorAll('#messages .bubble.mine')].some(b => b.querySelector('.text').innerText === 'are you there?' && b.querySelector('.status').dataset.status === 'failed')",
+    )
+    .await;
+    let bob_sees = "[...document.querySelectorAll('#messages .bubble .text')].map(e => e.innerText)";
+    let shown = bob.run(&format!("return {bob_sees}"), json!([])).await;
+    assert!(!shown.to_string().contains("are you there?"), "nothing sent while blocked reaches bob: {shown}");
+
+    bob.click("#unblock").await;
+    bob.until("the composer is back", "!document.querySelector('#composer').hidden && document.querySelector('#blocked-banner').hidden")
+        .await;
+    alice.send("now?").await;
+    bob.until("what alice sends now arrives", &format!("{bob_sees}.includes('now?')")).await;
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

@@ -8,6 +8,7 @@ const state = {
   me: "",
   device: "",
   /** chat summaries by id (GET /chats) */ chats: new Map(),
+  /** whom this user blocks (listBlocked, blockUser) */ blocked: new Set(),
   /** @type {string|null} */ open: null,
   /** receipts per chat: user → {delivered, read} up to seq */ receipts: new Map(),
   presence: new Map(),
@@ -97,6 +98,10 @@ async function start(settings, user, device, token) {
     // sign out devices: it says so and offers that, instead of failing.
     if (!(await checkRegistered())) return;
     refreshList();
+    client.request("listBlocked").then((reply) => {
+      state.blocked = new Set(reply.blocked);
+      if (state.open) renderHeader();
+    }, toast);
     if (state.open && state.loaded.has(state.open)) catchUp(state.open).catch(toast);
     watchPresence();
   });
@@ -315,7 +320,31 @@ function renderHeader() {
   $("request-banner").hidden = !chat?.request;
   const removed = chat?.removedAtSeq != null;
   $("removed-banner").hidden = !removed;
-  $("composer").hidden = removed;
+  // A 1-1 chat with someone this user blocks: neither may write until unblocked.
+  const peer = chat?.kind === "direct" ? peerOf(chat) : null;
+  const blocked = peer != null && state.blocked.has(peer);
+  $("block-button").hidden = !peer;
+  $("block-button").setAttribute("aria-pressed", String(blocked));
+  $("block-button").setAttribute("aria-label", blocked ? `Unblock ${peer}` : `Block ${peer}`);
+  $("block-button").title = blocked ? "Unblock" : "Block";
+  $("blocked-banner").hidden = !blocked;
+  $("blocked-text").textContent = blocked ? `You blocked ${chatName(chat)}: neither of you can write here, and they no longer see your presence.` : "";
+  if (blocked) $("request-banner").hidden = true;
+  $("composer").hidden = removed || blocked;
+}
+
+/** Blocks (or unblocks) the open 1-1 chat's other member; the reply is the block list now. @param {boolean} blocked */
+async function setBlocked(blocked) {
+  const peer = peerOf(state.chats.get(state.open));
+  if (!peer) return;
+  try {
+    const reply = await state.client.request("blockUser", { userId: peer, blocked });
+    state.blocked = new Set(reply.blocked);
+    renderHeader();
+    (blocked ? $("unblock") : $("text")).focus();
+  } catch (e) {
+    toast(e);
+  }
 }
 
 /**
@@ -992,6 +1021,9 @@ $("devices-button").addEventListener("click", () => showDevices());
 $("new-chat-form").addEventListener("submit", newChat);
 $("members-button").addEventListener("click", showMembers);
 $("member-add").addEventListener("click", addMember);
+$("block-button").addEventListener("click", () => setBlocked(!state.blocked.has(peerOf(state.chats.get(state.open)))));
+$("request-block").addEventListener("click", () => setBlocked(true));
+$("unblock").addEventListener("click", () => setBlocked(false));
 $("accept").addEventListener("click", async () => {
   try {
     await state.client.acceptChat(state.open);

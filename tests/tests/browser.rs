@@ -848,6 +848,28 @@ async fn a_person_blocks_a_request_and_unblocks_it() {
     bob.until("what alice sends now arrives", &format!("{bob_sees}.includes('now?')")).await;
 }
 
+/// Muting a chat from its header: the button says so (aria-pressed), the
+/// chat list marks the chat, and a reload shows it muted still (the server
+/// keeps it, `muted` in the chat list); unmuting undoes both.
+#[tokio::test]
+async fn a_person_mutes_a_chat_and_it_stays_muted_after_a_reload() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, chat, .. } = &both;
+    let item = format!(".chat-item[data-chat-id='{chat}']");
+    alice.click("#mute-button").await;
+    alice.until("the header says muted", "document.querySelector('#mute-button').getAttribute('aria-pressed') === 'true'").await;
+    alice.until("the list marks the chat", &format!("document.querySelector(\"{item} .muted-badge\") !== null")).await;
+    alice.reload().await;
+    alice.until("after a reload the list still marks it", &format!("document.querySelector(\"{item} .muted-badge\") !== null")).await;
+    alice.open_chat(chat).await;
+    assert_eq!(
+        alice.run("return document.querySelector('#mute-button').getAttribute('aria-label')", json!([])).await,
+        "Unmute notifications"
+    );
+    alice.click("#mute-button").await;
+    alice.until("unmuted", &format!("document.querySelector(\"{item} .muted-badge\") === null && document.querySelector('#mute-button').getAttribute('aria-pressed') === 'false'")).await;
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

@@ -787,6 +787,11 @@ export interface ChatDetails {
    * Unread messages that mention the caller.
    */
   mentionCount: number;
+  /**
+   * The caller muted the chat (`muteChat`): its pushes say only that
+   * something arrived.
+   */
+  muted?: boolean;
   name?: string | null;
   participants: string[];
   /**
@@ -858,6 +863,11 @@ export interface ChatSummary {
    * Unread messages that mention the caller.
    */
   mentionCount: number;
+  /**
+   * The caller muted the chat (`muteChat`): its pushes say only that
+   * something arrived.
+   */
+  muted?: boolean;
   name?: string | null;
   participants: string[];
   /**

@@ -47,6 +47,7 @@ mod tests {
             mention_count: 0,
             removed_at_seq: None,
             request: false,
+            muted: false,
             last_message: None,
             peer_name: None,
             peer_avatar: None,

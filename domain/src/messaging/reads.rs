@@ -148,6 +148,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         mention_count: membership.mentions.iter().filter(|m| **m > membership.last_read && **m <= visible).count() as u64,
         removed_at_seq: membership.removed_at_seq,
         request: membership.request,
+        muted: membership.muted,
         last_message: None,
         // While a member, the chat knows its last message; a removed member's
         // last seq may hold a change, which knows it.

@@ -203,6 +203,10 @@ pub struct ChatSummary {
     /// (`acceptChat`, or reply): list it apart.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub request: bool,
+    /// The caller muted the chat (`muteChat`): its pushes say only that
+    /// something arrived.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
     /// The last message the caller may see (the HTTP chat list fills it in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<MessagePreview>,

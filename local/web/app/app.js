@@ -181,6 +181,7 @@ function renderList() {
     item.querySelector(".chat-time").textContent = preview ? shortTime(preview.sentAt) : "";
     item.querySelector(".chat-preview").textContent = text;
     const badges = item.querySelector(".badges");
+    if (chat.muted) badges.insertAdjacentHTML("beforeend", `<span class="muted-badge" role="img" aria-label="muted" title="muted">🔕</span>`);
     if (chat.mentionCount > 0) badges.insertAdjacentHTML("beforeend", `<span class="mention-badge" title="mentions">@</span>`);
     if (chat.unreadCount > 0) badges.insertAdjacentHTML("beforeend", `<span class="unread-badge">${chat.unreadCount}</span>`);
     if (chat.chatId === state.open) item.querySelector(".chat-open").setAttribute("aria-current", "true");
@@ -323,6 +324,12 @@ function renderHeader() {
   // A 1-1 chat with someone this user blocks: neither may write until unblocked.
   const peer = chat?.kind === "direct" ? peerOf(chat) : null;
   const blocked = peer != null && state.blocked.has(peer);
+  const muted = chat?.muted === true;
+  $("mute-button").hidden = !chat || removed;
+  $("mute-button").setAttribute("aria-pressed", String(muted));
+  $("mute-button").setAttribute("aria-label", muted ? "Unmute notifications" : "Mute notifications");
+  $("mute-button").title = muted ? "Unmute" : "Mute";
+  $("mute-button").textContent = muted ? "🔕" : "🔔";
   $("block-button").hidden = !peer;
   $("block-button").setAttribute("aria-pressed", String(blocked));
   $("block-button").setAttribute("aria-label", blocked ? `Unblock ${peer}` : `Block ${peer}`);
@@ -1021,6 +1028,18 @@ $("devices-button").addEventListener("click", () => showDevices());
 $("new-chat-form").addEventListener("submit", newChat);
 $("members-button").addEventListener("click", showMembers);
 $("member-add").addEventListener("click", addMember);
+$("mute-button").addEventListener("click", async () => {
+  const chat = state.chats.get(state.open);
+  if (!chat) return;
+  try {
+    const reply = await state.client.request("muteChat", { chatId: chat.chatId, muted: !chat.muted });
+    chat.muted = reply.muted;
+    renderHeader();
+    renderList();
+  } catch (e) {
+    toast(e);
+  }
+});
 $("block-button").addEventListener("click", () => setBlocked(!state.blocked.has(peerOf(state.chats.get(state.open)))));
 $("request-block").addEventListener("click", () => setBlocked(true));
 $("unblock").addEventListener("click", () => setBlocked(false));

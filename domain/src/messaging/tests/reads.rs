@@ -108,3 +108,19 @@ async fn a_removed_member_keeps_the_chat_with_what_they_could_see() {
     assert_eq!(bob.unread_count, 1, "only the message from before the removal");
     assert_eq!(bob.last_seq, bob.removed_at_seq.unwrap(), "the list shows the chat as it was");
 }
+
+#[tokio::test]
+async fn a_muted_chat_is_listed_as_muted_until_unmuted() {
+    let world = World::new();
+    let alice = world.person("alice").await;
+    let chat = world.direct(&alice, "bob").await;
+    let mute = |muted: bool| super::super::mute_chat(world.ctx(), &alice, request(json!({ "chatId": chat, "muted": muted })));
+    mute(true).await.unwrap();
+    assert!(summary(&world, "alice", &chat).await.muted);
+    assert!(!summary(&world, "bob", &chat).await.muted, "muting is the caller's own");
+    mute(false).await.unwrap();
+    assert!(!summary(&world, "alice", &chat).await.muted);
+    let eve = world.person("eve").await;
+    let by_eve = super::super::mute_chat(world.ctx(), &eve, request(json!({ "chatId": chat, "muted": true }))).await;
+    assert_eq!(super::code(by_eve), "not_member");
+}

@@ -134,6 +134,25 @@ async fn an_image_sent_in_one_browser_shows_in_the_other() {
     let name = bob.text_of("#messages .bubble.theirs a.file").await;
     assert!(name.starts_with(path.file_name().unwrap().to_str().unwrap()), "the download keeps the file name: {name}");
     bob.screenshot("image-received").await;
+
+    // The thumbnail opens the viewer, by keyboard: the picture fills the
+    // window (within it), Esc closes it and the focus is back on the thumbnail.
+    bob.run("document.querySelector('#messages .bubble.theirs .image-open').focus()", json!([])).await;
+    bob.press(keys::ENTER).await;
+    bob.until(
+        "the viewer shows the image inside the window, larger than the thumbnail",
+        "(() => { const d = document.querySelector('#image-viewer'); const i = document.querySelector('#viewer-image'); const b = i.getBoundingClientRect();
+         return d.open && i.complete && i.naturalWidth === 2 && b.top >= 0 && b.bottom <= innerHeight && b.right <= innerWidth
+           && b.width > document.querySelector('#messages .bubble.theirs img.image').getBoundingClientRect().width; })()",
+    )
+    .await;
+    bob.screenshot("image-viewer").await;
+    bob.press(keys::ESCAPE).await;
+    bob.until(
+        "Esc closes it and the thumbnail has the focus again",
+        "!document.querySelector('#image-viewer').open && document.activeElement.classList.contains('image-open')",
+    )
+    .await;
     let _ = std::fs::remove_file(path);
 }
 

@@ -577,11 +577,20 @@ function attachmentView(chatId, attachment) {
   const isImage = attachment.contentType.startsWith("image/");
   const url = freshDownload(attachment.attachmentId);
   if (isImage) {
+    // The picture opens in the viewer: a button, so a keyboard opens it too.
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "image-open";
+    open.dataset.action = "view-image";
+    open.dataset.attachmentId = attachment.attachmentId;
+    open.setAttribute("aria-label", `Open image ${attachment.fileName}`);
     const img = document.createElement("img");
     img.alt = attachment.fileName;
     img.className = "image";
     if (url) img.src = url;
-    wrap.append(img);
+    open.append(img);
+    open.addEventListener("click", () => viewImage(chatId, attachment).catch(toast));
+    wrap.append(open);
   }
   const link = document.createElement("a");
   link.textContent = `${isImage ? "" : "📄 "}${attachment.fileName} (${size(attachment.size)})`;
@@ -603,6 +612,23 @@ function attachmentView(chatId, attachment) {
   wrap.append(link);
   if (!url) fetchDownload(chatId, attachment.attachmentId).then(renderMessages).catch(toast);
   return wrap;
+}
+
+/** Shows an image at the size of the window; Esc or ✕ closes it, the focus going back to its thumbnail. */
+async function viewImage(chatId, attachment) {
+  const url = freshDownload(attachment.attachmentId) ?? (await fetchDownload(chatId, attachment.attachmentId)).url;
+  const dialog = $("image-viewer");
+  $("viewer-image").src = url;
+  $("viewer-image").alt = attachment.fileName;
+  $("viewer-name").textContent = attachment.fileName;
+  $("viewer-download").href = url;
+  $("viewer-download").download = attachment.fileName;
+  dialog.addEventListener(
+    "close",
+    () => document.querySelector(`#messages [data-attachment-id="${CSS.escape(attachment.attachmentId)}"]`)?.focus(),
+    { once: true },
+  );
+  dialog.showModal();
 }
 
 /** A presigned download URL still good for half a minute, if one is known. */

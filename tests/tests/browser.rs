@@ -516,7 +516,7 @@ async fn a_removed_member_is_told_and_can_no_longer_write_and_the_others_see_who
 
     alice.click("#members-button").await;
     alice.until("the members dialog is open", "document.querySelector('#members-dialog').open").await;
-    alice.run(&format!("[...document.querySelectorAll('#members-list li')].find(li => li.innerText.startsWith('{bob_id}')).querySelector('button').click()"), json!([])).await;
+    alice.run(&format!("[...document.querySelectorAll('#members-list li')].find(li => li.innerText.startsWith('{bob_id}')).querySelector('button:last-child').click()"), json!([])).await;
     let line = |text: &str| format!("[...document.querySelectorAll('#messages .system-line')].some(l => l.innerText === '{text}')");
     alice.until("Alice sees the line", &line(&format!("You removed {bob_id}"))).await;
     bob.until("Bob is told", &line(&format!("{alice_id} removed you"))).await;
@@ -887,6 +887,53 @@ async fn a_person_mutes_a_chat_and_it_stays_muted_after_a_reload() {
     );
     alice.click("#mute-button").await;
     alice.until("unmuted", &format!("document.querySelector(\"{item} .muted-badge\") === null && document.querySelector('#mute-button').getAttribute('aria-pressed') === 'false'")).await;
+}
+
+/// Group info: an admin renames and describes the group and every member
+/// sees the new name; the others see it read-only until made admin.
+#[tokio::test]
+async fn group_info_is_edited_by_admins_and_seen_by_every_member() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, bob_id, .. } = &both;
+    alice.click("#new-chat").await;
+    alice.type_into("#new-chat-participants", bob_id).await;
+    alice.type_into("#new-chat-name", "Climbing").await;
+    alice.click("#new-chat-create").await;
+    alice.until("the group is open", "document.querySelector('#chat-title').innerText === 'Climbing'").await;
+    let group = alice.run("return document.querySelector('.chat-item.selected').dataset.chatId", json!([])).await;
+    let group = group.as_str().expect("the group is selected").to_owned();
+    bob.until("bob has the group", &format!("document.querySelector(\".chat-item[data-chat-id='{group}']\") !== null")).await;
+    bob.open_chat(&group).await;
+    bob.click("#members-button").await;
+    bob.until("bob sees the group info read-only", "document.querySelector('#members-dialog').open && document.querySelector('#group-name').readOnly && document.querySelector('#group-save').hidden").await;
+    bob.press(keys::ESCAPE).await;
+
+    alice.click("#members-button").await;
+    alice
+        .until("alice may edit it", "document.querySelector('#members-dialog').open && !document.querySelector('#group-name').readOnly")
+        .await;
+    alice.run("document.querySelector('#group-name').value = ''", json!([])).await;
+    alice.type_into("#group-name", "Bouldering").await;
+    alice.type_into("#group-description", "Saturdays at 10").await;
+    alice.screenshot("group-info").await;
+    alice.click("#group-save").await;
+    bob.until("bob sees the new name", "document.querySelector('#chat-title').innerText === 'Bouldering'").await;
+    bob.until(
+        "and a line saying who renamed it",
+        "[...document.querySelectorAll('#messages .system-line')].some(l => l.innerText.includes('renamed the group'))",
+    )
+    .await;
+
+    alice.click("#members-button").await;
+    let make_admin = format!("#members-list li[data-member='{bob_id}'] button");
+    alice.until("bob is listed", &format!("document.querySelector(\"{make_admin}\")?.innerText === 'Make admin'")).await;
+    alice.click(&make_admin).await;
+    bob.click("#members-button").await;
+    bob.until(
+        "bob, now admin, may edit it",
+        &format!("document.querySelector('#members-dialog').open && !document.querySelector('#group-name').readOnly && document.querySelector(\"#members-list li[data-member='{bob_id}']\").innerText.includes('admin') && document.querySelector('#group-description').value === 'Saturdays at 10'"),
+    )
+    .await;
 }
 
 /// Where a person sees things, as JSON: whether the document itself scrolls,

@@ -318,6 +318,7 @@ function renderHeader() {
   }
   $("chat-subtitle").textContent = subtitle;
   $("members-button").hidden = chat?.kind !== "group" || chat?.removedAtSeq != null;
+  $("members-button").setAttribute("aria-label", "Group info and members");
   $("request-banner").hidden = !chat?.request;
   const removed = chat?.removedAtSeq != null;
   $("removed-banner").hidden = !removed;
@@ -807,31 +808,78 @@ async function newChat(event) {
   }
 }
 
-function showMembers() {
+/** Group info: name and description (admins edit them), members with their roles. */
+async function showMembers() {
   const chat = state.chats.get(state.open);
+  if (!chat) return;
+  let details;
+  try {
+    details = await state.client.chatDetails(chat.chatId);
+  } catch (e) {
+    toast(e);
+    return;
+  }
+  const admins = new Set(details.admins ?? []);
+  const amAdmin = admins.has(state.me);
+  $("group-name").value = details.name ?? "";
+  $("group-description").value = details.description ?? "";
+  for (const field of ["group-name", "group-description"]) $(field).readOnly = !amAdmin;
+  $("group-save").hidden = !amAdmin;
+  $("member-add-id").closest(".row").hidden = !amAdmin;
   const list = $("members-list");
   list.replaceChildren();
-  for (const member of chat?.participants ?? []) {
+  const act = async (member, operation) => {
+    try {
+      const done = await state.client.modifyParticipants(chat.chatId, member, operation);
+      // (The others are told by a chatUpdate; the one who did it by the reply.)
+      onChatUpdate({ ...done, by: state.me, userId: member, operation });
+      $("members-dialog").close();
+      refreshList();
+    } catch (e) {
+      toast(e);
+    }
+  };
+  const button = (label, action) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.addEventListener("click", action);
+    return b;
+  };
+  for (const member of details.participants ?? chat.participants ?? []) {
     const item = document.createElement("li");
-    item.textContent = member === state.me ? `${member} (you)` : member;
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.textContent = member === state.me ? "Leave" : "Remove";
-    remove.addEventListener("click", async () => {
-      try {
-        const done = await state.client.modifyParticipants(chat.chatId, member, "REMOVE");
-        // (The others are told by a chatUpdate; the one who did it by the reply.)
-        onChatUpdate({ ...done, by: state.me, userId: member, operation: "REMOVE" });
-        $("members-dialog").close();
-        refreshList();
-      } catch (e) {
-        toast(e);
-      }
-    });
-    item.append(remove);
+    item.dataset.member = member;
+    const name = document.createElement("span");
+    name.textContent = `${member}${member === state.me ? " (you)" : ""}${admins.has(member) ? " · admin" : ""}`;
+    item.append(name);
+    if (amAdmin && member !== state.me) {
+      item.append(admins.has(member) ? button("Dismiss as admin", () => act(member, "DEMOTE")) : button("Make admin", () => act(member, "PROMOTE")));
+    }
+    if (member === state.me) item.append(button("Leave", () => act(member, "REMOVE")));
+    else if (amAdmin) item.append(button("Remove", () => act(member, "REMOVE")));
     list.append(item);
   }
   $("members-dialog").showModal();
+}
+
+/** An admin saves the group's name and description; every member hears of it (chatInfo). */
+async function saveGroupInfo() {
+  const chat = state.chats.get(state.open);
+  if (!chat) return;
+  const name = $("group-name").value.trim();
+  const description = $("group-description").value.trim();
+  try {
+    const info = await state.client.request("updateChat", { chatId: chat.chatId, name: name || undefined, description });
+    onChatInfo({ ...info, by: state.me });
+    chat.name = info.name ?? chat.name;
+    chat.description = info.description ?? undefined;
+    $("members-dialog").close();
+    renderHeader();
+    renderList();
+    refreshList();
+  } catch (e) {
+    toast(e);
+  }
 }
 
 async function addMember() {
@@ -1054,6 +1102,7 @@ $("devices-button").addEventListener("click", () => showDevices());
 $("new-chat-form").addEventListener("submit", newChat);
 $("members-button").addEventListener("click", showMembers);
 $("member-add").addEventListener("click", addMember);
+$("group-save").addEventListener("click", saveGroupInfo);
 $("mute-button").addEventListener("click", async () => {
   const chat = state.chats.get(state.open);
   if (!chat) return;

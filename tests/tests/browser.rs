@@ -936,6 +936,52 @@ async fn group_info_is_edited_by_admins_and_seen_by_every_member() {
     .await;
 }
 
+/// Profile and privacy from the app: a display name the other side's list
+/// shows, presence hidden from everyone, read receipts off; the dialog
+/// shows what the server keeps.
+#[tokio::test]
+async fn a_person_sets_a_display_name_and_hides_their_presence() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, alice_id, chat, .. } = &both;
+    bob.open_chat(chat).await;
+    bob.click("#accept").await;
+    bob.until("bob sees alice online", "document.querySelector('#chat-subtitle').innerText === 'online'").await;
+
+    alice.click("#settings-button").await;
+    alice.until("the settings show the defaults", "document.querySelector('#settings-dialog').open && document.querySelector('#privacy-presence').value === 'everyone' && document.querySelector('#privacy-receipts').checked").await;
+    alice.type_into("#profile-name", "Alice A.").await;
+    alice
+        .run("const s = document.querySelector('#privacy-presence'); s.value = 'nobody'; s.dispatchEvent(new Event('change'))", json!([]))
+        .await;
+    alice.click("#privacy-receipts").await;
+    alice.screenshot("profile-and-privacy").await;
+    alice.click("#settings-save").await;
+    alice.until("saved", "!document.querySelector('#settings-dialog').open").await;
+    alice.click("#settings-button").await;
+    alice.until(
+        "the dialog shows what the server kept",
+        "document.querySelector('#profile-name').value === 'Alice A.' && document.querySelector('#privacy-presence').value === 'nobody' && !document.querySelector('#privacy-receipts').checked",
+    )
+    .await;
+    alice.press(keys::ESCAPE).await;
+
+    bob.reload().await;
+    let item = format!(".chat-item[data-chat-id='{chat}'] .chat-name");
+    bob.until("bob's list names alice by her display name", &format!("document.querySelector(\"{item}\")?.innerText === 'Alice A.'")).await;
+    bob.open_chat(chat).await;
+    // What bob's app is told of alice (the HTTP API, with bob's token): nothing.
+    let asked = format!(
+        "const done = arguments[arguments.length - 1]; const {{ token }} = JSON.parse(sessionStorage.getItem('chat.signin'));
+         const settings = await (await fetch('/config.json')).json();
+         fetch(settings.httpApiUrl + '/users/' + {alice_id:?}, {{ headers: {{ authorization: 'Bearer ' + token }} }}).then(r => r.json()).then(done, e => done(String(e)));"
+    );
+    let seen = bob.run_async(&format!("(async () => {{ {asked} }})()"), json!([])).await;
+    assert_eq!(seen["userId"], json!(alice_id), "bob's app asked about alice: {seen}");
+    assert!(seen["online"] == json!(false) && seen.get("lastSeen").is_none(), "alice shows no presence to bob: {seen}");
+    let subtitle = bob.run("return document.querySelector('#chat-subtitle').innerText", json!([])).await;
+    assert_ne!(subtitle, "online", "nor does bob's header");
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

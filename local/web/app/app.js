@@ -930,6 +930,29 @@ async function showDevices(known) {
   if (!$("devices-dialog").open) $("devices-dialog").showModal();
 }
 
+/** The caller's profile and privacy, as the server has them (both routes answer the settings now when given none). */
+async function showSettings() {
+  const [profile, privacy] = await Promise.all([state.client.request("updateProfile", {}), state.client.request("setPrivacy", {})]);
+  $("profile-name").value = profile.displayName ?? "";
+  $("profile-about").value = profile.about ?? "";
+  $("privacy-presence").value = privacy.presence;
+  $("privacy-receipts").checked = privacy.readReceipts;
+  const dialog = $("settings-dialog");
+  dialog.returnValue = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  if (dialog.returnValue !== "save") return;
+  const name = $("profile-name").value.trim();
+  const changes = { about: $("profile-about").value.trim() };
+  if (name) changes.displayName = name;
+  try {
+    await state.client.request("updateProfile", changes);
+    await state.client.request("setPrivacy", { presence: $("privacy-presence").value, readReceipts: $("privacy-receipts").checked });
+  } catch (e) {
+    toast(e);
+  }
+}
+
 async function signOut(deviceId, current, registered) {
   try {
     await state.client.unregisterDevice(current ? undefined : deviceId);
@@ -1099,6 +1122,7 @@ $("conversation").addEventListener("drop", (event) => {
 });
 $("new-chat").addEventListener("click", () => $("new-chat-dialog").showModal());
 $("devices-button").addEventListener("click", () => showDevices());
+$("settings-button").addEventListener("click", () => showSettings().catch(toast));
 $("new-chat-form").addEventListener("submit", newChat);
 $("members-button").addEventListener("click", showMembers);
 $("member-add").addEventListener("click", addMember);

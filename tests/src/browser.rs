@@ -188,6 +188,11 @@ impl Browser {
         self.call(reqwest::Method::POST, "/refresh", Some(json!({}))).await;
     }
 
+    /// Sends a Chrome DevTools Protocol command (`{"cmd": …, "params": …}`).
+    pub async fn cdp(&self, command: Value) -> Value {
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(command)).await
+    }
+
     pub async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }

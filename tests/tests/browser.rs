@@ -982,6 +982,53 @@ async fn a_person_sets_a_display_name_and_hides_their_presence() {
     assert_ne!(subtitle, "online", "nor does bob's header");
 }
 
+/// Desktop notifications: turned on in the settings (the browser grants
+/// them), a message arriving while the tab is in the background is shown
+/// with the chat's name and the text; a muted chat shows none. (Headless
+/// Chromium displays none: the page's `Notification` is replaced by one that
+/// records what the app asks the browser to show.)
+#[tokio::test]
+async fn a_message_in_a_background_tab_is_a_desktop_notification_unless_muted() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, bob_id, chat, .. } = &both;
+    bob.open_chat(chat).await;
+    bob.click("#accept").await;
+    let grant = json!({ "cmd": "Browser.grantPermissions", "params": { "permissions": ["notifications"] } });
+    alice.cdp(grant).await;
+    alice.click("#settings-button").await;
+    alice.until("the settings are open", "document.querySelector('#settings-dialog').open").await;
+    alice.run("const c = document.querySelector('#notifications'); if (!c.checked) c.click()", json!([])).await;
+    alice.click("#settings-save").await;
+    alice.until("saved", "!document.querySelector('#settings-dialog').open").await;
+    // The tab goes to the background; what the app shows is recorded.
+    alice
+        .run(
+            "window.__shown = []; const Real = window.Notification;
+             window.Notification = class extends EventTarget { static get permission() { return Real.permission; }
+               constructor(title, options) { super(); window.__shown.push({ title, body: options.body }); } close() {} };
+             Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+             document.dispatchEvent(new Event('visibilitychange'));",
+            json!([]),
+        )
+        .await;
+    bob.send("are you there?").await;
+    alice
+        .until(
+            "alice is notified with bob's name and words",
+            &format!("window.__shown.some(n => n.title === {bob_id:?} && n.body === 'are you there?')"),
+        )
+        .await;
+    alice.run("Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })", json!([])).await;
+    alice.click("#mute-button").await;
+    alice.until("muted", "document.querySelector('#mute-button').getAttribute('aria-pressed') === 'true'").await;
+    alice.run("Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }); window.__shown = [];", json!([])).await;
+    bob.send("still there?").await;
+    alice
+        .until("the muted chat's message arrives", "document.querySelector('.chat-item .chat-preview')?.innerText.includes('still there?')")
+        .await;
+    assert_eq!(alice.run("return window.__shown.length", json!([])).await, 0, "no notification for a muted chat");
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.

@@ -224,6 +224,7 @@ function onNewMessage(message) {
       if (message.chatId === state.open && visible()) markVisibleRead();
       else chat.unreadCount += 1;
       if ((message.mentions ?? []).includes(state.me) && message.chatId !== state.open) chat.mentionCount += 1;
+      notify(chat, message);
     }
   }
   // The message "typing…" announced is here: the indicator goes with it,
@@ -232,6 +233,23 @@ function onNewMessage(message) {
     onTyping({ chatId: message.chatId, userId: message.senderId, typing: false });
   }
   renderList();
+}
+
+/**
+ * A desktop notification for a message from someone else, while the tab is
+ * hidden and the person allowed them: none for a muted chat, and a request's
+ * words are not shown (as the server's pushes do). Clicking it opens the chat.
+ */
+function notify(chat, message) {
+  if (!document.hidden || typeof Notification !== "function" || Notification.permission !== "granted") return;
+  if (chat.muted || localStorage.getItem("chat.notifications") === "off") return;
+  const body = chat.request ? "New message request" : message.message || ((message.attachments ?? []).length > 0 ? "📎 attachment" : "New message");
+  const shown = new Notification(chatName(chat), { body, tag: chat.chatId });
+  shown.onclick = () => {
+    window.focus();
+    openChat(chat.chatId);
+    shown.close();
+  };
 }
 
 function onRead(chatId, upToSeq) {
@@ -937,11 +955,18 @@ async function showSettings() {
   $("profile-about").value = profile.about ?? "";
   $("privacy-presence").value = privacy.presence;
   $("privacy-receipts").checked = privacy.readReceipts;
+  $("notifications").checked = typeof Notification === "function" && Notification.permission === "granted" && localStorage.getItem("chat.notifications") !== "off";
+  $("notifications").disabled = typeof Notification !== "function" || Notification.permission === "denied";
   const dialog = $("settings-dialog");
   dialog.returnValue = "";
   dialog.showModal();
   await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
   if (dialog.returnValue !== "save") return;
+  // Desktop notifications are this browser's: asked of it (a click is what
+  // lets a page ask), kept in its storage.
+  const wantsNotifications = $("notifications").checked;
+  localStorage.setItem("chat.notifications", wantsNotifications ? "on" : "off");
+  if (wantsNotifications && typeof Notification === "function" && Notification.permission === "default") await Notification.requestPermission();
   const name = $("profile-name").value.trim();
   const changes = { about: $("profile-about").value.trim() };
   if (name) changes.displayName = name;

@@ -464,6 +464,14 @@ async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_
         )
         .await;
 
+    // Bob starts answering it: the composer quotes it.
+    bob.run("document.querySelector('#messages .bubble.theirs [data-action=\"reply\"]').click()", json!([])).await;
+    bob.until(
+        "bob's composer quotes it",
+        "!document.querySelector('#reply-preview').hidden && document.querySelector('#reply-text').innerText.includes('see you at 6')",
+    )
+    .await;
+
     for confirm in [false, true] {
         alice.tab_to("her message", mine, 40).await;
         alice.tab_to("Delete for everyone", "e.dataset.action === 'delete-for-everyone'", 10).await;
@@ -487,6 +495,11 @@ async fn a_message_is_edited_in_the_composer_and_deleted_for_everyone_only_once_
     bob.until(
         "deleted for Bob",
         "[...document.querySelectorAll('#messages .bubble.deleted .text')].some(t => t.innerText.includes('deleted'))",
+    )
+    .await;
+    bob.until(
+        "and gone from the reply he was writing",
+        "document.querySelector('#reply-text').innerText === 'deleted message' && !document.body.innerText.includes('see you at 6')",
     )
     .await;
 }

@@ -85,7 +85,14 @@ async function start(settings, user, device, token) {
   client.addEventListener("auth", () => toast(new ChatError("unauthorized", "Your session has ended: sign in again.")));
   client.addEventListener("chat", (e) => e.detail.chatId === state.open && renderMessages());
   client.addEventListener("newMessage", (e) => onNewMessage(e.detail));
-  client.addEventListener("messageChanged", () => scheduleListRefresh());
+  client.addEventListener("messageChanged", (e) => {
+    scheduleListRefresh();
+    // The message being answered was deleted for everyone: its words leave the composer too.
+    const change = e.detail;
+    if (change.change === "deleted" && state.replyTo?.chatId === change.chatId && state.replyTo.seq === change.targetSeq) {
+      $("reply-text").textContent = "deleted message";
+    }
+  });
   for (const type of ["newChat", "chatUpdate", "chatInfo"]) client.addEventListener(type, () => scheduleListRefresh());
   client.addEventListener("chatUpdate", (e) => onChatUpdate(e.detail));
   client.addEventListener("chatInfo", (e) => onChatInfo(e.detail));

@@ -931,11 +931,12 @@ async fn group_info_is_edited_by_admins_and_seen_by_every_member() {
     alice.screenshot("group-info").await;
     alice.click("#group-save").await;
     bob.until("bob sees the new name", "document.querySelector('#chat-title').innerText === 'Bouldering'").await;
-    bob.until(
-        "and a line saying who renamed it",
-        "[...document.querySelectorAll('#messages .system-line')].some(l => l.innerText.includes('renamed the group'))",
-    )
-    .await;
+    let renamed = "[...document.querySelectorAll('#messages .system-line')].some(l => l.innerText.includes('renamed the group'))";
+    bob.until("and a line saying who renamed it", renamed).await;
+    // The line is this device's (history holds messages): it stays after a reload.
+    bob.reload().await;
+    bob.open_chat(&group).await;
+    bob.until("the line is still there after a reload", renamed).await;
 
     alice.click("#members-button").await;
     let make_admin = format!("#members-list li[data-member='{bob_id}'] button");

@@ -119,6 +119,10 @@ async function start(settings, user, device, token) {
   const cached = await client.restoreCache().catch(() => null);
   if (cached && state.chats.size === 0) {
     state.chats = new Map(cached.map((c) => [c.chatId, c]));
+    for (const chat of cached) {
+      const lines = await client.cache.get(`lines:${chat.chatId}`).catch(() => undefined);
+      if (Array.isArray(lines)) state.systemLines.set(chat.chatId, lines);
+    }
     renderList();
   }
   await client.connect();
@@ -1014,10 +1018,14 @@ function who(userId) {
 }
 
 /** A line in the conversation after the message `seq` ("Alice added Carol"). */
+/** The most system lines kept per chat on this device. */
+const KEPT_LINES = 50;
+
 function addSystemLine(chatId, seq, text) {
-  const lines = state.systemLines.get(chatId) ?? [];
-  lines.push({ seq, text });
+  const lines = (state.systemLines.get(chatId) ?? []).concat({ seq, text }).slice(-KEPT_LINES);
   state.systemLines.set(chatId, lines);
+  // Kept with the cached messages: history holds messages, not who joined or renamed what.
+  state.client.cache.put(`lines:${chatId}`, lines).catch(() => undefined);
   if (chatId === state.open) renderMessages();
 }
 

@@ -1043,6 +1043,53 @@ async fn a_message_in_a_background_tab_is_a_desktop_notification_unless_muted() 
     assert_eq!(alice.run("return window.__shown.length", json!([])).await, 0, "no notification for a muted chat");
 }
 
+/// Ticks in a group count those who could see the message: one read by
+/// every member stays read when someone is added after it (issue 28: ticks
+/// went back to grey when the membership changed).
+#[tokio::test]
+async fn a_message_read_by_the_group_stays_read_when_someone_joins() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, bob_id, .. } = &both;
+    alice.click("#new-chat").await;
+    alice.type_into("#new-chat-participants", bob_id).await;
+    alice.type_into("#new-chat-name", "Team").await;
+    alice.click("#new-chat-create").await;
+    alice.until("the group is open", "document.querySelector('#chat-title').innerText === 'Team'").await;
+    let group = alice.run("return document.querySelector('.chat-item.selected').dataset.chatId", json!([])).await;
+    let group = group.as_str().expect("the group").to_owned();
+    alice.send("before carol").await;
+    bob.until("bob has the group", &lists_chat(&group)).await;
+    bob.open_chat(&group).await;
+    bob.click("#accept").await;
+    let status = "document.querySelector('#messages .bubble.mine .status').dataset.status";
+    alice.until("bob read it", &format!("{status} === 'read'")).await;
+
+    let carol = unique("carol");
+    alice.click("#members-button").await;
+    alice.until("the group info is open", "document.querySelector('#members-dialog').open").await;
+    alice.type_into("#member-add-id", &carol).await;
+    alice.click("#member-add").await;
+    alice
+        .until(
+            "carol is added",
+            &format!("[...document.querySelectorAll('#messages .system-line')].some(l => l.innerText === 'You added {carol}')"),
+        )
+        .await;
+    // A message sent now re-renders the conversation, ticks included.
+    alice.send("with carol").await;
+    let bubble_status = |text: &str| {
+        format!(
+            "[...document.querySelectorAll('#messages .bubble.mine')].find(b => b.querySelector('.text').innerText === {text:?})?.querySelector('.status').dataset.status"
+        )
+    };
+    alice.until("the new message is confirmed", &format!("['sent', 'delivered', 'read'].includes({})", bubble_status("with carol"))).await;
+    assert_eq!(
+        alice.run(&format!("return {}", bubble_status("before carol")), json!([])).await,
+        "read",
+        "still read by everyone who could see it"
+    );
+}
+
 /// Where a person sees things, as JSON: whether the document itself scrolls,
 /// the composer's and the newest bubble's place against the viewport and the
 /// message pane, and the chat list's.
@@ -1095,7 +1142,12 @@ async fn a_long_conversation_scrolls_in_its_pane_with_the_composer_and_newest_me
     bob.goto(url).await;
     bob.until("bob's app is connected again", "document.querySelector('#connection').dataset.status === 'open'").await;
     bob.open_chat(chat).await;
-    bob.until("bob's phone shows the latest history page", "document.querySelectorAll('#messages .bubble').length === 50").await;
+    // (What the device cached shows first; the history page then brings it to the newest.)
+    bob.until(
+        "bob's phone shows the latest history page, to the newest message",
+        "(b => b.length >= 50 && b[b.length - 1].querySelector('.text').innerText === 'm55')([...document.querySelectorAll('#messages .bubble')])",
+    )
+    .await;
     bob.until("bob's phone shows the newest message and the composer", IN_VIEW).await;
     let seen = bob.run(GEOMETRY, json!([])).await;
     assert_eq!(seen["newest"]["text"], "m55", "{seen}");

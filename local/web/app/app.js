@@ -11,6 +11,7 @@ const state = {
   /** whom this user blocks (listBlocked, blockUser) */ blocked: new Set(),
   /** @type {string|null} */ open: null,
   /** receipts per chat: user → {delivered, read} up to seq */ receipts: new Map(),
+  /** per chat: user → the seq at which they were added (they see only what came after) */ joinedAt: new Map(),
   presence: new Map(),
   typing: new Map(),
   downloads: new Map(),
@@ -122,6 +123,8 @@ async function start(settings, user, device, token) {
     for (const chat of cached) {
       const lines = await client.cache.get(`lines:${chat.chatId}`).catch(() => undefined);
       if (Array.isArray(lines)) state.systemLines.set(chat.chatId, lines);
+      const joined = await client.cache.get(`joined:${chat.chatId}`).catch(() => undefined);
+      if (Array.isArray(joined)) state.joinedAt.set(chat.chatId, new Map(joined));
     }
     renderList();
   }
@@ -677,7 +680,10 @@ function statusOf(message) {
   if (message.failed) return "failed";
   if (message.pending) return "pending";
   const chat = state.chats.get(message.chatId);
-  const others = (chat?.participants ?? []).filter((p) => p !== state.me);
+  // Those who could see it: a member added after it never receives it, and
+  // must not turn its ticks back to grey.
+  const joined = state.joinedAt.get(message.chatId) ?? new Map();
+  const others = (chat?.participants ?? []).filter((p) => p !== state.me && !(joined.get(p) >= message.seq));
   const receipts = state.receipts.get(message.chatId) ?? new Map();
   const all = (field) => others.length > 0 && others.every((u) => (receipts.get(u)?.[field] ?? 0) >= message.seq);
   if (all("read")) return "read";
@@ -1038,7 +1044,12 @@ function onChatUpdate(update) {
     PROMOTE: `${by} made ${target} an admin`,
     DEMOTE: `${by} made ${target} no longer an admin`,
   }[update.operation];
-  if (text) addSystemLine(update.chatId, update.seq, text);
+  if (update.operation === "ADD") {
+    const joined = state.joinedAt.get(update.chatId) ?? new Map();
+    joined.set(update.userId, update.seq);
+    state.joinedAt.set(update.chatId, joined);
+    state.client.cache.put(`joined:${update.chatId}`, [...joined]).catch(() => undefined);
+  }
   const chat = state.chats.get(update.chatId);
   if (chat) {
     chat.participants = update.participants;
@@ -1047,6 +1058,8 @@ function onChatUpdate(update) {
     if (update.operation === "ADD" && update.userId === state.me) chat.removedAtSeq = null;
     if (update.chatId === state.open) renderHeader();
   }
+  // After the members changed: the line re-renders the conversation, and its ticks count the members now.
+  if (text) addSystemLine(update.chatId, update.seq, text);
 }
 
 /**

@@ -69,7 +69,10 @@ export function sharedWebSocket(name, deps = {}) {
 
     /** This tab opens the real socket and holds the lock while it lives. */
     lead() {
-      const real = new RealSocket(this.url);
+      // The platform's class as it is now, as ChatClient reads it on every
+      // open (a page, or a test taking it offline, may replace it).
+      const Socket = deps.WebSocket ?? globalThis.WebSocket;
+      const real = new Socket(this.url);
       this.real = real;
       real.onopen = () => {
         this.readyState = SharedWebSocket.OPEN;

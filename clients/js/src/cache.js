@@ -1,4 +1,6 @@
 // @ts-check
+import { idbStore } from "./idb.js";
+
 /**
  * Where the client keeps the chat list and each chat's recent messages
  * across page loads (`ChatClient`'s `cache` option; `restoreCache()` reads
@@ -32,27 +34,7 @@ export function memoryCache() {
  * @param {string} name @param {IDBFactory} [factory] @returns {Cache}
  */
 export function indexedDbCache(name, factory = globalThis.indexedDB) {
-  /** @type {Promise<IDBDatabase>|null} */
-  let opened = null;
-  const db = () => {
-    opened ??= new Promise((resolve, reject) => {
-      const request = factory.open(name, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore("cache");
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    return opened;
-  };
-  /** @template T @param {IDBTransactionMode} mode @param {(store: IDBObjectStore) => IDBRequest<T>} work @returns {Promise<T>} */
-  const run = async (mode, work) => {
-    const tx = (await db()).transaction("cache", mode);
-    const request = work(tx.objectStore("cache"));
-    return new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  };
+  const run = idbStore(factory, name, "cache");
   return {
     get: (key) => run("readonly", (store) => store.get(key)),
     put: async (key, value) => void (await run("readwrite", (store) => store.put(value, key))),

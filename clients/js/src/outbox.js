@@ -1,4 +1,6 @@
 // @ts-check
+import { idbStore } from "./idb.js";
+
 /**
  * Where sends wait until the server has answered them: kept in a store so
  * that a message written offline, or pending when the page reloads or the
@@ -53,28 +55,7 @@ export function memoryOutbox() {
  * @returns {OutboxStore}
  */
 export function indexedDbOutbox(name, factory = globalThis.indexedDB) {
-  /** @type {Promise<IDBDatabase>|null} */
-  let opened = null;
-  const db = () => {
-    opened ??= new Promise((resolve, reject) => {
-      const request = factory.open(name, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "clientMessageId" });
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    return opened;
-  };
-  /** @template T @param {IDBTransactionMode} mode @param {(store: IDBObjectStore) => IDBRequest<T>} work @returns {Promise<T>} */
-  const run = async (mode, work) => {
-    const tx = (await db()).transaction("outbox", mode);
-    const request = work(tx.objectStore("outbox"));
-    // Settled when the transaction is durable, not when the request is.
-    return new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  };
+  const run = idbStore(factory, name, "outbox", { keyPath: "clientMessageId" });
   return {
     load: () => run("readonly", (store) => store.getAll()),
     put: async (entry) => void (await run("readwrite", (store) => store.put(entry))),

@@ -21,9 +21,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use domain::error::StoreError;
-use domain::model::MAX_TRANSACTION_ACTIONS;
 use domain::model::chats::{COUNTER_SUFFIX, Chat, CounterItem, Taken, Taking, counter_key};
-use domain::model::memberships::{MemberChange, Membership};
+use domain::model::memberships::MemberChange;
 use domain::ports::ChatTable;
 
 /// Whether a cancelled transaction failed on its first action's condition
@@ -45,17 +44,8 @@ fn string_set(values: &[String]) -> AttributeValue {
 impl ChatTable for DynamoStore {
     async fn create_chat(&self, chat: &Chat) -> Result<bool, StoreError> {
         let table = &self.tables.memberships;
-        let mut memberships: Vec<Membership> = chat
-            .members
-            .iter()
-            .map(|m| {
-                let membership = Membership::new(m, &chat.chat_id, 0, 0);
-                if chat.is_requested(m) { membership.requested_by(&chat.created_by) } else { membership }
-            })
-            .collect();
-        if memberships.len() + 1 > MAX_TRANSACTION_ACTIONS {
-            let creator = memberships.iter().position(|m| m.user_id == chat.created_by).unwrap_or(0);
-            let first = memberships.remove(creator);
+        let (first, memberships) = chat.first_memberships();
+        if let Some(first) = first {
             self.client.put_item().table_name(table).set_item(Some(serde_dynamo::to_item(&first)?)).send().await?;
         }
         let put_chat = Put::builder()

@@ -21,9 +21,9 @@ use crate::model::contacts::BLOCK;
 use crate::model::memberships::ChatInfoAtRemoval;
 use crate::model::messages::{ChangeItem, DeletionItem, HOLE, HoleItem, MessageItem, ReactionItem, StoredEntry, VersionItem};
 use crate::model::{
-    Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage,
-    MAX_TRANSACTION_ACTIONS, MemberChange, Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking,
-    TargetChange, UserDevices, attachment_expiry_bucket, client_key,
+    Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage, MemberChange,
+    Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking, TargetChange, UserDevices,
+    attachment_expiry_bucket, client_key,
 };
 use crate::ports::{
     AttachmentTable, ChatTable, ConnectionTable, ContactTable, InboxTable, MembershipTable, MessageTable, PresenceTable, RateLimitTable,
@@ -188,6 +188,21 @@ fn discard(a: &mut Attachment, now_ms: u64) {
     a.sent_seqs.clear();
 }
 
+/// The counter a chat without one gets, continuing from the chat item as
+/// read (the DynamoDB store's `if_not_exists` on each attribute).
+fn continuing(read: &Chat, taken_at: u64) -> CounterItem {
+    CounterItem {
+        chat_id: read.chat_id.clone(),
+        seq: read.seq,
+        version: read.version,
+        events: read.events,
+        last_message_seq: read.last_message_seq(),
+        last_active_at: read.last_active_at,
+        taken_at,
+        holes: Vec::new(),
+    }
+}
+
 fn insert_sorted(set: &mut Vec<String>, value: &str) {
     if !set.iter().any(|v| v == value) {
         set.push(value.to_owned());
@@ -256,18 +271,8 @@ impl AttachmentTable for MemoryStore {
 impl ChatTable for MemoryStore {
     async fn create_chat(&self, chat: &Chat) -> Result<bool, StoreError> {
         let mut t = self.tables();
-        let mut memberships: Vec<Membership> = chat
-            .members
-            .iter()
-            .map(|m| {
-                let membership = Membership::new(m, &chat.chat_id, 0, 0);
-                if chat.is_requested(m) { membership.requested_by(&chat.created_by) } else { membership }
-            })
-            .collect();
-        // As DynamoDB's 100 actions make the store write the creator's first.
-        if memberships.len() + 1 > MAX_TRANSACTION_ACTIONS {
-            let creator = memberships.iter().position(|m| m.user_id == chat.created_by).unwrap_or(0);
-            let first = memberships.remove(creator);
+        let (first, memberships) = chat.first_memberships();
+        if let Some(first) = first {
             t.put_membership(&first);
         }
         if t.chats.contains_key(&chat.chat_id) {
@@ -305,16 +310,7 @@ impl ChatTable for MemoryStore {
             MemberChange::Leave { user_id, .. } if read.is_requested(user_id) => chat.requested.retain(|r| r != user_id),
             _ => {}
         }
-        let counter = t.counters.entry(read.chat_id.clone()).or_insert_with(|| CounterItem {
-            chat_id: read.chat_id.clone(),
-            seq: read.seq,
-            version: read.version,
-            events: read.events,
-            last_message_seq: read.last_message_seq(),
-            last_active_at: read.last_active_at,
-            taken_at: read.last_active_at,
-            holes: Vec::new(),
-        });
+        let counter = t.counters.entry(read.chat_id.clone()).or_insert_with(|| continuing(read, read.last_active_at));
         counter.version = next;
         match change {
             MemberChange::Join(membership) => t.put_membership(&membership),
@@ -392,16 +388,7 @@ impl ChatTable for MemoryStore {
         if t.counters.get(&read.chat_id).is_some_and(|c| c.version != read.version) {
             return Ok(None);
         }
-        let counter = t.counters.entry(read.chat_id.clone()).or_insert_with(|| CounterItem {
-            chat_id: read.chat_id.clone(),
-            seq: read.seq,
-            version: read.version,
-            events: read.events,
-            last_message_seq: read.last_message_seq(),
-            last_active_at: read.last_active_at,
-            taken_at: 0,
-            holes: Vec::new(),
-        });
+        let counter = t.counters.entry(read.chat_id.clone()).or_insert_with(|| continuing(read, 0));
         counter.seq += 1;
         counter.taken_at = now_ms;
         match taking {

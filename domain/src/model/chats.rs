@@ -17,6 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::MAX_TRANSACTION_ACTIONS;
+use super::memberships::Membership;
 use crate::protocol::ChatKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -139,6 +141,27 @@ impl Chat {
     pub fn accepted_members(&self) -> impl Iterator<Item = &String> {
         self.members.iter().filter(|m| !self.is_requested(m))
     }
+
+    /// The memberships a new chat is created with (a request for those who
+    /// have not accepted its creator), and the creator's apart when they do
+    /// not all fit one transaction with the chat (100 actions): that one is
+    /// written first, alone harmless (the chat list skips chats that do not
+    /// exist), so the chat never exists without every membership.
+    pub fn first_memberships(&self) -> (Option<Membership>, Vec<Membership>) {
+        let mut memberships: Vec<Membership> = self
+            .members
+            .iter()
+            .map(|m| {
+                let membership = Membership::new(m, &self.chat_id, 0, 0);
+                if self.is_requested(m) { membership.requested_by(&self.created_by) } else { membership }
+            })
+            .collect();
+        if memberships.len() < MAX_TRANSACTION_ACTIONS {
+            return (None, memberships);
+        }
+        let creator = memberships.iter().position(|m| m.user_id == self.created_by).unwrap_or(0);
+        (Some(memberships.remove(creator)), memberships)
+    }
 }
 
 /// The chat's counter item (same table, its own key): the last seq, the
@@ -200,4 +223,44 @@ pub struct Taken {
     pub events: u64,
     /// The chat's last message seq once this one was taken.
     pub last_message_seq: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(members: usize) -> Chat {
+        let mut members: Vec<String> = (0..members - 1).map(|n| format!("m{n:03}")).collect();
+        members.push("zed".into());
+        Chat {
+            chat_id: "g".into(),
+            kind: ChatKind::Group,
+            name: Some("g".into()),
+            description: None,
+            requested: vec!["m000".into()],
+            members,
+            admins: vec!["zed".into()],
+            created_by: "zed".into(),
+            created_at: 0,
+            seq: 0,
+            version: 1,
+            last_active_at: 0,
+            blocked_by: Vec::new(),
+            events: 0,
+            last_message_seq: Some(0),
+            last_join_seq: Some(0),
+            holes: Vec::new(),
+            taken_at: None,
+        }
+    }
+
+    #[test]
+    fn a_chat_of_100_writes_its_creators_membership_apart() {
+        let (first, rest) = group(100).first_memberships();
+        assert_eq!(first.map(|m| m.user_id).as_deref(), Some("zed"), "the creator's, written first");
+        assert_eq!(rest.len(), 99, "the others fit one transaction with the chat");
+        assert!(rest.iter().any(|m| m.user_id == "m000" && m.request), "whoever never accepted the creator is asked");
+        let (first, rest) = group(99).first_memberships();
+        assert!(first.is_none() && rest.len() == 99, "99 and the chat fit one transaction");
+    }
 }

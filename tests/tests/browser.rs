@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use e2e_tests::browser::{Browser, keys};
-use e2e_tests::{System, unique};
+use e2e_tests::{System, eventually, unique};
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -634,7 +634,7 @@ async fn an_image_pasted_or_dropped_is_sent_and_shows_in_the_other_browser() {
 
 /// The page expression: a message bubble of the open conversation reads `text`.
 fn shows_text(text: &str) -> String {
-    format!("[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === '{text}')")
+    format!("[...document.querySelectorAll('#messages .bubble .text')].some(t => t.innerText === {text:?})")
 }
 
 /// The page expression: the chat list holds `chat`.
@@ -780,11 +780,7 @@ async fn two_tabs_of_one_device_share_one_connection() {
 
     // The first tab holds the connection; closing it hands it to the second.
     alice.close_tab().await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while connects() == before {
-        assert!(tokio::time::Instant::now() < deadline, "the second tab did not take the connection within 60 s");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("the second tab takes the connection", || async { connects() > before }).await;
     tab.until("the second tab is connected", "document.querySelector('#connection').dataset.status === 'open'").await;
     bob.send("after the first tab closed").await;
     tab.until("the second tab still gets bob's messages", &shows("after the first tab closed")).await;
@@ -802,8 +798,7 @@ async fn the_app_opens_on_what_it_showed_last_before_the_network_answers() {
     bob.open_chat(chat).await;
     bob.send("kept on alice's device").await;
     alice.open_chat(chat).await;
-    let shows = |text: &str| format!("[...document.querySelectorAll('#messages .bubble .text')].some(e => e.innerText === {text:?})");
-    alice.until("alice sees bob's message", &shows("kept on alice's device")).await;
+    alice.until("alice sees bob's message", &shows_text("kept on alice's device")).await;
 
     // The device's cache holds it (written a moment after it was shown).
     let cached = format!(
@@ -813,11 +808,11 @@ async fn the_app_opens_on_what_it_showed_last_before_the_network_answers() {
          open.onerror = () => done('null');",
         key = format!("messages:{chat}")
     );
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !alice.run_async(&cached, json!([])).await.as_str().unwrap_or_default().contains("kept on alice's device") {
-        assert!(tokio::time::Instant::now() < deadline, "the message was not cached within 60 s");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("the message is cached", || {
+        let cached = &cached;
+        async move { alice.run_async(cached, json!([])).await.as_str().unwrap_or_default().contains("kept on alice's device") }
+    })
+    .await;
     let http_api = system.runtime.http_api_url().expect("the HTTP API");
     alice.block_urls(&[format!("{http_api}*")]).await;
     alice.reload().await;
@@ -827,15 +822,14 @@ async fn the_app_opens_on_what_it_showed_last_before_the_network_answers() {
     );
     let reachable = alice.run_async(&probe, json!([])).await;
     assert_eq!(reachable, "unreachable", "the HTTP API is out of reach");
-    let item = format!(".chat-item[data-chat-id='{chat}']");
-    alice.until("the chat list is there from the cache", &format!("document.querySelector(\"{item}\") !== null")).await;
+    alice.until("the chat list is there from the cache", &lists_chat(chat)).await;
     alice.open_chat(chat).await;
-    alice.until("the conversation shows what it showed before", &shows("kept on alice's device")).await;
+    alice.until("the conversation shows what it showed before", &shows_text("kept on alice's device")).await;
     alice.screenshot("opened-from-cache").await;
 
     alice.block_urls(&[]).await;
     bob.send("and what came since").await;
-    alice.until("and it catches up", &shows("and what came since")).await;
+    alice.until("and it catches up", &shows_text("and what came since")).await;
 }
 
 /// Blocking from the app: the request's Block (by keyboard), the chat says
@@ -915,7 +909,7 @@ async fn group_info_is_edited_by_admins_and_seen_by_every_member() {
     alice.until("the group is open", "document.querySelector('#chat-title').innerText === 'Climbing'").await;
     let group = alice.run("return document.querySelector('.chat-item.selected').dataset.chatId", json!([])).await;
     let group = group.as_str().expect("the group is selected").to_owned();
-    bob.until("bob has the group", &format!("document.querySelector(\".chat-item[data-chat-id='{group}']\") !== null")).await;
+    bob.until("bob has the group", &lists_chat(&group)).await;
     bob.open_chat(&group).await;
     bob.click("#members-button").await;
     bob.until("bob sees the group info read-only", "document.querySelector('#members-dialog').open && document.querySelector('#group-name').readOnly && document.querySelector('#group-save').hidden").await;

@@ -430,7 +430,7 @@ async fn own_messages_lead_the_list_unread_counts_in_the_title_and_links_are_lin
     bob.press_with_shift(keys::ENTER).await;
     bob.press("second line").await;
     bob.press(keys::ENTER).await;
-    alice.until("the two lines arrive as one message", &shows_text("first line\\nsecond line")).await;
+    alice.until("the two lines arrive as one message", &shows_text("first line\nsecond line")).await;
 }
 
 /// Issue 28, item 6: editing is done in the composer (not a browser

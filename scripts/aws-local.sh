@@ -87,6 +87,23 @@ ensure_contract_tools() {
   fi
 }
 
+# The web app's own packages from npm, served by the local runtime at
+# `/vendor/<package>/` (README: deployed beside the app the same way):
+# emoji-picker-element (the reaction picker: search, categories, skin tones,
+# keyboard and screen-reader support) and its emoji data, served from here
+# rather than the CDN the picker fetches it from by default.
+WEB_PACKAGES_DIR="$ROOT/.tools/web"
+WEB_PACKAGES="emoji-picker-element@1.29.1 emoji-picker-element-data@1.8.0"
+ensure_web_packages() {
+  if [ "$(cat "$WEB_PACKAGES_DIR/.package" 2>/dev/null)" != "$WEB_PACKAGES" ]; then
+    echo "==> installing $WEB_PACKAGES into $WEB_PACKAGES_DIR" >&2
+    mkdir -p "$WEB_PACKAGES_DIR"
+    # shellcheck disable=SC2086
+    (cd "$WEB_PACKAGES_DIR" && npm install --no-audit --no-fund --silent --no-save $WEB_PACKAGES >/dev/null)
+    echo "$WEB_PACKAGES" > "$WEB_PACKAGES_DIR/.package"
+  fi
+}
+
 # cargo-deny (scripts/test: licences, sources, bans, advisories), built from
 # crates.io into a project folder once. Without optimisation: on 2026-12-02 it
 # built in 69 s (111 s of CPU) instead of 200 s (280 s of CPU) with its release

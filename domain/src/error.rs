@@ -195,6 +195,10 @@ pub enum AppError {
     PushUnavailable(String, String),
     #[error("{0}")]
     NotFound(String),
+    /// A participant named in `createChat` or added to a group has never
+    /// signed in: there is no such user (yet) to chat with.
+    #[error("no user {}: they have never signed in", .0.join(", "))]
+    UnknownUsers(Vec<String>),
     #[error("{what} is larger than the {max} bytes allowed")]
     TooLarge { what: String, max: u64 },
     #[error("the chat is too busy right now, retry with the same clientMessageId")]
@@ -243,6 +247,7 @@ impl AppError {
             AppError::Contention => "contention",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::NotFound(_) => "not_found",
+            AppError::UnknownUsers(_) => "unknown_user",
             AppError::TooLarge { .. } => "too_large",
             AppError::PushUnavailable(..) => "push_unavailable",
             AppError::Internal(_) => "internal",
@@ -257,7 +262,7 @@ impl AppError {
             AppError::NotMember | AppError::Forbidden(_) | AppError::Blocked(_) => 403,
             AppError::TooManyDevices { .. } | AppError::DeviceNotRegistered => 403,
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
-            AppError::NotFound(_) => 404,
+            AppError::NotFound(_) | AppError::UnknownUsers(_) => 404,
             AppError::RateLimited { .. } => 429,
             AppError::Contention | AppError::Unavailable(_) | AppError::OutOfTime => 503,
             AppError::Internal(_) => 500,

@@ -124,6 +124,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
     };
     ctx.charge(Limit::ChatsCreated, &who.user_id, 1).await?;
     let others: Vec<String> = others.into_iter().map(String::from).collect();
+    require_registered(ctx, &others).await?;
     if kind == ChatKind::Direct && blocking::either_blocked(ctx, &who.user_id, &others[0]).await? {
         return Err(AppError::Blocked(format!("you and {} cannot chat: one of you has blocked the other", others[0])));
     }
@@ -194,6 +195,14 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
     }
     Ok(ServerFrame::ChatCreated { chat_id: chat.chat_id, kind: chat.kind, name: chat.name, participants: chat.members, created })
+}
+
+/// Refuses users who have never signed in (a mistyped id, or someone not on
+/// the service yet): a chat with them would wait for no one, without a word.
+pub(crate) async fn require_registered(ctx: &AppContext, users: &[String]) -> Result<(), AppError> {
+    let registered = ctx.store.registered_users(users).await?;
+    let unknown: Vec<String> = users.iter().filter(|u| !registered.contains(*u)).cloned().collect();
+    if unknown.is_empty() { Ok(()) } else { Err(AppError::UnknownUsers(unknown)) }
 }
 
 /// A frame on its way to devices: through their inboxes and, when connected, live.

@@ -30,6 +30,15 @@ pub fn client_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/js/src")
 }
 
+/// The web app's npm packages (`scripts/aws-local.sh` `ensure_web_packages`
+/// installs them), each served at `/vendor/<package>/`.
+pub fn vendor_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/web/node_modules")
+}
+
+/// Which of them the app loads: only these are served, not the whole folder.
+const VENDORED: [&str; 2] = ["emoji-picker-element", "emoji-picker-element-data"];
+
 struct Web {
     websocket_url: String,
     http_api_url: Option<String>,
@@ -69,12 +78,14 @@ pub async fn start(
     let address = listener.local_addr()?;
     let web = Arc::new(Web { websocket_url, http_api_url, jwt_secret });
     let root = web_root();
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/config.json", get(config))
         .route("/dev/token", post(dev_token))
-        .nest_service("/client", ServeDir::new(client_root()))
-        .fallback_service(ServeDir::new(root.join("app")))
-        .with_state(web);
+        .nest_service("/client", ServeDir::new(client_root()));
+    for package in VENDORED {
+        app = app.nest_service(&format!("/vendor/{package}"), ServeDir::new(vendor_root().join(package)));
+    }
+    let app = app.fallback_service(ServeDir::new(root.join("app"))).with_state(web);
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "web app server stopped");

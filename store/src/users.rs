@@ -8,7 +8,7 @@ use domain::error::{AppError, StoreError};
 use domain::model::users::{Device, Privacy, Profile, PushEndpoint, UserDevices, revocation};
 use domain::ports::UserTable;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -135,6 +135,16 @@ impl UserTable for DynamoStore {
 
     async fn set_profile(&self, user_id: &str, profile: &Profile) -> Result<(), StoreError> {
         self.set_user_attribute(user_id, "profile", profile).await
+    }
+
+    async fn registered_users(&self, user_ids: &[String]) -> Result<BTreeSet<String>, StoreError> {
+        if user_ids.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        // The user item is written by a device's first connection and stays.
+        let keys = user_ids.iter().map(|u| user_key(u.as_ref())).collect();
+        let items = self.batch_get(&self.tables.users, keys, Some("userId")).await?;
+        Ok(items.into_iter().filter_map(|item| item.get("userId").and_then(|v| v.as_s().ok()).cloned()).collect())
     }
 
     async fn profiles_of(&self, user_ids: &[String]) -> Result<HashMap<String, Profile>, StoreError> {

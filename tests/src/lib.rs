@@ -39,7 +39,11 @@ where
     }
 }
 /// `modifyChatParticipants`: `operation` is ADD, REMOVE, PROMOTE or DEMOTE.
+/// Whoever is added has an account (see [`Accounts`]).
 pub async fn modify_participants(client: &mut Client, chat: &str, user: &str, operation: &str) -> Value {
+    if operation == "ADD" {
+        client.sign_up(&[user]).await;
+    }
     client.request(json!({ "action": "modifyChatParticipants", "chatId": chat, "userId": user, "operation": operation })).await
 }
 
@@ -71,6 +75,40 @@ pub struct System {
     /// Whether a test injects faults: then its clients see every `unavailable`
     /// answer, where otherwise they retry it as the protocol says a client does.
     faults_injected: bool,
+    accounts: Accounts,
+}
+
+/// The people of a test have accounts: a chat can only be started with, and
+/// a group joined by, someone who signed in once (`unknown_user` otherwise).
+/// The tests' ids are fresh (`unique`), so the helpers that start chats and
+/// add members sign the others up first, as the service itself records it:
+/// the user's item in the users table, written here straight to the local
+/// DynamoDB (no device, so no inbox or connection, nothing a test counts).
+/// A test of the refusal sends its `createChat` frame itself.
+#[derive(Clone)]
+pub struct Accounts {
+    dynamo: aws_sdk_dynamodb::Client,
+    users_table: String,
+}
+
+impl Accounts {
+    pub async fn sign_up(&self, users: &[&str]) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        for user in users {
+            let put = self
+                .dynamo
+                .put_item()
+                .table_name(&self.users_table)
+                .item("userId", AttributeValue::S((*user).to_owned()))
+                .condition_expression("attribute_not_exists(userId)")
+                .send()
+                .await;
+            if let Err(error) = put {
+                let error = error.into_service_error();
+                assert!(error.is_conditional_check_failed_exception(), "signing {user} up: {error}");
+            }
+        }
+    }
 }
 
 /// Frames a `syncBatch` or live delivery carries, in order.
@@ -196,7 +234,9 @@ impl SystemBuilder {
         if let Some(path) = copy {
             let _ = std::fs::remove_file(path);
         }
-        System { runtime, faults_injected }
+        let dynamo = aws_sdk_dynamodb::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
+        let users_table = local_runtime::provision::local_table_name(&runtime.table_prefix, "UsersTable");
+        System { runtime, faults_injected, accounts: Accounts { dynamo, users_table } }
     }
 }
 
@@ -223,6 +263,7 @@ impl System {
         let token = self.runtime.issue_token(user, device);
         let mut client = Client::open(&self.url_with_token(&token)).await?;
         client.retries_unavailable = !self.faults_injected;
+        client.accounts = Some(self.accounts.clone());
         Ok(client)
     }
 
@@ -317,6 +358,11 @@ impl System {
     /// the local IAM proxy), for calling AWS as that function does.
     pub fn function_sdk(&self, logical_id: &str) -> aws_config::SdkConfig {
         self.runtime.lambda.function(logical_id).unwrap_or_else(|| panic!("no function {logical_id}")).sdk.clone()
+    }
+
+    /// Gives `users` accounts (see [`Accounts`]).
+    pub async fn sign_up(&self, users: &[&str]) {
+        self.accounts.sign_up(users).await;
     }
 
     pub fn table(&self, logical_id: &str) -> String {
@@ -486,6 +532,9 @@ pub struct Client {
     /// frame, as docs/protocol.md tells clients to; off where faults are
     /// injected, whose tests check that answer.
     pub retries_unavailable: bool,
+    /// Where the helpers that start chats sign their people up (a client
+    /// opened by [`System::connect`]).
+    pub accounts: Option<Accounts>,
 }
 
 impl Client {
@@ -517,7 +566,16 @@ impl Client {
             }
             let _ = tx.send(Incoming::Closed(None));
         });
-        Ok(Self { sink, incoming, pending: VecDeque::new(), closed: None, next_request: 0, patience: WAIT, retries_unavailable: false })
+        Ok(Self {
+            sink,
+            incoming,
+            pending: VecDeque::new(),
+            closed: None,
+            next_request: 0,
+            patience: WAIT,
+            retries_unavailable: false,
+            accounts: None,
+        })
     }
 
     pub async fn send_text(&mut self, text: String) {
@@ -658,12 +716,21 @@ impl Client {
 
     // ---- protocol helpers
 
+    /// `createChat` with people who have accounts (see [`Accounts`]).
     pub async fn create_chat(&mut self, participants: &[&str], name: Option<&str>) -> Value {
+        self.sign_up(participants).await;
         let mut frame = json!({ "action": "createChat", "participants": participants });
         if let Some(name) = name {
             frame["name"] = json!(name);
         }
         self.request(frame).await
+    }
+
+    /// Gives `users` accounts, where this client knows the system's.
+    pub async fn sign_up(&self, users: &[&str]) {
+        if let Some(accounts) = &self.accounts {
+            accounts.sign_up(users).await;
+        }
     }
 
     /// Creates (or finds, for a 1-1) a chat and returns its id.

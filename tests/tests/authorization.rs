@@ -34,6 +34,9 @@ struct World {
     system: System,
     admin: String,
     member: String,
+    /// Someone with an account (signed in once, in no group): whom anyone
+    /// may start a chat with and the admin may add.
+    newcomer: String,
     group: String,
     other_group: String,
     /// Sent by the admin in `group` at seq 1, before the removal.
@@ -47,7 +50,9 @@ struct World {
 
 async fn world() -> World {
     let system = System::start().await;
-    let [admin, member, removed, stranger, crowded] = ["admin", "member", "removed", "stranger", "crowded"].map(unique);
+    let [admin, member, removed, stranger, crowded, newcomer] =
+        ["admin", "member", "removed", "stranger", "crowded", "newcomer"].map(unique);
+    system.sign_up(&[&newcomer]).await;
     let token = |user: &str, device: &str| system.runtime.issue_token(user, device);
     let mut tokens = BTreeMap::from([
         (Admin, token(&admin, "phone")),
@@ -99,7 +104,7 @@ async fn world() -> World {
     let strangers_attachment = upload(&Http::new(system.http_url(), Some(tokens[&Stranger].clone())), &other_group, &image(1024, 2)).await;
     let sent = stranger_ws.request(json!({ "action": "sendMessage", "chatId": other_group, "clientMessageId": "s1", "message": "x", "attachments": [strangers_attachment] })).await;
     assert_eq!(sent["status"], "SUCCESS", "{sent}");
-    World { system, admin, member, group, other_group, attachment, message_id, strangers_attachment, tokens, clients }
+    World { system, admin, member, newcomer, group, other_group, attachment, message_id, strangers_attachment, tokens, clients }
 }
 
 /// One cell: who, against what, and what they must get ("ok", an error code,
@@ -139,7 +144,7 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
         cases(
             ["ok", "ok", "ok", "ok", "ok", DNR, "401"],
             "a new user",
-            |_| json!({ "action": "createChat", "participants": [unique("new")] }),
+            |_| json!({ "action": "createChat", "participants": [w.newcomer] }),
         ),
     );
     let mut send = cases(
@@ -173,7 +178,7 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     let mut modify = cases(
         ["ok", "forbidden", "forbidden", "not_member", "not_member", DNR, "401"],
         "own group, ADD",
-        |_| json!({ "action": "modifyChatParticipants", "chatId": g, "userId": unique("added"), "operation": "ADD" }),
+        |_| json!({ "action": "modifyChatParticipants", "chatId": g, "userId": w.newcomer, "operation": "ADD" }),
     );
     modify.push(one(
         Member,

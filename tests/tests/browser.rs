@@ -948,7 +948,7 @@ async fn group_info_is_edited_by_admins_and_seen_by_every_member() {
 /// shows, presence hidden from everyone, read receipts off; the dialog
 /// shows what the server keeps.
 #[tokio::test]
-async fn a_person_sets_a_display_name_and_hides_their_presence() {
+async fn a_person_sets_a_display_name_and_a_photo_and_hides_their_presence() {
     let both = pair(DESKTOP).await;
     let Pair { alice, bob, alice_id, chat, .. } = &both;
     bob.open_chat(chat).await;
@@ -962,6 +962,9 @@ async fn a_person_sets_a_display_name_and_hides_their_presence() {
         .run("const s = document.querySelector('#privacy-presence'); s.value = 'nobody'; s.dispatchEvent(new Event('change'))", json!([]))
         .await;
     alice.click("#privacy-receipts").await;
+    let photo = std::env::temp_dir().join(format!("{}.png", unique("avatar")));
+    std::fs::write(&photo, tiny_png()).unwrap();
+    alice.type_into("#profile-avatar", photo.to_str().unwrap()).await;
     alice.screenshot("profile-and-privacy").await;
     alice.click("#settings-save").await;
     alice.until("saved", "!document.querySelector('#settings-dialog').open").await;
@@ -972,10 +975,22 @@ async fn a_person_sets_a_display_name_and_hides_their_presence() {
     )
     .await;
     alice.press(keys::ESCAPE).await;
+    // The photo is hers now: in her own bar, as a picture that loads.
+    let decodes = |css: &str| {
+        format!(
+            "const done = arguments[arguments.length - 1]; const e = document.querySelector({css:?});
+             const m = e && getComputedStyle(e).backgroundImage.match(/url\\(\"(.+)\"\\)/);
+             if (!m) return done(false); const i = new Image(); i.onload = () => done(i.naturalWidth === 2); i.onerror = () => done(false); i.src = m[1];"
+        )
+    };
+    eventually("alice's bar shows her photo", || async { alice.run_async(&decodes("#me-avatar"), json!([])).await == json!(true) }).await;
+    let _ = std::fs::remove_file(photo);
 
     bob.reload().await;
     let item = format!(".chat-item[data-chat-id='{chat}'] .chat-name");
     bob.until("bob's list names alice by her display name", &format!("document.querySelector(\"{item}\")?.innerText === 'Alice A.'")).await;
+    let avatar = format!(".chat-item[data-chat-id='{chat}'] .avatar");
+    eventually("bob's list shows alice's photo", || async { bob.run_async(&decodes(&avatar), json!([])).await == json!(true) }).await;
     bob.open_chat(chat).await;
     // What bob's app is told of alice (the HTTP API, with bob's token): nothing.
     let asked = format!(
@@ -988,6 +1003,84 @@ async fn a_person_sets_a_display_name_and_hides_their_presence() {
     assert!(seen["online"] == json!(false) && seen.get("lastSeen").is_none(), "alice shows no presence to bob: {seen}");
     let subtitle = bob.run("return document.querySelector('#chat-subtitle').innerText", json!([])).await;
     assert_ne!(subtitle, "online", "nor does bob's header");
+}
+
+/// Starting a chat with a mistyped id says so in the dialog, which stays
+/// open with the focus back on the id; then, by keyboard alone, a reaction
+/// is any emoji: "＋" opens emoji-picker-element (served by the app, its
+/// data too), its search takes what is typed, ↓ and Enter choose, and the
+/// other side sees the reaction.
+#[tokio::test]
+async fn a_mistyped_id_is_said_in_the_dialog_and_any_emoji_is_a_reaction_by_keyboard() {
+    let both = pair(DESKTOP).await;
+    let Pair { alice, bob, bob_id, chat, .. } = &both;
+    alice.click("#new-chat").await;
+    let mistyped = format!("{bob_id}x");
+    alice.type_into("#new-chat-participants", &mistyped).await;
+    alice.click("#new-chat-create").await;
+    alice
+        .until(
+            "the dialog stays open and says who is not there, on screen, the focus on the id",
+            &format!(
+                "(() => {{ const e = document.querySelector('#new-chat-error'); const r = e.getBoundingClientRect();
+                  return document.querySelector('#new-chat-dialog').open && !e.hidden && e.innerText.includes({mistyped:?})
+                    && e.innerText.includes('never signed in') && r.top >= 0 && r.bottom <= innerHeight && document.activeElement.id === 'new-chat-participants'; }})()"
+            ),
+        )
+        .await;
+    alice.screenshot("unknown-user").await;
+    alice.press(keys::ESCAPE).await;
+    alice.until("Esc closes it", "!document.querySelector('#new-chat-dialog').open").await;
+    let listed = alice.run("return [...document.querySelectorAll('.chat-item')].map(i => i.dataset.chatId)", json!([])).await;
+    assert_eq!(listed, json!([chat]), "no chat was started with the mistyped id");
+
+    alice.send("picnic on saturday?").await;
+    bob.open_chat(chat).await;
+    bob.until("alice's message shows", &shows_text("picnic on saturday?")).await;
+    let message = "e.classList.contains('bubble') && e.querySelector('.text')?.innerText === 'picnic on saturday?'";
+    bob.tab_to("alice's message", message, 40).await;
+    bob.tab_to("the button for any other emoji", "e.dataset.action === 'react-more'", 6).await;
+    bob.press(keys::ENTER).await;
+    bob.until(
+        "the picker is open, inside the window, its search focused",
+        "(() => { const d = document.querySelector('#emoji-dialog'); const p = d.querySelector('emoji-picker'); if (!d.open || !p) return false;
+          const r = p.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.height > 200
+            && document.activeElement === p && p.shadowRoot.activeElement?.id === 'search'; })()",
+    )
+    .await;
+    bob.press("rocket").await;
+    bob.until(
+        "the search finds the rocket",
+        "[...document.querySelector('#emoji-dialog emoji-picker').shadowRoot.querySelectorAll('button[role=option]')].some(o => o.textContent.trim() === '🚀')",
+    )
+    .await;
+    bob.screenshot("emoji-picker").await;
+    // ↓ moves through the results (the astronaut has a rocket too) to 🚀.
+    let chosen = "document.querySelector('#emoji-dialog emoji-picker').shadowRoot.querySelector('button[role=option][aria-selected=true]')?.textContent.trim()";
+    for _ in 0..10 {
+        bob.press(keys::ARROW_DOWN).await;
+        if bob.run(&format!("return {chosen}"), json!([])).await == json!("🚀") {
+            break;
+        }
+    }
+    bob.press(keys::ENTER).await;
+    bob.until("the picker closes", "!document.querySelector('#emoji-dialog').open").await;
+    for (who, side) in [(bob, "bob"), (alice, "alice")] {
+        who.until(
+            &format!("{side} sees the rocket under the message"),
+            "[...document.querySelectorAll('#messages .reactions')].some(r => r.innerText.trim() === '🚀')",
+        )
+        .await;
+    }
+    // Esc closes the picker without reacting.
+    bob.tab_to("alice's message again", message, 40).await;
+    bob.tab_to("the button for any other emoji again", "e.dataset.action === 'react-more'", 6).await;
+    bob.press(keys::ENTER).await;
+    bob.until("the picker is open again", "document.querySelector('#emoji-dialog').open").await;
+    bob.press(keys::ESCAPE).await;
+    bob.until("Esc closes it", "!document.querySelector('#emoji-dialog').open").await;
+    let reactions = bob.text_of("#messages .reactions").await;
+    assert_eq!(reactions.trim(), "🚀", "still the one reaction");
 }
 
 /// Desktop notifications: turned on in the settings (the browser grants

@@ -130,6 +130,7 @@ async fn removed_and_late_members_see_only_their_part_and_strangers_see_nothing(
         admin_ws.send_message(&chat, &unique("m"), &format!("before {i}")).await;
     }
     let removed_at = number(&admin_ws.request(modify(&c, "REMOVE")).await, "seq");
+    system.sign_up(&[&late]).await;
     let joined_at = number(&admin_ws.request(modify(&late, "ADD")).await, "seq");
     for i in 0..2 {
         admin_ws.send_message(&chat, &unique("m"), &format!("after {i}")).await;

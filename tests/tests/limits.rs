@@ -192,6 +192,7 @@ async fn chat_updates_blocks_and_invitations_are_limited_per_user() {
     // Invitations: dave's group is one createChat, inviting carol and erin
     // (who never accepted him) two more; frank's invitation is refused.
     let mut d = system.connect(&dave, "phone").await;
+    system.sign_up(&[&carol, &erin, &frank]).await;
     let dgroup = d.chat_with(&[&bob], Some("dave's")).await;
     for invited in [&carol, &erin] {
         let added = d.request(json!({ "action": "modifyChatParticipants", "chatId": dgroup, "userId": invited, "operation": "ADD" })).await;

@@ -8,6 +8,34 @@ use e2e_tests::{Client, System, eventually, number, text, unique};
 use futures::future::join_all;
 use serde_json::json;
 
+/// A chat with someone who never signed in (a mistyped id, someone not on
+/// the service yet) is refused, naming them, and nothing is created; once
+/// they sign in the same request starts it. A group cannot add them either.
+#[tokio::test]
+async fn a_chat_with_someone_who_never_signed_in_is_refused_by_name_until_they_do() {
+    let system = System::start().await;
+    let [alice, bob, ghost] = ["alice", "bob", "ghost"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let _b = system.connect(&bob, "phone").await;
+    let refused = a.request(json!({ "action": "createChat", "participants": [ghost] })).await;
+    assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("unknown_user")), "{refused}");
+    assert!(text(&refused, "message").contains(&ghost), "names who: {refused}");
+    let group = a.request(json!({ "action": "createChat", "participants": [bob, ghost], "name": "Team" })).await;
+    assert_eq!(group["code"], "unknown_user", "{group}");
+    assert!(!text(&group, "message").contains(&bob), "only the unknown one is named: {group}");
+    let list = system.http(&alice).get("/chats").await;
+    assert_eq!(list.body["chats"], json!([]), "no chat was created: {}", list.body);
+
+    let group = a.request(json!({ "action": "createChat", "participants": [bob], "name": "Team" })).await;
+    let group = text(&group, "chatId").to_owned();
+    let added = a.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": ghost, "operation": "ADD" })).await;
+    assert_eq!(added["code"], "unknown_user", "{added}");
+
+    let _g = system.connect(&ghost, "laptop").await;
+    let created = a.request(json!({ "action": "createChat", "participants": [ghost] })).await;
+    assert_eq!(created["type"], "chatCreated", "once signed in, they can be written to: {created}");
+}
+
 #[tokio::test]
 async fn two_users_chat_one_to_one_both_ways() {
     let system = System::start().await;
@@ -366,6 +394,7 @@ async fn a_reply_carries_the_quoted_message_live_and_in_history() {
     let nowhere =
         b.request(json!({ "action": "sendMessage", "chatId": group, "clientMessageId": "r2", "message": "?", "replyTo": 99 })).await;
     assert_eq!(nowhere["code"], "invalid_request", "{nowhere}");
+    system.sign_up(&[&carol]).await;
     let added = a.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": carol, "operation": "ADD" })).await;
     assert_eq!(added["type"], "participantsModified", "{added}");
     let mut c = system.connect(&carol, "phone").await;
@@ -394,6 +423,7 @@ async fn an_edit_reaches_every_device_live_and_on_sync_and_history_shows_the_new
     assert_eq!(sent["seq"], 1, "{sent}");
     b.messages(1).await;
     // Dave joins after the message: he may not read it, nor its new text.
+    system.sign_up(&[&dave]).await;
     let added = a.request(json!({ "action": "modifyChatParticipants", "chatId": group, "userId": dave, "operation": "ADD" })).await;
     assert_eq!(added["type"], "participantsModified", "{added}");
     let mut d = system.connect(&dave, "phone").await;

@@ -280,6 +280,33 @@ export class ChatClient extends EventTarget {
     /** A presigned download (`url`, valid a few minutes) of an attachment. @param {string} chatId @param {string} attachmentId */
     download(chatId: string, attachmentId: string): Promise<any>;
     /**
+     * A presigned download of a user's avatar (`url`, valid a few minutes), for
+     * whoever may see their profile; `not_found` when they have none.
+     * @param {string} userId
+     */
+    avatar(userId: string): Promise<any>;
+    /**
+     * Uploads an image (JPEG, PNG, WebP or GIF, at most 5 MB) and makes it this
+     * user's avatar: `POST /users/me/avatar`, the PUT to its presigned URL, then
+     * `updateProfile`. Resolves with the new avatar's `attachmentId`.
+     * @param {File|Blob} image @param {{onProgress?: (fraction: number) => void}} [options]
+     * @returns {Promise<string>}
+     */
+    setAvatar(image: File | Blob, options?: {
+        onProgress?: (fraction: number) => void;
+    }): Promise<string>;
+    /** Removes this user's avatar. */
+    removeAvatar(): Promise<Frame>;
+    /**
+     * PUTs bytes to a presigned upload with its signed headers.
+     * @param {{uploadUrl: string, uploadHeaders?: Record<string, unknown>}} upload @param {ArrayBuffer} bytes
+     * @param {((fraction: number) => void) | undefined} onProgress
+     */
+    put(upload: {
+        uploadUrl: string;
+        uploadHeaders?: Record<string, unknown>;
+    }, bytes: ArrayBuffer, onProgress: ((fraction: number) => void) | undefined): Promise<void>;
+    /**
      * Uploads a file through its presigned URL; resolves with the attachment
      * (send it, or its `attachmentId`, in a message's `attachments`).
      * @param {string} chatId @param {File|Blob} file

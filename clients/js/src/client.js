@@ -805,6 +805,51 @@ export class ChatClient extends EventTarget {
   }
 
   /**
+   * A presigned download of a user's avatar (`url`, valid a few minutes), for
+   * whoever may see their profile; `not_found` when they have none.
+   * @param {string} userId
+   */
+  avatar(userId) {
+    return this.http(`/users/${encodeURIComponent(userId)}/avatar`);
+  }
+
+  /**
+   * Uploads an image (JPEG, PNG, WebP or GIF, at most 5 MB) and makes it this
+   * user's avatar: `POST /users/me/avatar`, the PUT to its presigned URL, then
+   * `updateProfile`. Resolves with the new avatar's `attachmentId`.
+   * @param {File|Blob} image @param {{onProgress?: (fraction: number) => void}} [options]
+   * @returns {Promise<string>}
+   */
+  async setAvatar(image, options = {}) {
+    const bytes = await image.arrayBuffer();
+    const body = { contentType: image.type, size: bytes.byteLength, sha256: await sha256Base64(bytes) };
+    const upload = await this.http("/users/me/avatar", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    await this.put(upload, bytes, options.onProgress);
+    await this.updateProfile({ avatar: upload.attachmentId });
+    return upload.attachmentId;
+  }
+
+  /** Removes this user's avatar. */
+  removeAvatar() {
+    return this.updateProfile({ avatar: "" });
+  }
+
+  /**
+   * PUTs bytes to a presigned upload with its signed headers.
+   * @param {{uploadUrl: string, uploadHeaders?: Record<string, unknown>}} upload @param {ArrayBuffer} bytes
+   * @param {((fraction: number) => void) | undefined} onProgress
+   */
+  async put(upload, bytes, onProgress) {
+    const headers = settableHeaders(upload.uploadHeaders);
+    if (typeof XMLHttpRequest === "function") await putWithProgress(upload.uploadUrl, headers, bytes, onProgress);
+    else await putWithFetch((url, init) => this.fetch(url, init), upload.uploadUrl, headers, bytes, onProgress);
+  }
+
+  /**
    * Uploads a file through its presigned URL; resolves with the attachment
    * (send it, or its `attachmentId`, in a message's `attachments`).
    * @param {string} chatId @param {File|Blob} file
@@ -823,9 +868,7 @@ export class ChatClient extends EventTarget {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    const headers = settableHeaders(upload.uploadHeaders);
-    if (typeof XMLHttpRequest === "function") await putWithProgress(upload.uploadUrl, headers, bytes, options.onProgress);
-    else await putWithFetch((url, init) => this.fetch(url, init), upload.uploadUrl, headers, bytes, options.onProgress);
+    await this.put(upload, bytes, options.onProgress);
     /** @type {Attachment} */
     const attachment = { attachmentId: upload.attachmentId, fileName: body.fileName, contentType: body.contentType, size: body.size, sha256: body.sha256 };
     return attachment;

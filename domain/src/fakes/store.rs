@@ -939,6 +939,11 @@ impl UserTable for MemoryStore {
         Ok(())
     }
 
+    async fn registered_users(&self, user_ids: &[String]) -> Result<BTreeSet<String>, StoreError> {
+        let t = self.tables();
+        Ok(user_ids.iter().filter(|u| t.users.contains_key(*u)).cloned().collect())
+    }
+
     async fn profiles_of(&self, user_ids: &[String]) -> Result<HashMap<String, Profile>, StoreError> {
         let t = self.tables();
         Ok(user_ids.iter().filter_map(|u| Some((u.clone(), t.users.get(u)?.profile.clone().unwrap_or_default()))).collect())

@@ -98,6 +98,9 @@ pub async fn modify_participants(
                 if members.len() >= max {
                     return Err(AppError::TooManyMembers { max });
                 }
+                if attempt == 0 {
+                    super::require_registered(ctx, &[target.to_owned()]).await?;
+                }
                 if attempt == 0 && !super::blocking::blockers_of(ctx, &[target.to_owned()], &who.user_id).await?.is_empty() {
                     return Err(AppError::Blocked(format!("{target} cannot be added by you")));
                 }

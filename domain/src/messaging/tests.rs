@@ -70,7 +70,27 @@ impl World {
         who
     }
 
+    /// Each of `users` has signed in once (their phone registered, now
+    /// offline) unless they already had: only such people can be in a chat.
+    pub async fn signed_up(&self, users: &[&str]) {
+        let names: Vec<String> = users.iter().map(|u| (*u).to_owned()).collect();
+        let registered = self.ctx().store.registered_users(&names).await.expect("the fake answers");
+        for user in users.iter().filter(|u| !registered.contains(**u)) {
+            let Ok(user_id) = UserId::parse(*user) else { continue };
+            let who = Identity { user_id, device_id: DeviceId::parse("phone").unwrap() };
+            super::connect(self.ctx(), &who, &connection(&who)).await.expect("connects");
+            super::disconnect(self.ctx(), &who, &connection(&who)).await.expect("disconnects");
+        }
+    }
+
+    /// `by` starts a chat with `participants`, who signed up before.
     pub async fn create(&self, by: &Identity, participants: &[&str], name: Option<&str>) -> Result<ServerFrame, AppError> {
+        self.signed_up(participants).await;
+        self.create_with_anyone(by, participants, name).await
+    }
+
+    /// `by` starts a chat with `participants` as they are.
+    pub async fn create_with_anyone(&self, by: &Identity, participants: &[&str], name: Option<&str>) -> Result<ServerFrame, AppError> {
         let mut frame = json!({ "participants": participants });
         if let Some(name) = name {
             frame["name"] = json!(name);

@@ -364,6 +364,10 @@ pub trait UserTable: Send + Sync {
 
     async fn set_profile(&self, user_id: &str, profile: &Profile) -> Result<(), StoreError>;
 
+    /// Which of `user_ids` have ever registered a device (signed in once):
+    /// the others do not exist here. One BatchGetItem per 100.
+    async fn registered_users(&self, user_ids: &[String]) -> Result<BTreeSet<String>, StoreError>;
+
     /// Profiles of many users (empty for users who set none; unknown users are left out): one
     /// BatchGetItem per 100.
     async fn profiles_of(&self, user_ids: &[String]) -> Result<HashMap<String, Profile>, StoreError>;

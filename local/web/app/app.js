@@ -129,6 +129,7 @@ async function start(settings, user, device, token) {
     renderList();
   }
   await client.connect();
+  showOwnAvatar().catch(() => undefined);
 }
 
 // ---- chat list
@@ -152,6 +153,29 @@ async function refreshList() {
   } catch (e) {
     toast(e);
   }
+}
+
+/** Presigned avatar downloads by attachmentId: {url, expiresAt}. */
+const avatars = new Map();
+
+/**
+ * Puts the user's avatar picture in `span` (which shows their initials until
+ * it loads, or if it cannot), asking for a fresh link when the last expired.
+ */
+function showAvatar(span, userId, attachmentId) {
+  const put = (url) => {
+    span.style.backgroundImage = `url("${url}")`;
+    span.classList.add("picture");
+  };
+  const known = avatars.get(attachmentId);
+  if (known && known.expiresAt - Date.now() > 30_000) return put(known.url);
+  state.client
+    .avatar(userId)
+    .then((d) => {
+      avatars.set(d.attachmentId, { url: d.url, expiresAt: d.expiresAt });
+      if (d.attachmentId === attachmentId) put(d.url);
+    })
+    .catch(() => undefined);
 }
 
 function chatName(chat) {
@@ -191,6 +215,7 @@ function renderList() {
         </span>
       </button>`;
     item.querySelector(".avatar").textContent = initials(chatName(chat));
+    if (chat.kind !== "group" && chat.peerAvatar) showAvatar(item.querySelector(".avatar"), peerOf(chat), chat.peerAvatar);
     item.querySelector(".chat-name").textContent = chatName(chat);
     item.querySelector(".chat-time").textContent = preview ? shortTime(preview.sentAt) : "";
     item.querySelector(".chat-preview").textContent = text;
@@ -542,15 +567,22 @@ function actions(message, mine) {
     button.addEventListener("click", () => react(message, emoji));
     bar.append(button);
   }
-  const more = [
+  const more = document.createElement("button");
+  more.type = "button";
+  more.textContent = "＋";
+  more.dataset.action = "react-more";
+  more.setAttribute("aria-label", "React with another emoji");
+  more.addEventListener("click", () => pickReaction(message).catch(toast));
+  bar.append(more);
+  const others = [
     ["Reply", async () => startReply(message)],
     ["Delete for me", () => state.client.deleteMessage(message.chatId, message.seq, false)],
   ];
   if (mine) {
-    more.push(["Edit", async () => startEdit(message)]);
-    more.push(["Delete for everyone", () => deleteForEveryone(message)]);
+    others.push(["Edit", async () => startEdit(message)]);
+    others.push(["Delete for everyone", () => deleteForEveryone(message)]);
   }
-  for (const [label, run] of more) {
+  for (const [label, run] of others) {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = label;
@@ -581,6 +613,37 @@ function cancelReply() {
 function react(message, emoji) {
   const mine = (message.reactions ?? []).find((r) => r.users.includes(state.me))?.emoji;
   state.client.react(message.chatId, message.seq, mine === emoji ? null : emoji).catch(toast);
+}
+
+/**
+ * Any emoji as a reaction: emoji-picker-element (npm, served at /vendor/ with
+ * its data), loaded the first time it is needed. Its search takes the focus;
+ * arrows and Enter choose; Esc closes the dialog.
+ */
+async function pickReaction(message) {
+  const dialog = $("emoji-dialog");
+  let picker = dialog.querySelector("emoji-picker");
+  if (!picker) {
+    await import("/vendor/emoji-picker-element/index.js");
+    picker = document.createElement("emoji-picker");
+    picker.dataSource = "/vendor/emoji-picker-element-data/en/emojibase/data.json";
+    picker.addEventListener("emoji-click", (event) => {
+      const chosen = dialog.message;
+      dialog.close();
+      if (chosen && event.detail.unicode) react(chosen, event.detail.unicode);
+    });
+    dialog.querySelector(".card").append(picker);
+  }
+  dialog.message = message;
+  dialog.showModal();
+  // A fresh search each time (Esc in a search field with text would clear it
+  // rather than close the dialog).
+  const search = picker.shadowRoot?.querySelector("#search");
+  if (search?.value) {
+    search.value = "";
+    search.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  search?.focus();
 }
 
 /** Editing one's message in the composer (as a reply is written there), until sent or Esc. */
@@ -829,17 +892,24 @@ function typed() {
 
 // ---- dialogs
 
+/** Starts a chat; a refusal (no such user, blocked, too many) stays in the dialog, said in words. */
 async function newChat(event) {
   if (event.submitter?.value !== "create") return;
+  event.preventDefault();
   const participants = $("new-chat-participants").value.split(",").map((p) => p.trim()).filter(Boolean);
   const name = $("new-chat-name").value.trim();
+  const error = $("new-chat-error");
+  error.hidden = true;
   try {
     const created = await state.client.createChat(participants, name || undefined);
     $("new-chat-form").reset();
+    $("new-chat-dialog").close();
     await refreshList();
     openChat(created.chatId);
   } catch (e) {
-    toast(e);
+    error.textContent = e?.code === "unknown_user" ? `${e.message}. Check the id, or ask them to sign in first.` : String(e?.message ?? e);
+    error.hidden = false;
+    $("new-chat-participants").focus();
   }
 }
 
@@ -968,6 +1038,9 @@ async function showDevices(known) {
 /** The caller's profile and privacy, as the server has them (both routes answer the settings now when given none). */
 async function showSettings() {
   const [profile, privacy] = await Promise.all([state.client.request("updateProfile", {}), state.client.request("setPrivacy", {})]);
+  $("profile-avatar").value = "";
+  $("profile-avatar-remove").checked = false;
+  $("profile-avatar-remove").closest("label").hidden = !profile.avatar;
   $("profile-name").value = profile.displayName ?? "";
   $("profile-about").value = profile.about ?? "";
   $("privacy-presence").value = privacy.presence;
@@ -990,9 +1063,22 @@ async function showSettings() {
   try {
     await state.client.request("updateProfile", changes);
     await state.client.request("setPrivacy", { presence: $("privacy-presence").value, readReceipts: $("privacy-receipts").checked });
+    const photo = $("profile-avatar").files?.[0];
+    if (photo) await state.client.setAvatar(photo);
+    else if ($("profile-avatar-remove").checked) await state.client.removeAvatar();
+    await showOwnAvatar();
   } catch (e) {
     toast(e);
   }
+}
+
+/** The signed-in user's picture in the sidebar's bar (initials without one). */
+async function showOwnAvatar() {
+  const profile = await state.client.request("updateProfile", {});
+  const span = $("me-avatar");
+  span.style.backgroundImage = "";
+  span.classList.remove("picture");
+  if (profile.avatar) showAvatar(span, state.me, profile.avatar.attachmentId);
 }
 
 async function signOut(deviceId, current, registered) {

@@ -460,12 +460,15 @@ async fn http_reads(system: &System, rounds: usize) -> (Scenario, Scenario) {
     let (tx, _arrivals) = mpsc::unbounded_channel();
     let (alice, bob) = (unique("alice"), unique("bob"));
     let a = Device::connect(system, &alice, "phone", tx.clone()).await;
+    system.sign_up(&[&bob]).await;
     let chat = text(&a.request(json!({"action": "createChat", "participants": [bob]})).await, "chatId").to_owned();
     for i in 0..60 {
         a.send(&chat, &format!("h-{i}")).await;
     }
     for i in 0..9 {
-        a.request(json!({"action": "createChat", "participants": [unique(&format!("friend{i}"))]})).await;
+        let friend = unique(&format!("friend{i}"));
+        system.sign_up(&[&friend]).await;
+        a.request(json!({"action": "createChat", "participants": [friend]})).await;
     }
     settle(system).await;
     let http = system.http(&alice);
@@ -705,6 +708,7 @@ async fn receipt_isolation(system: &System, label: &str, burst: usize, online: u
     // are offline members whose inboxes fill.
     let devices = join_all(members.iter().take(online.max(10)).map(|m| Device::connect(system, m, "phone", tx.clone()))).await;
     let others: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    system.sign_up(&others).await;
     let group =
         text(&devices[0].request(json!({"action": "createChat", "participants": others, "name": "burst"})).await, "chatId").to_owned();
     join_all(devices[1..].iter().map(|d| d.request(json!({"action": "acceptChat", "chatId": group})))).await;

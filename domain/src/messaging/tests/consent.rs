@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{World, request};
+use super::{World, code, request};
 use crate::protocol::ServerFrame;
 
 fn requested(world: &World, chat_id: &str) -> Vec<String> {
@@ -71,7 +71,24 @@ async fn members_hear_of_a_new_chat_and_the_creating_device_does_not() {
 async fn a_chat_needs_someone_else_and_a_group_needs_a_name() {
     let world = World::new();
     let alice = world.person("alice").await;
-    assert_eq!(super::code(world.create(&alice, &["alice"], None).await), "invalid_request");
-    assert_eq!(super::code(world.create(&alice, &["bob", "carol"], None).await), "invalid_request");
-    assert_eq!(super::code(world.create(&alice, &["bob", "carol"], Some("   ")).await), "invalid_request", "a blank name is none");
+    assert_eq!(code(world.create(&alice, &["alice"], None).await), "invalid_request");
+    assert_eq!(code(world.create(&alice, &["bob", "carol"], None).await), "invalid_request");
+    assert_eq!(code(world.create(&alice, &["bob", "carol"], Some("   ")).await), "invalid_request", "a blank name is none");
+}
+
+#[tokio::test]
+async fn a_chat_with_someone_who_never_signed_in_is_refused_by_name_and_not_created() {
+    let world = World::new();
+    let alice = world.person("alice").await;
+    world.signed_up(&["bob"]).await;
+    let refused = world.create_with_anyone(&alice, &["bob", "bobb"], Some("Team")).await;
+    match refused {
+        Err(error) => {
+            assert_eq!(error.code(), "unknown_user");
+            assert!(error.to_string().contains("bobb") && !error.to_string().contains("bob,"), "names only the unknown: {error}");
+        }
+        Ok(frame) => panic!("created {frame:?}"),
+    }
+    assert_eq!(code(world.create_with_anyone(&alice, &["nobody"], None).await), "unknown_user");
+    assert!(world.fakes.store.memberships_in(&crate::ids::direct_chat_id(&alice.user_id, "nobody")).is_empty(), "no chat exists");
 }

@@ -9,7 +9,11 @@ use crate::error::AppError;
 use crate::fakes::{Fakes, config};
 use crate::protocol::ServerFrame;
 
+/// A membership change; whoever is added signed up before, as anyone one can add has.
 async fn modify(world: &World, by: &Identity, chat: &str, user: &str, operation: &str) -> Result<ServerFrame, AppError> {
+    if operation == "ADD" {
+        world.signed_up(&[user]).await;
+    }
     let frame = json!({ "chatId": chat, "userId": user, "operation": operation });
     super::super::modify_participants(world.ctx(), by, request(frame)).await
 }
@@ -26,6 +30,19 @@ async fn only_admins_add_members() {
     assert_eq!(code(modify(&world, &bob, &group, "carol", "ADD").await), "forbidden");
     modify(&world, &alice, &group, "carol", "ADD").await.expect("the creator is an admin");
     assert!(world.ctx().store.get_chat(&group).await.unwrap().unwrap().is_member("carol"));
+}
+
+#[tokio::test]
+async fn someone_who_never_signed_in_cannot_be_added_and_nothing_changes() {
+    let world = World::new();
+    let alice = world.person("alice").await;
+    let group = world.group(&alice, &["bob"]).await;
+    let before = world.ctx().store.get_chat(&group).await.unwrap().unwrap();
+    let frame = json!({ "chatId": group, "userId": "nobody", "operation": "ADD" });
+    let refused = super::super::modify_participants(world.ctx(), &alice, request(frame)).await;
+    assert_eq!(code(refused), "unknown_user");
+    let after = world.ctx().store.get_chat(&group).await.unwrap().unwrap();
+    assert_eq!((after.members, after.seq), (before.members, before.seq), "no member, no change in the chat");
 }
 
 #[tokio::test]

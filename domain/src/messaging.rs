@@ -32,7 +32,7 @@ pub use membership::{modify_participants, update_chat};
 pub use privacy::set_privacy;
 pub use profile::update_profile;
 pub use push::{NewEntry, mute_chat, push_offline, push_text, register_push, unregister_push};
-pub use reads::{DeliveredAck, chat_summaries, list_chats, mark_read, message_status, receipts_for_acks};
+pub use reads::{DeliveredAck, chat_summaries, delete_chat, list_chats, mark_read, message_status, receipts_for_acks};
 pub use send::send_message;
 pub use typing::typing;
 

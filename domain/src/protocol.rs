@@ -18,8 +18,8 @@ pub use http::{
     MessagesPage, UserProfile,
 };
 pub use requests::{
-    AcceptChatRequest, AckRequest, BlockUserRequest, ClientRequest, CreateChatRequest, DeleteMessageRequest, EditMessageRequest,
-    HeartbeatRequest, ListBlockedRequest, ListChatsRequest, ListDevicesRequest, MarkReadRequest, MessageStatusRequest,
+    AcceptChatRequest, AckRequest, BlockUserRequest, ClientRequest, CreateChatRequest, DeleteChatRequest, DeleteMessageRequest,
+    EditMessageRequest, HeartbeatRequest, ListBlockedRequest, ListChatsRequest, ListDevicesRequest, MarkReadRequest, MessageStatusRequest,
     ModifyChatParticipantsRequest, MuteChatRequest, ParticipantOperation, ReactRequest, RegisterPushRequest, SendMessageRequest,
     SetPrivacyRequest, SubscribePresenceRequest, SyncRequest, TypingRequest, UnregisterDeviceRequest, UnregisterPushRequest,
     UpdateChatRequest, UpdateProfileRequest,

@@ -125,6 +125,7 @@ pub static FUNCTIONS: &[Function] = &[
     function!("register-push", WebSocket("registerPush"), event websocket::register_push::handle),
     function!("unregister-push", WebSocket("unregisterPush"), event websocket::unregister_push::handle),
     function!("mute-chat", WebSocket("muteChat"), event websocket::mute_chat::handle),
+    function!("delete-chat", WebSocket("deleteChat"), event websocket::delete_chat::handle),
     function!("heartbeat", WebSocket("heartbeat"), event websocket::heartbeat::handle),
     function!("subscribe-presence", WebSocket("subscribePresence"), event websocket::subscribe_presence::handle),
     function!("receipts", Stream("InboxTable"), event streams::receipts::handle),

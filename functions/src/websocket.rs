@@ -6,6 +6,7 @@ pub mod block_user;
 pub mod connect;
 pub mod create_chat;
 pub mod default_route;
+pub mod delete_chat;
 pub mod delete_message;
 pub mod disconnect;
 pub mod edit_message;

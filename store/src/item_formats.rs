@@ -339,6 +339,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             read_events: 0,
             removed_events: 0,
             hidden: vec![],
+            cleared_through: 0,
         },
     );
     holds(
@@ -352,6 +353,20 @@ fn every_table_reads_and_writes_its_pinned_item() {
             read_events: 2,
             last_delivered: 12,
             hidden: vec![9],
+            ..Default::default()
+        },
+    );
+    holds(
+        &p,
+        "Memberships (chat deleted for the member)",
+        Membership {
+            user_id: "bob".into(),
+            chat_id: "d-alice-bob".into(),
+            last_read: 14,
+            read_events: 3,
+            last_delivered: 14,
+            cleared_through: 14,
+            request: true,
             ..Default::default()
         },
     );

@@ -167,6 +167,24 @@ impl MembershipTable for DynamoStore {
         }
     }
 
+    async fn clear_chat(&self, user_id: &str, chat_id: &str, through_seq: u64, events: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.memberships)
+            .set_key(Some(key(user_id, chat_id)))
+            // Read up to there too: a deleted chat has nothing unread, nor mentions.
+            .update_expression("SET clearedThrough = :seq, lastRead = :seq, readEvents = :events REMOVE mentions")
+            .condition_expression(
+                "attribute_exists(chatId) AND lastRead <= :seq AND (attribute_not_exists(clearedThrough) OR clearedThrough <= :seq)",
+            )
+            .expression_attribute_values(":seq", n(through_seq))
+            .expression_attribute_values(":events", n(events))
+            .send()
+            .await;
+        applied(result)
+    }
+
     async fn set_muted(&self, user_id: &str, chat_id: &str, muted: bool) -> Result<bool, StoreError> {
         let result = self
             .client

@@ -248,6 +248,17 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
     );
     mute.push(one(Member, "another group", json!({ "action": "muteChat", "chatId": g2, "muted": true }), "not_member"));
     m.insert("muteChat", mute);
+    // Members still in a group leave it before deleting it; the removed member
+    // may delete it (tests/tests/membership.rs), not run here: it would hide
+    // the group from the removed member's later cells.
+    let delete = |chat: &str| json!({ "action": "deleteChat", "chatId": chat });
+    let mut delete_chat = cases(
+        ["invalid_request", "invalid_request", "invalid_request", "not_member", "not_member", DNR, "401"],
+        "own group, still a member",
+        |_| delete(g),
+    );
+    delete_chat[3] = one(Removed, "another group", delete(g2), "not_member");
+    m.insert("deleteChat", delete_chat);
     let mut accept =
         cases(["ok", "ok", "ok", "not_member", "not_member", DNR, "401"], "own group", |_| json!({ "action": "acceptChat", "chatId": g }));
     accept.push(one(Member, "another group", json!({ "action": "acceptChat", "chatId": g2 }), "not_member"));

@@ -543,14 +543,34 @@ async fn a_removed_member_is_told_and_can_no_longer_write_and_the_others_see_who
 
 /// Issue 28, item 6: presence shows once a message request is accepted,
 /// without opening the chat again (the watch was refused before).
+/// A message request deleted (by keyboard, at phone width) leaves Bob's list
+/// and closes; Alice's next message brings it back holding only that one;
+/// accepting it then shows her presence at once.
 #[tokio::test]
-async fn accepting_a_request_shows_the_peers_presence_at_once() {
+async fn a_deleted_request_comes_back_with_only_what_follows_and_accepting_shows_presence_at_once() {
     let both = pair(PHONE).await;
     let Pair { alice, bob, chat, .. } = &both;
     alice.open_chat(chat).await;
     alice.send("hello").await;
     bob.until("the request reaches Bob", &lists_chat(chat)).await;
     bob.open_chat(chat).await;
+    bob.until("Alice's message shows", &shows_text("hello")).await;
+    bob.tab_to("the request's Delete", "e.id === 'request-delete'", 30).await;
+    bob.press(keys::ENTER).await;
+    bob.until(
+        "the request is gone from the list, the conversation closed, the focus on New chat",
+        &format!(
+            "!({}) && document.querySelector('#conversation').dataset.open === 'false' && document.activeElement.id === 'new-chat'",
+            lists_chat(chat)
+        ),
+    )
+    .await;
+    alice.send("are you there?").await;
+    bob.until("Alice's next message brings it back", &lists_chat(chat)).await;
+    bob.open_chat(chat).await;
+    bob.until("it holds only that message", &shows_text("are you there?")).await;
+    assert_eq!(bob.bubbles().await, ["are you there?"], "what was deleted stays deleted");
+    assert_eq!(bob.run("return !document.querySelector('#request-banner').hidden", json!([])).await, json!(true), "still a request");
     assert_eq!(bob.text_of("#chat-subtitle").await, "", "nothing of Alice shows before Bob accepts");
     bob.click("#accept").await;
     bob.until("Alice shows online", "document.querySelector('#chat-subtitle').innerText === 'online'").await;

@@ -122,3 +122,56 @@ async fn every_member_device_hears_of_a_new_chat_live_or_on_sync() {
     let frames = b.drain(Duration::from_millis(300)).await;
     assert!(!frames.iter().any(|f| f["type"] == "newChat"), "{frames:?}");
 }
+
+/// The texts of a user's history of a chat, oldest first, over HTTP.
+async fn history_texts(system: &System, user: &str, chat: &str) -> Vec<String> {
+    let page = system.http(user).get(&format!("/chats/{chat}/messages")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body["messages"].as_array().unwrap().iter().map(|m| m["message"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+async fn listed(system: &System, user: &str) -> Vec<String> {
+    let list = system.http(user).get("/chats").await;
+    list.body["chats"].as_array().unwrap().iter().map(|c| c["chatId"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A message request declined by deleting it: gone from the recipient's list
+/// and history (and their other device's, told live), kept by the sender;
+/// a later message brings it back holding only that. A removed member
+/// deletes the group for good; a member still in it is told to leave first.
+#[tokio::test]
+async fn a_deleted_request_or_left_group_goes_from_the_list_and_history() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let mut laptop = system.connect(&bob, "laptop").await;
+    let chat = a.chat_with(&[&bob], None).await;
+    a.send_message(&chat, "s1", "win a prize").await;
+    b.messages(1).await;
+    let deleted = b.request(json!({ "action": "deleteChat", "chatId": chat })).await;
+    assert_eq!(deleted["type"], "chatDeleted", "{deleted}");
+    assert_eq!(deleted["throughSeq"], 1, "{deleted}");
+    let told = laptop.wait_for(|f| f["type"] == "chatDeleted").await;
+    assert_eq!(told["chatId"], chat.as_str());
+    assert!(!listed(&system, &bob).await.contains(&chat), "gone from bob's list");
+    assert!(history_texts(&system, &bob, &chat).await.is_empty(), "and from his history");
+    assert_eq!(history_texts(&system, &alice, &chat).await, ["win a prize"], "alice keeps hers, not told");
+
+    a.send_message(&chat, "s2", "really?").await;
+    b.messages(1).await;
+    let list = system.http(&bob).get("/chats").await.body;
+    let back = list["chats"].as_array().unwrap().iter().find(|c| c["chatId"] == chat.as_str()).cloned().expect("back in bob's list");
+    assert_eq!((back["request"].as_bool(), back["unreadCount"].as_u64()), (Some(true), Some(1)), "{back}");
+    assert_eq!(history_texts(&system, &bob, &chat).await, ["really?"], "holding only what came after");
+
+    let group = a.chat_with(&[&bob], Some("club")).await;
+    a.send_message(&group, "g1", "welcome").await;
+    let refused = b.request(json!({ "action": "deleteChat", "chatId": group })).await;
+    assert_eq!(refused["code"], "invalid_request", "{refused}");
+    assert_eq!(modify_participants(&mut b, &group, &bob, "REMOVE").await["type"], "participantsModified");
+    assert!(listed(&system, &bob).await.contains(&group), "a left group stays listed");
+    assert_eq!(b.request(json!({ "action": "deleteChat", "chatId": group })).await["type"], "chatDeleted");
+    a.send_message(&group, "g2", "bob left").await;
+    assert!(!listed(&system, &bob).await.contains(&group), "deleted for good");
+}

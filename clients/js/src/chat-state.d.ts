@@ -21,6 +21,10 @@ export class ChatState {
     early: Map<number, MessageChange[]>;
     /** Seqs the user deleted for themself. @type {Set<number>} */
     hidden: Set<number>;
+    /** The user deleted the chat through this seq (`deleteChat`): nothing up to it shows again. */
+    clearedThrough: number;
+    /** The chat deleted through `seq`: what it held up to there goes, and stays gone. @param {number} seq */
+    clearThrough(seq: number): void;
     /** Every message to show, oldest first (pending sends last). @returns {Message[]} */
     list(): Message[];
     /** @param {Message} message @returns {boolean} whether it was new or newer */

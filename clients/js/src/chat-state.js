@@ -25,6 +25,15 @@ export class ChatState {
     this.early = new Map();
     /** Seqs the user deleted for themself. @type {Set<number>} */
     this.hidden = new Set();
+    /** The user deleted the chat through this seq (`deleteChat`): nothing up to it shows again. */
+    this.clearedThrough = 0;
+  }
+
+  /** The chat deleted through `seq`: what it held up to there goes, and stays gone. @param {number} seq */
+  clearThrough(seq) {
+    this.clearedThrough = Math.max(this.clearedThrough, seq);
+    for (const known of [...this.bySeq.keys()]) if (known <= this.clearedThrough) this.bySeq.delete(known);
+    for (const target of [...this.early.keys()]) if (target <= this.clearedThrough) this.early.delete(target);
   }
 
   /** Every message to show, oldest first (pending sends last). @returns {Message[]} */
@@ -35,6 +44,7 @@ export class ChatState {
 
   /** @param {Message} message @returns {boolean} whether it was new or newer */
   put(message) {
+    if (message.seq <= this.clearedThrough) return false;
     const known = this.bySeq.get(message.seq);
     if (known && (known.updatedSeq ?? 0) >= (message.updatedSeq ?? 0)) return false;
     this.bySeq.set(message.seq, { ...message });

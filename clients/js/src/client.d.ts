@@ -231,6 +231,12 @@ export class ChatClient extends EventTarget {
     markRead(chatId: string, upToSeq: number): Promise<Frame>;
     /** @param {string} chatId */
     acceptChat(chatId: string): Promise<Frame>;
+    /**
+     * Deletes the chat for this user (a 1-1 chat or request, or a group they
+     * left): it leaves their list and history up to now, on every device.
+     * @param {string} chatId
+     */
+    deleteChat(chatId: string): Promise<Frame>;
     /** @param {string} chatId @param {number} seq @param {string} message */
     editMessage(chatId: string, seq: number, message: string): Promise<Frame>;
     /** @param {string} chatId @param {number} seq @param {boolean} forEveryone */

@@ -450,6 +450,10 @@ export class ChatClient extends EventTarget {
     } else if (frame.type === "messageHidden") {
       this.chat(frame.chatId).hidden.add(frame.seq);
       this.changed(frame.chatId);
+    } else if (frame.type === "chatDeleted") {
+      // (This device's deleteChat reply, or another device's, told.)
+      this.chat(frame.chatId).clearThrough(frame.throughSeq);
+      this.changed(frame.chatId);
     }
     this.emit("frame", frame);
     this.emit(frame.type, frame);
@@ -705,6 +709,14 @@ export class ChatClient extends EventTarget {
   /** @param {string} chatId */
   acceptChat(chatId) {
     return this.request("acceptChat", { chatId });
+  }
+  /**
+   * Deletes the chat for this user (a 1-1 chat or request, or a group they
+   * left): it leaves their list and history up to now, on every device.
+   * @param {string} chatId
+   */
+  deleteChat(chatId) {
+    return this.request("deleteChat", { chatId });
   }
   /** @param {string} chatId @param {number} seq @param {string} message */
   editMessage(chatId, seq, message) {

@@ -161,6 +161,14 @@ export type ClientFrame =
       requestId?: string | null;
     }
   | {
+      action: "deleteChat";
+      chatId: ChatId;
+      /**
+       * Echoed by the reply to this frame (a string of at most 128 characters).
+       */
+      requestId?: string | null;
+    }
+  | {
       action: "typing";
       chatId: ChatId;
       /**
@@ -559,6 +567,13 @@ export type Reply =
       muted: boolean;
       requestId?: string | null;
       type: "chatMuted";
+    }
+  | {
+      chatId: string;
+      eventId: string;
+      requestId?: string | null;
+      throughSeq: number;
+      type: "chatDeleted";
     }
   | {
       chatId: string;

@@ -74,3 +74,14 @@ test("pending sends are listed after the stored messages and leave when stored",
   chat.put(message(2, "sending", { clientMessageId: "cm2" }));
   assert.deepEqual(chat.list().map((m) => [m.message, m.pending ?? false]), [["first", false], ["sending", false]]);
 });
+
+test("a chat deleted through a seq drops what it held and takes none of it back", () => {
+  const chat = new ChatState();
+  for (const seq of [1, 2, 3]) chat.put(message(seq));
+  chat.apply({ chatId: "c", seq: 5, targetSeq: 4, kind: "edit", userId: "bob", at: 1, message: "early" });
+  chat.clearThrough(4);
+  assert.deepEqual(chat.list(), []);
+  assert.equal(chat.put(message(2)), false, "a late copy (history, sync) is not shown again");
+  assert.equal(chat.put(message(6)), true, "what comes after is");
+  assert.deepEqual(chat.list().map((m) => m.seq), [6]);
+});

@@ -566,6 +566,19 @@ impl MembershipTable for MemoryStore {
         }
     }
 
+    async fn clear_chat(&self, user_id: &str, chat_id: &str, through_seq: u64, events: u64) -> Result<bool, StoreError> {
+        match self.tables().memberships.get_mut(&key(user_id, chat_id)) {
+            Some(m) if m.last_read <= through_seq && m.cleared_through <= through_seq => {
+                m.cleared_through = through_seq;
+                m.last_read = through_seq;
+                m.read_events = events;
+                m.mentions.clear();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn set_muted(&self, user_id: &str, chat_id: &str, muted: bool) -> Result<bool, StoreError> {
         match self.tables().memberships.get_mut(&key(user_id, chat_id)) {
             Some(m) if m.removed_at_seq.is_none() => {

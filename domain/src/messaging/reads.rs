@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::ids::ChatId;
 use crate::model::{Chat, Membership};
 use crate::ports::MAX_FRAME_BYTES;
-use crate::protocol::{ChatSummary, ListChatsRequest, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
+use crate::protocol::{ChatSummary, DeleteChatRequest, ListChatsRequest, MarkReadRequest, ReceiptStatus, RecipientStatus, ServerFrame};
 
 /// Messages scanned to find whose messages a `markRead` covers (groups only).
 const MAX_SENDERS_SCAN: usize = 1000;
@@ -87,6 +87,35 @@ async fn senders_between(ctx: &AppContext, chat: &Chat, reader: &str, after: u64
     Ok(senders.into_iter().filter(|s| s != reader).collect())
 }
 
+/// `deleteChat`: the chat leaves the caller's list, and what it held up to now
+/// their history, for good (read, nothing unread); the other members keep
+/// theirs and are not told. A 1-1 chat (a request too: deleting it is how a
+/// request is declined without blocking) or a group the caller left or was
+/// removed from; a group one is still in is left first. A message after it
+/// brings the chat back, with only what came after (as a request still, if
+/// it was one). The caller's other devices drop it too (`chatDeleted`).
+pub async fn delete_chat(ctx: &AppContext, who: &Identity, request: DeleteChatRequest) -> Result<ServerFrame, AppError> {
+    for _ in 0..3 {
+        let membership = ctx.store.membership(&who.user_id, &request.chat_id).await?.ok_or(AppError::NotMember)?;
+        let chat = ctx.store.get_chat(&request.chat_id).await?.ok_or(AppError::NotMember)?;
+        if chat.kind == crate::protocol::ChatKind::Group && membership.removed_at_seq.is_none() {
+            return Err(AppError::invalid("leave the group before deleting it"));
+        }
+        let (through, events) = match membership.removed_at_seq {
+            Some(removed) if removed < chat.seq => (removed, membership.removed_events),
+            _ => (chat.seq, chat.events),
+        };
+        // (False: a read or a deletion of a later seq came first; read again.)
+        if ctx.store.clear_chat(&who.user_id, &chat.chat_id, through, events).await? {
+            let frame = ServerFrame::ChatDeleted { event_id: new_event_id(), chat_id: chat.chat_id.clone(), through_seq: through };
+            let out = Outgoing::event(&chat.chat_id, through, &frame);
+            publish(ctx, &[(&Audience { users: vec![who.user_id.to_string()], except: Some(who) }, &out)]).await?;
+            return Ok(frame);
+        }
+    }
+    Err(AppError::Contention)
+}
+
 /// The caller's chats, most recently active first, with unread and mention
 /// counts, in pages that fit one WebSocket message: API Gateway delivers at
 /// most 128 KB, and a chat of 100 members with long ids takes ~7 KB.
@@ -115,7 +144,13 @@ pub async fn chat_summaries(ctx: &AppContext, user_id: &str) -> Result<Vec<ChatS
     let memberships = ctx.store.memberships_of_user(user_id).await?;
     let ids: Vec<String> = memberships.iter().map(|m| m.chat_id.clone()).collect();
     let chats: BTreeMap<String, Chat> = ctx.store.chats_by_id(&ids).await?.into_iter().map(|c| (c.chat_id.clone(), c)).collect();
-    let mut summaries: Vec<ChatSummary> = memberships.iter().filter_map(|m| Some(summary(chats.get(&m.chat_id)?, m))).collect();
+    let mut summaries: Vec<ChatSummary> = memberships
+        .iter()
+        .filter_map(|m| chats.get(&m.chat_id).map(|c| (c, m)))
+        // A chat deleted by the member is left out until a message after it.
+        .filter(|(chat, m)| m.cleared_through == 0 || chat.last_message_seq().min(m.visible_until(chat.seq)) > m.cleared_through)
+        .map(|(chat, m)| summary(chat, m))
+        .collect();
     summaries.sort_by(|a, b| b.last_active_at.cmp(&a.last_active_at).then_with(|| a.chat_id.cmp(&b.chat_id)));
     Ok(summaries)
 }
@@ -139,7 +174,8 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         description: membership.info_at_removal.as_ref().map_or_else(|| chat.description.clone(), |info| info.description.clone()),
         // (Set only by a removal: a member added back gets a fresh membership.)
         participants: membership.members_at_removal.clone().unwrap_or_else(|| chat.members.clone()),
-        joined_at_seq: membership.joined_at_seq,
+        // (What they deleted for themself has no preview either.)
+        joined_at_seq: membership.joined_at_seq.max(membership.cleared_through),
         last_seq: visible,
         // Their removal is the last thing that happened there, for them.
         last_active_at: membership.removed_at.unwrap_or(chat.last_active_at),

@@ -36,6 +36,11 @@ pub struct Membership {
     /// Pushes for this chat say only that something arrived.
     #[serde(default)]
     pub muted: bool,
+    /// The member deleted the chat for themself (`deleteChat`) when its last
+    /// seq was this: nothing up to it is theirs to see again, and their chat
+    /// list leaves the chat out until a message comes after it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cleared_through: u64,
     /// Once removed: when (milliseconds), and the chat's members and admins
     /// right after — what the removed member's chat list keeps showing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +143,10 @@ impl Membership {
     pub fn visible_ranges(&self, chat_seq: u64) -> Vec<(u64, u64)> {
         let mut ranges: Vec<(u64, u64)> = self.earlier.iter().map(|e| (e.joined_at_seq + 1, e.removed_at_seq)).collect();
         ranges.push((self.joined_at_seq + 1, self.visible_until(chat_seq)));
+        // What they deleted for themself stays deleted.
+        for range in &mut ranges {
+            range.0 = range.0.max(self.cleared_through + 1);
+        }
         ranges.retain(|(from, to)| from <= to);
         ranges.sort_unstable();
         ranges

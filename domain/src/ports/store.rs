@@ -207,6 +207,12 @@ pub trait MembershipTable: Send + Sync {
     /// `events`: the changes with seq up to `up_to_seq`.
     async fn mark_read(&self, user_id: &str, chat_id: &str, up_to_seq: u64, events: u64) -> Result<Option<Membership>, StoreError>;
 
+    /// Deletes the chat for its member up to `through_seq` (the last seq they
+    /// see; `events` of them changes): hidden from them for good, and read.
+    /// False when they have no membership, or a later read or deletion came
+    /// first (then nothing changed).
+    async fn clear_chat(&self, user_id: &str, chat_id: &str, through_seq: u64, events: u64) -> Result<bool, StoreError>;
+
     /// Returns false when the caller has no membership in the chat.
     async fn set_muted(&self, user_id: &str, chat_id: &str, muted: bool) -> Result<bool, StoreError>;
 

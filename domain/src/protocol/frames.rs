@@ -138,6 +138,15 @@ pub enum ServerFrame {
         chat_id: String,
         muted: bool,
     },
+    /// The caller deleted the chat for themself, through `throughSeq` (the
+    /// reply to `deleteChat`, and to their other devices, live or on `sync`):
+    /// drop it and what it showed up to there. A message after it brings the
+    /// chat back, holding only what came after.
+    ChatDeleted {
+        event_id: String,
+        chat_id: String,
+        through_seq: u64,
+    },
     ChatAccepted {
         chat_id: String,
     },

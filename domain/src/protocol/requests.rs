@@ -115,6 +115,14 @@ pub struct AcceptChatRequest {
     pub chat_id: ChatId,
 }
 
+/// `deleteChat`: the chat goes from the caller's list and history (a 1-1
+/// chat or request, or a group they left or were removed from).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteChatRequest {
+    pub chat_id: ChatId,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MuteChatRequest {
@@ -260,6 +268,7 @@ pub enum ClientRequest {
     RegisterPush(RegisterPushRequest),
     UnregisterPush(UnregisterPushRequest),
     MuteChat(MuteChatRequest),
+    DeleteChat(DeleteChatRequest),
     Typing(TypingRequest),
     BlockUser(BlockUserRequest),
     ListBlocked(ListBlockedRequest),

@@ -97,6 +97,7 @@ async function start(settings, user, device, token) {
   for (const type of ["newChat", "chatUpdate", "chatInfo"]) client.addEventListener(type, () => scheduleListRefresh());
   client.addEventListener("chatUpdate", (e) => onChatUpdate(e.detail));
   client.addEventListener("chatInfo", (e) => onChatInfo(e.detail));
+  client.addEventListener("chatDeleted", (e) => onChatDeleted(e.detail.chatId));
   client.addEventListener("readSync", (e) => onRead(e.detail.chatId, e.detail.upToSeq));
   client.addEventListener("receipt", (e) => onReceipt(e.detail));
   client.addEventListener("presence", (e) => onPresence(e.detail));
@@ -1280,6 +1281,8 @@ $("mute-button").addEventListener("click", async () => {
 });
 $("block-button").addEventListener("click", () => setBlocked(!state.blocked.has(peerOf(state.chats.get(state.open)))));
 $("request-block").addEventListener("click", () => setBlocked(true));
+// Declining without blocking: the request goes from this user's list (the sender is not told).
+$("request-delete").addEventListener("click", () => state.client.deleteChat(state.open).catch(toast));
 $("unblock").addEventListener("click", () => setBlocked(false));
 $("accept").addEventListener("click", async () => {
   try {
@@ -1294,6 +1297,18 @@ $("accept").addEventListener("click", async () => {
     toast(e);
   }
 });
+/** A chat deleted (here, or on another of this user's devices): out of the list, closed if open. */
+function onChatDeleted(chatId) {
+  state.chats.delete(chatId);
+  if (state.open === chatId) {
+    closeChat();
+    // Its item is gone: the keyboard goes to the list's first chat, or to "New chat".
+    (document.querySelector("#chat-list .chat-open") ?? $("new-chat")).focus();
+  }
+  renderList();
+  scheduleListRefresh();
+}
+
 function closeChat() {
   const was = state.open;
   state.open = null;

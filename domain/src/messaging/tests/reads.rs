@@ -124,3 +124,60 @@ async fn a_muted_chat_is_listed_as_muted_until_unmuted() {
     let by_eve = super::super::mute_chat(world.ctx(), &eve, request(json!({ "chatId": chat, "muted": true }))).await;
     assert_eq!(super::code(by_eve), "not_member");
 }
+
+async fn delete(world: &World, who: &Identity, chat: &str) -> Result<ServerFrame, crate::error::AppError> {
+    super::super::delete_chat(world.ctx(), who, request(json!({ "chatId": chat }))).await
+}
+
+/// The texts the user's history of the chat holds, oldest first.
+async fn history_texts(world: &World, user: &str, chat: &str) -> Vec<String> {
+    let page = crate::history::messages_page(world.ctx(), user, chat, crate::history::HistoryQuery::default()).await.unwrap();
+    page.messages.iter().map(|m| m.message.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_deleted_request_leaves_the_list_and_history_until_a_new_message_brings_it_back() {
+    let world = World::new();
+    let alice = world.person("alice").await;
+    let (bob, bobs_laptop) = (world.person("bob").await, world.device("bob", "laptop").await);
+    let chat = world.direct(&alice, "bob").await;
+    world.sent(&alice, &chat, "buy cheap watches").await;
+    world.sent(&alice, &chat, "@bob hello?").await;
+    delete(&world, &bob, &chat).await.expect("bob deletes the request");
+    let listed = super::super::chat_summaries(world.ctx(), "bob").await.unwrap();
+    assert!(listed.iter().all(|s| s.chat_id != chat), "gone from bob's list: {listed:?}");
+    assert!(history_texts(&world, "bob", &chat).await.is_empty(), "and from his history");
+    assert_eq!(history_texts(&world, "alice", &chat).await, ["buy cheap watches", "@bob hello?"], "alice keeps hers");
+    let told = world.received(&bobs_laptop).into_iter().find(|f| f["type"] == "chatDeleted").expect("bob's laptop is told");
+    assert_eq!(told["chatId"], chat.as_str());
+
+    world.sent(&alice, &chat, "last chance").await;
+    let back = summary(&world, "bob", &chat).await;
+    assert!(back.request, "still a request");
+    assert_eq!((back.unread_count, back.mention_count), (1, 0), "only the new message is unread");
+    let page = crate::history::chats_page(world.ctx(), "bob", None, None).await.unwrap();
+    let preview = page.chats.iter().find(|c| c.chat_id == chat).and_then(|c| c.last_message.clone()).map(|m| m.text);
+    assert_eq!(preview.as_deref(), Some("last chance"), "its preview is the new message");
+    assert_eq!(history_texts(&world, "bob", &chat).await, ["last chance"], "only what came after");
+}
+
+#[tokio::test]
+async fn a_group_is_deleted_only_once_left_and_only_by_a_member() {
+    let world = World::new();
+    let (alice, bob, mallory) = (world.person("alice").await, world.person("bob").await, world.person("mallory").await);
+    let group = world.group(&alice, &["bob"]).await;
+    world.sent(&alice, &group, "welcome").await;
+    assert_eq!(super::code(delete(&world, &bob, &group).await), "invalid_request", "a member leaves first");
+    assert_eq!(history_texts(&world, "bob", &group).await, ["welcome"], "the refusal changed nothing");
+    assert_eq!(super::code(delete(&world, &mallory, &group).await), "not_member");
+    let leave = json!({ "chatId": group, "userId": "bob", "operation": "REMOVE" });
+    super::super::modify_participants(world.ctx(), &bob, request(leave)).await.expect("bob leaves");
+    assert!(
+        super::super::chat_summaries(world.ctx(), "bob").await.unwrap().iter().any(|s| s.chat_id == group),
+        "a left group stays listed"
+    );
+    delete(&world, &bob, &group).await.expect("then deletes it");
+    world.sent(&alice, &group, "bye bob").await;
+    assert!(super::super::chat_summaries(world.ctx(), "bob").await.unwrap().iter().all(|s| s.chat_id != group), "and it never comes back");
+    assert!(history_texts(&world, "bob", &group).await.is_empty());
+}

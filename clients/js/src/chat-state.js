@@ -59,6 +59,8 @@ export class ChatState {
     const { targetSeq, seq, userId = "", at = 0 } = change;
     // (A change without its content, or not one this client can place.)
     if (change.hidden || targetSeq === undefined || seq === undefined) return false;
+    // (A change to a message the user deleted with the chat: it stays deleted.)
+    if (targetSeq <= this.clearedThrough) return false;
     const message = this.bySeq.get(targetSeq);
     if (!message) {
       const early = this.early.get(targetSeq) ?? [];

@@ -82,6 +82,8 @@ test("a chat deleted through a seq drops what it held and takes none of it back"
   chat.clearThrough(4);
   assert.deepEqual(chat.list(), []);
   assert.equal(chat.put(message(2)), false, "a late copy (history, sync) is not shown again");
+  assert.equal(chat.apply({ chatId: "c", seq: 7, targetSeq: 3, kind: "edit", userId: "bob", at: 2, message: "later" }), false, "nor is a later edit of it");
+  assert.equal(chat.early.size, 0, "nor kept waiting for it");
   assert.equal(chat.put(message(6)), true, "what comes after is");
   assert.deepEqual(chat.list().map((m) => m.seq), [6]);
 });

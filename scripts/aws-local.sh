@@ -76,15 +76,21 @@ ensure_dynamodb_local() {
 # which the browser tests inject into the web app's pages.
 CONTRACT_TOOLS="$ROOT/.tools/node"
 CONTRACT_PACKAGES="json-schema-to-typescript@16.0.0 typescript@5.9.3 @types/node@20.19.43 axe-core@4.14.1"
-ensure_contract_tools() {
-  if [ "$(cat "$CONTRACT_TOOLS/.package" 2>/dev/null)" != "$CONTRACT_PACKAGES" ]; then
-    echo "==> installing $CONTRACT_PACKAGES into $CONTRACT_TOOLS" >&2
-    mkdir -p "$CONTRACT_TOOLS"
+# ensure_npm_packages DIR "PACKAGES": npm packages installed into DIR once
+# (again when PACKAGES, pinned versions, change).
+ensure_npm_packages() {
+  local dir="$1" packages="$2"
+  if [ "$(cat "$dir/.package" 2>/dev/null)" != "$packages" ]; then
+    echo "==> installing $packages into $dir" >&2
+    mkdir -p "$dir"
     # (Word splitting intended: one argument per package.)
     # shellcheck disable=SC2086
-    (cd "$CONTRACT_TOOLS" && npm install --no-audit --no-fund --silent --no-save $CONTRACT_PACKAGES >/dev/null)
-    echo "$CONTRACT_PACKAGES" > "$CONTRACT_TOOLS/.package"
+    (cd "$dir" && npm install --no-audit --no-fund --silent --no-save $packages >/dev/null)
+    echo "$packages" > "$dir/.package"
   fi
+}
+ensure_contract_tools() {
+  ensure_npm_packages "$CONTRACT_TOOLS" "$CONTRACT_PACKAGES"
 }
 
 # The web app's own packages from npm, served by the local runtime at
@@ -95,13 +101,7 @@ ensure_contract_tools() {
 WEB_PACKAGES_DIR="$ROOT/.tools/web"
 WEB_PACKAGES="emoji-picker-element@1.29.1 emoji-picker-element-data@1.8.0"
 ensure_web_packages() {
-  if [ "$(cat "$WEB_PACKAGES_DIR/.package" 2>/dev/null)" != "$WEB_PACKAGES" ]; then
-    echo "==> installing $WEB_PACKAGES into $WEB_PACKAGES_DIR" >&2
-    mkdir -p "$WEB_PACKAGES_DIR"
-    # shellcheck disable=SC2086
-    (cd "$WEB_PACKAGES_DIR" && npm install --no-audit --no-fund --silent --no-save $WEB_PACKAGES >/dev/null)
-    echo "$WEB_PACKAGES" > "$WEB_PACKAGES_DIR/.package"
-  fi
+  ensure_npm_packages "$WEB_PACKAGES_DIR" "$WEB_PACKAGES"
 }
 
 # cargo-deny (scripts/test: licences, sources, bans, advisories), built from

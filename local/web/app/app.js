@@ -130,7 +130,8 @@ async function start(settings, user, device, token) {
     renderList();
   }
   await client.connect();
-  showOwnAvatar().catch(() => undefined);
+  // (updateProfile without changes answers the profile as it is.)
+  client.request("updateProfile", {}).then((profile) => showOwnAvatar(profile.avatar?.attachmentId), () => undefined);
 }
 
 // ---- chat list
@@ -1062,24 +1063,24 @@ async function showSettings() {
   const changes = { about: $("profile-about").value.trim() };
   if (name) changes.displayName = name;
   try {
-    await state.client.request("updateProfile", changes);
+    const saved = await state.client.request("updateProfile", changes);
     await state.client.request("setPrivacy", { presence: $("privacy-presence").value, readReceipts: $("privacy-receipts").checked });
+    let avatar = saved.avatar?.attachmentId;
     const photo = $("profile-avatar").files?.[0];
-    if (photo) await state.client.setAvatar(photo);
-    else if ($("profile-avatar-remove").checked) await state.client.removeAvatar();
-    await showOwnAvatar();
+    if (photo) avatar = await state.client.setAvatar(photo);
+    else if ($("profile-avatar-remove").checked) avatar = (await state.client.removeAvatar()).avatar?.attachmentId;
+    showOwnAvatar(avatar);
   } catch (e) {
     toast(e);
   }
 }
 
-/** The signed-in user's picture in the sidebar's bar (initials without one). */
-async function showOwnAvatar() {
-  const profile = await state.client.request("updateProfile", {});
+/** The signed-in user's picture (its attachmentId) in the sidebar's bar; initials without one. */
+function showOwnAvatar(attachmentId) {
   const span = $("me-avatar");
   span.style.backgroundImage = "";
   span.classList.remove("picture");
-  if (profile.avatar) showAvatar(span, state.me, profile.avatar.attachmentId);
+  if (attachmentId) showAvatar(span, state.me, attachmentId);
 }
 
 async function signOut(deviceId, current, registered) {

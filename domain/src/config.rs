@@ -23,6 +23,7 @@ pub const PRESENCE_SUBSCRIPTIONS_TABLE: &str = "PRESENCE_SUBSCRIPTIONS_TABLE";
 pub const ATTACHMENTS_TABLE: &str = "ATTACHMENTS_TABLE";
 pub const RATE_LIMITS_TABLE: &str = "RATE_LIMITS_TABLE";
 pub const CONTACTS_TABLE: &str = "CONTACTS_TABLE";
+pub const ONE_TIME_KEYS_TABLE: &str = "ONE_TIME_KEYS_TABLE";
 /// `name=max/seconds,…` (see `limits`).
 pub const RATE_LIMITS: &str = "RATE_LIMITS";
 /// The S3 bucket media is uploaded to and downloaded from (presigned URLs only).
@@ -72,6 +73,7 @@ pub struct Tables {
     pub attachments: String,
     pub rate_limits: String,
     pub contacts: String,
+    pub one_time_keys: String,
 }
 
 /// What may be uploaded: media types (exact, or `type/*`) with their size caps.
@@ -177,6 +179,7 @@ impl Config {
                 attachments: required(ATTACHMENTS_TABLE)?,
                 rate_limits: required(RATE_LIMITS_TABLE)?,
                 contacts: required(CONTACTS_TABLE)?,
+                one_time_keys: required(ONE_TIME_KEYS_TABLE)?,
             },
             connections_api_url: required(CONNECTIONS_API_URL)?,
             max_group_members: number(MAX_GROUP_MEMBERS, 100)?,
@@ -232,6 +235,7 @@ mod tests {
             (ATTACHMENTS_TABLE, "a"),
             (RATE_LIMITS_TABLE, "r"),
             (CONTACTS_TABLE, "co"),
+            (ONE_TIME_KEYS_TABLE, "k"),
             (MEDIA_BUCKET, "media"),
             (CONNECTIONS_API_URL, "http://127.0.0.1:1"),
         ]

@@ -203,6 +203,11 @@ pub enum AppError {
     TooLarge { what: String, max: u64 },
     #[error("the chat is too busy right now, retry with the same clientMessageId")]
     Contention,
+    /// An encrypted send named a device list (`devices`) the chat's members
+    /// no longer have: fetch `getDeviceKeys`, share the session with the
+    /// devices that are new (a new session if one went), and send again.
+    #[error("the chat's devices changed since {0:?}: getDeviceKeys, share the session, and send again with the same clientMessageId")]
+    DevicesChanged(String),
     /// Over a per-user or per-device limit (`limits`): nothing was done.
     #[error("over the {limit} limit; retry in {retry_after_secs} s")]
     RateLimited { limit: &'static str, retry_after_secs: u64 },
@@ -245,6 +250,7 @@ impl AppError {
             AppError::TooManyDevices { .. } => "too_many_devices",
             AppError::DeviceNotRegistered => "device_not_registered",
             AppError::Contention => "contention",
+            AppError::DevicesChanged(_) => "devices_changed",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::NotFound(_) => "not_found",
             AppError::UnknownUsers(_) => "unknown_user",
@@ -264,6 +270,7 @@ impl AppError {
             AppError::MessageTooLong { .. } | AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) | AppError::UnknownUsers(_) => 404,
             AppError::RateLimited { .. } => 429,
+            AppError::DevicesChanged(_) => 409,
             AppError::Contention | AppError::Unavailable(_) | AppError::OutOfTime => 503,
             AppError::Internal(_) => 500,
             _ => 400,

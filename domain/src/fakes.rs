@@ -252,6 +252,7 @@ pub fn config(overrides: &[(&str, &str)]) -> Config {
         (ATTACHMENTS_TABLE, "attachments"),
         (RATE_LIMITS_TABLE, "rate-limits"),
         (CONTACTS_TABLE, "contacts"),
+        (ONE_TIME_KEYS_TABLE, "one-time-keys"),
         (MEDIA_BUCKET, "media"),
         (CONNECTIONS_API_URL, "https://ws.test/dev"),
         (SNS_ARN_PREFIX, "arn:aws:sns:us-east-1:000000000000"),

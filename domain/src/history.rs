@@ -160,7 +160,9 @@ fn preview(message: &MessageView) -> MessagePreview {
     MessagePreview {
         seq: message.seq,
         sender_id: message.sender_id.clone(),
-        text: message.message.chars().take(PREVIEW_CHARS).collect(),
+        // An envelope cut short could not be decrypted: the whole of it, for the client.
+        text: if message.encrypted { message.message.clone() } else { message.message.chars().take(PREVIEW_CHARS).collect() },
+        encrypted: message.encrypted,
         attachment_count: message.attachments.len(),
         sent_at: message.sent_at,
         deleted: message.deleted.is_some(),

@@ -31,10 +31,16 @@ pub enum Limit {
     ChatUpdates,
     /// Blocks and unblocks, per user.
     Blocks,
+    /// Devices whose one-time keys a user claims (`claimKeys`): each claim
+    /// uses up a key of someone else's device.
+    KeyClaims,
+    /// Messages to single devices (`sendToDevice`), per user: session keys,
+    /// one per device of a chat when a session starts.
+    ToDeviceMessages,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 8] = [
+    pub const ALL: [Limit; 10] = [
         Limit::Sends,
         Limit::ChatsCreated,
         Limit::UploadBytes,
@@ -43,6 +49,8 @@ impl Limit {
         Limit::Changes,
         Limit::ChatUpdates,
         Limit::Blocks,
+        Limit::KeyClaims,
+        Limit::ToDeviceMessages,
     ];
 
     /// The name in the `RateLimits` parameter and in `rate_limited` errors.
@@ -56,6 +64,8 @@ impl Limit {
             Limit::Changes => "messageChanges",
             Limit::ChatUpdates => "chatUpdates",
             Limit::Blocks => "blockUser",
+            Limit::KeyClaims => "claimKeys",
+            Limit::ToDeviceMessages => "sendToDevice",
         }
     }
 
@@ -83,7 +93,7 @@ pub struct RateLimits(Vec<(Limit, Rate)>);
 /// far below what a script does.
 pub const DEFAULT_RATE_LIMITS: &str = concat!(
     "sendMessage=60/60,createChat=30/3600,uploadMegabytes=2048/3600,subscribePresence=60/60,typing=30/60,",
-    "messageChanges=60/60,chatUpdates=30/60,blockUser=20/60"
+    "messageChanges=60/60,chatUpdates=30/60,blockUser=20/60,claimKeys=1000/3600,sendToDevice=3000/3600"
 );
 
 impl RateLimits {

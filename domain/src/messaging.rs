@@ -7,13 +7,14 @@ pub(crate) mod chat_list;
 pub(crate) mod deleted;
 mod delivery;
 pub mod devices;
+pub mod encryption;
 pub mod holes;
 mod inbox;
 mod membership;
 pub mod presence;
 pub mod privacy;
 pub mod profile;
-mod push;
+pub(crate) mod push;
 pub(crate) mod reads;
 mod send;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use tracing::info;
 pub use blocking::{block_user, list_blocked};
 pub use changes::{delete_message, edit_message, react};
 pub use devices::{list_devices, unregister_device};
+pub use encryption::{claim_keys, get_device_keys, send_to_device, upload_keys};
 pub use inbox::{ack, sync};
 pub use membership::{modify_participants, update_chat};
 pub use privacy::set_privacy;
@@ -170,6 +172,7 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
         holes: Vec::new(),
         taken_at: None,
         last_join_seq: Some(0),
+        encrypted: request.encrypted,
     };
     let created = ctx.store.create_chat(&chat).await?;
     let chat = if created { chat } else { ctx.store.get_chat_item(&chat.chat_id).await?.ok_or(AppError::Contention)? };
@@ -190,11 +193,19 @@ pub async fn create_chat(ctx: &AppContext, who: &Identity, request: CreateChatRe
             admins: chat.admins.clone(),
             created_by: chat.created_by.clone(),
             created_at: chat.created_at,
+            encrypted: chat.encrypted,
         };
         let out = Outgoing::event(&chat.chat_id, chat.seq, &notice);
         publish(ctx, &[(&Audience { users: chat.members.clone(), except: Some(who) }, &out)]).await?;
     }
-    Ok(ServerFrame::ChatCreated { chat_id: chat.chat_id, kind: chat.kind, name: chat.name, participants: chat.members, created })
+    Ok(ServerFrame::ChatCreated {
+        chat_id: chat.chat_id,
+        kind: chat.kind,
+        name: chat.name,
+        participants: chat.members,
+        created,
+        encrypted: chat.encrypted,
+    })
 }
 
 /// Refuses users who have never signed in (a mistyped id, or someone not on

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod inbox;
 pub mod memberships;
 pub mod messages;
+pub mod one_time_keys;
 pub mod presence;
 pub mod users;
 
@@ -23,7 +24,7 @@ pub use inbox::{EntryKind, InboxEntry, InboxPage};
 pub use memberships::{ChatInfoAtRemoval, MemberChange, Membership};
 pub use messages::{Accepted, AppendOutcome, ChatEntry, HOLE_FILL_AFTER_MS, Message, TargetChange, change_actions, client_key};
 pub use presence::PresenceSubscription;
-pub use users::{Avatar, Device, PresenceAudience, Privacy, Profile, PushEndpoint, UserDevices};
+pub use users::{Avatar, Device, OneTimeKey, PresenceAudience, Privacy, Profile, PushEndpoint, StoredIdentityKeys, UserDevices};
 
 /// DynamoDB's own limits on one request.
 pub const MAX_TRANSACTION_ACTIONS: usize = 100;

@@ -18,15 +18,17 @@ pub use http::{
     MessagesPage, UserProfile,
 };
 pub use requests::{
-    AcceptChatRequest, AckRequest, BlockUserRequest, ClientRequest, CreateChatRequest, DeleteChatRequest, DeleteMessageRequest,
-    EditMessageRequest, HeartbeatRequest, ListBlockedRequest, ListChatsRequest, ListDevicesRequest, MarkReadRequest, MessageStatusRequest,
-    ModifyChatParticipantsRequest, MuteChatRequest, ParticipantOperation, ReactRequest, RegisterPushRequest, SendMessageRequest,
-    SetPrivacyRequest, SubscribePresenceRequest, SyncRequest, TypingRequest, UnregisterDeviceRequest, UnregisterPushRequest,
-    UpdateChatRequest, UpdateProfileRequest,
+    AcceptChatRequest, AckRequest, BlockUserRequest, ClaimKeysRequest, ClientRequest, CreateChatRequest, DeleteChatRequest,
+    DeleteMessageRequest, DeviceRef, EditMessageRequest, GetDeviceKeysRequest, HeartbeatRequest, ListBlockedRequest, ListChatsRequest,
+    ListDevicesRequest, MarkReadRequest, MessageStatusRequest, ModifyChatParticipantsRequest, MuteChatRequest, ParticipantOperation,
+    ReactRequest, RegisterPushRequest, SendMessageRequest, SendToDeviceRequest, SetPrivacyRequest, SubscribePresenceRequest, SyncRequest,
+    ToDeviceMessage, TypingRequest, UnregisterDeviceRequest, UnregisterPushRequest, UpdateChatRequest, UpdateProfileRequest,
+    UploadKeysRequest,
 };
 pub use views::{
-    AttachmentView, AvatarView, Change, ChatKind, ChatSummary, Deletion, DeviceView, MessageChange, MessagePreview, MessageView,
-    PresenceView, PresenceVisibility, PushPlatform, QUOTE_SNIPPET_CHARS, Quote, ReactionCount, ReceiptStatus, RecipientStatus,
+    AttachmentView, AvatarView, Change, ChatKind, ChatSummary, ClaimedKeyView, Deletion, DeviceKeysView, DeviceView, IdentityKeys,
+    MessageChange, MessagePreview, MessageView, OneTimeKeyView, PresenceView, PresenceVisibility, PushPlatform, QUOTE_SNIPPET_CHARS, Quote,
+    ReactionCount, ReceiptStatus, RecipientStatus,
 };
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use serde_json::Value;
 use domain::model::chats::CounterItem;
 use domain::model::memberships::EarlierMembership;
 use domain::model::messages::{AttachmentRef, ChangeItem, DeletionItem, HoleItem, MessageItem, QuoteItem, ReactionItem, VersionItem};
+use domain::model::one_time_keys::OneTimeKeyItem;
 use domain::model::*;
 use domain::protocol::ChatKind;
 
@@ -34,6 +35,7 @@ fn unchanged() -> MessageItem {
         sender_device: String::new(),
         client_message_id: String::new(),
         message: String::new(),
+        encrypted: false,
         attachments: vec![],
         mentions: vec![],
         sent_at: 0,
@@ -71,6 +73,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sender_device: "phone".into(),
             client_message_id: "m-7".into(),
             message: "hi @bob".into(),
+            encrypted: false,
             attachments: vec![AttachmentRef {
                 attachment_id: "01JATT".into(),
                 file_name: "a.png".into(),
@@ -96,6 +99,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sender_device: "laptop".into(),
             client_message_id: "m-8".into(),
             message: "yes".into(),
+            encrypted: false,
             attachments: vec![],
             mentions: vec![],
             sent_at: 1_795_400_001_000,
@@ -122,6 +126,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sender_device: "phone".into(),
             client_message_id: "m-9".into(),
             message: "see you at 8".into(),
+            encrypted: false,
             attachments: vec![],
             mentions: vec![],
             sent_at: 1_795_400_002_000,
@@ -145,6 +150,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             sender_device: "laptop".into(),
             client_message_id: "m-12".into(),
             message: "".into(),
+            encrypted: false,
             attachments: vec![],
             mentions: vec![],
             sent_at: 1_795_400_005_000,
@@ -240,6 +246,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            encrypted: false,
             holes: vec![],
             taken_at: None,
         },
@@ -264,6 +271,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 4,
             last_message_seq: Some(12),
             last_join_seq: Some(3),
+            encrypted: false,
             holes: vec![],
             taken_at: None,
         },
@@ -289,6 +297,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            encrypted: false,
             holes: vec![],
             taken_at: None,
         },
@@ -313,6 +322,7 @@ fn every_table_reads_and_writes_its_pinned_item() {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            encrypted: false,
             holes: vec![],
             taken_at: None,
         },
@@ -416,11 +426,87 @@ fn every_table_reads_and_writes_its_pinned_item() {
                         endpoint_arn: "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/1".into(),
                     }),
                     last_push_at: Some(1_795_400_000_500),
+                    keys: None,
+                    fallback_key: None,
                 },
             )]),
             last_seen: Some(1_795_400_000_000),
             revocations: vec!["tablet@1795300000".into()],
             privacy: Default::default(),
+        },
+    );
+    // End-to-end encryption (2026-12-03): a device's identity and fallback
+    // keys on its entry, an encrypted chat and its envelope messages, and the
+    // one-time keys table.
+    holds(
+        &p,
+        "Users (device keys)",
+        UserDevices {
+            user_id: "erin".into(),
+            devices: BTreeMap::from([(
+                "laptop".to_owned(),
+                Device {
+                    registered_at: 1_795_500_000_000,
+                    keys: Some(StoredIdentityKeys {
+                        curve25519: "QmFzZTY0Q3VydmUyNTUxOUtleU9mRXJpbnNMYXB0b3A".into(),
+                        ed25519: "QmFzZTY0RWQyNTUxOUtleU9mRXJpbnNMYXB0b3BYWFg".into(),
+                    }),
+                    fallback_key: Some(OneTimeKey { key_id: "AAAAAQ".into(), key: "RmFsbGJhY2tLZXlPZkVyaW5zTGFwdG9wWFhYWFhYWFg".into() }),
+                    ..Default::default()
+                },
+            )]),
+            ..Default::default()
+        },
+    );
+    holds(
+        &p,
+        "Messages (encrypted)",
+        MessageItem {
+            chat_id: "g-e2ee".into(),
+            message_id: "01JENC".into(),
+            seq: 2,
+            sender_id: "erin".into(),
+            sender_device: "laptop".into(),
+            client_message_id: "e-2".into(),
+            message: "megolm.v1:c2Vzc2lvbklk:Y2lwaGVydGV4dA".into(),
+            encrypted: true,
+            mentions: vec!["bob".into()],
+            sent_at: 1_795_500_000_100,
+            ..unchanged()
+        },
+    );
+    holds(
+        &p,
+        "Chats (encrypted)",
+        Chat {
+            chat_id: "g-e2ee".into(),
+            kind: ChatKind::Group,
+            name: Some("secret".into()),
+            description: None,
+            members: vec!["bob".into(), "erin".into()],
+            admins: vec!["erin".into()],
+            created_by: "erin".into(),
+            created_at: 1_795_500_000_000,
+            seq: 0,
+            version: 1,
+            last_active_at: 1_795_500_000_000,
+            requested: vec![],
+            blocked_by: vec![],
+            events: 0,
+            last_message_seq: Some(0),
+            last_join_seq: Some(0),
+            encrypted: true,
+            holes: vec![],
+            taken_at: None,
+        },
+    );
+    holds(
+        &p,
+        "OneTimeKeys",
+        OneTimeKeyItem {
+            device_key: "erin#laptop".into(),
+            key_id: "AAAAAg".into(),
+            key: "T25lVGltZUtleU9mRXJpbnNMYXB0b3BYWFhYWFhYWFg".into(),
         },
     );
     // Profiles (2026-11-24): read apart from the devices (`profiles_of`).

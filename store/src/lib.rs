@@ -12,6 +12,7 @@ mod inbox;
 mod item_formats;
 mod memberships;
 mod messages;
+mod one_time_keys;
 mod presence;
 mod rate_limits;
 mod users;

@@ -5,7 +5,7 @@ use super::{DynamoStore, Item, applied, condition_failed, n, s};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::error::{AppError, StoreError};
-use domain::model::users::{Device, Privacy, Profile, PushEndpoint, UserDevices, revocation};
+use domain::model::users::{Device, OneTimeKey, Privacy, Profile, PushEndpoint, StoredIdentityKeys, UserDevices, revocation};
 use domain::ports::UserTable;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
@@ -289,6 +289,47 @@ impl UserTable for DynamoStore {
             .await;
         applied(result)?;
         Ok(())
+    }
+
+    async fn set_device_keys(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        keys: Option<&StoredIdentityKeys>,
+        fallback: Option<&OneTimeKey>,
+    ) -> Result<Option<Option<StoredIdentityKeys>>, StoreError> {
+        if keys.is_none() && fallback.is_none() {
+            let registry = self.device_registry(user_id).await?;
+            return Ok(registry.devices.get(device_id).map(|d| d.keys.clone()));
+        }
+        let mut sets = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .set_key(Some(user_key(user_id)))
+            .condition_expression("attribute_exists(devices.#d)")
+            .expression_attribute_names("#d", device_id)
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        if let Some(keys) = keys {
+            // Identity keys never change: a second upload keeps the first.
+            sets.push("devices.#d.#keys = if_not_exists(devices.#d.#keys, :keys)");
+            update = update
+                .expression_attribute_names("#keys", "keys")
+                .expression_attribute_values(":keys", serde_dynamo::to_attribute_value(keys)?);
+        }
+        if let Some(fallback) = fallback {
+            sets.push("devices.#d.fallbackKey = :fallback");
+            update = update.expression_attribute_values(":fallback", serde_dynamo::to_attribute_value(fallback)?);
+        }
+        match update.update_expression(format!("SET {}", sets.join(", "))).send().await {
+            Ok(out) => {
+                let user: UserDevices = serde_dynamo::from_item(out.attributes.unwrap_or_default())?;
+                Ok(Some(user.devices.get(device_id).and_then(|d| d.keys.clone())))
+            }
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {

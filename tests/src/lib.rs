@@ -62,7 +62,7 @@ pub const ARRIVED_AT: &str = "_arrivedAtMicros";
 /// what they send. The limiter's counter is still written, so its cost counts.
 pub const RATE_LIMITS_FOR_LOAD: (&str, &str) = (
     "RateLimits",
-    "sendMessage=1000000/60,createChat=1000000/60,uploadMegabytes=1000000/60,subscribePresence=1000000/60,typing=1000000/60,messageChanges=1000000/60",
+    "sendMessage=1000000/60,createChat=1000000/60,uploadMegabytes=1000000/60,subscribePresence=1000000/60,typing=1000000/60,messageChanges=1000000/60,claimKeys=1000000/60,sendToDevice=1000000/60",
 );
 
 /// A unique id for this test run: `alice_01jd...`.

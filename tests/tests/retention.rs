@@ -27,6 +27,7 @@ async fn store(system: &System) -> DynamoStore {
         attachments: system.table("AttachmentsTable"),
         rate_limits: system.table("RateLimitsTable"),
         contacts: system.table("ContactsTable"),
+        one_time_keys: system.table("OneTimeKeysTable"),
     };
     DynamoStore::new(system.dynamo().await, tables)
 }

@@ -25,6 +25,11 @@ export type ChatId = string;
 export type ClientFrame =
   | {
       action: "createChat";
+      /**
+       * End-to-end encrypted (docs/e2ee.md): every text in the chat is an
+       * envelope the server cannot read. Fixed at creation.
+       */
+      encrypted?: boolean;
       name?: string | null;
       /**
        * Other members (the caller is always a member). One other and no name: a 1-1 chat.
@@ -43,6 +48,17 @@ export type ClientFrame =
        * Chosen by the client, unique per message; a retry reuses it.
        */
       clientMessageId: string;
+      /**
+       * Encrypted chats: the `digest` of `getDeviceKeys` the sender shared its
+       * session with. A digest the chat's devices no longer have is refused
+       * (`devices_changed`), so no device is left out without the sender knowing.
+       */
+      devices?: string | null;
+      /**
+       * Encrypted chats: the members this message mentions (the server cannot
+       * read `@userId` in the text there, so the client names them).
+       */
+      mentions?: UserId[];
       message: string;
       /**
        * The `seq` of a message of the same chat this one replies to (quotes).
@@ -277,6 +293,56 @@ export type ClientFrame =
        */
       requestId?: string | null;
       userIds: UserId[];
+    }
+  | {
+      action: "uploadKeys";
+      /**
+       * Handed out when the one-time keys run out; replaces the previous one.
+       */
+      fallbackKey?: OneTimeKeyView | null;
+      /**
+       * Set once per device: a device whose keys are lost registers anew.
+       */
+      identityKeys?: IdentityKeys | null;
+      oneTimeKeys?: OneTimeKeyView[];
+      /**
+       * Echoed by the reply to this frame (a string of at most 128 characters).
+       */
+      requestId?: string | null;
+    }
+  | {
+      action: "getDeviceKeys";
+      chatId: ChatId;
+      /**
+       * Echoed by the reply to this frame (a string of at most 128 characters).
+       */
+      requestId?: string | null;
+    }
+  | {
+      action: "claimKeys";
+      /**
+       * A chat the caller and every named device's user are members of (the
+       * caller's own devices may be named with any chat of theirs).
+       */
+      chatId: string;
+      devices: DeviceRef[];
+      /**
+       * Echoed by the reply to this frame (a string of at most 128 characters).
+       */
+      requestId?: string | null;
+    }
+  | {
+      action: "sendToDevice";
+      /**
+       * A chat the caller and every recipient's user are members of (or the
+       * caller's own other devices).
+       */
+      chatId: string;
+      messages: ToDeviceMessage[];
+      /**
+       * Echoed by the reply to this frame (a string of at most 128 characters).
+       */
+      requestId?: string | null;
     };
 /**
  * This interface was referenced by `ChatWireContract`'s JSON-Schema
@@ -425,6 +491,10 @@ export type Reply =
        * False when a 1-1 chat between the two users already existed.
        */
       created: boolean;
+      /**
+       * End-to-end encrypted (an existing 1-1 chat keeps its mode).
+       */
+      encrypted?: boolean;
       kind: ChatKind;
       name?: string | null;
       participants: string[];
@@ -453,6 +523,7 @@ export type Reply =
       chatId: string;
       createdAt: number;
       createdBy: string;
+      encrypted?: boolean;
       eventId: string;
       kind: ChatKind;
       name?: string | null;
@@ -664,6 +735,47 @@ export type Reply =
       type: "acked";
     }
   | {
+      oneTimeKeyCount: number;
+      requestId?: string | null;
+      type: "keysUploaded";
+    }
+  | {
+      chatId: string;
+      devices: DeviceKeysView[];
+      digest: string;
+      requestId?: string | null;
+      type: "deviceKeys";
+    }
+  | {
+      keys: ClaimedKeyView[];
+      missing?: DeviceRef[];
+      requestId?: string | null;
+      type: "claimedKeys";
+    }
+  | {
+      count: number;
+      /**
+       * Devices skipped: no longer registered, or without keys.
+       */
+      missing?: DeviceRef[];
+      requestId?: string | null;
+      type: "toDeviceSent";
+    }
+  | {
+      chatId: string;
+      ciphertext: string;
+      eventId: string;
+      olmType: number;
+      requestId?: string | null;
+      senderDevice: string;
+      senderId: string;
+      /**
+       * The sending device's Curve25519 identity key, as the server has it registered.
+       */
+      senderKey: string;
+      type: "toDevice";
+    }
+  | {
       /**
        * What went wrong, for programs (`not_member`, `rate_limited`, …:
        * docs/protocol.md lists them); `message` is for people.
@@ -787,6 +899,10 @@ export interface ChatDetails {
    */
   description?: string | null;
   /**
+   * End-to-end encrypted (`createChat` with `encrypted`).
+   */
+  encrypted?: boolean;
+  /**
    * The caller sees messages after this seq (the chat's seq when they joined).
    */
   joinedAtSeq?: number;
@@ -845,9 +961,13 @@ export interface MessagePreview {
    */
   deleted?: boolean;
   edited?: boolean;
+  encrypted?: boolean;
   senderId: string;
   sentAt: number;
   seq: number;
+  /**
+   * The start of the text; an encrypted message's whole envelope, for the client to decrypt.
+   */
   text: string;
 }
 /**
@@ -862,6 +982,10 @@ export interface ChatSummary {
    * A group's description (`updateChat`).
    */
   description?: string | null;
+  /**
+   * End-to-end encrypted (`createChat` with `encrypted`).
+   */
+  encrypted?: boolean;
   /**
    * The caller sees messages after this seq (the chat's seq when they joined).
    */
@@ -919,6 +1043,80 @@ export interface ChatsPage {
   nextCursor?: string | null;
 }
 /**
+ * A key `claimKeys` handed out, for one device.
+ *
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "ClaimedKeyView".
+ */
+export interface ClaimedKeyView {
+  deviceId: string;
+  /**
+   * The device's one-time keys ran out: this is its fallback key (handed
+   * out again until the device replaces it).
+   */
+  fallback?: boolean;
+  identityKeys: IdentityKeys;
+  key: string;
+  keyId: string;
+  userId: string;
+}
+/**
+ * A device's long-term keys (Olm's identity keys, unpadded base64).
+ *
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "IdentityKeys".
+ */
+export interface IdentityKeys {
+  /**
+   * For key agreement (Olm sessions).
+   */
+  curve25519: string;
+  /**
+   * For signatures.
+   */
+  ed25519: string;
+}
+/**
+ * A one-time or fallback key as a device uploads it.
+ *
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "OneTimeKeyView".
+ */
+export interface OneTimeKeyView {
+  /**
+   * Curve25519 public key, unpadded base64.
+   */
+  key: string;
+  /**
+   * The device's name for it (unique per device).
+   */
+  keyId: string;
+}
+/**
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "DeviceRef".
+ */
+export interface DeviceRef {
+  deviceId: DeviceId;
+  userId: UserId;
+}
+/**
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "ToDeviceMessage".
+ */
+export interface ToDeviceMessage {
+  /**
+   * The Olm ciphertext (base64).
+   */
+  ciphertext: string;
+  deviceId: DeviceId;
+  /**
+   * Olm message type: 0 (pre-key, the first of a session) or 1.
+   */
+  olmType: number;
+  userId: UserId;
+}
+/**
  * `POST /chats/{chatId}/attachments`.
  *
  * This interface was referenced by `ChatWireContract`'s JSON-Schema
@@ -956,6 +1154,17 @@ export interface CreateAvatarRequest {
 export interface Deletion {
   at: number;
   by: string;
+}
+/**
+ * A member's device as `getDeviceKeys` lists it.
+ *
+ * This interface was referenced by `ChatWireContract`'s JSON-Schema
+ * via the `definition` "DeviceKeysView".
+ */
+export interface DeviceKeysView {
+  deviceId: string;
+  identityKeys: IdentityKeys;
+  userId: string;
 }
 /**
  * One of the caller's registered devices (`listDevices`).
@@ -1022,9 +1231,16 @@ export interface MessageView {
    */
   editedAt?: number | null;
   /**
+   * Sent in an end-to-end encrypted chat: `message` (and an edit's text) is an envelope.
+   */
+  encrypted?: boolean;
+  /**
    * Members named as `@userId` in the text, parsed by the server.
    */
   mentions?: string[];
+  /**
+   * The text; in an encrypted chat an envelope (`megolm.v1:<sessionId>:<ciphertext>`, docs/e2ee.md).
+   */
   message: string;
   messageId: string;
   /**

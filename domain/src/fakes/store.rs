@@ -22,12 +22,12 @@ use crate::model::memberships::ChatInfoAtRemoval;
 use crate::model::messages::{ChangeItem, DeletionItem, HOLE, HoleItem, MessageItem, ReactionItem, StoredEntry, VersionItem};
 use crate::model::{
     Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage, MemberChange,
-    Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking, TargetChange, UserDevices,
-    attachment_expiry_bucket, client_key,
+    Membership, Message, OneTimeKey, PresenceSubscription, Privacy, Profile, PushEndpoint, StoredIdentityKeys, Taken, Taking, TargetChange,
+    UserDevices, attachment_expiry_bucket, client_key,
 };
 use crate::ports::{
-    AttachmentTable, ChatTable, ConnectionTable, ContactTable, InboxTable, MembershipTable, MessageTable, PresenceTable, RateLimitTable,
-    UserTable,
+    AttachmentTable, ChatTable, ConnectionTable, ContactTable, InboxTable, MembershipTable, MessageTable, OneTimeKeyTable, PresenceTable,
+    RateLimitTable, UserTable,
 };
 use crate::protocol::{MessageChange, MessageView};
 
@@ -77,6 +77,8 @@ struct Tables {
     presence: BTreeMap<(String, String), PresenceSubscription>,
     rate_limits: BTreeMap<String, u64>,
     users: BTreeMap<String, UserRow>,
+    /// (device key, key id) → public key.
+    one_time_keys: BTreeMap<(String, String), String>,
 }
 
 #[derive(Default)]
@@ -1031,6 +1033,52 @@ impl UserTable for MemoryStore {
     async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError> {
         let t = self.tables();
         Ok(user_ids.iter().filter_map(|u| Some((u.clone(), t.users.get(u)?.devices(u, false)))).collect())
+    }
+
+    async fn set_device_keys(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        keys: Option<&StoredIdentityKeys>,
+        fallback: Option<&OneTimeKey>,
+    ) -> Result<Option<Option<StoredIdentityKeys>>, StoreError> {
+        let mut t = self.tables();
+        let Some(device) = t.users.get_mut(user_id).and_then(|u| u.device(device_id)) else { return Ok(None) };
+        if device.keys.is_none() {
+            device.keys = keys.cloned();
+        }
+        if let Some(fallback) = fallback {
+            device.fallback_key = Some(fallback.clone());
+        }
+        Ok(Some(device.keys.clone()))
+    }
+}
+
+#[async_trait]
+impl OneTimeKeyTable for MemoryStore {
+    async fn put_one_time_keys(&self, device_key: &str, keys: &[OneTimeKey]) -> Result<(), StoreError> {
+        let mut t = self.tables();
+        for k in keys {
+            t.one_time_keys.insert(key(device_key, &k.key_id), k.key.clone());
+        }
+        Ok(())
+    }
+
+    async fn count_one_time_keys(&self, device_key: &str) -> Result<usize, StoreError> {
+        Ok(self.tables().one_time_keys.keys().filter(|(d, _)| d == device_key).count())
+    }
+
+    async fn claim_one_time_key(&self, device_key: &str) -> Result<Option<OneTimeKey>, StoreError> {
+        let mut t = self.tables();
+        let found = t.one_time_keys.keys().find(|(d, _)| d == device_key).cloned();
+        Ok(found.and_then(|k| t.one_time_keys.remove(&k).map(|key| OneTimeKey { key_id: k.1, key })))
+    }
+
+    async fn delete_one_time_keys(&self, device_key: &str) -> Result<usize, StoreError> {
+        let mut t = self.tables();
+        let before = t.one_time_keys.len();
+        t.one_time_keys.retain(|(d, _), _| d != device_key);
+        Ok(before - t.one_time_keys.len())
     }
 }
 

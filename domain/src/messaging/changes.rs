@@ -49,8 +49,10 @@ enum Wanted {
 }
 
 pub async fn edit_message(ctx: &AppContext, who: &Identity, request: EditMessageRequest) -> Result<ServerFrame, AppError> {
-    if request.message.len() > ctx.config.max_message_bytes {
-        return Err(AppError::MessageTooLong { max: ctx.config.max_message_bytes });
+    // (The plain limit is checked once the chat is known to be plain.)
+    let max = super::encryption::max_envelope_bytes(ctx.config.max_message_bytes);
+    if request.message.len() > max {
+        return Err(AppError::MessageTooLong { max });
     }
     if request.message.trim().is_empty() {
         return Err(AppError::invalid("an edit needs text (delete the message instead)"));
@@ -67,7 +69,12 @@ pub async fn delete_message(ctx: &AppContext, who: &Identity, request: DeleteMes
 pub async fn react(ctx: &AppContext, who: &Identity, request: ReactRequest) -> Result<ServerFrame, AppError> {
     let emoji = request.emoji.filter(|e| !e.is_empty());
     if let Some(emoji) = &emoji {
-        check_emoji(emoji)?;
+        // An encrypted chat's reaction is an envelope (checked with the chat).
+        if !super::encryption::is_envelope(emoji) {
+            check_emoji(emoji)?;
+        } else if emoji.len() > 1024 {
+            return Err(AppError::invalid("an encrypted reaction is at most 1024 bytes"));
+        }
     }
     ctx.charge(Limit::Changes, &who.user_id, 1).await?;
     apply(ctx, who, &request.chat_id, request.seq, Wanted::React(emoji)).await
@@ -112,6 +119,10 @@ fn plan(ctx: &AppContext, who: &Identity, chat: &Chat, target: &Message, wanted:
     let sent_ago = now.saturating_sub(view.sent_at);
     match wanted {
         Wanted::Edit(text) => {
+            super::encryption::check_text_mode(chat, text, "message")?;
+            if !chat.encrypted && text.len() > ctx.config.max_message_bytes {
+                return Err(AppError::MessageTooLong { max: ctx.config.max_message_bytes });
+            }
             if view.sender_id != who.user_id {
                 return Err(AppError::Forbidden("only its sender can edit a message".into()));
             }
@@ -155,6 +166,9 @@ fn plan(ctx: &AppContext, who: &Identity, chat: &Chat, target: &Message, wanted:
             Ok(Plan::Apply(Change::Deleted))
         }
         Wanted::React(emoji) => {
+            if let Some(emoji) = emoji {
+                super::encryption::check_text_mode(chat, emoji, "emoji")?;
+            }
             if target.is_deleted() {
                 return Err(AppError::invalid("the message was deleted"));
             }

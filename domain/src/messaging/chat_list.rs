@@ -39,6 +39,7 @@ mod tests {
             name: None,
             description: None,
             participants: vec![],
+            encrypted: false,
             joined_at_seq: 0,
             last_seq: 0,
             last_active_at: 1_700_000_000_123,

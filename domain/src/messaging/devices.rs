@@ -95,6 +95,8 @@ pub async fn unregister_device(
         delete_sns_endpoint(ctx, &who.user_id, &device_id, &push.endpoint_arn).await?;
     }
     let discarded = ctx.store.discard_inbox(&device_key(&who.user_id, &device_id)).await?;
+    // Its unclaimed one-time keys would start sessions with no one.
+    ctx.store.delete_one_time_keys(&device_key(&who.user_id, &device_id)).await?;
     info!(user = %who.user_id, device = %device_id, discarded, "device unregistered");
     if let Some(open) = device.connection_id.as_deref() {
         if open == connection_id {

@@ -116,6 +116,7 @@ mod tests {
             events,
             last_message_seq: None,
             last_join_seq: None,
+            encrypted: false,
             holes: vec![],
             taken_at,
         }
@@ -130,6 +131,7 @@ mod tests {
             sender_device: "d".into(),
             client_message_id: format!("x{seq}"),
             message: "hi".into(),
+            encrypted: false,
             attachments: vec![],
             mentions: vec![],
             sent_at: at,

@@ -112,12 +112,21 @@ impl Notice {
     /// What an inbox entry's frame is worth a push for on `user`'s device:
     /// another's message (not one deleted since), or a reaction set on one
     /// of `user`'s own messages.
-    fn of(entry: &InboxEntry, user: &str) -> Option<Self> {
+    pub(crate) fn of(entry: &InboxEntry, user: &str) -> Option<Self> {
         match entry.kind {
             EntryKind::NewMessage if entry.sender_id.as_deref() != Some(user) => {
                 let message: MessageView = serde_json::from_str(&entry.frame).ok()?;
                 if message.deleted.is_some() {
                     return None;
+                }
+                if message.encrypted {
+                    // The server cannot read it, and would not say if it could.
+                    return Some(Notice {
+                        chat_id: message.chat_id,
+                        from: message.sender_id,
+                        body: "sent a message".into(),
+                        about: message.seq,
+                    });
                 }
                 let mut body: String = message.message.chars().take(PREVIEW_CHARS).collect();
                 if message.message.chars().count() > PREVIEW_CHARS {
@@ -132,7 +141,11 @@ impl Notice {
                 let change: MessageChange = serde_json::from_str(&entry.frame).ok()?;
                 match &change.change {
                     Change::Reacted { emoji: Some(emoji) } if change.target_sender_id == user && change.user_id != user => {
-                        let body = format!("reacted {emoji} to your message");
+                        let body = if super::encryption::is_envelope(emoji) {
+                            "reacted to your message".to_owned()
+                        } else {
+                            format!("reacted {emoji} to your message")
+                        };
                         Some(Notice { chat_id: change.chat_id, from: change.user_id, body, about: change.target_seq })
                     }
                     _ => None,

@@ -174,6 +174,7 @@ pub fn summary(chat: &Chat, membership: &Membership) -> ChatSummary {
         description: membership.info_at_removal.as_ref().map_or_else(|| chat.description.clone(), |info| info.description.clone()),
         // (Set only by a removal: a member added back gets a fresh membership.)
         participants: membership.members_at_removal.clone().unwrap_or_else(|| chat.members.clone()),
+        encrypted: chat.encrypted,
         // (What they deleted for themself has no preview either.)
         joined_at_seq: membership.joined_at_seq.max(membership.cleared_through),
         last_seq: visible,

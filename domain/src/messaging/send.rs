@@ -7,11 +7,12 @@ use std::collections::{BTreeSet, HashMap};
 use tracing::{info, warn};
 
 use super::delivery;
+use super::encryption;
 use super::{Audience, Outgoing, inbox_entries, live_targets, post_live};
 use crate::auth::Identity;
 use crate::context::AppContext;
 use crate::error::AppError;
-use crate::ids;
+use crate::ids::{self, UserId};
 use crate::media;
 use crate::model::{Accepted, Attachment, Chat, ChatEntry, EntryKind, Taking, UserDevices, backoff};
 use crate::ports::Target;
@@ -30,13 +31,50 @@ fn validate_send(ctx: &AppContext, request: &SendMessageRequest) -> Result<(), A
     if id.is_empty() || id.len() > MAX_CLIENT_MESSAGE_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::invalid(format!("clientMessageId must be 1-{MAX_CLIENT_MESSAGE_ID_LEN} printable ASCII characters")));
     }
-    if request.message.len() > ctx.config.max_message_bytes {
-        return Err(AppError::MessageTooLong { max: ctx.config.max_message_bytes });
+    // (A plain chat's texts are held to the plain limit once the chat is read.)
+    let max = encryption::max_envelope_bytes(ctx.config.max_message_bytes);
+    if request.message.len() > max {
+        return Err(AppError::MessageTooLong { max });
+    }
+    if request.mentions.len() > MAX_MENTIONS {
+        return Err(AppError::invalid(format!("mentions: at most {MAX_MENTIONS}")));
     }
     if request.message.trim().is_empty() && request.attachments.is_empty() {
         return Err(AppError::invalid("a message needs text or an attachment"));
     }
     Ok(())
+}
+
+/// What an encrypted chat takes (an envelope, the mentions and the device
+/// list named beside it) and a plain chat does not, and the reverse.
+fn check_mode(ctx: &AppContext, chat: &Chat, request: &SendMessageRequest) -> Result<(), AppError> {
+    if !request.message.is_empty() {
+        encryption::check_text_mode(chat, &request.message, "message")?;
+    }
+    if chat.encrypted {
+        if request.devices.is_none() {
+            return Err(AppError::invalid("devices: an encrypted send names the getDeviceKeys digest it shared its session with"));
+        }
+    } else {
+        if request.message.len() > ctx.config.max_message_bytes {
+            return Err(AppError::MessageTooLong { max: ctx.config.max_message_bytes });
+        }
+        if !request.mentions.is_empty() || request.devices.is_some() {
+            return Err(AppError::invalid("mentions and devices are for encrypted chats; here mentions are read from the text"));
+        }
+    }
+    Ok(())
+}
+
+/// An encrypted send's members, named by the client: the chat's other members, once each.
+fn named_mentions(named: &[UserId], chat: &Chat, sender: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for id in named {
+        if id.as_str() != sender && chat.is_member(id) && !found.iter().any(|f| f == id.as_str()) {
+            found.push(id.to_string());
+        }
+    }
+    found
 }
 
 /// `@userId` mentions of the chat's other members, in order of first mention.
@@ -92,8 +130,13 @@ impl Prepared {
             sender_device: who.device_id.to_string(),
             client_message_id: self.request.client_message_id.clone(),
             message: self.request.message.clone(),
+            encrypted: chat.encrypted,
             attachments: media::views(&self.attachments),
-            mentions: parse_mentions(&self.request.message, chat, &who.user_id),
+            mentions: if chat.encrypted {
+                named_mentions(&self.request.mentions, chat, &who.user_id)
+            } else {
+                parse_mentions(&self.request.message, chat, &who.user_id)
+            },
             sent_at,
             reply_to: self.reply_to.clone(),
             edited_at: None,
@@ -124,6 +167,7 @@ async fn send_counted(ctx: &AppContext, who: &Identity, prepared: &Prepared) -> 
     if let Some(accepted) = accepted {
         return resume(ctx, who, prepared, accepted).await;
     }
+    check_mode(ctx, &chat, request)?;
     let mut cached_devices: Option<(Vec<String>, HashMap<String, UserDevices>)> = None;
     for attempt in 0..MAX_APPEND_ATTEMPTS {
         if attempt > 0 {
@@ -138,7 +182,18 @@ async fn send_counted(ctx: &AppContext, who: &Identity, prepared: &Prepared) -> 
             })
         };
         let take = async { Ok::<_, AppError>(ctx.store.take_seq(&chat, Taking::Message, now).await?) };
-        let (devices, taken) = futures::future::try_join(devices, take).await?;
+        let (devices, taken) = if chat.encrypted {
+            // The device list the sender named is checked before a seq is
+            // taken, so a refusal leaves no hole.
+            let devices = devices.await?;
+            let digest = encryption::devices_digest(&encryption::keyed_devices(&chat.members, &devices));
+            if request.devices.as_deref() != Some(digest.as_str()) {
+                return Err(AppError::DevicesChanged(request.devices.clone().unwrap_or_default()));
+            }
+            (devices, take.await?)
+        } else {
+            futures::future::try_join(devices, take).await?
+        };
         let Some(taken) = taken else {
             // The membership changed since it was read: read it again.
             cached_devices = Some((chat.members.clone(), devices));
@@ -302,7 +357,8 @@ async fn quote(ctx: &AppContext, who: &Identity, chat_id: &str, seq: u64) -> Res
         seq,
         message_id: quoted.message_id,
         sender_id: quoted.sender_id,
-        snippet: quoted.message.chars().take(QUOTE_SNIPPET_CHARS).collect(),
+        // (An encrypted message's snippet is the client's to show, from its own copy.)
+        snippet: if quoted.encrypted { String::new() } else { quoted.message.chars().take(QUOTE_SNIPPET_CHARS).collect() },
         attachment_count: quoted.attachments.len(),
         deleted: false,
     })
@@ -365,6 +421,7 @@ mod tests {
             events: 0,
             last_message_seq: None,
             last_join_seq: None,
+            encrypted: false,
             holes: vec![],
             taken_at: None,
         }

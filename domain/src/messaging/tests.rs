@@ -8,6 +8,7 @@ mod blocking;
 mod changes;
 mod consent;
 mod devices;
+mod encryption;
 mod limits;
 mod media;
 mod membership;

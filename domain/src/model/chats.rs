@@ -67,6 +67,10 @@ pub struct Chat {
     /// the memberships).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_join_seq: Option<u64>,
+    /// End-to-end encrypted (docs/e2ee.md): its texts are envelopes the
+    /// server only stores and delivers. Fixed at creation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub encrypted: bool,
     /// Seqs of messages that were never written (their sender died after
     /// taking the seq), filled with a hole: unread counts skip them. From the
     /// counter item.
@@ -249,6 +253,7 @@ mod tests {
             events: 0,
             last_message_seq: Some(0),
             last_join_seq: Some(0),
+            encrypted: false,
             holes: Vec::new(),
             taken_at: None,
         }

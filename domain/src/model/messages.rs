@@ -31,8 +31,11 @@ pub struct MessageItem {
     pub sender_id: String,
     pub sender_device: String,
     pub client_message_id: String,
-    /// The text.
+    /// The text; in an encrypted chat, an envelope the server cannot read.
     pub message: String,
+    /// Sent in an end-to-end encrypted chat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub encrypted: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRef>,
     #[serde(default)]
@@ -351,6 +354,7 @@ impl From<&MessageView> for MessageItem {
             sender_device: m.sender_device.clone(),
             client_message_id: m.client_message_id.clone(),
             message: m.message.clone(),
+            encrypted: m.encrypted,
             attachments: m
                 .attachments
                 .iter()
@@ -395,6 +399,7 @@ impl From<MessageItem> for Message {
             sender_device: m.sender_device,
             client_message_id: m.client_message_id,
             message: m.message,
+            encrypted: m.encrypted,
             attachments: m
                 .attachments
                 .into_iter()
@@ -527,6 +532,7 @@ mod tests {
             sender_device: "phone".into(),
             client_message_id: "x".into(),
             message: "third".into(),
+            encrypted: false,
             attachments: vec![],
             mentions: vec![],
             sent_at: 1,

@@ -21,6 +21,30 @@ pub struct Device {
     /// When the device was last sent a push (milliseconds), for collapsing bursts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_push_at: Option<u64>,
+    /// Its end-to-end identity keys, set once (`uploadKeys`): read with the
+    /// devices a send reads anyway, so checking an encrypted send's device
+    /// list costs no extra call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<StoredIdentityKeys>,
+    /// The key handed out when its one-time keys ran out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_key: Option<OneTimeKey>,
+}
+
+/// A device's identity keys as stored (apart from the wire's `IdentityKeys`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredIdentityKeys {
+    pub curve25519: String,
+    pub ed25519: String,
+}
+
+/// A one-time (or fallback) public key of a device, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OneTimeKey {
+    pub key_id: String,
+    pub key: String,
 }
 
 /// The SNS platform endpoint a device's pushes go to.

@@ -12,7 +12,8 @@ use crate::error::{AppError, StoreError};
 use crate::ids::UserId;
 use crate::model::{
     Accepted, AppendOutcome, Attachment, Chat, ChatEntry, Connected, ConnectionRecord, Device, InboxEntry, InboxPage, MemberChange,
-    Membership, Message, PresenceSubscription, Privacy, Profile, PushEndpoint, Taken, Taking, TargetChange, UserDevices,
+    Membership, Message, OneTimeKey, PresenceSubscription, Privacy, Profile, PushEndpoint, StoredIdentityKeys, Taken, Taking, TargetChange,
+    UserDevices,
 };
 use crate::protocol::{MessageChange, MessageView};
 
@@ -25,6 +26,7 @@ pub trait Store:
     + InboxTable
     + MembershipTable
     + MessageTable
+    + OneTimeKeyTable
     + PresenceTable
     + RateLimitTable
     + UserTable
@@ -39,6 +41,7 @@ impl<T> Store for T where
         + InboxTable
         + MembershipTable
         + MessageTable
+        + OneTimeKeyTable
         + PresenceTable
         + RateLimitTable
         + UserTable
@@ -414,4 +417,34 @@ pub trait UserTable: Send + Sync {
     /// Devices (and live connections) of many users: one strongly consistent
     /// BatchGetItem per 100 users.
     async fn devices_of(&self, user_ids: &[String]) -> Result<HashMap<String, UserDevices>, StoreError>;
+
+    /// Sets a registered device's identity keys unless it has some already,
+    /// and replaces its fallback key when one is given: one conditional
+    /// update. Returns the identity keys the device has now (another upload's
+    /// when it had keys already), or `None` when the device is not registered.
+    async fn set_device_keys(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        keys: Option<&StoredIdentityKeys>,
+        fallback: Option<&OneTimeKey>,
+    ) -> Result<Option<Option<StoredIdentityKeys>>, StoreError>;
+}
+
+/// The one-time keys table: a device's unclaimed one-time public keys
+/// (partition: the device, `user#device`; sort: the device's key id).
+#[async_trait]
+pub trait OneTimeKeyTable: Send + Sync {
+    /// Stores keys the device uploaded (a key id it uploaded before is overwritten).
+    async fn put_one_time_keys(&self, device_key: &str, keys: &[OneTimeKey]) -> Result<(), StoreError>;
+
+    /// How many unclaimed keys the device has.
+    async fn count_one_time_keys(&self, device_key: &str) -> Result<usize, StoreError>;
+
+    /// Takes one of the device's keys for good: a conditional delete, so of
+    /// racing claims exactly one gets each key. `None` when none is left.
+    async fn claim_one_time_key(&self, device_key: &str) -> Result<Option<OneTimeKey>, StoreError>;
+
+    /// Deletes every unclaimed key of a device (it was unregistered).
+    async fn delete_one_time_keys(&self, device_key: &str) -> Result<usize, StoreError>;
 }

@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::requests::ParticipantOperation;
+use super::requests::{DeviceRef, ParticipantOperation};
 use super::views::{
-    AvatarView, ChatKind, ChatSummary, DeviceView, MessageChange, MessageView, PresenceView, PresenceVisibility, PushPlatform,
-    ReceiptStatus, RecipientStatus,
+    AvatarView, ChatKind, ChatSummary, ClaimedKeyView, DeviceKeysView, DeviceView, MessageChange, MessageView, PresenceView,
+    PresenceVisibility, PushPlatform, ReceiptStatus, RecipientStatus,
 };
 use crate::error::AppError;
 
@@ -37,6 +37,9 @@ pub enum ServerFrame {
         participants: Vec<String>,
         /// False when a 1-1 chat between the two users already existed.
         created: bool,
+        /// End-to-end encrypted (an existing 1-1 chat keeps its mode).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        encrypted: bool,
     },
     /// Reply to `sendMessage`: the message is stored and in every recipient's inbox.
     SendResult {
@@ -61,6 +64,8 @@ pub enum ServerFrame {
         admins: Vec<String>,
         created_by: String,
         created_at: u64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        encrypted: bool,
     },
     /// Membership changed; also sent to the added or removed user.
     ChatUpdate {
@@ -222,6 +227,43 @@ pub enum ServerFrame {
     },
     Acked {
         count: usize,
+    },
+    /// Reply to `uploadKeys`: the device's one-time keys the server holds
+    /// now (upload more when they run low).
+    KeysUploaded {
+        one_time_key_count: usize,
+    },
+    /// Reply to `getDeviceKeys`: every device of the chat's members that
+    /// uploaded identity keys, and their `digest` (what `sendMessage` names).
+    DeviceKeys {
+        chat_id: String,
+        devices: Vec<DeviceKeysView>,
+        digest: String,
+    },
+    /// Reply to `claimKeys`: a key for each named device that has keys;
+    /// `missing` lists the others (no such device, or no keys uploaded).
+    ClaimedKeys {
+        keys: Vec<ClaimedKeyView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        missing: Vec<DeviceRef>,
+    },
+    /// Reply to `sendToDevice`: the messages are in their devices' inboxes.
+    ToDeviceSent {
+        count: usize,
+        /// Devices skipped: no longer registered, or without keys.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        missing: Vec<DeviceRef>,
+    },
+    /// An encrypted message for this device alone (`sendToDevice`); acknowledge it by `eventId`.
+    ToDevice {
+        event_id: String,
+        chat_id: String,
+        sender_id: String,
+        sender_device: String,
+        /// The sending device's Curve25519 identity key, as the server has it registered.
+        sender_key: String,
+        olm_type: u8,
+        ciphertext: String,
     },
     Error {
         /// What went wrong, for programs (`not_member`, `rate_limited`, …:

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::views::PresenceVisibility;
+use super::views::{IdentityKeys, OneTimeKeyView, PresenceVisibility};
 use crate::ids::{AttachmentId, ChatId, DeviceId, UserId};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -14,6 +14,10 @@ pub struct CreateChatRequest {
     pub participants: Vec<UserId>,
     #[serde(default)]
     pub name: Option<String>,
+    /// End-to-end encrypted (docs/e2ee.md): every text in the chat is an
+    /// envelope the server cannot read. Fixed at creation.
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -28,6 +32,15 @@ pub struct SendMessageRequest {
     /// The `seq` of a message of the same chat this one replies to (quotes).
     #[serde(default)]
     pub reply_to: Option<u64>,
+    /// Encrypted chats: the members this message mentions (the server cannot
+    /// read `@userId` in the text there, so the client names them).
+    #[serde(default)]
+    pub mentions: Vec<UserId>,
+    /// Encrypted chats: the `digest` of `getDeviceKeys` the sender shared its
+    /// session with. A digest the chat's devices no longer have is refused
+    /// (`devices_changed`), so no device is left out without the sender knowing.
+    #[serde(default)]
+    pub devices: Option<String>,
 }
 
 /// Acknowledges inbox entries: messages by `messageId`, other frames by `eventId`.
@@ -247,6 +260,69 @@ pub struct SyncRequest {
     pub limit: Option<usize>,
 }
 
+/// A device's end-to-end keys (docs/e2ee.md): its identity keys once, and
+/// any number of one-time keys and a fallback key over time. None at all
+/// reads how many one-time keys the server still holds for the device.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UploadKeysRequest {
+    /// Set once per device: a device whose keys are lost registers anew.
+    #[serde(default)]
+    pub identity_keys: Option<IdentityKeys>,
+    #[serde(default)]
+    pub one_time_keys: Vec<OneTimeKeyView>,
+    /// Handed out when the one-time keys run out; replaces the previous one.
+    #[serde(default)]
+    pub fallback_key: Option<OneTimeKeyView>,
+}
+
+/// The devices (with their identity keys) of a chat's members.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GetDeviceKeysRequest {
+    pub chat_id: ChatId,
+}
+
+/// One one-time key (or, when they ran out, the fallback key) of each named
+/// device, each key handed out once: the start of an Olm session with it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimKeysRequest {
+    /// A chat the caller and every named device's user are members of (the
+    /// caller's own devices may be named with any chat of theirs).
+    pub chat_id: ChatId,
+    pub devices: Vec<DeviceRef>,
+}
+
+/// Encrypted messages to single devices (session keys, mostly), through each
+/// device's inbox: live when connected, on `sync` otherwise.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendToDeviceRequest {
+    /// A chat the caller and every recipient's user are members of (or the
+    /// caller's own other devices).
+    pub chat_id: ChatId,
+    pub messages: Vec<ToDeviceMessage>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeviceRef {
+    pub user_id: UserId,
+    pub device_id: DeviceId,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToDeviceMessage {
+    pub user_id: UserId,
+    pub device_id: DeviceId,
+    /// Olm message type: 0 (pre-key, the first of a session) or 1.
+    pub olm_type: u8,
+    /// The Olm ciphertext (base64).
+    pub ciphertext: String,
+}
+
 /// Every request frame, by the `action` API Gateway routes it on. The server
 /// never parses this (each route's function parses its own type); it is the
 /// contract's view of the client's side: the JSON Schema, the TypeScript
@@ -281,4 +357,8 @@ pub enum ClientRequest {
     AcceptChat(AcceptChatRequest),
     Heartbeat(HeartbeatRequest),
     SubscribePresence(SubscribePresenceRequest),
+    UploadKeys(UploadKeysRequest),
+    GetDeviceKeys(GetDeviceKeysRequest),
+    ClaimKeys(ClaimKeysRequest),
+    SendToDevice(SendToDeviceRequest),
 }

@@ -145,7 +145,7 @@ mod tests {
             }
         }
         let actions = actions();
-        assert_eq!(actions.len(), 26, "{actions:?}");
+        assert_eq!(actions.len(), 30, "{actions:?}");
         assert!(actions.contains(&"sendMessage".to_owned()));
     }
 }

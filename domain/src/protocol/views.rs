@@ -41,6 +41,50 @@ pub struct DeviceView {
     pub current: bool,
 }
 
+/// A device's long-term keys (Olm's identity keys, unpadded base64).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdentityKeys {
+    /// For key agreement (Olm sessions).
+    pub curve25519: String,
+    /// For signatures.
+    pub ed25519: String,
+}
+
+/// A one-time or fallback key as a device uploads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OneTimeKeyView {
+    /// The device's name for it (unique per device).
+    pub key_id: String,
+    /// Curve25519 public key, unpadded base64.
+    pub key: String,
+}
+
+/// A member's device as `getDeviceKeys` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceKeysView {
+    pub user_id: String,
+    pub device_id: String,
+    pub identity_keys: IdentityKeys,
+}
+
+/// A key `claimKeys` handed out, for one device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimedKeyView {
+    pub user_id: String,
+    pub device_id: String,
+    pub identity_keys: IdentityKeys,
+    pub key_id: String,
+    pub key: String,
+    /// The device's one-time keys ran out: this is its fallback key (handed
+    /// out again until the device replaces it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
+}
+
 /// A user's profile picture: an image uploaded through `POST /users/me/avatar`,
 /// downloaded through `GET /users/{userId}/avatar`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -86,7 +130,11 @@ pub struct MessageView {
     pub sender_id: String,
     pub sender_device: String,
     pub client_message_id: String,
+    /// The text; in an encrypted chat an envelope (`megolm.v1:<sessionId>:<ciphertext>`, docs/e2ee.md).
     pub message: String,
+    /// Sent in an end-to-end encrypted chat: `message` (and an edit's text) is an envelope.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub encrypted: bool,
     /// The uploaded files the message carries (fetch each through the HTTP API).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentView>,
@@ -186,6 +234,9 @@ pub struct ChatSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub participants: Vec<String>,
+    /// End-to-end encrypted (`createChat` with `encrypted`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub encrypted: bool,
     /// The caller sees messages after this seq (the chat's seq when they joined).
     #[serde(default)]
     pub joined_at_seq: u64,
@@ -233,7 +284,10 @@ pub struct ChatSummary {
 pub struct MessagePreview {
     pub seq: u64,
     pub sender_id: String,
+    /// The start of the text; an encrypted message's whole envelope, for the client to decrypt.
     pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub encrypted: bool,
     pub attachment_count: usize,
     pub sent_at: u64,
     /// The last message was deleted for everyone.

@@ -13,7 +13,7 @@ use crate::ports::OneTimeKeyTable;
 /// A 32-byte key in unpadded base64, different for each `n`.
 fn key(n: u32) -> String {
     use base64::Engine;
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0_u8; 32];
     bytes[..4].copy_from_slice(&n.to_be_bytes());
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
 }

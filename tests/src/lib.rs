@@ -3,6 +3,7 @@
 //! a client. Every test makes its own users and chats, so tests share tables.
 
 pub mod browser;
+pub mod e2ee;
 pub mod fuzz;
 pub mod prices;
 

@@ -10,6 +10,7 @@ mod budget;
 mod connect;
 mod delivery;
 mod devices;
+mod e2ee;
 mod fuzz;
 mod groups;
 mod history;

@@ -1,0 +1,314 @@
+//! A client that encrypts end to end, as docs/e2ee.md describes one: each
+//! device an Olm account (vodozemac, the library the SDK's wasm build uses
+//! too) whose public keys it uploads; per chat an outbound Megolm session it
+//! shares with every device of the chat's members over Olm (`claimKeys`,
+//! `sendToDevice`), rotated when a device leaves; messages are envelopes
+//! `megolm.v1:<sessionId>:<ciphertext>` named with the digest of the device
+//! list they were shared with. The tests drive it over the real WebSocket
+//! API; the server only ever sees public keys and ciphertext.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use futures::SinkExt;
+use serde_json::{Value, json};
+use vodozemac::megolm::{self, GroupSession, InboundGroupSession, MegolmMessage, SessionKey};
+use vodozemac::olm::{Account, OlmMessage, Session, SessionConfig};
+use vodozemac::{Curve25519PublicKey, base64_decode, base64_encode};
+
+use crate::{Client, System, text, unpack};
+
+/// One-time keys a device keeps on the server.
+const ONE_TIME_KEYS: usize = 20;
+/// `sendToDevice` carries at most this many messages per request.
+const TO_DEVICE_CHUNK: usize = 100;
+
+/// A device of a chat's member: (user, device).
+pub type DeviceName = (String, String);
+
+struct Outbound {
+    session: GroupSession,
+    /// The devices that have this session's key.
+    shared_with: BTreeSet<DeviceName>,
+}
+
+/// A message as the person reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plain {
+    pub seq: u64,
+    pub sender_id: String,
+    pub text: String,
+}
+
+pub struct SecureDevice {
+    pub client: Client,
+    pub user: String,
+    pub device: String,
+    account: Account,
+    /// Olm sessions by the other device's Curve25519 key (the newest first).
+    olm: HashMap<String, Vec<Session>>,
+    outbound: HashMap<String, Outbound>,
+    inbound: HashMap<String, InboundGroupSession>,
+    /// Messages whose session key has not arrived yet.
+    waiting: VecDeque<Value>,
+    /// Session keys this device received, by session id: (chat, sender).
+    pub keys_received: HashMap<String, (String, String)>,
+    /// The one-time keys and the fallback key it uploaded (public halves).
+    pub uploaded: BTreeSet<String>,
+    pub fallback: String,
+}
+
+impl SecureDevice {
+    /// Connects `user`/`device`, creates its account and uploads its keys.
+    pub async fn connect(system: &System, user: &str, device: &str) -> Self {
+        let client = system.connect(user, device).await;
+        let mut me = Self {
+            client,
+            user: user.to_owned(),
+            device: device.to_owned(),
+            account: Account::new(),
+            olm: HashMap::new(),
+            outbound: HashMap::new(),
+            inbound: HashMap::new(),
+            waiting: VecDeque::new(),
+            keys_received: HashMap::new(),
+            uploaded: BTreeSet::new(),
+            fallback: String::new(),
+        };
+        let identity = me.account.identity_keys();
+        me.account.generate_one_time_keys(ONE_TIME_KEYS);
+        me.account.generate_fallback_key();
+        let reply = me
+            .client
+            .request(json!({
+                "action": "uploadKeys",
+                "identityKeys": { "curve25519": identity.curve25519.to_base64(), "ed25519": identity.ed25519.to_base64() },
+                "oneTimeKeys": keys_json(&me.account.one_time_keys()),
+                "fallbackKey": keys_json(&me.account.fallback_key()).pop(),
+            }))
+            .await;
+        assert_eq!(reply["type"], "keysUploaded", "{user}/{device} uploading keys: {reply}");
+        me.uploaded = me.account.one_time_keys().values().map(Curve25519PublicKey::to_base64).collect();
+        me.fallback = me.account.fallback_key().values().next().unwrap().to_base64();
+        me.account.mark_keys_as_published();
+        me
+    }
+
+    /// Closes the connection (the device goes offline; its keys stay).
+    pub async fn go_offline(&mut self) {
+        let _ = self.client.sink.send(tokio_tungstenite::tungstenite::Message::Close(None)).await;
+        let _ = self.client.closed().await;
+    }
+
+    /// A new connection for the same device (its keys and sessions kept, as
+    /// an app keeps them on disk), the old one closed.
+    pub async fn reconnect(&mut self, system: &System) {
+        let fresh = system.connect(&self.user, &self.device).await;
+        std::mem::replace(&mut self.client, fresh).close().await;
+    }
+
+    pub fn curve_key(&self) -> String {
+        self.account.identity_keys().curve25519.to_base64()
+    }
+
+    /// The chat's devices with keys (other than this one) and their digest.
+    pub async fn device_keys(&mut self, chat: &str) -> (Vec<(DeviceName, String)>, String) {
+        let reply = self.client.request(json!({ "action": "getDeviceKeys", "chatId": chat })).await;
+        assert_eq!(reply["type"], "deviceKeys", "{reply}");
+        let devices = reply["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| ((text(d, "userId").to_owned(), text(d, "deviceId").to_owned()), text(&d["identityKeys"], "curve25519").to_owned()))
+            .filter(|((u, d), _)| !(*u == self.user && *d == self.device))
+            .collect();
+        (devices, text(&reply, "digest").to_owned())
+    }
+
+    /// Makes sure the chat's outbound session is shared with exactly the
+    /// devices listed now (a new session when any device left); returns the
+    /// digest to send with.
+    pub async fn share_session(&mut self, chat: &str) -> String {
+        let (devices, digest) = self.device_keys(chat).await;
+        let listed: BTreeSet<DeviceName> = devices.iter().map(|(d, _)| d.clone()).collect();
+        let rotate = self.outbound.get(chat).is_none_or(|o| !o.shared_with.is_subset(&listed));
+        if rotate {
+            let session = GroupSession::new(megolm::SessionConfig::version_1());
+            // This device reads its own messages (history) with the same key.
+            let own = InboundGroupSession::new(&session.session_key(), megolm::SessionConfig::version_1());
+            self.inbound.insert(session.session_id(), own);
+            self.outbound.insert(chat.to_owned(), Outbound { session, shared_with: BTreeSet::new() });
+        }
+        let outbound = &self.outbound[chat];
+        let missing: Vec<&(DeviceName, String)> = devices.iter().filter(|(d, _)| !outbound.shared_with.contains(d)).collect();
+        if missing.is_empty() {
+            return digest;
+        }
+        let room_key = json!({
+            "chatId": chat,
+            "sessionId": outbound.session.session_id(),
+            "sessionKey": outbound.session.session_key().to_base64(),
+        })
+        .to_string();
+        // Olm sessions with the devices this one has none with yet.
+        let without: Vec<Value> = missing
+            .iter()
+            .filter(|(_, key)| !self.olm.contains_key(key))
+            .map(|((user, device), _)| json!({ "userId": user, "deviceId": device }))
+            .collect();
+        if !without.is_empty() {
+            for chunk in without.chunks(300) {
+                let reply = self.client.request(json!({ "action": "claimKeys", "chatId": chat, "devices": chunk })).await;
+                assert_eq!(reply["type"], "claimedKeys", "{reply}");
+                for claimed in reply["keys"].as_array().unwrap() {
+                    let identity = Curve25519PublicKey::from_base64(text(&claimed["identityKeys"], "curve25519")).unwrap();
+                    let one_time = Curve25519PublicKey::from_base64(text(claimed, "key")).unwrap();
+                    let session = self.account.create_outbound_session(SessionConfig::version_1(), identity, one_time).unwrap();
+                    self.olm.entry(identity.to_base64()).or_default().insert(0, session);
+                }
+            }
+        }
+        let mut messages = Vec::new();
+        let mut shared = Vec::new();
+        for ((user, device), key) in missing {
+            let Some(session) = self.olm.get_mut(key).and_then(|s| s.first_mut()) else { continue };
+            let (olm_type, bytes) = session.encrypt(&room_key).unwrap().to_parts();
+            messages.push(json!({ "userId": user, "deviceId": device, "olmType": olm_type, "ciphertext": base64_encode(bytes) }));
+            shared.push((user.clone(), device.clone()));
+        }
+        for chunk in messages.chunks(TO_DEVICE_CHUNK) {
+            let reply = self.client.request(json!({ "action": "sendToDevice", "chatId": chat, "messages": chunk })).await;
+            assert_eq!(reply["type"], "toDeviceSent", "{reply}");
+        }
+        self.outbound.get_mut(chat).unwrap().shared_with.extend(shared);
+        digest
+    }
+
+    /// The envelope of `text` under the chat's current outbound session.
+    pub fn seal(&mut self, chat: &str, text: &str) -> String {
+        let outbound = self.outbound.get_mut(chat).expect("share_session first");
+        let ciphertext = outbound.session.encrypt(json!({ "text": text }).to_string()).to_base64();
+        format!("megolm.v1:{}:{}", outbound.session.session_id(), ciphertext)
+    }
+
+    /// Sends `text` encrypted, sharing the session first and again (once
+    /// per change) when the server answers `devices_changed`; the reply.
+    pub async fn send(&mut self, chat: &str, client_message_id: &str, text: &str) -> Value {
+        for _ in 0..5 {
+            let digest = self.share_session(chat).await;
+            let envelope = self.seal(chat, text);
+            let reply = self
+                .client
+                .request(json!({
+                    "action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id,
+                    "message": envelope, "devices": digest,
+                }))
+                .await;
+            if reply["code"] != "devices_changed" {
+                return reply;
+            }
+        }
+        panic!("the devices of {chat} kept changing");
+    }
+
+    /// Decrypts an Olm message from `sender_key`: with a session that has
+    /// it, or (a pre-key message) a new inbound session.
+    fn olm_decrypt(&mut self, sender_key: &str, olm_type: usize, ciphertext: &str) -> Option<Vec<u8>> {
+        let message = OlmMessage::from_parts(olm_type, &base64_decode(ciphertext).ok()?).ok()?;
+        if let Some(sessions) = self.olm.get_mut(sender_key) {
+            for session in sessions.iter_mut() {
+                if let OlmMessage::PreKey(pre_key) = &message
+                    && pre_key.session_id() != session.session_id()
+                {
+                    continue;
+                }
+                if let Ok(plaintext) = session.decrypt(&message) {
+                    return Some(plaintext);
+                }
+            }
+        }
+        let OlmMessage::PreKey(pre_key) = &message else { return None };
+        let identity = Curve25519PublicKey::from_base64(sender_key).ok()?;
+        let created = self.account.create_inbound_session(SessionConfig::version_1(), identity, pre_key).ok()?;
+        self.olm.entry(sender_key.to_owned()).or_default().insert(0, created.session);
+        Some(created.plaintext)
+    }
+
+    /// Takes in a `toDevice` frame: the session key it carries.
+    fn take_to_device(&mut self, frame: &Value) {
+        let olm_type = frame["olmType"].as_u64().unwrap() as usize;
+        let plaintext = self.olm_decrypt(text(frame, "senderKey"), olm_type, text(frame, "ciphertext"));
+        let Some(room_key) = plaintext.and_then(|p| serde_json::from_slice::<Value>(&p).ok()) else { return };
+        let session_id = text(&room_key, "sessionId").to_owned();
+        if let Ok(key) = SessionKey::from_base64(text(&room_key, "sessionKey")) {
+            self.inbound.entry(session_id.clone()).or_insert_with(|| InboundGroupSession::new(&key, megolm::SessionConfig::version_1()));
+            self.keys_received.insert(session_id, (text(&room_key, "chatId").to_owned(), text(frame, "senderId").to_owned()));
+        }
+    }
+
+    /// The text of an envelope, if this device has its session's key.
+    pub fn open(&mut self, envelope: &str) -> Option<String> {
+        let mut parts = envelope.splitn(3, ':');
+        let (Some("megolm.v1"), Some(session_id), Some(ciphertext)) = (parts.next(), parts.next(), parts.next()) else {
+            return None;
+        };
+        let message = MegolmMessage::from_base64(ciphertext).ok()?;
+        let decrypted = self.inbound.get_mut(session_id)?.decrypt(&message).ok()?;
+        let body: Value = serde_json::from_slice(&decrypted.plaintext).ok()?;
+        body["text"].as_str().map(str::to_owned)
+    }
+
+    fn try_open(&mut self, message: &Value) -> Option<Plain> {
+        let text = self.open(text(message, "message"))?;
+        Some(Plain { seq: message["seq"].as_u64().unwrap(), sender_id: message["senderId"].as_str().unwrap().to_owned(), text })
+    }
+
+    /// The next `count` messages, decrypted, as they arrive live or by sync
+    /// (each acknowledged, as are the session keys); panics when a key never
+    /// comes. Other frames stay for the client's `wait_for`.
+    pub async fn read(&mut self, count: usize) -> Vec<Plain> {
+        let mut out = Vec::new();
+        loop {
+            let mut still = VecDeque::new();
+            while let Some(message) = self.waiting.pop_front() {
+                match self.try_open(&message) {
+                    Some(plain) => out.push(plain),
+                    None => still.push_back(message),
+                }
+            }
+            self.waiting = still;
+            if out.len() >= count {
+                return out;
+            }
+            let frame = self.client.wait_for(|f| matches!(f["type"].as_str(), Some("newMessage" | "toDevice" | "syncBatch"))).await;
+            let (mut messages, mut events) = (Vec::new(), Vec::new());
+            for inner in unpack(frame) {
+                match inner["type"].as_str() {
+                    Some("toDevice") => {
+                        self.take_to_device(&inner);
+                        events.push(text(&inner, "eventId").to_owned());
+                    }
+                    Some("newMessage") => {
+                        messages.push(text(&inner, "messageId").to_owned());
+                        self.waiting.push_back(inner);
+                    }
+                    _ => self.client.pending.push_back(inner),
+                }
+            }
+            for (field, ids) in [("messageIds", messages), ("eventIds", events)] {
+                for chunk in ids.chunks(100) {
+                    let reply = self.client.request(json!({ "action": "ack", field: chunk })).await;
+                    assert_eq!(reply["type"], "acked", "{reply}");
+                }
+            }
+        }
+    }
+
+    /// Asks for what this device's inbox holds (`sync`); `read` takes it in.
+    pub async fn sync(&mut self) {
+        let reply = self.client.sync().await;
+        assert_eq!(reply["type"], "synced", "{reply}");
+    }
+}
+fn keys_json(keys: &HashMap<vodozemac::KeyId, Curve25519PublicKey>) -> Vec<Value> {
+    keys.iter().map(|(id, key)| json!({ "keyId": id.to_base64(), "key": key.to_base64() })).collect()
+}

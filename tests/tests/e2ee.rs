@@ -1,0 +1,327 @@
+//! End-to-end encrypted chats (docs/e2ee.md): clients with real Olm and
+//! Megolm (vodozemac) over the real WebSocket API. What a person checks:
+//! every device of every member reads every message; a removed member
+//! cannot read what is sent after the removal, nor a new member what was
+//! sent before they joined; a device that joins later is not left out; an
+//! offline device catches up; and the system never holds the plaintext.
+
+use std::collections::BTreeSet;
+
+use e2e_tests::e2ee::{Plain, SecureDevice};
+use e2e_tests::{System, eventually, modify_participants, number, register_push, text, unique};
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+/// Creates an end-to-end encrypted chat (a group when `name` is given).
+async fn encrypted_chat(creator: &mut SecureDevice, others: &[&str], name: Option<&str>) -> String {
+    creator.client.sign_up(others).await;
+    let mut frame = json!({ "action": "createChat", "participants": others, "encrypted": true });
+    if let Some(name) = name {
+        frame["name"] = json!(name);
+    }
+    let reply = creator.client.request(frame).await;
+    assert_eq!(reply["encrypted"], true, "{reply}");
+    text(&reply, "chatId").to_owned()
+}
+
+fn texts(read: &[Plain]) -> Vec<&str> {
+    read.iter().map(|p| p.text.as_str()).collect()
+}
+
+/// The chat's stored envelopes by seq, as history serves them to `reader`.
+async fn envelopes(system: &System, reader: &str, chat: &str) -> Vec<(u64, String)> {
+    let reply = system.http(reader).get(&format!("/chats/{chat}/messages")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["messages"].as_array().unwrap().iter().map(|m| (number(m, "seq"), text(m, "message").to_owned())).collect()
+}
+
+#[tokio::test]
+async fn one_to_one_across_three_devices_each_every_device_reads_every_message() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut alices = join_all(["phone", "laptop", "tablet"].map(|d| SecureDevice::connect(&system, &alice, d))).await;
+    let mut bobs = join_all(["phone", "laptop", "tablet"].map(|d| SecureDevice::connect(&system, &bob, d))).await;
+    let chat = encrypted_chat(&mut alices[0], &[&bob], None).await;
+    bobs[0].client.accept(&chat).await;
+
+    // Plain text is refused in an encrypted chat, and nothing is stored.
+    let plain = alices[0].client.send_message(&chat, "plain", "hello in the clear").await;
+    assert_eq!(plain["code"], "invalid_request", "{plain}");
+
+    for (i, words) in ["hi Bob", "are you there?", "it's encrypted"].iter().enumerate() {
+        let sent = alices[0].send(&chat, &format!("a{i}"), words).await;
+        assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    }
+    let sent = bobs[1].send(&chat, "b0", "yes, from my laptop").await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    let everything = ["hi Bob", "are you there?", "it's encrypted", "yes, from my laptop"];
+
+    // Every other device reads all four, in order, from the right sender.
+    let readers = alices.iter_mut().skip(1).chain(bobs.iter_mut().filter(|b| b.device != "laptop"));
+    let read = join_all(readers.map(|device| async move { (device.device.clone(), device.read(4).await) })).await;
+    for (device, got) in &read {
+        assert_eq!(texts(got), everything, "{device}");
+        assert_eq!(got.iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 2, 3, 4], "{device}");
+        assert_eq!(got[3].sender_id, bob, "{device}");
+    }
+    // The senders read what the other sent (and their own, from history).
+    assert_eq!(texts(&alices[0].read(1).await), ["yes, from my laptop"]);
+    assert_eq!(texts(&bobs[1].read(3).await), &everything[..3]);
+    let history = envelopes(&system, &alice, &chat).await;
+    let own: Vec<String> = history.iter().take(3).map(|(_, e)| alices[0].open(e).expect("alice's phone reads its own")).collect();
+    assert_eq!(own, &everything[..3]);
+}
+
+#[tokio::test]
+async fn a_group_of_ten_people_with_two_devices_each_reads_every_message() {
+    let system = System::start().await;
+    let users: Vec<String> = (0..10).map(|i| unique(&format!("member{i}"))).collect();
+    let mut devices: Vec<SecureDevice> =
+        join_all(users.iter().flat_map(|u| ["phone", "laptop"].map(|d| SecureDevice::connect(&system, u, d)))).await;
+    let others: Vec<&str> = users[1..].iter().map(String::as_str).collect();
+    let chat = encrypted_chat(&mut devices[0], &others, Some("ten")).await;
+
+    // Three people (their phones) write one message each, one after another.
+    for (n, sender) in [0, 6, 14].into_iter().enumerate() {
+        let words = format!("hello from {}", devices[sender].user);
+        let sent = devices[sender].send(&chat, &format!("m{n}"), &words).await;
+        assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    }
+    let expected: Vec<String> = [0, 6, 14].map(|s| format!("hello from {}", devices[s].user)).into();
+    let read = join_all(devices.iter_mut().enumerate().map(|(i, device)| async move {
+        let own = usize::from([0, 6, 14].contains(&i));
+        (i, device.read(3 - own).await)
+    }))
+    .await;
+    for (i, got) in read {
+        let want: Vec<&str> = expected.iter().filter(|t| !(*t).ends_with(&devices[i].user) || i % 2 == 1).map(String::as_str).collect();
+        assert_eq!(texts(&got), want, "device {i} ({}/{})", devices[i].user, devices[i].device);
+    }
+    // Each sender shared its session with the 19 other devices, once.
+    for sender in [0, 6, 14] {
+        let from: Vec<_> = devices.iter().filter(|d| d.keys_received.values().any(|(_, s)| *s == devices[sender].user)).collect();
+        // The sender's own laptop gets the key too.
+        assert_eq!(from.len(), 19, "devices holding {}'s session key", devices[sender].user);
+    }
+}
+
+#[tokio::test]
+async fn a_removed_member_cannot_read_what_follows_and_a_new_one_cannot_read_what_came_before() {
+    let system = System::start().await;
+    let [admin, bob, carol, dave] = ["admin", "bob", "carol", "dave"].map(unique);
+    let mut a = SecureDevice::connect(&system, &admin, "phone").await;
+    let mut b = SecureDevice::connect(&system, &bob, "phone").await;
+    let mut c = SecureDevice::connect(&system, &carol, "phone").await;
+    let mut d = SecureDevice::connect(&system, &dave, "phone").await;
+    let chat = encrypted_chat(&mut a, &[&bob, &carol], Some("changing")).await;
+
+    assert_eq!(a.send(&chat, "m1", "before the changes").await["status"], "SUCCESS");
+    assert_eq!(texts(&b.read(1).await), ["before the changes"]);
+    assert_eq!(texts(&c.read(1).await), ["before the changes"]);
+
+    let removed = modify_participants(&mut a.client, &chat, &carol, "REMOVE").await;
+    assert_eq!(removed["type"], "participantsModified", "{removed}");
+    assert_eq!(a.send(&chat, "m2", "carol is gone").await["status"], "SUCCESS");
+    assert_eq!(texts(&b.read(1).await), ["carol is gone"]);
+
+    let added = modify_participants(&mut a.client, &chat, &dave, "ADD").await;
+    assert_eq!(added["type"], "participantsModified", "{added}");
+    assert_eq!(a.send(&chat, "m3", "welcome dave").await["status"], "SUCCESS");
+    assert_eq!(texts(&b.read(1).await), ["welcome dave"]);
+    assert_eq!(texts(&d.read(1).await), ["welcome dave"]);
+
+    // What the server holds, tried with each one's keys.
+    let stored = envelopes(&system, &bob, &chat).await;
+    let envelope = |seq: u64| stored.iter().find(|(s, _)| *s == seq).map(|(_, e)| e.clone()).unwrap();
+    let (m1, m2, m3) = (envelope(1), envelope(number(&removed, "seq") + 1), envelope(number(&added, "seq") + 1));
+    assert_eq!(c.open(&m1).as_deref(), Some("before the changes"), "carol read it while a member");
+    assert_eq!(c.open(&m2), None, "carol cannot read what was sent after her removal");
+    assert_eq!(c.open(&m3), None);
+    assert_eq!(d.open(&m1), None, "dave cannot read what was sent before he joined");
+    assert_eq!(d.open(&m2), None);
+    // Carol was never sent the session that replaced hers.
+    let session = |envelope: &str| envelope.split(':').nth(1).unwrap().to_owned();
+    assert_ne!(session(&m1), session(&m2), "the session was replaced when carol left");
+    assert!(!c.keys_received.contains_key(&session(&m2)));
+    // And the server relays nothing of the chat to her any more.
+    c.sync().await;
+    let late = c.client.drain(std::time::Duration::from_millis(300)).await;
+    assert!(!late.iter().any(|f| f.to_string().contains("toDevice")), "{late:?}");
+}
+
+#[tokio::test]
+async fn a_device_added_later_is_not_left_out_and_a_stale_device_list_is_refused() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = SecureDevice::connect(&system, &alice, "phone").await;
+    let mut phone = SecureDevice::connect(&system, &bob, "phone").await;
+    let chat = encrypted_chat(&mut a, &[&bob], None).await;
+    assert_eq!(a.send(&chat, "m1", "only your phone has this").await["status"], "SUCCESS");
+    assert_eq!(texts(&phone.read(1).await), ["only your phone has this"]);
+
+    // Alice's app shared its session before Bob's laptop appeared.
+    let stale = a.share_session(&chat).await;
+    let mut laptop = SecureDevice::connect(&system, &bob, "laptop").await;
+    let envelope = a.seal(&chat, "would miss the laptop");
+    let refused = a
+        .client
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "m2", "message": envelope, "devices": stale }))
+        .await;
+    assert_eq!(refused["code"], "devices_changed", "{refused}");
+    assert_eq!(envelopes(&system, &alice, &chat).await.len(), 1, "nothing stored");
+
+    // The client shares with the new device and sends again (same id).
+    assert_eq!(a.send(&chat, "m2", "now the laptop too").await["status"], "SUCCESS");
+    assert_eq!(texts(&laptop.read(1).await), ["now the laptop too"]);
+    assert_eq!(texts(&phone.read(1).await), ["now the laptop too"]);
+    let first = envelopes(&system, &bob, &chat).await[0].1.clone();
+    assert_eq!(laptop.open(&first), None, "a new device does not read what came before it");
+}
+
+#[tokio::test]
+async fn an_offline_device_catches_up_on_keys_and_messages_in_order() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = SecureDevice::connect(&system, &alice, "phone").await;
+    let mut tablet = SecureDevice::connect(&system, &bob, "tablet").await;
+    let chat = encrypted_chat(&mut a, &[&bob], None).await;
+    tablet.go_offline().await;
+
+    let words: Vec<String> = (1..=5).map(|i| format!("while you were away {i}")).collect();
+    for (i, w) in words.iter().enumerate() {
+        assert_eq!(a.send(&chat, &format!("m{i}"), w).await["status"], "SUCCESS");
+    }
+    tablet.reconnect(&system).await;
+    tablet.sync().await;
+    let got = tablet.read(5).await;
+    assert_eq!(texts(&got), words.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(got.iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    // Acknowledged: a second sync brings nothing again.
+    tablet.sync().await;
+    let again = tablet.client.drain(std::time::Duration::from_millis(300)).await;
+    assert!(!again.iter().any(|f| f.to_string().contains("newMessage") || f.to_string().contains("toDevice")), "{again:?}");
+}
+
+#[tokio::test]
+async fn racing_claims_hand_each_one_time_key_out_once_then_the_fallback_key() {
+    let system = System::start().await;
+    let [bob, x, y, z] = ["bob", "x", "y", "z"].map(unique);
+    let target = SecureDevice::connect(&system, &bob, "phone").await;
+    let mut claimers =
+        join_all([&x, &y, &z].into_iter().flat_map(|u| ["phone", "laptop", "tablet"].map(|d| SecureDevice::connect(&system, u, d)))).await;
+    let chat = encrypted_chat(&mut claimers[0], &[&bob, &y, &z], Some("claims")).await;
+
+    // Nine devices, three claims each, all at once: 27 claims for 20 keys.
+    let claims = join_all(claimers.iter_mut().map(|claimer| {
+        let (chat, bob) = (chat.clone(), bob.clone());
+        async move {
+            let mut keys = Vec::new();
+            for _ in 0..3 {
+                let reply = claimer
+                    .client
+                    .request(json!({ "action": "claimKeys", "chatId": chat, "devices": [{ "userId": bob, "deviceId": "phone" }] }))
+                    .await;
+                assert_eq!(reply["type"], "claimedKeys", "{reply}");
+                keys.push(reply["keys"][0].clone());
+            }
+            keys
+        }
+    }))
+    .await;
+    let all: Vec<Value> = claims.into_iter().flatten().collect();
+    let (fallback, one_time): (Vec<&Value>, Vec<&Value>) = all.iter().partition(|k| k["fallback"] == true);
+    let handed: BTreeSet<String> = one_time.iter().map(|k| text(k, "key").to_owned()).collect();
+    assert_eq!(one_time.len(), 20, "every one-time key handed out");
+    assert_eq!(handed.len(), 20, "each one-time key exactly once");
+    assert_eq!(handed, target.uploaded, "the keys bob's phone uploaded");
+    assert_eq!(fallback.len(), 7);
+    assert!(fallback.iter().all(|k| text(k, "key") == target.fallback), "then its fallback key");
+    assert!(all.iter().all(|k| text(&k["identityKeys"], "curve25519") == target.curve_key()));
+
+    // Someone outside the chat cannot claim bob's keys through it.
+    let mut outsider = SecureDevice::connect(&system, &unique("mallory"), "phone").await;
+    let refused = outsider
+        .client
+        .request(json!({ "action": "claimKeys", "chatId": chat, "devices": [{ "userId": bob, "deviceId": "phone" }] }))
+        .await;
+    assert_eq!(refused["code"], "not_member", "{refused}");
+}
+
+/// Every item of a table, as text.
+async fn table_text(system: &System, logical_id: &str) -> Vec<String> {
+    let dynamo = system.dynamo().await;
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = dynamo.scan().table_name(system.table(logical_id)).set_exclusive_start_key(start).send().await.unwrap();
+        items.extend(page.items().iter().map(|item| format!("{item:?}")));
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_system_holds_no_plaintext_of_an_encrypted_chat() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let marker = unique("aubergine");
+    let mut a = SecureDevice::connect(&system, &alice, "phone").await;
+    let mut b = SecureDevice::connect(&system, &bob, "phone").await;
+    let mut offline = SecureDevice::connect(&system, &bob, "tablet").await;
+    register_push(&mut offline.client).await;
+    let chat = encrypted_chat(&mut a, &[&bob], None).await;
+    b.client.accept(&chat).await;
+    offline.go_offline().await;
+
+    let sent = a.send(&chat, "m1", &format!("the secret is {marker}")).await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+    let reply = b.send(&chat, "m2", &format!("@{alice} got {marker}")).await;
+    assert_eq!(reply["status"], "SUCCESS", "{reply}");
+    assert_eq!(b.read(1).await[0].text, format!("the secret is {marker}"));
+    // The offline tablet is pushed a notice that says nothing of the text.
+    eventually("the tablet is pushed the messages", || async { !system.pushes_to(&bob, "tablet").await.is_empty() }).await;
+    // The control: the same scan finds the text of a plain chat.
+    let control = unique("courgette");
+    let plain = a.client.chat_with(&[&unique("carol")], None).await;
+    assert_eq!(a.client.send_message(&plain, "p1", &control).await["status"], "SUCCESS");
+
+    let tables = [
+        "UsersTable",
+        "ConnectionsTable",
+        "ChatsTable",
+        "MessagesTable",
+        "InboxTable",
+        "ClientMessageIdsTable",
+        "MembershipsTable",
+        "PresenceSubscriptionsTable",
+        "ContactsTable",
+        "OneTimeKeysTable",
+        "RateLimitsTable",
+        "AttachmentsTable",
+    ];
+    let mut scanned = 0;
+    let mut holding_chat = 0;
+    let mut holding_control = 0;
+    for table in tables {
+        let items = table_text(&system, table).await;
+        scanned += items.len();
+        holding_control += items.iter().filter(|i| i.contains(&control)).count();
+        holding_chat += items.iter().filter(|i| i.contains(&chat)).count();
+        let leaks: Vec<&String> = items.iter().filter(|i| i.contains(&marker)).collect();
+        assert!(leaks.is_empty(), "{table} holds the plaintext: {leaks:?}");
+    }
+    assert!(holding_control >= 1, "the scan reads stored text: the plain chat's message is found");
+    assert!(holding_chat >= 4, "the scan saw the chat's items (messages, inbox entries, the chat): {holding_chat}");
+    eprintln!("scanned {scanned} items in {} tables, {holding_chat} of this chat: none holds the plaintext", tables.len());
+    let pushes = system.pushes_to(&bob, "tablet").await;
+    assert!(pushes.iter().all(|p| !p.to_string().contains(&marker)), "{pushes:?}");
+    let moto = e2e_tests::moto_state().await.to_string();
+    assert!(!moto.contains(&marker), "SNS and S3 (moto) hold no plaintext");
+    // History and the chat list serve envelopes, never the text.
+    let history = system.http(&alice).get(&format!("/chats/{chat}/messages")).await;
+    assert!(!history.body.to_string().contains(&marker) && history.body.to_string().contains("megolm.v1:"));
+    let chats = a.client.request(json!({ "action": "listChats" })).await;
+    assert!(!chats.to_string().contains(&marker), "{chats}");
+}

@@ -37,6 +37,7 @@ struct World {
     /// Someone with an account (signed in once, in no group): whom anyone
     /// may start a chat with and the admin may add.
     newcomer: String,
+    stranger: String,
     group: String,
     other_group: String,
     /// Sent by the admin in `group` at seq 1, before the removal.
@@ -73,6 +74,14 @@ async fn world() -> World {
         }
         clients.insert(*actor, Client::open(&system.url_with_token(token)).await.expect("connects"));
     }
+    // Identity keys, for the end-to-end encryption routes' cells (a device
+    // without them may not send to devices, whose recipients check them).
+    for actor in [Admin, Member, MemberOtherDevice, Removed, Stranger] {
+        let identity = vodozemac::olm::Account::new().identity_keys();
+        let keys = json!({ "curve25519": identity.curve25519.to_base64(), "ed25519": identity.ed25519.to_base64() });
+        let reply = clients.get_mut(&actor).unwrap().request(json!({ "action": "uploadKeys", "identityKeys": keys })).await;
+        assert_eq!(reply["type"], "keysUploaded", "{reply}");
+    }
     // The member's lost device: registered once, then unregistered by the member.
     let lost = token(&member, "lost");
     Client::open(&system.url_with_token(&lost)).await.unwrap().close().await;
@@ -104,7 +113,7 @@ async fn world() -> World {
     let strangers_attachment = upload(&Http::new(system.http_url(), Some(tokens[&Stranger].clone())), &other_group, &image(1024, 2)).await;
     let sent = stranger_ws.request(json!({ "action": "sendMessage", "chatId": other_group, "clientMessageId": "s1", "message": "x", "attachments": [strangers_attachment] })).await;
     assert_eq!(sent["status"], "SUCCESS", "{sent}");
-    World { system, admin, member, newcomer, group, other_group, attachment, message_id, strangers_attachment, tokens, clients }
+    World { system, admin, member, newcomer, stranger, group, other_group, attachment, message_id, strangers_attachment, tokens, clients }
 }
 
 /// One cell: who, against what, and what they must get ("ok", an error code,
@@ -349,6 +358,53 @@ fn websocket_matrix(w: &World) -> BTreeMap<&'static str, Vec<Case>> {
             |_| json!({ "action": "subscribePresence", "userIds": [w.member] }),
         ),
     );
+    // End-to-end encryption: a device's own keys; the devices of a chat one is in.
+    m.insert("uploadKeys", cases(["ok", "ok", "ok", "ok", "ok", DNR, "401"], "own device", |_| json!({ "action": "uploadKeys" })));
+    let mut device_keys = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "own group",
+        |_| json!({ "action": "getDeviceKeys", "chatId": g }),
+    );
+    device_keys.push(one(Member, "another group", json!({ "action": "getDeviceKeys", "chatId": g2 }), "not_member"));
+    m.insert("getDeviceKeys", device_keys);
+    let device = |user: &str| json!([{ "userId": user, "deviceId": "phone" }]);
+    let mut claim = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "a member's device, through own group",
+        |a| json!({ "action": "claimKeys", "chatId": g, "devices": device(if a == Admin { &w.member } else { &w.admin }) }),
+    );
+    claim.push(one(
+        Member,
+        "a stranger's device, through own group",
+        json!({ "action": "claimKeys", "chatId": g, "devices": device(&w.stranger) }),
+        "invalid_request",
+    ));
+    claim.push(one(
+        Member,
+        "a device, through another group",
+        json!({ "action": "claimKeys", "chatId": g2, "devices": device(&w.stranger) }),
+        "not_member",
+    ));
+    m.insert("claimKeys", claim);
+    let to = |user: &str| json!([{ "userId": user, "deviceId": "phone", "olmType": 0, "ciphertext": "AwogQmFzZTY0" }]);
+    let mut to_device = cases(
+        ["ok", "ok", "ok", "not_member", "not_member", DNR, "401"],
+        "a member's device, through own group",
+        |a| json!({ "action": "sendToDevice", "chatId": g, "messages": to(if a == Admin { &w.member } else { &w.admin }) }),
+    );
+    to_device.push(one(
+        Member,
+        "a stranger's device, through own group",
+        json!({ "action": "sendToDevice", "chatId": g, "messages": to(&w.stranger) }),
+        "invalid_request",
+    ));
+    to_device.push(one(
+        Member,
+        "a device, through another group",
+        json!({ "action": "sendToDevice", "chatId": g2, "messages": to(&w.stranger) }),
+        "not_member",
+    ));
+    m.insert("sendToDevice", to_device);
     m
 }
 

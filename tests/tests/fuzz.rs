@@ -20,6 +20,25 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 const IN_PROCESS_CASES: usize = 3000;
+/// A Curve25519 key's shape: 32 bytes, unpadded base64.
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+fn upload_keys_frame() -> Value {
+    json!({
+        "action": "uploadKeys",
+        "identityKeys": { "curve25519": KEY, "ed25519": KEY },
+        "oneTimeKeys": [{ "keyId": "AAAAAQ", "key": KEY }],
+        "fallbackKey": { "keyId": "AAAAAg", "key": KEY },
+    })
+}
+
+fn claim_keys_frame(chat: &str, user: &str) -> Value {
+    json!({ "action": "claimKeys", "chatId": chat, "devices": [{ "userId": user, "deviceId": "phone" }] })
+}
+
+fn send_to_device_frame(chat: &str, user: &str) -> Value {
+    json!({ "action": "sendToDevice", "chatId": chat, "messages": [{ "userId": user, "deviceId": "phone", "olmType": 0, "ciphertext": "AwogQmFzZTY0" }] })
+}
 const MAX_FRAME: usize = 32 * 1024 - 64;
 
 fn cases() -> usize {
@@ -109,6 +128,10 @@ fn every_request_parser_answers_mutated_frames_with_a_request_or_a_typed_error()
             parses_or_refuses::<UpdateProfileRequest>(json!({ "action": "updateProfile", "avatar": "01JDX4W0Q3K6Y8V1S7M2N9B5CR" }), 26),
         ),
         ("react", parses_or_refuses::<ReactRequest>(json!({ "action": "react", "chatId": chat, "seq": 1, "emoji": "👍" }), 25)),
+        ("uploadKeys", parses_or_refuses::<UploadKeysRequest>(upload_keys_frame(), 27)),
+        ("getDeviceKeys", parses_or_refuses::<GetDeviceKeysRequest>(json!({ "action": "getDeviceKeys", "chatId": chat }), 28)),
+        ("claimKeys", parses_or_refuses::<ClaimKeysRequest>(claim_keys_frame(chat, "bob"), 29)),
+        ("sendToDevice", parses_or_refuses::<SendToDeviceRequest>(send_to_device_frame(chat, "bob"), 30)),
     ];
     // HTTP bodies go through serde_json the same way (`transport::http::json_body`).
     let mut mutator = Mutator::new(16);
@@ -217,6 +240,10 @@ async fn the_running_system_answers_every_mutated_frame_and_body_with_a_typed_re
         json!({ "action": "react", "chatId": group, "seq": 1, "emoji": "👍" }),
         json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": false }),
         json!({ "action": "deleteMessage", "chatId": group, "seq": 1, "forEveryone": true }),
+        upload_keys_frame(),
+        json!({ "action": "getDeviceKeys", "chatId": group }),
+        claim_keys_frame(&group, &fuzzer),
+        send_to_device_frame(&group, &fuzzer),
         json!({ "action": "noSuchAction", "x": 1 }),
     ];
     // Changes take seqs of their own (items of the Messages table); a retried one takes none.

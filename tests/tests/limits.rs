@@ -213,3 +213,93 @@ async fn chat_updates_blocks_and_invitations_are_limited_per_user() {
     assert_eq!(over["code"], "rate_limited", "{over}");
     assert_eq!(a.request(json!({ "action": "listBlocked" })).await["blocked"], json!([]), "the refused block changed nothing");
 }
+
+/// End-to-end encryption's limits: keys per upload and per device, devices
+/// per claim, messages and bytes per `sendToDevice`, the envelope's length,
+/// and the `claimKeys` and `sendToDevice` rates. Each refusal is typed and
+/// changes nothing: the keys held, the keys claimed and the inboxes stay.
+#[tokio::test]
+async fn end_to_end_encryption_limits_refuse_and_change_nothing() {
+    use vodozemac::olm::Account;
+    let system = System::builder().parameters(&[("RateLimits", "claimKeys=3/86400,sendToDevice=4/86400")]).start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    let mut a = system.connect(&alice, "phone").await;
+    let mut b = system.connect(&bob, "phone").await;
+    let (alice_account, mut bob_account) = (Account::new(), Account::new());
+    let identity = |account: &Account| {
+        let keys = account.identity_keys();
+        json!({ "curve25519": keys.curve25519.to_base64(), "ed25519": keys.ed25519.to_base64() })
+    };
+    let upload = |keys: Vec<serde_json::Value>| json!({ "action": "uploadKeys", "oneTimeKeys": keys });
+    let bobs_identity = identity(&bob_account);
+    let mut fresh_keys = |n: usize| {
+        bob_account.generate_one_time_keys(n);
+        let keys: Vec<serde_json::Value> =
+            bob_account.one_time_keys().iter().map(|(id, key)| json!({ "keyId": id.to_base64(), "key": key.to_base64() })).collect();
+        bob_account.mark_keys_as_published();
+        keys
+    };
+    let held = |reply: serde_json::Value| number(&reply, "oneTimeKeyCount");
+    assert_eq!(a.request(json!({ "action": "uploadKeys", "identityKeys": identity(&alice_account) })).await["type"], "keysUploaded");
+    assert_eq!(held(b.request(json!({ "action": "uploadKeys", "identityKeys": bobs_identity })).await), 0);
+
+    // 50 keys per upload, 100 held per device.
+    let over = b.request(upload(fresh_keys(51))).await;
+    assert_eq!(over["code"], "invalid_request", "{over}");
+    assert_eq!(held(b.request(upload(vec![])).await), 0, "the refused upload stored none");
+    assert_eq!(held(b.request(upload(fresh_keys(50))).await), 50);
+    assert_eq!(held(b.request(upload(fresh_keys(50))).await), 100);
+    let full = b.request(upload(fresh_keys(1))).await;
+    assert_eq!(full["code"], "invalid_request", "{full}");
+    assert_eq!(held(b.request(upload(vec![])).await), 100);
+
+    let chat = a.chat_with(&[&bob], Some("limits")).await;
+    // 300 devices per claim; then three claims an hour, the fourth refused.
+    let many: Vec<serde_json::Value> = (0..301).map(|i| json!({ "userId": bob, "deviceId": format!("d{i}") })).collect();
+    let claim = |devices: serde_json::Value| json!({ "action": "claimKeys", "chatId": chat, "devices": devices });
+    assert_eq!(a.request(claim(json!(many))).await["code"], "invalid_request");
+    let bobs_phone = json!([{ "userId": bob, "deviceId": "phone" }]);
+    for _ in 0..3 {
+        assert_eq!(a.request(claim(bobs_phone.clone())).await["type"], "claimedKeys");
+    }
+    let limited = a.request(claim(bobs_phone.clone())).await;
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    assert!(number(&limited, "retryAfter") > 0);
+    assert_eq!(held(b.request(upload(vec![])).await), 97, "three claimed, none by the refused claims");
+
+    // 100 messages and 4096 bytes of ciphertext per message; then the rate.
+    let message =
+        |ciphertext: &str, olm_type: u8| json!({ "userId": bob, "deviceId": "phone", "olmType": olm_type, "ciphertext": ciphertext });
+    let send = |messages: Vec<serde_json::Value>| json!({ "action": "sendToDevice", "chatId": chat, "messages": messages });
+    for (refused, what) in [
+        (send(vec![message("AAAA", 0); 101]), "101 messages"),
+        (send(vec![message(&"A".repeat(4097), 0)]), "4097 bytes"),
+        (send(vec![message("AAAA", 2)]), "olmType 2"),
+        (send(vec![message("not base64!", 0)]), "not base64"),
+    ] {
+        assert_eq!(a.request(refused).await["code"], "invalid_request", "{what}");
+    }
+    for _ in 0..4 {
+        assert_eq!(a.request(send(vec![message(&"A".repeat(4096), 1)])).await["type"], "toDeviceSent");
+    }
+    let limited = a.request(send(vec![message("AAAA", 1)])).await;
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    let reached = b.frames_of("toDevice", 4).await;
+    assert_eq!(reached.len(), 4);
+    let more = b.drain(std::time::Duration::from_millis(300)).await;
+    assert!(!more.iter().any(|f| f["type"] == "toDevice"), "no refused message reached bob: {more:?}");
+
+    // An envelope longer than a plain text of the plain limit can become.
+    let encrypted = a.request(json!({ "action": "createChat", "participants": [bob], "name": "secret", "encrypted": true })).await;
+    let encrypted = encrypted["chatId"].as_str().unwrap().to_owned();
+    let keys = a.request(json!({ "action": "getDeviceKeys", "chatId": encrypted })).await;
+    let long = format!("megolm.v1:session:{}", "A".repeat(24_000));
+    let refused = a
+        .request(
+            json!({ "action": "sendMessage", "chatId": encrypted, "clientMessageId": "long", "message": long, "devices": keys["digest"] }),
+        )
+        .await;
+    assert_eq!(refused["code"], "message_too_long", "{refused}");
+    let history = system.http(&alice).get(&format!("/chats/{encrypted}/messages")).await;
+    assert_eq!(history.body["messages"].as_array().map(Vec::len), Some(0), "{}", history.body);
+}

@@ -257,6 +257,20 @@ impl SecureDevice {
         body["text"].as_str().map(str::to_owned)
     }
 
+    /// The text of an envelope, waiting for its session key to arrive (in a
+    /// `toDevice` frame, taken in and acknowledged) up to the client's patience.
+    pub async fn open_when_keyed(&mut self, envelope: &str) -> String {
+        loop {
+            if let Some(text) = self.open(envelope) {
+                return text;
+            }
+            let frame = self.client.wait_for(|f| f["type"] == "toDevice").await;
+            self.take_to_device(&frame);
+            let reply = self.client.request(json!({ "action": "ack", "eventIds": [text(&frame, "eventId")] })).await;
+            assert_eq!(reply["type"], "acked", "{reply}");
+        }
+    }
+
     fn try_open(&mut self, message: &Value) -> Option<Plain> {
         let text = self.open(text(message, "message"))?;
         Some(Plain { seq: message["seq"].as_u64().unwrap(), sender_id: message["senderId"].as_str().unwrap().to_owned(), text })

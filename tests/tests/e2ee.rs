@@ -325,3 +325,63 @@ async fn the_system_holds_no_plaintext_of_an_encrypted_chat() {
     let chats = a.client.request(json!({ "action": "listChats" })).await;
     assert!(!chats.to_string().contains(&marker), "{chats}");
 }
+
+#[tokio::test]
+async fn edits_reactions_and_replies_are_encrypted_and_a_deletion_leaves_a_tombstone() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = SecureDevice::connect(&system, &alice, "phone").await;
+    let mut b = SecureDevice::connect(&system, &bob, "phone").await;
+    let chat = encrypted_chat(&mut a, &[&bob], None).await;
+    b.client.accept(&chat).await;
+    assert_eq!(a.send(&chat, "m1", "see you at 7").await["seq"], 1);
+    assert_eq!(texts(&b.read(1).await), ["see you at 7"]);
+
+    // An edit: plain text refused, an envelope delivered and decrypted.
+    let edit = |message: &str| json!({ "action": "editMessage", "chatId": chat, "seq": 1, "message": message });
+    assert_eq!(a.client.request(edit("see you at 8")).await["code"], "invalid_request");
+    a.share_session(&chat).await;
+    let sealed = a.seal(&chat, "see you at 8");
+    assert_eq!(a.client.request(edit(&sealed)).await["type"], "messageChanged");
+    let edited = b.client.wait_for(|f| f["type"] == "messageChanged" && f["change"] == "edited").await;
+    assert_eq!(b.open_when_keyed(text(&edited, "message")).await, "see you at 8");
+
+    // A reaction: the emoji is an envelope too.
+    b.share_session(&chat).await;
+    let emoji = b.seal(&chat, "👍");
+    let reacted = b.client.request(json!({ "action": "react", "chatId": chat, "seq": 1, "emoji": emoji })).await;
+    assert_eq!(reacted["type"], "messageChanged", "{reacted}");
+    let reaction = a.client.wait_for(|f| f["type"] == "messageChanged" && f["change"] == "reacted").await;
+    assert_eq!(a.open_when_keyed(text(&reaction, "emoji")).await, "👍");
+
+    // A reply: the quote's snippet is empty (the server cannot make one).
+    b.share_session(&chat).await;
+    let envelope = b.seal(&chat, "8 is fine");
+    let digest = b.device_keys(&chat).await.1;
+    let reply = b
+        .client
+        .request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": "b1", "message": envelope, "devices": digest, "replyTo": 1 }))
+        .await;
+    assert_eq!(reply["status"], "SUCCESS", "{reply}");
+    let quoted = a.read(1).await;
+    assert_eq!(texts(&quoted), ["8 is fine"]);
+    let history = system.http(&alice).get(&format!("/chats/{chat}/messages")).await.body;
+    let last = history["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["replyTo"]["seq"], 1, "{last}");
+    assert_eq!(last["replyTo"]["snippet"], "", "{last}");
+    // History serves the edited envelope and the reaction's envelope.
+    let first = &history["messages"][0];
+    assert_eq!(a.open(text(first, "message")).as_deref(), Some("see you at 8"));
+    assert_eq!(first["encrypted"], true);
+
+    // Deleted for everyone: a tombstone, no envelope, no reactions, anywhere.
+    let deleted = a.client.request(json!({ "action": "deleteMessage", "chatId": chat, "seq": 1, "forEveryone": true })).await;
+    assert_eq!(deleted["type"], "messageChanged", "{deleted}");
+    let history = system.http(&bob).get(&format!("/chats/{chat}/messages")).await.body;
+    let tombstone = &history["messages"][0];
+    assert_eq!(tombstone["message"], "", "{tombstone}");
+    assert!(tombstone["deleted"].is_object() && tombstone.get("reactions").is_none(), "{tombstone}");
+    for envelope in [sealed, emoji] {
+        assert!(!history.to_string().contains(&envelope), "the deleted message's envelopes are gone from history");
+    }
+}

@@ -34,8 +34,37 @@ pub fn canonical_media_type(raw: &str) -> Option<String> {
     Some(parsed.essence_str().to_ascii_lowercase())
 }
 
+/// What an end-to-end encrypted chat's uploads are: opaque bytes under a
+/// fixed name. The real name, type, key and digest travel inside the
+/// message's envelope (docs/e2ee.md), so the server keeps none of them.
+pub const ENCRYPTED_MEDIA_TYPE: &str = "application/octet-stream";
+pub const ENCRYPTED_FILE_NAME: &str = "encrypted";
+
+/// Checks an encrypted chat's upload: opaque, named `encrypted`, at most the
+/// largest size any media type may have (AES-CTR adds no bytes; the limit of
+/// the file's own type is the sending app's to apply, the server cannot see it).
+fn validate_encrypted_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Result<String, AppError> {
+    if request.file_name != ENCRYPTED_FILE_NAME {
+        return Err(AppError::invalid(format!(
+            "an encrypted chat's upload is named {ENCRYPTED_FILE_NAME:?}: its name travels encrypted in the message"
+        )));
+    }
+    let max = ctx.config.media_limits.0.iter().map(|(_, max)| *max).max().unwrap_or(0);
+    if request.size == 0 {
+        return Err(AppError::invalid("size must be at least 1 byte"));
+    }
+    if request.size > max {
+        return Err(AppError::TooLarge { what: "an encrypted attachment".into(), max });
+    }
+    check_sha256(&request.sha256)?;
+    Ok(ENCRYPTED_MEDIA_TYPE.to_owned())
+}
+
 /// Checks an upload request; returns its canonical content type.
 fn validate_upload(ctx: &AppContext, request: &CreateAttachmentRequest) -> Result<String, AppError> {
+    if canonical_media_type(&request.content_type).as_deref() == Some(ENCRYPTED_MEDIA_TYPE) {
+        return validate_encrypted_upload(ctx, request);
+    }
     let name = &request.file_name;
     let plain = name.chars().all(|c| crate::text::allowed_in_name(c) && c != '/' && c != '\\');
     if name.is_empty() || name.len() > MAX_FILE_NAME_BYTES || !plain || name.trim() != name {
@@ -81,7 +110,18 @@ pub async fn create_upload(
     // The declared size is what the presigned URL lets S3 take.
     ctx.charge(Limit::UploadBytes, user_id, request.size).await?;
     let chat = ctx.store.get_chat_item(chat_id).await?;
-    chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
+    let chat = chat.filter(|c| c.is_member(user_id)).ok_or(AppError::NotMember)?;
+    match (chat.encrypted, content_type == ENCRYPTED_MEDIA_TYPE) {
+        (true, false) => {
+            return Err(AppError::invalid(format!(
+                "this chat is end-to-end encrypted: upload the file encrypted, as {ENCRYPTED_MEDIA_TYPE} named {ENCRYPTED_FILE_NAME:?}"
+            )));
+        }
+        (false, true) => {
+            return Err(AppError::invalid(format!("{ENCRYPTED_MEDIA_TYPE} uploads are for end-to-end encrypted chats")));
+        }
+        _ => {}
+    }
     record_and_presign(ctx, user_id, chat_id, request.file_name, content_type, request.size, request.sha256).await
 }
 

@@ -248,3 +248,29 @@ async fn nothing_is_built_from_an_encrypted_text() {
     let notice = crate::messaging::push::Notice::of(&entry, "bob").expect("worth a push");
     assert_eq!(notice.body, "sent a message");
 }
+
+#[tokio::test]
+async fn an_encrypted_chat_takes_opaque_uploads_only_and_a_plain_one_none() {
+    let world = World::new();
+    let alice = world.person("alice").await;
+    let secret = encrypted_chat(&world, &alice, &["bob", "carol"]).await;
+    let plain = world.direct(&alice, "dave").await;
+    let sha = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    let ask =
+        |name: &str, content_type: &str, size: u64| json!({ "fileName": name, "contentType": content_type, "size": size, "sha256": sha });
+    let upload = |chat: String, body: Value| {
+        let (world, alice) = (&world, &alice);
+        async move { crate::media::create_upload(world.ctx(), &alice.user_id, &chat, request(body)).await }
+    };
+    let largest = 100 * 1024 * 1024;
+    upload(secret.clone(), ask("encrypted", "application/octet-stream", largest)).await.expect("opaque, within the largest limit");
+    for (body, what) in [
+        (ask("cat.png", "image/png", 5), "a plain image would keep its bytes and name readable"),
+        (ask("cat.png", "application/octet-stream", 5), "the name travels in the envelope"),
+    ] {
+        assert_eq!(code(upload(secret.clone(), body).await), "invalid_request", "{what}");
+    }
+    assert_eq!(code(upload(secret.clone(), ask("encrypted", "application/octet-stream", largest + 1)).await), "too_large");
+    assert_eq!(code(upload(plain.clone(), ask("encrypted", "application/octet-stream", 5)).await), "invalid_request");
+    upload(plain.clone(), ask("cat.png", "image/png", 5)).await.expect("a plain chat's image");
+}

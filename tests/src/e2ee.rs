@@ -74,22 +74,11 @@ impl SecureDevice {
             uploaded: BTreeSet::new(),
             fallback: String::new(),
         };
-        let identity = me.account.identity_keys();
-        me.account.generate_one_time_keys(ONE_TIME_KEYS);
-        me.account.generate_fallback_key();
-        let reply = me
-            .client
-            .request(json!({
-                "action": "uploadKeys",
-                "identityKeys": { "curve25519": identity.curve25519.to_base64(), "ed25519": identity.ed25519.to_base64() },
-                "oneTimeKeys": keys_json(&me.account.one_time_keys()),
-                "fallbackKey": keys_json(&me.account.fallback_key()).pop(),
-            }))
-            .await;
+        let frame = upload_frame(&mut me.account, ONE_TIME_KEYS);
+        me.uploaded = frame["oneTimeKeys"].as_array().unwrap().iter().map(|k| text(k, "key").to_owned()).collect();
+        me.fallback = text(&frame["fallbackKey"], "key").to_owned();
+        let reply = me.client.request(frame).await;
         assert_eq!(reply["type"], "keysUploaded", "{user}/{device} uploading keys: {reply}");
-        me.uploaded = me.account.one_time_keys().values().map(Curve25519PublicKey::to_base64).collect();
-        me.fallback = me.account.fallback_key().values().next().unwrap().to_base64();
-        me.account.mark_keys_as_published();
         me
     }
 
@@ -143,12 +132,7 @@ impl SecureDevice {
         if missing.is_empty() {
             return digest;
         }
-        let room_key = json!({
-            "chatId": chat,
-            "sessionId": outbound.session.session_id(),
-            "sessionKey": outbound.session.session_key().to_base64(),
-        })
-        .to_string();
+        let room_key = room_key(chat, &outbound.session);
         // Olm sessions with the devices this one has none with yet.
         let without: Vec<Value> = missing
             .iter()
@@ -160,10 +144,8 @@ impl SecureDevice {
                 let reply = self.client.request(json!({ "action": "claimKeys", "chatId": chat, "devices": chunk })).await;
                 assert_eq!(reply["type"], "claimedKeys", "{reply}");
                 for claimed in reply["keys"].as_array().unwrap() {
-                    let identity = Curve25519PublicKey::from_base64(text(&claimed["identityKeys"], "curve25519")).unwrap();
-                    let one_time = Curve25519PublicKey::from_base64(text(claimed, "key")).unwrap();
-                    let session = self.account.create_outbound_session(SessionConfig::version_1(), identity, one_time).unwrap();
-                    self.olm.entry(identity.to_base64()).or_default().insert(0, session);
+                    let session = outbound_session(&self.account, claimed);
+                    self.olm.entry(text(&claimed["identityKeys"], "curve25519").to_owned()).or_default().insert(0, session);
                 }
             }
         }
@@ -171,8 +153,7 @@ impl SecureDevice {
         let mut shared = Vec::new();
         for ((user, device), key) in missing {
             let Some(session) = self.olm.get_mut(key).and_then(|s| s.first_mut()) else { continue };
-            let (olm_type, bytes) = session.encrypt(&room_key).unwrap().to_parts();
-            messages.push(json!({ "userId": user, "deviceId": device, "olmType": olm_type, "ciphertext": base64_encode(bytes) }));
+            messages.push(to_device(session, user, device, &room_key));
             shared.push((user.clone(), device.clone()));
         }
         for chunk in messages.chunks(TO_DEVICE_CHUNK) {
@@ -185,9 +166,7 @@ impl SecureDevice {
 
     /// The envelope of `text` under the chat's current outbound session.
     pub fn seal(&mut self, chat: &str, text: &str) -> String {
-        let outbound = self.outbound.get_mut(chat).expect("share_session first");
-        let ciphertext = outbound.session.encrypt(json!({ "text": text }).to_string()).to_base64();
-        format!("megolm.v1:{}:{}", outbound.session.session_id(), ciphertext)
+        envelope(&mut self.outbound.get_mut(chat).expect("share_session first").session, text)
     }
 
     /// Sends `text` encrypted, sharing the session first and again (once
@@ -323,6 +302,46 @@ impl SecureDevice {
         assert_eq!(reply["type"], "synced", "{reply}");
     }
 }
+/// An `uploadKeys` frame with the account's identity keys, `one_time` new
+/// one-time keys and a fallback key; marks them published.
+pub fn upload_frame(account: &mut Account, one_time: usize) -> Value {
+    let identity = account.identity_keys();
+    account.generate_one_time_keys(one_time);
+    account.generate_fallback_key();
+    let frame = json!({
+        "action": "uploadKeys",
+        "identityKeys": { "curve25519": identity.curve25519.to_base64(), "ed25519": identity.ed25519.to_base64() },
+        "oneTimeKeys": keys_json(&account.one_time_keys()),
+        "fallbackKey": keys_json(&account.fallback_key()).pop(),
+    });
+    account.mark_keys_as_published();
+    frame
+}
+
+/// An Olm session with the device whose key `claimKeys` handed out (one of its `keys`).
+pub fn outbound_session(account: &Account, claimed: &Value) -> Session {
+    let identity = Curve25519PublicKey::from_base64(text(&claimed["identityKeys"], "curve25519")).unwrap();
+    let one_time = Curve25519PublicKey::from_base64(text(claimed, "key")).unwrap();
+    account.create_outbound_session(SessionConfig::version_1(), identity, one_time).unwrap()
+}
+
+/// What a Megolm session's key travels as, inside Olm.
+pub fn room_key(chat: &str, session: &GroupSession) -> String {
+    json!({ "chatId": chat, "sessionId": session.session_id(), "sessionKey": session.session_key().to_base64() }).to_string()
+}
+
+/// One message of a `sendToDevice`: `plaintext` encrypted for one device.
+pub fn to_device(session: &mut Session, user: &str, device: &str, plaintext: &str) -> Value {
+    let (olm_type, bytes) = session.encrypt(plaintext).unwrap().to_parts();
+    json!({ "userId": user, "deviceId": device, "olmType": olm_type, "ciphertext": base64_encode(bytes) })
+}
+
+/// The envelope of `text` under an outbound Megolm session.
+pub fn envelope(session: &mut GroupSession, text: &str) -> String {
+    let ciphertext = session.encrypt(json!({ "text": text }).to_string()).to_base64();
+    format!("megolm.v1:{}:{}", session.session_id(), ciphertext)
+}
+
 fn keys_json(keys: &HashMap<vodozemac::KeyId, Curve25519PublicKey>) -> Vec<Value> {
     keys.iter().map(|(id, key)| json!({ "keyId": id.to_base64(), "key": key.to_base64() })).collect()
 }

@@ -8,7 +8,7 @@
 //! HTTP API requests; pushes; and from those, dollars per million at the
 //! prices in `e2e_tests::prices`.
 //!
-//!   scripts/bench [ROUNDS] [--out FILE] [--ceiling-only | --isolation-only] [--no-isolation | --isolation-factor 10|1] [--isolation-online N] [--in-process]
+//!   scripts/bench [ROUNDS] [--out FILE] [--ceiling-only | --isolation-only | --encrypted-only] [--no-isolation | --isolation-factor 10|1] [--isolation-online N] [--in-process]
 //!   (release build; JSON to FILE, default target/bench.json)
 //!
 //! Every function runs as its own process (its release binary behind the
@@ -25,18 +25,23 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, number, prices, text, unique, unpack};
+use e2e_tests::{ARRIVED_AT, Client, RATE_LIMITS_FOR_LOAD, System, e2ee, number, prices, text, unique, unpack};
 use futures::future::join_all;
 use local_runtime::Invocation;
 use local_runtime::gateway::UsageReading;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
+use vodozemac::megolm::{self, GroupSession};
+use vodozemac::olm::Account;
 
 // ---- devices that acknowledge everything, as clients do
 
 /// A frame for the device to send, and where its reply goes (`None`: sent
 /// without a `requestId`, nothing waits).
 type Request = (Value, Option<oneshot::Sender<Value>>);
+
+/// What every benchmark message says (encrypted: this, in an envelope).
+const PLAIN_TEXT: &str = "benchmark message";
 
 /// Not a frame: tells a device's task to close its socket.
 const CLOSE: Value = Value::Null;
@@ -136,7 +141,15 @@ impl Device {
     /// `unavailable` (a request that ran out of time on the loaded machine)
     /// is sent again with the same ids, up to the library's 20 attempts.
     async fn send(&self, chat: &str, client_message_id: &str) -> Value {
-        let frame = json!({"action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id, "message": "benchmark message"});
+        self.send_text(chat, client_message_id, PLAIN_TEXT, None).await
+    }
+
+    /// Sends `message` (an envelope with the device list's `digest` in an encrypted chat).
+    async fn send_text(&self, chat: &str, client_message_id: &str, message: &str, digest: Option<&str>) -> Value {
+        let mut frame = json!({"action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id, "message": message});
+        if let Some(digest) = digest {
+            frame["devices"] = json!(digest);
+        }
         for _ in 1..20 {
             let reply = self.request(frame.clone()).await;
             if reply["code"] != "unavailable" {
@@ -453,6 +466,107 @@ async fn group(system: &System, rounds: usize, devices: usize) -> Scenario {
     let scenario = measure(system, &name, "recipient device", (rounds * receivers) as u64, from, latency, NO_EXTRA);
     join_all(all.into_iter().map(Device::close)).await;
     scenario
+}
+
+/// The sender's outbound Megolm session for a chat, once shared, and the
+/// device list it was shared with.
+struct Sealer {
+    session: GroupSession,
+    digest: String,
+}
+
+/// Every device uploads its keys (a few one-time keys and a fallback key).
+async fn upload_keys(devices: &[&Device]) -> Vec<Account> {
+    join_all(devices.iter().map(|device| async move {
+        let mut account = Account::new();
+        let reply = device.request(e2ee::upload_frame(&mut account, 4)).await;
+        assert_eq!(reply["type"], "keysUploaded", "{reply}");
+        account
+    }))
+    .await
+}
+
+/// Shares a new session of `sender`'s for `chat` with every other listed
+/// device (`getDeviceKeys`, `claimKeys`, `sendToDevice`, as the SDK does);
+/// returns the sealer and how many devices it reached.
+async fn share_session(sender: &Device, account: &Account, chat: &str, own: (&str, &str)) -> (Sealer, usize) {
+    let listed = sender.request(json!({"action": "getDeviceKeys", "chatId": chat})).await;
+    assert_eq!(listed["type"], "deviceKeys", "{listed}");
+    let others: Vec<Value> = listed["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !(d["userId"] == own.0 && d["deviceId"] == own.1))
+        .map(|d| json!({"userId": d["userId"], "deviceId": d["deviceId"]}))
+        .collect();
+    let session = GroupSession::new(megolm::SessionConfig::version_1());
+    let room_key = e2ee::room_key(chat, &session);
+    let mut messages = Vec::new();
+    for chunk in others.chunks(300) {
+        let claimed = sender.request(json!({"action": "claimKeys", "chatId": chat, "devices": chunk})).await;
+        assert_eq!(claimed["type"], "claimedKeys", "{claimed}");
+        for key in claimed["keys"].as_array().unwrap() {
+            let mut olm = e2ee::outbound_session(account, key);
+            messages.push(e2ee::to_device(&mut olm, text(key, "userId"), text(key, "deviceId"), &room_key));
+        }
+    }
+    for chunk in messages.chunks(100) {
+        let sent = sender.request(json!({"action": "sendToDevice", "chatId": chat, "messages": chunk})).await;
+        assert_eq!(sent["type"], "toDeviceSent", "{sent}");
+    }
+    (Sealer { session, digest: text(&listed, "digest").to_owned() }, messages.len())
+}
+
+/// 1-1 and a 100-member group (one device each), end-to-end encrypted:
+/// sharing the sender's session with every device (per recipient device),
+/// then messages as envelopes, as the plain scenarios measure them.
+async fn encrypted(system: &System, rounds: usize, group_rounds: usize) -> Vec<Scenario> {
+    let mut scenarios = Vec::new();
+    for members in [2, 100] {
+        let (tx, mut arrivals) = mpsc::unbounded_channel();
+        let users: Vec<String> = (0..members).map(|i| unique(&format!("e{i}"))).collect();
+        let devices = join_all(users.iter().map(|u| Device::connect(system, u, "phone", tx.clone()))).await;
+        let accounts = upload_keys(&devices.iter().collect::<Vec<_>>()).await;
+        let others: Vec<&str> = users[1..].iter().map(String::as_str).collect();
+        let mut create = json!({"action": "createChat", "participants": others, "encrypted": true});
+        if members > 2 {
+            create["name"] = json!("bench, encrypted");
+        }
+        let chat = text(&devices[0].request(create).await, "chatId").to_owned();
+        join_all(devices[1..].iter().map(|d| d.request(json!({"action": "acceptChat", "chatId": chat})))).await;
+        settle(system).await;
+        let receivers = members - 1;
+        let what = if members == 2 { "1-1".to_owned() } else { format!("{members}-member group, 1 device each") };
+
+        let from = mark(system);
+        let started = Instant::now();
+        let (mut sealer, shared) = share_session(&devices[0], &accounts[0], &chat, (&users[0], "phone")).await;
+        let sharing = started.elapsed();
+        assert_eq!(shared, receivers);
+        settle(system).await;
+        let name = format!("encrypted {what}: sharing a session, per recipient device");
+        scenarios.push(measure(system, &name, "recipient device", receivers as u64, from, vec![sharing], NO_EXTRA));
+
+        let rounds = if members == 2 { rounds } else { group_rounds };
+        let from = mark(system);
+        let mut latency = Vec::new();
+        for i in 0..rounds {
+            let id = format!("enc-{members}-{i}");
+            let envelope = e2ee::envelope(&mut sealer.session, PLAIN_TEXT);
+            let sent = domain::time::now_micros();
+            devices[0].send_text(&chat, &id, &envelope, Some(&sealer.digest)).await;
+            latency.push(since(sent, arrivals_of(&mut arrivals, &id, receivers).await));
+        }
+        settle(system).await;
+        let (name, unit, units) = if members == 2 {
+            ("encrypted 1-1 message, both online".to_owned(), "message", rounds)
+        } else {
+            (format!("encrypted {what}: per recipient device"), "recipient device", rounds * receivers)
+        };
+        scenarios.push(measure(system, &name, unit, units as u64, from, latency, NO_EXTRA));
+        join_all(devices.into_iter().map(Device::close)).await;
+    }
+    scenarios
 }
 
 /// HTTP reads: a page of 50 messages, and the chat list.
@@ -822,18 +936,25 @@ async fn main() {
     // `--ceiling-only`: just the per-chat send ceiling; `--isolation-only`:
     // just one chat's burst against another's receipts.
     let isolation_only = args.iter().any(|a| a == "--isolation-only");
-    let only = isolation_only || args.iter().any(|a| a == "--ceiling-only");
+    // `--encrypted-only`: plain and encrypted messages side by side.
+    let encrypted_only = args.iter().any(|a| a == "--encrypted-only");
+    let only = isolation_only || encrypted_only || args.iter().any(|a| a == "--ceiling-only");
+    let group_rounds = (rounds / 20).max(3);
+    if encrypted_only {
+        scenarios.extend([one_to_one_online(&system, rounds).await, group(&system, group_rounds, 1).await]);
+        scenarios.extend(encrypted(&system, rounds, group_rounds).await);
+    }
     if !only {
         scenarios.extend([one_to_one_online(&system, rounds).await, one_to_one_offline(&system, rounds.min(100)).await]);
-        let group_rounds = (rounds / 20).max(3);
         scenarios.push(group(&system, group_rounds, 1).await);
+        scenarios.extend(encrypted(&system, rounds, group_rounds).await);
         scenarios.push(group(&system, group_rounds, 3).await);
         let (page, list) = http_reads(&system, rounds).await;
         scenarios.extend([page, list]);
         scenarios.push(connect_disconnect(&system, rounds.min(100)).await);
     }
     for (size, senders) in [(20, vec![1, 5, 20, 50]), (100, vec![1, 5, 20, 50])] {
-        for senders in senders.into_iter().filter(|_| !isolation_only) {
+        for senders in senders.into_iter().filter(|_| !isolation_only && !encrypted_only) {
             ceiling.push(send_ceiling(&system, "counter", size, senders, 10).await);
         }
     }
@@ -841,7 +962,7 @@ async fn main() {
     // The receipts consumer under another chat's burst: as the template has
     // it (ParallelizationFactor 10), and with one batch per shard at a time.
     let mut isolation = Vec::new();
-    if !args.iter().any(|a| a == "--no-isolation") {
+    if !args.iter().any(|a| a == "--no-isolation") && !encrypted_only {
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).expect("template");
         // `--isolation-factor N`: only that variant (a second system started
         // in the same process after the first's burst answered every

@@ -115,6 +115,8 @@ pub struct LocalRuntime {
     pub lambda: Arc<LambdaHost>,
     pub jwt_secret: String,
     pub table_prefix: String,
+    /// What the functions printed, when they run as processes (CloudWatch Logs' part).
+    pub logs: processes::LogLines,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -259,6 +261,7 @@ impl LocalRuntime {
         tasks.push(task);
         let secret_access_key = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".into());
         let mut functions = HashMap::new();
+        let logs = processes::LogLines::default();
         for function in function_defs {
             let registered = functions::registry::find(&function.handler).ok_or_else(|| {
                 LocalError::Template(format!("{}: no function {} in the registry", function.logical_id, function.handler))
@@ -316,7 +319,7 @@ impl LocalRuntime {
                         ]
                         .map(|(name, value)| (name.to_owned(), value)),
                     );
-                    Some(processes::ProcessPool::new(function.logical_id.clone(), binary, process_env, function.memory_mb))
+                    Some(processes::ProcessPool::new(function.logical_id.clone(), binary, process_env, function.memory_mb, logs.clone()))
                 }
                 None => None,
             };
@@ -418,6 +421,7 @@ impl LocalRuntime {
             lambda,
             jwt_secret: options.jwt_secret,
             table_prefix: options.table_prefix,
+            logs,
             tasks,
         })
     }

@@ -63,12 +63,37 @@ pub struct ProcessOutcome {
     pub peak_rss_kb: Option<u64>,
 }
 
+/// Every line the functions' processes printed, as CloudWatch Logs keeps
+/// them: (function, line), oldest first — so a test can read what a
+/// deployment's logs would hold (the plaintext scan of docs/e2ee.md).
+#[derive(Clone, Default)]
+pub struct LogLines(Arc<Mutex<std::collections::VecDeque<(String, String)>>>);
+
+/// Lines kept (the oldest go first): a long benchmark prints millions.
+const MAX_LOG_LINES: usize = 1_000_000;
+
+impl LogLines {
+    fn push(&self, function: &str, line: &str) {
+        if let Ok(mut lines) = self.0.lock() {
+            if lines.len() == MAX_LOG_LINES {
+                lines.pop_front();
+            }
+            lines.push_back((function.to_owned(), line.to_owned()));
+        }
+    }
+
+    pub fn all(&self) -> Vec<(String, String)> {
+        self.0.lock().map(|lines| lines.iter().cloned().collect()).unwrap_or_default()
+    }
+}
+
 /// One function's execution environments.
 pub struct ProcessPool {
     function: String,
     binary: PathBuf,
     env: Vec<(String, String)>,
     memory_mb: u64,
+    logs: LogLines,
     idle: Mutex<Vec<Environment>>,
     slots: Semaphore,
 }
@@ -76,14 +101,14 @@ pub struct ProcessPool {
 impl ProcessPool {
     /// `env` is the whole environment the process gets (the Runtime API's
     /// address is added per environment).
-    pub fn new(function: String, binary: PathBuf, env: Vec<(String, String)>, memory_mb: u64) -> Self {
-        Self { function, binary, env, memory_mb, idle: Mutex::default(), slots: Semaphore::new(MAX_ENVIRONMENTS) }
+    pub fn new(function: String, binary: PathBuf, env: Vec<(String, String)>, memory_mb: u64, logs: LogLines) -> Self {
+        Self { function, binary, env, memory_mb, logs, idle: Mutex::default(), slots: Semaphore::new(MAX_ENVIRONMENTS) }
     }
 
     /// Starts an environment that takes no invocation, and stops it: how long
     /// a cold start takes (process start to its first `/next`) on its own.
     pub async fn cold_start(&self) -> Result<Duration, String> {
-        let (environment, init) = Environment::start(&self.function, &self.binary, &self.env).await?;
+        let (environment, init) = Environment::start(&self.function, &self.binary, &self.env, &self.logs).await?;
         drop(environment);
         Ok(init)
     }
@@ -94,7 +119,7 @@ impl ProcessPool {
         let warm = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let (mut environment, init) = match warm {
             Some(environment) => (environment, None),
-            None => match Environment::start(&self.function, &self.binary, &self.env).await {
+            None => match Environment::start(&self.function, &self.binary, &self.env, &self.logs).await {
                 Ok((environment, init)) => (environment, Some(init)),
                 Err(e) => return failed(e, None),
             },
@@ -186,7 +211,7 @@ struct RuntimeApi {
 
 impl Environment {
     /// Starts the process and waits for its first `/next`; returns how long that took.
-    async fn start(function: &str, binary: &PathBuf, env: &[(String, String)]) -> Result<(Self, Duration), String> {
+    async fn start(function: &str, binary: &PathBuf, env: &[(String, String)], logs: &LogLines) -> Result<(Self, Duration), String> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| e.to_string())?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         let (jobs, job_queue) = mpsc::channel(1);
@@ -226,15 +251,16 @@ impl Environment {
         };
         let (report, reports) = mpsc::unbounded_channel();
         if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(read_logs(function.to_owned(), stdout, report));
+            tokio::spawn(read_logs(function.to_owned(), stdout, report, logs.clone()));
         }
         // A panic's message; shown while this process lives (an environment
         // left polling when the host exits says so to no one).
         if let Some(stderr) = child.stderr.take() {
-            let function = function.to_owned();
+            let (function, logs) = (function.to_owned(), logs.clone());
             tokio::spawn(async move {
                 let mut lines = BufReader::new(stderr).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
+                    logs.push(&function, &line);
                     eprintln!("[{function}] {line}");
                 }
             });
@@ -315,10 +341,11 @@ async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCo
 /// Reads the function's JSON log lines: its per-invocation report becomes the
 /// invocation's AWS calls; warnings and errors are shown, the rest only with
 /// `RUST_LOG` set (as in-process handlers log).
-async fn read_logs(function: String, stdout: tokio::process::ChildStdout, reports: mpsc::UnboundedSender<AwsCalls>) {
+async fn read_logs(function: String, stdout: tokio::process::ChildStdout, reports: mpsc::UnboundedSender<AwsCalls>, logs: LogLines) {
     let verbose = std::env::var("RUST_LOG").is_ok();
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
+        logs.push(&function, &line);
         let parsed: Value = serde_json::from_str(&line).unwrap_or_default();
         let fields = &parsed["fields"];
         if fields["message"] == "invocation finished" {

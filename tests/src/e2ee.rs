@@ -32,11 +32,15 @@ struct Outbound {
 }
 
 /// A message as the person reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Plain {
     pub seq: u64,
     pub sender_id: String,
     pub text: String,
+    /// The whole decrypted body (`text`, and `files` with their keys).
+    pub body: Value,
+    /// The frame as delivered (its `attachments` are what the server holds).
+    pub frame: Value,
 }
 
 pub struct SecureDevice {
@@ -164,6 +168,11 @@ impl SecureDevice {
         digest
     }
 
+    /// The envelope of a message body under the chat's current outbound session.
+    pub fn seal_body(&mut self, chat: &str, body: &Value) -> String {
+        envelope_of(&mut self.outbound.get_mut(chat).expect("share_session first").session, body)
+    }
+
     /// The envelope of `text` under the chat's current outbound session.
     pub fn seal(&mut self, chat: &str, text: &str) -> String {
         envelope(&mut self.outbound.get_mut(chat).expect("share_session first").session, text)
@@ -172,14 +181,19 @@ impl SecureDevice {
     /// Sends `text` encrypted, sharing the session first and again (once
     /// per change) when the server answers `devices_changed`; the reply.
     pub async fn send(&mut self, chat: &str, client_message_id: &str, text: &str) -> Value {
+        self.send_body(chat, client_message_id, &json!({ "text": text }), &[]).await
+    }
+
+    /// [`send`](Self::send) of a whole body, carrying `attachments` (uploads of encrypted files).
+    pub async fn send_body(&mut self, chat: &str, client_message_id: &str, body: &Value, attachments: &[&str]) -> Value {
         for _ in 0..5 {
             let digest = self.share_session(chat).await;
-            let envelope = self.seal(chat, text);
+            let envelope = self.seal_body(chat, body);
             let reply = self
                 .client
                 .request(json!({
                     "action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id,
-                    "message": envelope, "devices": digest,
+                    "message": envelope, "devices": digest, "attachments": attachments,
                 }))
                 .await;
             if reply["code"] != "devices_changed" {
@@ -226,14 +240,18 @@ impl SecureDevice {
 
     /// The text of an envelope, if this device has its session's key.
     pub fn open(&mut self, envelope: &str) -> Option<String> {
+        self.open_body(envelope)?["text"].as_str().map(str::to_owned)
+    }
+
+    /// The decrypted body of an envelope, if this device has its session's key.
+    pub fn open_body(&mut self, envelope: &str) -> Option<Value> {
         let mut parts = envelope.splitn(3, ':');
         let (Some("megolm.v1"), Some(session_id), Some(ciphertext)) = (parts.next(), parts.next(), parts.next()) else {
             return None;
         };
         let message = MegolmMessage::from_base64(ciphertext).ok()?;
         let decrypted = self.inbound.get_mut(session_id)?.decrypt(&message).ok()?;
-        let body: Value = serde_json::from_slice(&decrypted.plaintext).ok()?;
-        body["text"].as_str().map(str::to_owned)
+        serde_json::from_slice(&decrypted.plaintext).ok()
     }
 
     /// The text of an envelope, waiting for its session key to arrive (in a
@@ -251,8 +269,14 @@ impl SecureDevice {
     }
 
     fn try_open(&mut self, message: &Value) -> Option<Plain> {
-        let text = self.open(text(message, "message"))?;
-        Some(Plain { seq: message["seq"].as_u64().unwrap(), sender_id: message["senderId"].as_str().unwrap().to_owned(), text })
+        let body = self.open_body(text(message, "message"))?;
+        Some(Plain {
+            seq: message["seq"].as_u64().unwrap(),
+            sender_id: message["senderId"].as_str().unwrap().to_owned(),
+            text: body["text"].as_str()?.to_owned(),
+            body,
+            frame: message.clone(),
+        })
     }
 
     /// The next `count` messages, decrypted, as they arrive live or by sync
@@ -338,8 +362,46 @@ pub fn to_device(session: &mut Session, user: &str, device: &str, plaintext: &st
 
 /// The envelope of `text` under an outbound Megolm session.
 pub fn envelope(session: &mut GroupSession, text: &str) -> String {
-    let ciphertext = session.encrypt(json!({ "text": text }).to_string()).to_base64();
+    envelope_of(session, &json!({ "text": text }))
+}
+
+/// The envelope of a message body (`{"text", "files"?}`).
+pub fn envelope_of(session: &mut GroupSession, body: &Value) -> String {
+    let ciphertext = session.encrypt(body.to_string()).to_base64();
     format!("megolm.v1:{}:{}", session.session_id(), ciphertext)
+}
+
+type Aes256Ctr = ctr::Ctr128BE<aes::Aes256>;
+
+/// A file as an encrypted chat sends it: AES-256-CTR under a fresh key and
+/// counter block; returns the ciphertext and what the message's body says
+/// of it (`key`, `iv`, `sha256` of the ciphertext; name and type).
+pub fn encrypt_file(bytes: &[u8], name: &str, content_type: &str) -> (Vec<u8>, Value) {
+    use aes::cipher::{KeyIvInit, StreamCipher};
+    use rand::RngCore;
+    let (mut key, mut iv) = ([0_u8; 32], [0_u8; 16]);
+    rand::rng().fill_bytes(&mut key);
+    rand::rng().fill_bytes(&mut iv[..8]);
+    let mut sealed = bytes.to_vec();
+    Aes256Ctr::new_from_slices(&key, &iv).unwrap().apply_keystream(&mut sealed);
+    let described = json!({
+        "name": name, "type": content_type, "size": bytes.len(),
+        "key": base64_encode(key), "iv": base64_encode(iv), "sha256": crate::sha256_base64(&sealed),
+    });
+    (sealed, described)
+}
+
+/// The bytes of a downloaded encrypted file, once its digest is the one the
+/// (authenticated) message named; `None` if it is not.
+pub fn decrypt_file(downloaded: &[u8], described: &Value) -> Option<Vec<u8>> {
+    use aes::cipher::{KeyIvInit, StreamCipher};
+    if crate::sha256_base64(downloaded) != described["sha256"].as_str()? {
+        return None;
+    }
+    let (key, iv) = (base64_decode(described["key"].as_str()?).ok()?, base64_decode(described["iv"].as_str()?).ok()?);
+    let mut bytes = downloaded.to_vec();
+    Aes256Ctr::new_from_slices(&key, &iv).ok()?.apply_keystream(&mut bytes);
+    Some(bytes)
 }
 
 fn keys_json(keys: &HashMap<vodozemac::KeyId, Curve25519PublicKey>) -> Vec<Value> {

@@ -290,6 +290,13 @@ impl System {
         aws_sdk_dynamodb::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
     }
 
+    /// An S3 client on the local S3 (moto) itself, past the functions' IAM
+    /// policies, to read what the bucket holds.
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build())
+    }
+
     pub async fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
     }

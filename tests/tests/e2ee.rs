@@ -7,8 +7,11 @@
 
 use std::collections::BTreeSet;
 
-use e2e_tests::e2ee::{Plain, SecureDevice};
-use e2e_tests::{System, eventually, modify_participants, number, register_push, text, unique};
+use e2e_tests::e2ee::{Plain, SecureDevice, decrypt_file, encrypt_file};
+use e2e_tests::{
+    System, eventually, get_presigned, image, modify_participants, number, register_push, sha256_base64, text, unique, upload_as,
+    upload_request,
+};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -264,7 +267,8 @@ async fn table_text(system: &System, logical_id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_system_holds_no_plaintext_of_an_encrypted_chat() {
-    let system = System::start().await;
+    // Functions as processes: their log lines are kept, as CloudWatch Logs keeps them.
+    let system = System::builder().processes("debug").start().await;
     let [alice, bob] = ["alice", "bob"].map(unique);
     let marker = unique("aubergine");
     let mut a = SecureDevice::connect(&system, &alice, "phone").await;
@@ -282,6 +286,16 @@ async fn the_system_holds_no_plaintext_of_an_encrypted_chat() {
     assert_eq!(b.read(1).await[0].text, format!("the secret is {marker}"));
     // The offline tablet is pushed a notice that says nothing of the text.
     eventually("the tablet is pushed the messages", || async { !system.pushes_to(&bob, "tablet").await.is_empty() }).await;
+    // A photo too: encrypted on the device, as the SDK sends files here.
+    let photo = image(32 * 1024, 5);
+    let (sealed, mut described) = encrypt_file(&photo, &format!("{marker}.png"), "image/png");
+    let request = json!({ "fileName": "encrypted", "contentType": "application/octet-stream", "size": sealed.len(), "sha256": sha256_base64(&sealed) });
+    let attachment = upload_as(&system.http(&alice), &chat, &request, &sealed).await;
+    described["attachmentId"] = json!(attachment);
+    let with_photo =
+        a.send_body(&chat, "m3", &json!({ "text": format!("{marker} from above"), "files": [described] }), &[&attachment]).await;
+    assert_eq!(with_photo["status"], "SUCCESS", "{with_photo}");
+    assert_eq!(b.read(1).await[0].text, format!("{marker} from above"));
     // The control: the same scan finds the text of a plain chat.
     let control = unique("courgette");
     let plain = a.client.chat_with(&[&unique("carol")], None).await;
@@ -319,6 +333,34 @@ async fn the_system_holds_no_plaintext_of_an_encrypted_chat() {
     assert!(pushes.iter().all(|p| !p.to_string().contains(&marker)), "{pushes:?}");
     let moto = e2e_tests::moto_state().await.to_string();
     assert!(!moto.contains(&marker), "SNS and S3 (moto) hold no plaintext");
+    // Every object of the bucket: no plaintext, and none of the photo's bytes.
+    let s3 = system.s3().await;
+    let bucket = system.function_context("SendMessageFunction").config.media_bucket.clone();
+    let (mut objects, mut photo_found) = (0, false);
+    let mut token = None;
+    loop {
+        let page = s3.list_objects_v2().bucket(&bucket).set_continuation_token(token).send().await.unwrap();
+        for object in page.contents() {
+            let body = s3.get_object().bucket(&bucket).key(object.key().unwrap()).send().await.unwrap().body.collect().await.unwrap();
+            let bytes = body.into_bytes();
+            objects += 1;
+            assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()), "{:?} holds the plaintext", object.key());
+            assert!(!bytes.windows(64).any(|w| w == &photo[1000..1064]), "{:?} holds the photo's bytes", object.key());
+            photo_found |= bytes[..] == sealed[..];
+        }
+        token = page.next_continuation_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert!(photo_found, "the scan read the encrypted photo's object");
+    // Every line the functions logged.
+    let lines = system.runtime.logs.all();
+    let of_chat = lines.iter().filter(|(_, line)| line.contains(&chat)).count();
+    assert!(of_chat >= 3, "the scan sees the functions' lines about this chat: {of_chat}");
+    let leaked: Vec<_> = lines.iter().filter(|(_, line)| line.contains(&marker)).collect();
+    assert!(leaked.is_empty(), "logged plaintext: {leaked:?}");
+    eprintln!("scanned {objects} S3 objects and {} log lines ({of_chat} about this chat): none holds the plaintext", lines.len());
     // History and the chat list serve envelopes, never the text.
     let history = system.http(&alice).get(&format!("/chats/{chat}/messages")).await;
     assert!(!history.body.to_string().contains(&marker) && history.body.to_string().contains("megolm.v1:"));
@@ -384,4 +426,59 @@ async fn edits_reactions_and_replies_are_encrypted_and_a_deletion_leaves_a_tombs
     for envelope in [sealed, emoji] {
         assert!(!history.to_string().contains(&envelope), "the deleted message's envelopes are gone from history");
     }
+}
+
+#[tokio::test]
+async fn a_photo_in_an_encrypted_chat_is_encrypted_on_the_device_and_checked_by_the_downloader() {
+    let system = System::start().await;
+    let [alice, bob] = ["alice", "bob"].map(unique);
+    let mut a = SecureDevice::connect(&system, &alice, "phone").await;
+    let mut b = SecureDevice::connect(&system, &bob, "phone").await;
+    let chat = encrypted_chat(&mut a, &[&bob], None).await;
+    b.client.accept(&chat).await;
+    let http = system.http(&alice);
+    let photo = image(64 * 1024, 9);
+
+    // The photo as it is, or under its own name, is refused in this chat.
+    let readable = http.post(&format!("/chats/{chat}/attachments"), &upload_request(&photo, "image/png")).await;
+    assert_eq!((readable.status, readable.body["code"].as_str()), (400, Some("invalid_request")), "{}", readable.body);
+
+    let (sealed, described) = encrypt_file(&photo, "view from the top.png", "image/png");
+    let request = json!({ "fileName": "encrypted", "contentType": "application/octet-stream", "size": sealed.len(), "sha256": sha256_base64(&sealed) });
+    let attachment = upload_as(&http, &chat, &request, &sealed).await;
+    let mut file = described.clone();
+    file["attachmentId"] = json!(attachment);
+    let body = json!({ "text": "the view from here", "files": [file] });
+    let sent = a.send_body(&chat, "photo", &body, &[&attachment]).await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+
+    // Bob reads the message, downloads the file, checks it and decrypts it.
+    let got = b.read(1).await.remove(0);
+    assert_eq!(got.text, "the view from here");
+    let named = &got.body["files"][0];
+    assert_eq!((named["name"].as_str(), named["type"].as_str()), (Some("view from the top.png"), Some("image/png")));
+    let held = &got.frame["attachments"][0];
+    assert_eq!((held["fileName"].as_str(), held["contentType"].as_str()), (Some("encrypted"), Some("application/octet-stream")));
+    let download = system.http(&bob).get(&format!("/chats/{chat}/attachments/{attachment}")).await;
+    assert_eq!(download.status, 200, "{}", download.body);
+    let (status, bytes) = get_presigned(text(&download.body, "url")).await;
+    assert_eq!(status, 200);
+    assert_eq!(decrypt_file(&bytes, named).as_deref(), Some(&photo[..]), "bob's copy is the photo");
+    // A file that is not the one the message named is caught.
+    let mut tampered = bytes.clone();
+    tampered[100] ^= 1;
+    assert_eq!(decrypt_file(&tampered, named), None, "the digest in the message catches other bytes");
+
+    // S3 holds the ciphertext only.
+    let ctx = system.function_context("SendMessageFunction");
+    let object = aws_sdk_s3::Client::new(&system.function_sdk("SendMessageFunction"))
+        .get_object()
+        .bucket(&ctx.config.media_bucket)
+        .key(format!("media/{attachment}"))
+        .send()
+        .await
+        .unwrap();
+    let stored = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&stored[..], &sealed[..]);
+    assert!(!stored.windows(64).any(|w| photo.windows(64).next() == Some(w)), "no run of the photo's bytes in S3");
 }

@@ -19,14 +19,19 @@ use crate::{Client, System, text, unpack};
 
 /// One-time keys a device keeps on the server.
 const ONE_TIME_KEYS: usize = 20;
-/// `sendToDevice` carries at most this many messages per request.
+/// `sendToDevice` carries at most this many messages per request...
 const TO_DEVICE_CHUNK: usize = 100;
+/// ...in a frame under API Gateway's 32 KB (a session key's Olm message is
+/// ~800 bytes: about 35 to a frame).
+const TO_DEVICE_FRAME_BYTES: usize = 28 * 1024;
 
 /// A device of a chat's member: (user, device).
 pub type DeviceName = (String, String);
 
 struct Outbound {
     session: GroupSession,
+    /// The digest of the device list it was last shared with.
+    digest: String,
     /// The devices that have this session's key.
     shared_with: BTreeSet<DeviceName>,
 }
@@ -105,7 +110,7 @@ impl SecureDevice {
 
     /// The chat's devices with keys (other than this one) and their digest.
     pub async fn device_keys(&mut self, chat: &str) -> (Vec<(DeviceName, String)>, String) {
-        let reply = self.client.request(json!({ "action": "getDeviceKeys", "chatId": chat })).await;
+        let reply = self.retrying(json!({ "action": "getDeviceKeys", "chatId": chat })).await;
         assert_eq!(reply["type"], "deviceKeys", "{reply}");
         let devices = reply["devices"]
             .as_array()
@@ -129,11 +134,12 @@ impl SecureDevice {
             // This device reads its own messages (history) with the same key.
             let own = InboundGroupSession::new(&session.session_key(), megolm::SessionConfig::version_1());
             self.inbound.insert(session.session_id(), own);
-            self.outbound.insert(chat.to_owned(), Outbound { session, shared_with: BTreeSet::new() });
+            self.outbound.insert(chat.to_owned(), Outbound { session, digest: String::new(), shared_with: BTreeSet::new() });
         }
         let outbound = &self.outbound[chat];
         let missing: Vec<&(DeviceName, String)> = devices.iter().filter(|(d, _)| !outbound.shared_with.contains(d)).collect();
         if missing.is_empty() {
+            self.outbound.get_mut(chat).unwrap().digest.clone_from(&digest);
             return digest;
         }
         let room_key = room_key(chat, &outbound.session);
@@ -145,7 +151,7 @@ impl SecureDevice {
             .collect();
         if !without.is_empty() {
             for chunk in without.chunks(300) {
-                let reply = self.client.request(json!({ "action": "claimKeys", "chatId": chat, "devices": chunk })).await;
+                let reply = self.retrying(json!({ "action": "claimKeys", "chatId": chat, "devices": chunk })).await;
                 assert_eq!(reply["type"], "claimedKeys", "{reply}");
                 for claimed in reply["keys"].as_array().unwrap() {
                     let session = outbound_session(&self.account, claimed);
@@ -160,12 +166,28 @@ impl SecureDevice {
             messages.push(to_device(session, user, device, &room_key));
             shared.push((user.clone(), device.clone()));
         }
-        for chunk in messages.chunks(TO_DEVICE_CHUNK) {
-            let reply = self.client.request(json!({ "action": "sendToDevice", "chatId": chat, "messages": chunk })).await;
+        for frame in to_device_frames(chat, messages) {
+            let reply = self.retrying(frame).await;
             assert_eq!(reply["type"], "toDeviceSent", "{reply}");
         }
-        self.outbound.get_mut(chat).unwrap().shared_with.extend(shared);
+        let outbound = self.outbound.get_mut(chat).unwrap();
+        outbound.shared_with.extend(shared);
+        outbound.digest.clone_from(&digest);
         digest
+    }
+
+    /// A request, sent again (same frame) while it fails in a way a retry
+    /// may fix (`unavailable`, `internal`: under injected faults), as the
+    /// SDK does.
+    pub async fn retrying(&mut self, frame: Value) -> Value {
+        for attempt in 0..100_u64 {
+            let reply = self.client.request(frame.clone()).await;
+            if !matches!(reply["code"].as_str(), Some("unavailable" | "internal")) {
+                return reply;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 * (attempt + 1).min(10))).await;
+        }
+        panic!("{} kept failing", frame["action"]);
     }
 
     /// The envelope of a message body under the chat's current outbound session.
@@ -178,8 +200,9 @@ impl SecureDevice {
         envelope(&mut self.outbound.get_mut(chat).expect("share_session first").session, text)
     }
 
-    /// Sends `text` encrypted, sharing the session first and again (once
-    /// per change) when the server answers `devices_changed`; the reply.
+    /// Sends `text` encrypted with the chat's session as last shared (shared
+    /// first if it never was), sharing it again when the server answers
+    /// `devices_changed`; the reply.
     pub async fn send(&mut self, chat: &str, client_message_id: &str, text: &str) -> Value {
         self.send_body(chat, client_message_id, &json!({ "text": text }), &[]).await
     }
@@ -187,7 +210,10 @@ impl SecureDevice {
     /// [`send`](Self::send) of a whole body, carrying `attachments` (uploads of encrypted files).
     pub async fn send_body(&mut self, chat: &str, client_message_id: &str, body: &Value, attachments: &[&str]) -> Value {
         for _ in 0..5 {
-            let digest = self.share_session(chat).await;
+            let digest = match self.outbound.get(chat) {
+                Some(outbound) if !outbound.digest.is_empty() => outbound.digest.clone(),
+                _ => self.share_session(chat).await,
+            };
             let envelope = self.seal_body(chat, body);
             let reply = self
                 .client
@@ -199,6 +225,7 @@ impl SecureDevice {
             if reply["code"] != "devices_changed" {
                 return reply;
             }
+            self.share_session(chat).await;
         }
         panic!("the devices of {chat} kept changing");
     }
@@ -227,7 +254,7 @@ impl SecureDevice {
     }
 
     /// Takes in a `toDevice` frame: the session key it carries.
-    fn take_to_device(&mut self, frame: &Value) {
+    pub fn take_to_device(&mut self, frame: &Value) {
         let olm_type = frame["olmType"].as_u64().unwrap() as usize;
         let plaintext = self.olm_decrypt(text(frame, "senderKey"), olm_type, text(frame, "ciphertext"));
         let Some(room_key) = plaintext.and_then(|p| serde_json::from_slice::<Value>(&p).ok()) else { return };
@@ -263,7 +290,7 @@ impl SecureDevice {
             }
             let frame = self.client.wait_for(|f| f["type"] == "toDevice").await;
             self.take_to_device(&frame);
-            let reply = self.client.request(json!({ "action": "ack", "eventIds": [text(&frame, "eventId")] })).await;
+            let reply = self.retrying(json!({ "action": "ack", "eventIds": [text(&frame, "eventId")] })).await;
             assert_eq!(reply["type"], "acked", "{reply}");
         }
     }
@@ -313,7 +340,7 @@ impl SecureDevice {
             }
             for (field, ids) in [("messageIds", messages), ("eventIds", events)] {
                 for chunk in ids.chunks(100) {
-                    let reply = self.client.request(json!({ "action": "ack", field: chunk })).await;
+                    let reply = self.retrying(json!({ "action": "ack", field: chunk })).await;
                     assert_eq!(reply["type"], "acked", "{reply}");
                 }
             }
@@ -358,6 +385,26 @@ pub fn room_key(chat: &str, session: &GroupSession) -> String {
 pub fn to_device(session: &mut Session, user: &str, device: &str, plaintext: &str) -> Value {
     let (olm_type, bytes) = session.encrypt(plaintext).unwrap().to_parts();
     json!({ "userId": user, "deviceId": device, "olmType": olm_type, "ciphertext": base64_encode(bytes) })
+}
+
+/// `sendToDevice` frames carrying `messages`: each at most 100 messages
+/// and under the WebSocket frame limit.
+pub fn to_device_frames(chat: &str, messages: Vec<Value>) -> Vec<Value> {
+    let mut frames = Vec::new();
+    let (mut batch, mut bytes) = (Vec::new(), 0);
+    for message in messages {
+        let size = message.to_string().len() + 1;
+        if !batch.is_empty() && (batch.len() == TO_DEVICE_CHUNK || bytes + size > TO_DEVICE_FRAME_BYTES) {
+            frames.push(json!({ "action": "sendToDevice", "chatId": chat, "messages": std::mem::take(&mut batch) }));
+            bytes = 0;
+        }
+        bytes += size;
+        batch.push(message);
+    }
+    if !batch.is_empty() {
+        frames.push(json!({ "action": "sendToDevice", "chatId": chat, "messages": batch }));
+    }
+    frames
 }
 
 /// The envelope of `text` under an outbound Megolm session.

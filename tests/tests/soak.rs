@@ -13,12 +13,18 @@
 //! every seq a dead send left empty is filled, every inbox is empty, and
 //! every recipient's `delivered` state is true.
 //!
+//! Two of the chats (one 1-1, one group) are end-to-end encrypted: their
+//! devices share Megolm sessions over `claimKeys` and `sendToDevice` under
+//! the same faults, send envelopes, and at the end every message of those
+//! chats that reached a device decrypts there (0 undecryptable).
+//!
 //! `SOAK_SENDS` sets the number of sends (CI: 600; the figures in
 //! docs/reliability.md: `SOAK_SENDS=10000`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use e2e_tests::e2ee::SecureDevice;
 use e2e_tests::{Client, RATE_LIMITS_FOR_LOAD, System, number, text, unique, unpack};
 use futures::future::join_all;
 use local_runtime::faults::{Fault, FaultRule};
@@ -68,7 +74,12 @@ struct Device {
     user: String,
     device: String,
     chats: Vec<String>,
-    client: Client,
+    /// Its connection, with the device's keys and sessions.
+    secure: SecureDevice,
+    /// Which of its chats are end-to-end encrypted.
+    encrypted: BTreeSet<String>,
+    /// The envelopes it received in encrypted chats, by messageId.
+    envelopes: BTreeMap<String, String>,
     tally: Tally,
     last_heartbeat: Instant,
 }
@@ -83,29 +94,47 @@ async fn heartbeat(client: &mut Client) {
 }
 
 impl Device {
-    fn new(user: &str, device: &str, chats: Vec<String>, client: Client) -> Self {
-        Self { user: user.to_owned(), device: device.to_owned(), chats, client, tally: Tally::default(), last_heartbeat: Instant::now() }
+    fn new(chats: Vec<String>, encrypted: &BTreeSet<String>, mut secure: SecureDevice) -> Self {
+        // The local DynamoDB stand-in slows down under this load; the answers still come.
+        secure.client.patience = SOAK_PATIENCE;
+        let encrypted = chats.iter().filter(|c| encrypted.contains(*c)).cloned().collect();
+        Self {
+            user: secure.user.clone(),
+            device: secure.device.clone(),
+            chats,
+            secure,
+            encrypted,
+            envelopes: BTreeMap::new(),
+            tally: Tally::default(),
+            last_heartbeat: Instant::now(),
+        }
     }
 
     /// Takes in whatever has arrived, and acks it (messages and events).
     async fn absorb(&mut self) {
         if self.last_heartbeat.elapsed() > HEARTBEAT_EVERY {
-            heartbeat(&mut self.client).await;
+            heartbeat(&mut self.secure.client).await;
             self.last_heartbeat = Instant::now();
         }
-        let frames: Vec<Value> = self.client.drain(Duration::ZERO).await.into_iter().flat_map(unpack).collect();
+        let frames: Vec<Value> = self.secure.client.drain(Duration::ZERO).await.into_iter().flat_map(unpack).collect();
         let mut acks = Vec::new();
         for frame in frames {
             if frame["type"] == "newMessage" {
                 *self.tally.received.entry(text(&frame, "messageId").to_owned()).or_default() += 1;
                 acks.push(json!(text(&frame, "messageId")));
+                if self.encrypted.contains(text(&frame, "chatId")) {
+                    self.envelopes.insert(text(&frame, "messageId").to_owned(), text(&frame, "message").to_owned());
+                }
             } else if let Some(event) = frame["eventId"].as_str() {
+                if frame["type"] == "toDevice" {
+                    self.secure.take_to_device(&frame);
+                }
                 acks.push(json!(event));
             }
         }
         for chunk in acks.chunks(100) {
             // Messages and events alike: the server finds each id in this device's inbox.
-            let reply = self.client.request(json!({ "action": "ack", "messageIds": chunk })).await;
+            let reply = self.secure.client.request(json!({ "action": "ack", "messageIds": chunk })).await;
             if reply["type"] == "error" {
                 // An ack that failed under faults leaves the entries for the next sync.
                 self.tally.retries += 1;
@@ -131,7 +160,7 @@ impl Device {
         }
         let mut fresh = fresh.expect("reconnects");
         fresh.patience = SOAK_PATIENCE;
-        let old = std::mem::replace(&mut self.client, fresh);
+        let old = std::mem::replace(&mut self.secure.client, fresh);
         self.last_heartbeat = Instant::now();
         old.close().await;
         self.tally.reconnects += 1;
@@ -141,7 +170,7 @@ impl Device {
     /// One `sync` (retried while faults make it fail); returns how many frames it delivered.
     async fn sync_once(&mut self) -> u64 {
         for _ in 0..50 {
-            let reply = self.client.request(json!({ "action": "sync", "limit": 1000 })).await;
+            let reply = self.secure.client.request(json!({ "action": "sync", "limit": 1000 })).await;
             if reply["type"] == "synced" {
                 self.absorb().await;
                 return number(&reply, "delivered");
@@ -153,8 +182,16 @@ impl Device {
     }
 
     async fn send(&mut self, chat: &str, client_message_id: &str) {
+        let encrypted = self.encrypted.contains(chat);
         for attempt in 0..100 {
-            let reply = self.client.request(json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id, "message": format!("soak {client_message_id}") })).await;
+            let words = format!("soak {client_message_id}");
+            let reply = if encrypted {
+                // (Shares the session first, and again on devices_changed.)
+                self.secure.send(chat, client_message_id, &words).await
+            } else {
+                let frame = json!({ "action": "sendMessage", "chatId": chat, "clientMessageId": client_message_id, "message": words });
+                self.secure.client.request(frame).await
+            };
             if reply["status"] == "SUCCESS" {
                 let confirmed = (text(&reply, "messageId").to_owned(), number(&reply, "seq"));
                 let key = (chat.to_owned(), client_message_id.to_owned());
@@ -236,35 +273,45 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     let users: Vec<String> = (0..10).map(|i| unique(&format!("soak{i}"))).collect();
     let devices_of = |i: usize| if i < 6 { vec!["phone", "laptop"] } else { vec!["phone"] };
     // Chats: five 1-1 pairs and one across, and two overlapping groups of six.
-    let creator = system.connect(&users[0], "setup").await;
-    let mut chats: Vec<(String, Vec<usize>)> = Vec::new();
-    for pair in [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (0, 9)] {
-        let mut a = system.connect(&users[pair.0], "phone").await;
-        chats.push((a.chat_with(&[&users[pair.1]], None).await, vec![pair.0, pair.1]));
-        a.close().await;
-    }
-    for (name, members) in [("g1", (0..6).collect::<Vec<_>>()), ("g2", (4..10).collect())] {
-        let mut admin = system.connect(&users[members[0]], "phone").await;
-        let others: Vec<&str> = members[1..].iter().map(|m| users[*m].as_str()).collect();
-        chats.push((admin.chat_with(&others, Some(name)).await, members.clone()));
-        admin.close().await;
-    }
-    creator.close().await;
-    let mut devices = Vec::new();
+    // Every device first, each with its keys (so encrypted chats list them).
+    let mut secure = Vec::new();
     for (i, user) in users.iter().enumerate() {
         for device in devices_of(i) {
-            let mut client = system.connect(user, device).await;
-            // The local DynamoDB stand-in slows down under this load; the answers still come.
-            client.patience = SOAK_PATIENCE;
-            let mine = chats.iter().filter(|(_, m)| m.contains(&i)).map(|(c, _)| c.clone()).collect();
-            devices.push(Device::new(user, device, mine, client));
+            secure.push((i, SecureDevice::connect(&system, user, device).await));
         }
     }
     // (The "setup" device of user 0 takes part too: it is registered and receives.)
-    let mine = chats.iter().filter(|(_, m)| m.contains(&0)).map(|(c, _)| c.clone()).collect();
-    let mut client = system.connect(&users[0], "setup").await;
-    client.patience = SOAK_PATIENCE;
-    devices.push(Device::new(&users[0], "setup", mine, client));
+    secure.push((0, SecureDevice::connect(&system, &users[0], "setup").await));
+    // Chats: five 1-1 pairs and one across, and two overlapping groups of
+    // six; the one across and the second group end-to-end encrypted.
+    let mut chats: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut encrypted = BTreeSet::new();
+    for (pair, secret) in [((0, 1), false), ((2, 3), false), ((4, 5), false), ((6, 7), false), ((8, 9), false), ((0, 9), true)] {
+        let a = &mut secure.iter_mut().find(|(i, d)| *i == pair.0 && d.device == "phone").unwrap().1.client;
+        a.sign_up(&[&users[pair.1]]).await;
+        let created = a.request(json!({ "action": "createChat", "participants": [users[pair.1]], "encrypted": secret })).await;
+        let chat = text(&created, "chatId").to_owned();
+        if secret {
+            encrypted.insert(chat.clone());
+        }
+        chats.push((chat, vec![pair.0, pair.1]));
+    }
+    for (name, members, secret) in [("g1", (0..6).collect::<Vec<_>>(), false), ("g2", (4..10).collect(), true)] {
+        let admin = &mut secure.iter_mut().find(|(i, d)| *i == members[0] && d.device == "phone").unwrap().1.client;
+        let others: Vec<&str> = members[1..].iter().map(|m| users[*m].as_str()).collect();
+        admin.sign_up(&others).await;
+        let created = admin.request(json!({ "action": "createChat", "participants": others, "name": name, "encrypted": secret })).await;
+        let chat = text(&created, "chatId").to_owned();
+        if secret {
+            encrypted.insert(chat.clone());
+        }
+        chats.push((chat, members.clone()));
+    }
+    let mut devices = Vec::new();
+    for (i, device) in secure {
+        let mine = chats.iter().filter(|(_, m)| m.contains(&i)).map(|(c, _)| c.clone()).collect();
+        devices.push(Device::new(mine, &encrypted, device));
+    }
     for device in &mut devices {
         device.sync_once().await;
     }
@@ -396,6 +443,17 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
     for device in &devices {
         left += system.inbox_of(&device.user, &device.device).await.len();
     }
+    // Every message of an encrypted chat that reached a device decrypts there.
+    let (mut sealed, mut undecryptable) = (0, Vec::new());
+    for device in &mut devices {
+        let envelopes = std::mem::take(&mut device.envelopes);
+        for (message_id, envelope) in envelopes {
+            sealed += 1;
+            if device.secure.open(&envelope).is_none() {
+                undecryptable.push(format!("{}/{}: {message_id}", device.user, device.device));
+            }
+        }
+    }
     let retries: usize = devices.iter().map(|d| d.tally.retries).sum();
     let reconnects: usize = devices.iter().map(|d| d.tally.reconnects).sum();
     let faults_total: u64 = injected.values().sum();
@@ -418,6 +476,9 @@ async fn no_acknowledged_message_is_lost_or_duplicated_under_injected_faults() {
         last_by_sender.len(),
         receipts_settled.as_secs_f64()
     );
+    println!("soak: {sealed} encrypted messages received over {} encrypted chats, {} undecryptable", encrypted.len(), undecryptable.len());
+    assert!(sealed > 0, "encrypted chats took part");
+    assert!(undecryptable.is_empty(), "undecryptable: {undecryptable:?}");
     assert_eq!(lost, 0, "acknowledged messages lost");
     assert_eq!(stored as usize, accepted, "one stored message per accepted clientMessageId");
     assert_eq!(left, 0, "every inbox drained");

@@ -510,11 +510,12 @@ async fn share_session(sender: &Device, account: &Account, chat: &str, own: (&st
             messages.push(e2ee::to_device(&mut olm, text(key, "userId"), text(key, "deviceId"), &room_key));
         }
     }
-    for chunk in messages.chunks(100) {
-        let sent = sender.request(json!({"action": "sendToDevice", "chatId": chat, "messages": chunk})).await;
+    let shared = messages.len();
+    for frame in e2ee::to_device_frames(chat, messages) {
+        let sent = sender.request(frame).await;
         assert_eq!(sent["type"], "toDeviceSent", "{sent}");
     }
-    (Sealer { session, digest: text(&listed, "digest").to_owned() }, messages.len())
+    (Sealer { session, digest: text(&listed, "digest").to_owned() }, shared)
 }
 
 /// 1-1 and a 100-member group (one device each), end-to-end encrypted:

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, ReturnValue, Select, WriteRequest};
 use domain::error::StoreError;
 use domain::model::OneTimeKey;
-use domain::model::one_time_keys::OneTimeKeyItem;
+use domain::model::one_time_keys::{MAX_ONE_TIME_KEYS, OneTimeKeyItem};
 use domain::ports::OneTimeKeyTable;
 
 use super::{DynamoStore, Item, condition_failed, s};
@@ -14,9 +14,11 @@ use super::{DynamoStore, Item, condition_failed, s};
 /// Keys looked at per claim attempt: racing claimers that find the same
 /// first key spread over these, so most win at the first try.
 const CLAIM_CANDIDATES: i32 = 8;
-/// Claim attempts before giving up on the partition (every candidate taken
-/// by a racing claim each time).
-const CLAIM_ATTEMPTS: usize = 6;
+/// Claim attempts: each one that fails found every candidate taken by a
+/// racing claim, so the partition shrank by at least one key; after as many
+/// attempts as a device holds keys it is empty. So a claim never falls back
+/// while a one-time key remains (the fallback is for when they ran out).
+const CLAIM_ATTEMPTS: usize = MAX_ONE_TIME_KEYS + 1;
 
 fn key(device_key: &str, key_id: &str) -> Item {
     Item::from([("deviceKey".to_owned(), s(device_key)), ("keyId".to_owned(), s(key_id))])

@@ -77,3 +77,114 @@ async fn the_packed_client_installs_into_an_empty_folder_and_its_readme_node_exa
     assert_eq!(outbox.trim(), "[]", "{outbox}");
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+/// What the Node app runs, as alice's browser would (`ROUND` 1: start the
+/// device's encryption, keys uploaded; 2: restart from its pickles, read
+/// bob's message, answer). Its account lives in a file between the runs, as
+/// a browser keeps it in IndexedDB.
+const ENCRYPTED_APP: &str = r#"
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import WebSocket from "ws";
+import { ChatClient, Encryption } from "@serverless-chat/client";
+import * as vodozemac from "@serverless-chat/client/crypto";
+
+const wasm = new URL(import.meta.resolve("@serverless-chat/client/crypto").replace(/vodozemac\.js$/, "vodozemac_bg.wasm"));
+vodozemac.initSync({ module: readFileSync(wasm) });
+const file = "alice-keys.json";
+const saved = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+const store = {
+  get: async (key) => saved[key],
+  set: async (key, value) => { saved[key] = value; writeFileSync(file, JSON.stringify(saved)); },
+};
+const env = process.env;
+const client = new ChatClient({
+  websocketUrl: env.WS_URL, httpApiUrl: env.HTTP_URL, getToken: async () => env.TOKEN, userId: env.ALICE, WebSocket,
+});
+const encryption = new Encryption({
+  vodozemac, request: (action, fields) => client.request(action, fields), userId: env.ALICE, deviceId: "web",
+  pickleKey: new Uint8Array(32).fill(3), store,
+});
+const waiting = [];
+const read = [];
+const reveal = () => {
+  for (const message of waiting.splice(0)) {
+    const body = encryption.open(message.message);
+    if (body) read.push(body.text); else waiting.push(message);
+  }
+};
+client.on("toDevice", (frame) => { encryption.receive(frame); reveal(); });
+client.on("newMessage", (frame) => { waiting.push(frame); reveal(); });
+// The account first: key frames the connect's sync brings are read with it.
+await encryption.load();
+await client.connect();
+await encryption.start();
+if (env.ROUND === "1") {
+  console.log("keys uploaded");
+} else {
+  for (let i = 0; i < 300 && read.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  console.log(`alice read: ${read[0]}`);
+  console.log(`alice cannot read: ${waiting.length}`);
+  const sent = await encryption.send(env.CHAT, "from-node", { text: "hello from Node, encrypted" });
+  console.log(`alice sent seq ${sent.seq}`);
+}
+client.close();
+"#;
+
+#[tokio::test]
+async fn the_packed_client_chats_end_to_end_encrypted_with_the_rust_client_and_keeps_its_keys_across_restarts() {
+    use e2e_tests::e2ee::SecureDevice;
+    let system = System::start().await;
+    let (alice, bob) = (unique("alice"), unique("bob"));
+    system.sign_up(&[&alice]).await;
+    let folder = std::env::temp_dir().join(unique("sdk-e2ee"));
+    std::fs::create_dir_all(&folder).expect("an empty folder");
+    let folder_arg = folder.to_str().expect("a UTF-8 path");
+    let packed = run(&client_dir(), "npm", &["pack", "--silent", "--pack-destination", folder_arg], &[]).await;
+    let tarball = format!("./{}", packed.lines().last().expect("a tarball").trim());
+    std::fs::write(folder.join("package.json"), r#"{"name": "sdk-e2ee-test", "private": true, "type": "module"}"#).unwrap();
+    run(&folder, "npm", &["install", "--no-audit", "--no-fund", "--silent", &tarball, WS_PACKAGE], &[]).await;
+    assert!(folder.join("node_modules/@serverless-chat/client/crypto/vodozemac_bg.wasm").is_file(), "the package ships the wasm");
+    std::fs::write(folder.join("app.mjs"), ENCRYPTED_APP).unwrap();
+    let token = system.runtime.issue_token(&alice, "web");
+    let (ws, http) = (system.runtime.websocket_url(), system.http_url());
+    let env = |round: &'static str, chat: &str| {
+        [
+            ("WS_URL", ws.clone()),
+            ("HTTP_URL", http.clone()),
+            ("TOKEN", token.clone()),
+            ("ALICE", alice.clone()),
+            ("ROUND", round.into()),
+            ("CHAT", chat.into()),
+        ]
+    };
+    let as_refs = |pairs: &[(&'static str, String); 6]| pairs.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+
+    // Alice's device (Node) starts: its keys are on the server.
+    let first = as_refs(&env("1", ""));
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run(&folder, "node", &["app.mjs"], &first).await;
+    assert!(out.contains("keys uploaded"), "{out}");
+
+    // Bob (the Rust client) starts an encrypted chat with alice and writes.
+    let mut b = SecureDevice::connect(&system, &bob, "phone").await;
+    b.client.sign_up(&[&alice]).await;
+    let created = b.client.request(serde_json::json!({ "action": "createChat", "participants": [alice], "encrypted": true })).await;
+    let chat = created["chatId"].as_str().expect("a chat").to_owned();
+    let sent = b.send(&chat, "from-rust", "hello from Rust, encrypted").await;
+    assert_eq!(sent["status"], "SUCCESS", "{sent}");
+
+    // Alice's device starts again from its pickles, reads bob's message, answers.
+    let second = as_refs(&env("2", &chat));
+    let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run(&folder, "node", &["app.mjs"], &second).await;
+    assert!(out.contains("alice read: hello from Rust, encrypted"), "{out}");
+    assert!(out.contains("alice cannot read: 0"), "{out}");
+    assert!(out.contains("alice sent seq 2"), "{out}");
+    let got = b.read(1).await;
+    assert_eq!(got[0].text, "hello from Node, encrypted");
+    assert_eq!(got[0].sender_id, alice);
+    // What alice's device keeps on disk is encrypted under its pickle key.
+    let kept = std::fs::read_to_string(folder.join("alice-keys.json")).unwrap();
+    assert!(!kept.contains("hello") && kept.contains("account"), "{kept}");
+    let _ = std::fs::remove_dir_all(&folder);
+}

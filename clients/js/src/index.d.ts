@@ -4,3 +4,4 @@ export { ChatClient, newClientMessageId, sha256Base64 } from "./client.js";
 export { ChatError, CLIENT_CODES, RETRYABLE } from "./errors.js";
 export { indexedDbCache, memoryCache } from "./cache.js";
 export { SendQueue, indexedDbOutbox, memoryOutbox } from "./outbox.js";
+export { Encryption, memoryKeyStore } from "./encryption.js";

@@ -11,3 +11,4 @@ export { ChatError, CLIENT_CODES, RETRYABLE } from "./errors.js";
 export { indexedDbCache, memoryCache } from "./cache.js";
 export { SendQueue, indexedDbOutbox, memoryOutbox } from "./outbox.js";
 export { sharedWebSocket } from "./shared-socket.js";
+export { Encryption, memoryKeyStore } from "./encryption.js";

@@ -80,8 +80,9 @@ async fn the_packed_client_installs_into_an_empty_folder_and_its_readme_node_exa
 
 /// What the Node app runs, as alice's browser would (`ROUND` 1: start the
 /// device's encryption, keys uploaded; 2: restart from its pickles, read
-/// bob's message, answer). Its account lives in a file between the runs, as
-/// a browser keeps it in IndexedDB.
+/// bob's message, answer; 3: restart again, read the history, send on).
+/// Its keys and sessions live in a file between the runs, as a browser
+/// keeps them in IndexedDB.
 const ENCRYPTED_APP: &str = r#"
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import WebSocket from "ws";
@@ -106,20 +107,31 @@ const encryption = new Encryption({
 });
 const waiting = [];
 const read = [];
-const reveal = () => {
+// One at a time, in arrival order: a key frame is taken in before the messages after it are opened.
+let work = Promise.resolve();
+const reveal = async () => {
   for (const message of waiting.splice(0)) {
-    const body = encryption.open(message.message);
+    const body = await encryption.open(message.message);
     if (body) read.push(body.text); else waiting.push(message);
   }
 };
-client.on("toDevice", (frame) => { encryption.receive(frame); reveal(); });
-client.on("newMessage", (frame) => { waiting.push(frame); reveal(); });
+client.on("toDevice", (frame) => { work = work.then(() => encryption.receive(frame)).then(reveal); });
+client.on("newMessage", (frame) => { waiting.push(frame); work = work.then(reveal); });
 // The account first: key frames the connect's sync brings are read with it.
 await encryption.load();
 await client.connect();
 await encryption.start();
 if (env.ROUND === "1") {
   console.log("keys uploaded");
+} else if (env.ROUND === "3") {
+  // After another restart: history opens with the kept session keys, and
+  // a send goes on with the kept session (no new key to share).
+  const page = await (await fetch(`${env.HTTP_URL}/chats/${env.CHAT}/messages`, { headers: { authorization: `Bearer ${env.TOKEN}` } })).json();
+  const texts = [];
+  for (const m of page.messages) texts.push((await encryption.open(m.message))?.text ?? "(cannot read)");
+  console.log(`alice history: ${texts.join(" | ")}`);
+  const sent = await encryption.send(env.CHAT, "again", { text: "again, after a restart" });
+  console.log(`alice sent seq ${sent.seq}`);
 } else {
   for (let i = 0; i < 300 && read.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
   console.log(`alice read: ${read[0]}`);
@@ -183,6 +195,16 @@ async fn the_packed_client_chats_end_to_end_encrypted_with_the_rust_client_and_k
     let got = b.read(1).await;
     assert_eq!(got[0].text, "hello from Node, encrypted");
     assert_eq!(got[0].sender_id, alice);
+    let keys_before = b.keys_received.len();
+
+    // Once more from its pickles: history reads, the session goes on.
+    let third = as_refs(&env("3", &chat));
+    let third: Vec<(&str, &str)> = third.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run(&folder, "node", &["app.mjs"], &third).await;
+    assert!(out.contains("alice history: hello from Rust, encrypted | hello from Node, encrypted"), "{out}");
+    assert!(out.contains("alice sent seq 3"), "{out}");
+    assert_eq!(b.read(1).await[0].text, "again, after a restart");
+    assert_eq!(b.keys_received.len(), keys_before, "the kept session went on: no new key was shared");
     // What alice's device keeps on disk is encrypted under its pickle key.
     let kept = std::fs::read_to_string(folder.join("alice-keys.json")).unwrap();
     assert!(!kept.contains("hello") && kept.contains("account"), "{kept}");

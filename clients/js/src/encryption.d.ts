@@ -43,6 +43,22 @@ export class Encryption {
     /** Uploads the identity keys (first time), `count` new one-time keys and a fallback key; the server's count. */
     upload(first?: boolean, count?: number): Promise<number>;
     save(): Promise<void>;
+    /** @param {string} identityKey */
+    saveOlm(identityKey: string): Promise<void>;
+    /** The Olm sessions with a device, from memory or the store. @param {string} identityKey */
+    olmWith(identityKey: string): Promise<any[]>;
+    /** @param {string} chatId */
+    saveOutbound(chatId: string): Promise<void>;
+    /** The chat's outbound session, from memory or the store. @param {string} chatId */
+    outboundOf(chatId: string): Promise<{
+        session: any;
+        digest: string;
+        sharedWith: Set<string>;
+    } | undefined>;
+    /** @param {string} sessionId @param {any} session */
+    keepInbound(sessionId: string, session: any): Promise<void>;
+    /** A session key this device holds, from memory or the store. @param {string} sessionId */
+    inboundOf(sessionId: string): Promise<any>;
     /**
      * Shares the chat's outbound session with every device listed now (a new
      * session when a device it was shared with is gone); the digest to send with.
@@ -67,8 +83,8 @@ export class Encryption {
      */
     send(chatId: string, clientMessageId: string, body: Record<string, unknown>, extra?: Record<string, unknown>): Promise<any>;
     /**
-     * Takes in a `toDevice` frame: the session key it carries. Returns the
-     * session id it added, if any.
+     * Takes in a `toDevice` frame: the session key it carries. Resolves with
+     * the session id it added, if any (messages waiting for it can be opened).
      * @param {{senderId: string, senderKey: string, olmType: number, ciphertext: string}} frame
      */
     receive(frame: {
@@ -76,16 +92,16 @@ export class Encryption {
         senderKey: string;
         olmType: number;
         ciphertext: string;
-    }): string | undefined;
-    /** @param {string} senderKey @param {number} olmType @param {string} ciphertext @returns {string | undefined} */
-    olmDecrypt(senderKey: string, olmType: number, ciphertext: string): string | undefined;
+    }): Promise<string | undefined>;
+    /** @param {string} senderKey @param {number} olmType @param {string} ciphertext @returns {Promise<string | undefined>} */
+    olmDecrypt(senderKey: string, olmType: number, ciphertext: string): Promise<string | undefined>;
     /**
      * The body of an envelope (`{text, files?}`), or `undefined` while this
      * device has no key for it (not yet arrived, or sent before it could read).
      * @param {string} envelope
-     * @returns {Record<string, any> | undefined}
+     * @returns {Promise<Record<string, any> | undefined>}
      */
-    open(envelope: string): Record<string, any> | undefined;
+    open(envelope: string): Promise<Record<string, any> | undefined>;
 }
 /**
  * The vodozemac wasm module's classes (`@serverless-chat/client/crypto`, initialised).

@@ -10,9 +10,11 @@
  * wasm (`@serverless-chat/client/crypto`), passed in: this module holds no
  * primitive of its own.
  *
- * State (the account, sessions, session keys) is kept as pickles encrypted
- * under the app's 32-byte `pickleKey`, in the `store` given (IndexedDB in a
- * browser; memory by default), so a reload keeps what this device can read.
+ * State (the account, Olm sessions, this device's Megolm sessions and the
+ * session keys it holds) is kept as pickles encrypted under the app's
+ * 32-byte `pickleKey`, in the `store` given (IndexedDB in a browser; memory
+ * by default), so a reload keeps what this device can read and never
+ * encrypts at a Megolm index it used already.
  *
  * @module encryption
  */
@@ -131,6 +133,60 @@ export class Encryption {
     await this.store.set("account", this.account.pickle(this.options.pickleKey));
   }
 
+  // ---- sessions kept in the store, so a reload reads and writes on
+
+  /** @param {string} identityKey */
+  async saveOlm(identityKey) {
+    const sessions = this.olm.get(identityKey) ?? [];
+    await this.store.set(`olm:${identityKey}`, JSON.stringify(sessions.map((s) => s.pickle(this.options.pickleKey))));
+  }
+
+  /** The Olm sessions with a device, from memory or the store. @param {string} identityKey */
+  async olmWith(identityKey) {
+    let sessions = this.olm.get(identityKey);
+    if (!sessions) {
+      const saved = await this.store.get(`olm:${identityKey}`);
+      sessions = saved ? JSON.parse(saved).map((/** @type {string} */ p) => this.v.Session.fromPickle(p, this.options.pickleKey)) : [];
+      this.olm.set(identityKey, /** @type {any[]} */ (sessions));
+    }
+    return /** @type {any[]} */ (sessions);
+  }
+
+  /** @param {string} chatId */
+  async saveOutbound(chatId) {
+    const outbound = this.outbound.get(chatId);
+    if (!outbound) return;
+    const saved = { pickle: outbound.session.pickle(this.options.pickleKey), digest: outbound.digest, sharedWith: [...outbound.sharedWith] };
+    await this.store.set(`outbound:${chatId}`, JSON.stringify(saved));
+  }
+
+  /** The chat's outbound session, from memory or the store. @param {string} chatId */
+  async outboundOf(chatId) {
+    if (!this.outbound.has(chatId)) {
+      const saved = await this.store.get(`outbound:${chatId}`);
+      if (saved) {
+        const { pickle, digest, sharedWith } = JSON.parse(saved);
+        this.outbound.set(chatId, { session: this.v.GroupSession.fromPickle(pickle, this.options.pickleKey), digest, sharedWith: new Set(sharedWith) });
+      }
+    }
+    return this.outbound.get(chatId);
+  }
+
+  /** @param {string} sessionId @param {any} session */
+  async keepInbound(sessionId, session) {
+    this.inbound.set(sessionId, session);
+    await this.store.set(`inbound:${sessionId}`, session.pickle(this.options.pickleKey));
+  }
+
+  /** A session key this device holds, from memory or the store. @param {string} sessionId */
+  async inboundOf(sessionId) {
+    if (!this.inbound.has(sessionId)) {
+      const saved = await this.store.get(`inbound:${sessionId}`);
+      if (saved) this.inbound.set(sessionId, this.v.InboundGroupSession.fromPickle(saved, this.options.pickleKey));
+    }
+    return this.inbound.get(sessionId);
+  }
+
   /**
    * Shares the chat's outbound session with every device listed now (a new
    * session when a device it was shared with is gone); the digest to send with.
@@ -142,21 +198,25 @@ export class Encryption {
     /** @type {{userId: string, deviceId: string, identityKeys: {curve25519: string}}[]} */
     const devices = listed.devices.filter((/** @type {any} */ d) => name(d.userId, d.deviceId) !== me);
     const names = new Set(devices.map((d) => name(d.userId, d.deviceId)));
-    let outbound = this.outbound.get(chatId);
+    let outbound = await this.outboundOf(chatId);
     if (!outbound || [...outbound.sharedWith].some((d) => !names.has(d))) {
       const session = new this.v.GroupSession();
-      this.inbound.set(session.sessionId(), new this.v.InboundGroupSession(session.sessionKey()));
+      // This device reads its own messages (history) with the same key.
+      await this.keepInbound(session.sessionId(), new this.v.InboundGroupSession(session.sessionKey()));
       outbound = { session, digest: "", sharedWith: new Set() };
       this.outbound.set(chatId, outbound);
     }
-    const missing = devices.filter((d) => !outbound.sharedWith.has(name(d.userId, d.deviceId)));
-    const unknown = missing.filter((d) => !this.olm.has(d.identityKeys.curve25519));
+    const shared = outbound;
+    const missing = devices.filter((d) => !shared.sharedWith.has(name(d.userId, d.deviceId)));
+    /** @type {typeof missing} */
+    const unknown = [];
+    for (const d of missing) if ((await this.olmWith(d.identityKeys.curve25519)).length === 0) unknown.push(d);
     for (let i = 0; i < unknown.length; i += CLAIMS) {
       const chunk = unknown.slice(i, i + CLAIMS).map((d) => ({ userId: d.userId, deviceId: d.deviceId }));
       const claimed = await this.options.request("claimKeys", { chatId, devices: chunk });
       for (const key of claimed.keys) {
         const session = this.account.createOutboundSession(key.identityKeys.curve25519, key.key);
-        this.olm.set(key.identityKeys.curve25519, [session, ...(this.olm.get(key.identityKeys.curve25519) ?? [])]);
+        this.olm.set(key.identityKeys.curve25519, [session, ...(await this.olmWith(key.identityKeys.curve25519))]);
       }
     }
     const roomKey = JSON.stringify({ chatId, sessionId: outbound.session.sessionId(), sessionKey: outbound.session.sessionKey() });
@@ -166,11 +226,13 @@ export class Encryption {
       const session = this.olm.get(d.identityKeys.curve25519)?.[0];
       if (!session) continue;
       const sealed = session.encrypt(roomKey);
+      await this.saveOlm(d.identityKeys.curve25519);
       messages.push({ userId: d.userId, deviceId: d.deviceId, olmType: sealed.olmType, ciphertext: sealed.ciphertext });
       outbound.sharedWith.add(name(d.userId, d.deviceId));
     }
     for (const frame of batches(messages)) await this.options.request("sendToDevice", { chatId, messages: frame });
     outbound.digest = listed.digest;
+    await this.saveOutbound(chatId);
     return /** @type {string} */ (listed.digest);
   }
 
@@ -181,13 +243,15 @@ export class Encryption {
    * @param {string} chatId @param {Record<string, unknown>} body @param {boolean} [reshare]
    */
   async seal(chatId, body, reshare = false) {
-    let outbound = this.outbound.get(chatId);
+    let outbound = await this.outboundOf(chatId);
     if (!outbound?.digest || reshare) {
       await this.share(chatId);
       outbound = this.outbound.get(chatId);
     }
     if (!outbound) throw new ChatError("internal", "no session for the chat");
     const envelope = `megolm.v1:${outbound.session.sessionId()}:${outbound.session.encrypt(JSON.stringify(body))}`;
+    // Kept at its new index before the envelope leaves: a reload must never encrypt at an index used already.
+    await this.saveOutbound(chatId);
     return { message: envelope, devices: outbound.digest };
   }
 
@@ -210,12 +274,12 @@ export class Encryption {
   }
 
   /**
-   * Takes in a `toDevice` frame: the session key it carries. Returns the
-   * session id it added, if any.
+   * Takes in a `toDevice` frame: the session key it carries. Resolves with
+   * the session id it added, if any (messages waiting for it can be opened).
    * @param {{senderId: string, senderKey: string, olmType: number, ciphertext: string}} frame
    */
-  receive(frame) {
-    const plaintext = this.olmDecrypt(frame.senderKey, frame.olmType, frame.ciphertext);
+  async receive(frame) {
+    const plaintext = await this.olmDecrypt(frame.senderKey, frame.olmType, frame.ciphertext);
     if (plaintext === undefined) return undefined;
     /** @type {{sessionId?: string, sessionKey?: string}} */
     let key;
@@ -224,18 +288,26 @@ export class Encryption {
     } catch {
       return undefined;
     }
-    if (!key.sessionId || !key.sessionKey || this.inbound.has(key.sessionId)) return undefined;
-    this.inbound.set(key.sessionId, new this.v.InboundGroupSession(key.sessionKey));
+    if (!key.sessionId || !key.sessionKey || (await this.inboundOf(key.sessionId))) return undefined;
+    let session;
+    try {
+      session = new this.v.InboundGroupSession(key.sessionKey);
+    } catch {
+      return undefined;
+    }
+    await this.keepInbound(key.sessionId, session);
     return key.sessionId;
   }
 
-  /** @param {string} senderKey @param {number} olmType @param {string} ciphertext @returns {string | undefined} */
-  olmDecrypt(senderKey, olmType, ciphertext) {
-    const sessions = this.olm.get(senderKey) ?? [];
+  /** @param {string} senderKey @param {number} olmType @param {string} ciphertext @returns {Promise<string | undefined>} */
+  async olmDecrypt(senderKey, olmType, ciphertext) {
+    const sessions = await this.olmWith(senderKey);
     for (const session of sessions) {
       if (olmType === 0 && !session.matchesPreKey(ciphertext)) continue;
       try {
-        return session.decrypt(olmType, ciphertext);
+        const plaintext = session.decrypt(olmType, ciphertext);
+        await this.saveOlm(senderKey);
+        return plaintext;
       } catch {
         // another session's, or a repeat
       }
@@ -244,7 +316,9 @@ export class Encryption {
     try {
       const created = this.account.createInboundSession(senderKey, ciphertext);
       this.olm.set(senderKey, [created.session, ...sessions]);
-      this.save().catch(() => undefined);
+      // The one-time key it used is gone from the account: saved with the session.
+      await this.saveOlm(senderKey);
+      await this.save();
       return created.plaintext;
     } catch {
       return undefined;
@@ -255,12 +329,12 @@ export class Encryption {
    * The body of an envelope (`{text, files?}`), or `undefined` while this
    * device has no key for it (not yet arrived, or sent before it could read).
    * @param {string} envelope
-   * @returns {Record<string, any> | undefined}
+   * @returns {Promise<Record<string, any> | undefined>}
    */
-  open(envelope) {
+  async open(envelope) {
     const [algorithm, sessionId, ciphertext] = envelope.split(":");
     if (algorithm !== "megolm.v1" || !ciphertext) return undefined;
-    const session = this.inbound.get(sessionId);
+    const session = await this.inboundOf(sessionId);
     if (!session) return undefined;
     try {
       return JSON.parse(session.decrypt(ciphertext).plaintext);

@@ -56,7 +56,7 @@ const CLAIM_CONCURRENCY: usize = 16;
 /// becomes. The client wraps the text (JSON, with room for escapes: 1 KiB),
 /// Megolm adds ~100 bytes (version, index, a block of padding, MAC,
 /// signature), base64 makes 4 of every 3, and the prefix and session id
-/// take ~60. For the 16 KiB default that is 23 339 bytes: a frame that
+/// take ~60. For the 16 KiB default that is 23 338 bytes: a frame that
 /// carries it stays under API Gateway's 32 KB.
 pub fn max_envelope_bytes(max_message_bytes: usize) -> usize {
     (max_message_bytes + 1024) * 4 / 3 + 128
